@@ -1,0 +1,6 @@
+import type { Command } from "commander";
+
+/** Each CLI command registers itself on the program and reports its exit code. */
+export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
+
+export const commands: RegisterCommand[] = [];
