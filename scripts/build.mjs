@@ -1,4 +1,5 @@
-// Builds the wasm CPU core from AssemblyScript sources when they exist.
+// Builds the wasm CPU core (build/cpu.wasm) from the AssemblyScript sources in src/machine/cpu.
+// Skips the compile when the output is newer than every source and this script.
 import { existsSync, mkdirSync, statSync, readdirSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join, dirname } from "node:path";
@@ -8,6 +9,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cpuDir = join(root, "src/machine/cpu");
 const entry = join(cpuDir, "index.ts");
 const out = join(root, "build/cpu.wasm");
+const force = process.argv.includes("--force");
 
 function newestSource(dir) {
   let newest = 0;
@@ -19,19 +21,21 @@ function newestSource(dir) {
   return newest;
 }
 
-if (!existsSync(entry)) {
-  console.log("build: no CPU core sources yet");
-} else if (existsSync(out) && statSync(out).mtimeMs >= newestSource(cpuDir)) {
+const newest = Math.max(newestSource(cpuDir), statSync(fileURLToPath(import.meta.url)).mtimeMs);
+if (!force && existsSync(out) && statSync(out).mtimeMs >= newest) {
   console.log("build: build/cpu.wasm is up to date");
 } else {
   mkdirSync(join(root, "build"), { recursive: true });
   const asc = join(root, "node_modules/assemblyscript/bin/asc.js");
-  execFileSync(
-    process.execPath,
-    [asc, entry, "--outFile", out, "--optimizeLevel", "3", "--shrinkLevel", "0", "--runtime", "stub",
-      "--noAssert", "--importMemory", "--sharedMemory=false", "--initialMemory", "1", "--maximumMemory", "32768",
-      "--enable", "simd", "--enable", "bulk-memory", "--textFile", join(root, "build/cpu.wat")],
-    { stdio: "inherit" },
-  );
+  const flags = [
+    ...["--outFile", out, "--textFile", join(root, "build/cpu.wat")],
+    ...["--optimizeLevel", "3", "--shrinkLevel", "0", "--converge", "--noAssert"],
+    // The machine's RAM is one imported WebAssembly.Memory; the core never allocates.
+    ...["--runtime", "stub", "--importMemory", "--initialMemory", "1"],
+    ...["--enable", "simd", "--enable", "bulk-memory"],
+  ];
+  execFileSync(process.execPath, [asc, entry, ...flags], {
+    stdio: "inherit",
+  });
   console.log("build: wrote build/cpu.wasm");
 }

@@ -1,0 +1,25 @@
+// Fixed addresses of the core's state inside linear memory [0, ramOffset).
+// AssemblyScript's own static data sits below STATE_BASE; everything the core
+// keeps per vCPU or per VM lives at these constant offsets so loads and stores
+// fold the address into the instruction's immediate.
+
+/** The running vCPU's register block (general registers, banked SPs, system registers). */
+export const STATE_BASE: usize = 0x10_0000;
+export const STATE_SIZE: usize = 0x1000;
+/** Saved blocks of vCPUs that are not running, STATE_SIZE each. */
+export const VCPU_SAVE_BASE: usize = 0x11_0000;
+export const MAX_VCPUS: u32 = 64;
+/** Main ASID-tagged TLB: TLB_ENTRIES entries of TLB_ENTRY_SIZE bytes. */
+export const TLB_BASE: usize = 0x20_0000;
+export const TLB_ENTRIES: u32 = 4096;
+export const TLB_ENTRY_SIZE: usize = 32;
+/** Fast translation cache: per (EL, access kind) arrays of (tag, host addend) pairs. */
+export const FAST_BASE: usize = 0x24_0000;
+export const FAST_ENTRIES: u32 = 1024;
+export const FAST_TABLE_SIZE: usize = <usize>FAST_ENTRIES * 16;
+/** Stage-2 tables: one flat table of u32 per VM covering IPAs below 4 GiB in 4 KiB pages. */
+export const STAGE2_BASE: usize = 0x40_0000;
+export const STAGE2_TABLE_SIZE: usize = 0x40_0000;
+export const MAX_VMS: u32 = 8;
+/** End of the core's reservation; physical RAM may start here or later. */
+export const CORE_END: usize = STAGE2_BASE + <usize>MAX_VMS * STAGE2_TABLE_SIZE;
