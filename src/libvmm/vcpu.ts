@@ -1,0 +1,31 @@
+// The narrow views of a vCPU that libvmm needs. They mirror what a Microkit VMM reaches through
+// libmicrokit (TCB registers, vcpu_restart/vcpu_stop) so the library can be driven by the runtime's
+// PD API or, in tests, by plain objects.
+
+/** General-purpose registers, PC and SPSR of a stopped (faulted) vCPU, as the VMM reads them from its TCB. */
+export interface VcpuRegisters {
+  /** x0..x30; libvmm never passes 31 here (it handles XZR itself). */
+  getX(n: number): bigint;
+  setX(n: number, value: bigint): void;
+  pc: bigint;
+  /** SPSR_EL1 layout: NZCV 31:28, DAIF 9:6, M[3:0] (EL and SP selection). */
+  pstate: number;
+}
+
+/** libmicrokit's vCPU controls for the VMM's own child vCPUs. */
+export interface VcpuControl {
+  registers(vcpuId: number): VcpuRegisters;
+  /** microkit_vcpu_restart: resume the vCPU at `pc`. */
+  restart(vcpuId: number, pc: bigint): void;
+  /** microkit_vcpu_stop: suspend the vCPU's TCB. */
+  stop(vcpuId: number): void;
+}
+
+/** EL1h with D, A, I and F masked: the state the arm64 boot protocol and PSCI CPU_ON require. */
+export const PSTATE_EL1H_DAIF_MASKED = 0x3c5;
+
+export const MASK64 = (1n << 64n) - 1n;
+
+export function hex(value: number | bigint): string {
+  return `0x${value.toString(16)}`;
+}
