@@ -19,10 +19,15 @@ export interface VcpuControl {
   restart(vcpuId: number, pc: bigint): void;
   /** microkit_vcpu_stop: suspend the vCPU's TCB. */
   stop(vcpuId: number): void;
+  /** microkit_vcpu_arm_write_reg for the EL1 system registers a vCPU start must reset. */
+  writeSystemRegister(vcpuId: number, name: "SCTLR_EL1", value: bigint): void;
 }
 
 /** EL1h with D, A, I and F masked: the state the arm64 boot protocol and PSCI CPU_ON require. */
 export const PSTATE_EL1H_DAIF_MASKED = 0x3c5;
+
+/** SCTLR_EL1 with only its RES1 bits set (ARMv8.0): MMU, caches and alignment checks off. */
+export const SCTLR_EL1_RESET = 0x30d0_0800n;
 
 export const MASK64 = (1n << 64n) - 1n;
 

@@ -41,3 +41,33 @@ export function dataAbortEsr(f: DataAbortFields): number {
     0
   );
 }
+
+/** Records libmicrokit vCPU calls, holding one FakeRegisters per vCPU. */
+export class FakeVcpuControl {
+  readonly regs: FakeRegisters[];
+  readonly calls: string[] = [];
+  constructor(vcpuCount: number) {
+    this.regs = Array.from({ length: vcpuCount }, () => new FakeRegisters());
+  }
+  registers(vcpuId: number): FakeRegisters {
+    return this.regs[vcpuId]!;
+  }
+  restart(vcpuId: number, pc: bigint): void {
+    this.calls.push(`restart ${vcpuId} 0x${pc.toString(16)}`);
+  }
+  stop(vcpuId: number): void {
+    this.calls.push(`stop ${vcpuId}`);
+  }
+  writeSystemRegister(vcpuId: number, name: string, value: bigint): void {
+    this.calls.push(`${name} ${vcpuId} 0x${value.toString(16)}`);
+  }
+}
+
+export function recordingLog(pd = "vmm") {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (m: string) => lines.push(...m.split("\n").map((l) => `${pd}|INFO: ${l}`)),
+    error: (m: string) => lines.push(...m.split("\n").map((l) => `${pd}|ERROR: ${l}`)),
+  };
+}
