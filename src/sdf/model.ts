@@ -2,6 +2,8 @@
 // Addresses and sizes are plain numbers: everything valid on AArch64 fits in 53 bits,
 // and the parser rejects larger values with a located error.
 
+import type { Platform } from "./platform.ts";
+
 export interface SourceLocation {
   file: string;
   line: number;
@@ -24,6 +26,10 @@ export interface MemoryRegion {
   prefillPath?: string;
   /** Resolved absolute path of the prefill file, when prefillPath is set. */
   prefillResolved?: string;
+  /** Length in bytes of the prefill file (the value of setvar_prefill_size). */
+  prefillSize?: number;
+  /** prefill_bootinfo: boot information the tool copies in (for example `fdt`). */
+  prefillBootinfo?: string;
   location: SourceLocation;
 }
 
@@ -50,16 +56,38 @@ export interface Irq {
   location: SourceLocation;
 }
 
+/**
+ * Where a patched variable's value comes from: `<setvar region_paddr>` (paddr), a map's
+ * setvar_vaddr / setvar_size / setvar_prefill_size, or the setvar_id of an irq, channel end,
+ * child PD or vCPU (id).
+ */
+export type SetvarKind = "paddr" | "vaddr" | "size" | "prefill_size" | "id";
+
 export interface Setvar {
   symbol: string;
-  regionPaddr: string;
-  /** Physical address of the named region, resolved after placement. */
+  kind: SetvarKind;
+  /** The memory region named by region_paddr (kind "paddr"). */
+  regionPaddr?: string;
+  /** The memory region of the map (kinds "size" and "prefill_size"). */
+  mr?: string;
+  /** The resolved value: physical address after placement, vaddr, size or id. */
   value: number;
+  location: SourceLocation;
+}
+
+export type CapMapType = "tcb" | "sc" | "vspace";
+
+/** A `<cspace>` entry: a capability to another PD's object placed in this PD's CSpace. */
+export interface CapMap {
+  type: CapMapType;
+  pd: string;
+  slot: number;
   location: SourceLocation;
 }
 
 export interface Vcpu {
   id: number;
+  /** The core it runs on; defaults to the VMM PD's cpu. */
   cpu: number;
   setvarId?: string;
   location: SourceLocation;
@@ -124,11 +152,12 @@ export interface ProtectionDomain {
   maps: Map[];
   irqs: Irq[];
   setvars: Setvar[];
+  capMaps: CapMap[];
   children: ProtectionDomain[];
   virtualMachine?: VirtualMachine;
   /** Channel ends owned by this PD, sorted by id. */
   channels: ChannelEnd[];
-  /** Bitmasks as libmicrokit sees them (bit n = channel/irq id n). */
+  /** Bitmasks as libmicrokit sees them (bit n = channel/irq id n): microkit_irqs, microkit_notifications, microkit_pps. */
   irqMask: bigint;
   notifyMask: bigint;
   ppMask: bigint;
@@ -139,7 +168,8 @@ export interface ProtectionDomain {
 
 export interface Domain {
   name: string;
-  id?: number;
+  /** The id from the file, or the lowest free one the tool assigned. */
+  id: number;
   location: SourceLocation;
 }
 
@@ -167,6 +197,10 @@ export interface SystemDescription {
   allProtectionDomains: ProtectionDomain[];
   memoryRegions: MemoryRegion[];
   channels: Channel[];
+  /** Every virtual machine with the name of the PD that runs it, in document order. */
+  virtualMachines: { vm: VirtualMachine; vmm: string }[];
   domainSchedule?: DomainSchedule;
+  /** The board and kernel configuration the description was checked against. */
+  platform: Platform;
   warnings: string[];
 }

@@ -1,0 +1,45 @@
+/**
+ * What the system description checks need to know about the board and the seL4 build:
+ * the Microkit tool reads the same facts from the SDK's kernel configuration.
+ */
+export interface Platform {
+  name: string;
+  /** Physical RAM where the tool places memory regions that have no phys_addr. */
+  ram: { base: number; size: number };
+  /** Highest user virtual address, inclusive (seL4_UserTop). */
+  userTop: number;
+  cores: number;
+  /** KernelNumDomains and KernelNumDomainSchedules of the Microkit kernel build. */
+  numDomains: number;
+  numDomainSchedules: number;
+}
+
+export const SMALL_PAGE = 0x1000;
+export const LARGE_PAGE = 0x200000;
+export const PAGE_SIZES = [SMALL_PAGE, LARGE_PAGE] as const;
+
+/** QEMU's virt machine as Microkit configures it: 2 GiB of RAM, a 40-bit stage-2 address space. */
+export function qemuVirtAarch64(cores = 1): Platform {
+  return {
+    name: "qemu_virt_aarch64",
+    ram: { base: 0x4000_0000, size: 0x8000_0000 },
+    userTop: 0xff_ffff_ffff,
+    cores,
+    numDomains: 16,
+    numDomainSchedules: 100,
+  };
+}
+
+/**
+ * A PD's stack and IPC buffer sit at the top of its address space: the IPC buffer in the
+ * highest page, a guard page below it, then the stack. Maps must end below the stack.
+ */
+export function pdMapMaxVaddr(platform: Platform, stackSize: number): number {
+  const ipcBuffer = platform.userTop - (platform.userTop % SMALL_PAGE);
+  return ipcBuffer - SMALL_PAGE - stackSize;
+}
+
+/** A VM has no stack or IPC buffer: its maps may reach the top of the address space. */
+export function vmMapMaxVaddr(platform: Platform): number {
+  return platform.userTop + 1;
+}
