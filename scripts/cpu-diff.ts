@@ -1,0 +1,68 @@
+// npm run test:cpu-diff -- --seed S --count N [--class a,b] [--batch N] [--max-mismatches N] [--keep] [--list]
+// Runs the differential harness against qemu-aarch64 and exits non-zero on any mismatch.
+import { parseArgs } from "node:util";
+import { ALL_CLASSES } from "../tests/cpu/diff/generators/index.ts";
+import { DifferentialHarness } from "../tests/cpu/diff/harness.ts";
+import { formatReproducer, formatSummary } from "../tests/cpu/diff/reproducer.ts";
+import { ensureCpuTestTools } from "../tests/cpu/toolchain.ts";
+
+function integer(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`--${name} takes a non-negative integer, not "${text}"`);
+  }
+  return value;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      seed: { type: "string" },
+      count: { type: "string" },
+      class: { type: "string" },
+      batch: { type: "string" },
+      "max-mismatches": { type: "string" },
+      keep: { type: "boolean" },
+      list: { type: "boolean" },
+    },
+  });
+  if (values.list) {
+    for (const c of ALL_CLASSES) console.log(`${c.name.padEnd(16)} ${c.description}`);
+    return 0;
+  }
+  const problem = ensureCpuTestTools();
+  if (problem) throw new Error(problem);
+  const seed = integer("seed", values.seed, 1);
+  const count = integer("count", values.count, 10_000);
+  const harness = await DifferentialHarness.create();
+  const report = await harness.run({
+    seed,
+    count,
+    classes: values.class?.split(",").map((c) => c.trim()),
+    batchSize: integer("batch", values.batch, 2000),
+    maxMismatches: integer("max-mismatches", values["max-mismatches"], 25),
+    keepWorkDir: values.keep ?? false,
+    log: (line) => process.stderr.write(`\r${line}   `),
+  });
+  process.stderr.write("\n");
+  report.mismatches.forEach((m, i) => console.log(`${formatReproducer(m, i + 1, report.workDir)}\n`));
+  for (const p of report.generatorProblems)
+    console.log(`generator problem (qemu could not run the program): ${p}`);
+  console.log(formatSummary(report));
+  const failed = report.mismatches.length + report.generatorProblems.length;
+  console.log(
+    failed === 0
+      ? "no mismatches"
+      : `${report.mismatches.length} mismatches, ${report.generatorProblems.length} generator problems`,
+  );
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`cpu-diff: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  },
+);

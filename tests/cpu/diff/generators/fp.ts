@@ -1,0 +1,134 @@
+// Scalar floating point (single and double; half precision only in conversions, as ARMv8.0 has it):
+// arithmetic, fused multiply-add, conversions to and from integers and between precisions, rounding,
+// compares and conditional select. The rounding mode, FZ and DN come from the random initial FPCR.
+import type { GenContext, InstructionClass } from "./context.ts";
+
+function fpReg(g: GenContext, p: "h" | "s" | "d"): string {
+  return `${p}${g.v()}`;
+}
+
+function precision(g: GenContext): "s" | "d" {
+  return g.rng.chance(0.5) ? "s" : "d";
+}
+
+/** An FMOV-encodable immediate: ±(16 + m)/16 × 2^e with m in 0..15 and e in -3..4. */
+export function fpImmediate(g: GenContext): string {
+  const value = ((16 + g.rng.below(16)) / 16) * 2 ** g.rng.range(-3, 4);
+  const text = Number.isInteger(value) ? value.toFixed(1) : String(value);
+  return `${g.rng.chance(0.5) ? "-" : ""}${text}`;
+}
+
+const ROUNDING = ["frintn", "frinta", "frintm", "frintp", "frintz", "frintx", "frinti"];
+const TO_INT = [
+  "fcvtzs",
+  "fcvtzu",
+  "fcvtns",
+  "fcvtnu",
+  "fcvtas",
+  "fcvtau",
+  "fcvtms",
+  "fcvtmu",
+  "fcvtps",
+  "fcvtpu",
+];
+
+const arithmetic: InstructionClass = {
+  name: "fp-arith",
+  description:
+    "FADD/FSUB/FMUL/FDIV/FNMUL/FMAX/FMIN/FMAXNM/FMINNM, FABS/FNEG/FSQRT, FRINT*, FMADD/FMSUB/FNMADD/FNMSUB, FMOV",
+  generate(g) {
+    const p = precision(g);
+    switch (g.rng.below(5)) {
+      case 0: {
+        const op = g.rng.pick(["fadd", "fsub", "fmul", "fdiv", "fnmul", "fmax", "fmin", "fmaxnm", "fminnm"]);
+        return [`${op} ${fpReg(g, p)}, ${fpReg(g, p)}, ${fpReg(g, p)}`];
+      }
+      case 1:
+        return [
+          `${g.rng.pick(["fabs", "fneg", "fsqrt", "fmov", ...ROUNDING])} ${fpReg(g, p)}, ${fpReg(g, p)}`,
+        ];
+      case 2: {
+        const op = g.rng.pick(["fmadd", "fmsub", "fnmadd", "fnmsub"]);
+        return [`${op} ${fpReg(g, p)}, ${fpReg(g, p)}, ${fpReg(g, p)}, ${fpReg(g, p)}`];
+      }
+      case 3:
+        return [`fmov ${fpReg(g, p)}, #${fpImmediate(g)}`];
+      default:
+        return [
+          `${g.rng.pick(["fmul", "fadd", "fsub", "fdiv"])} ${fpReg(g, p)}, ${fpReg(g, p)}, ${fpReg(g, p)}`,
+        ];
+    }
+  },
+};
+
+const convert: InstructionClass = {
+  name: "fp-convert",
+  description:
+    "FCVT between H/S/D, FCVT[ZNAMP][SU] to W/X (and fixed point), SCVTF/UCVTF (and fixed point), FMOV general<->FP",
+  generate(g) {
+    const p = precision(g);
+    const sf = g.sf();
+    const width = sf ? 64 : 32;
+    switch (g.rng.below(5)) {
+      case 0: {
+        const [to, from] = g.rng.pick([
+          ["s", "d"],
+          ["d", "s"],
+          ["h", "s"],
+          ["s", "h"],
+          ["h", "d"],
+          ["d", "h"],
+        ] as const);
+        return [`fcvt ${fpReg(g, to)}, ${fpReg(g, from)}`];
+      }
+      case 1:
+        return [`${g.rng.pick(TO_INT)} ${g.reg(sf)}, ${fpReg(g, p)}`];
+      case 2:
+        return g.rng.chance(0.5)
+          ? [`${g.rng.pick(["scvtf", "ucvtf"])} ${fpReg(g, p)}, ${g.reg(sf, true)}`]
+          : [
+              `${g.rng.pick(["scvtf", "ucvtf"])} ${fpReg(g, p)}, ${g.reg(sf, true)}, #${g.rng.range(1, width)}`,
+            ];
+      case 3:
+        return [
+          `${g.rng.pick(["fcvtzs", "fcvtzu"])} ${g.reg(sf)}, ${fpReg(g, p)}, #${g.rng.range(1, width)}`,
+        ];
+      default: {
+        const form = g.rng.below(6);
+        const v = g.v();
+        return [
+          [
+            `fmov s${v}, ${g.reg(false, true)}`,
+            `fmov ${g.reg(false)}, s${v}`,
+            `fmov d${v}, ${g.reg(true, true)}`,
+            `fmov ${g.reg(true)}, d${v}`,
+            `fmov v${v}.d[1], ${g.reg(true, true)}`,
+            `fmov ${g.reg(true)}, v${v}.d[1]`,
+          ][form]!,
+        ];
+      }
+    }
+  },
+};
+
+const compare: InstructionClass = {
+  name: "fp-compare",
+  description: "FCMP/FCMPE (register and #0.0), FCCMP/FCCMPE, FCSEL",
+  generate(g) {
+    const p = precision(g);
+    switch (g.rng.below(3)) {
+      case 0: {
+        const operand = g.rng.chance(0.2) ? "#0.0" : fpReg(g, p);
+        return [`${g.rng.pick(["fcmp", "fcmpe"])} ${fpReg(g, p)}, ${operand}`];
+      }
+      case 1:
+        return [
+          `${g.rng.pick(["fccmp", "fccmpe"])} ${fpReg(g, p)}, ${fpReg(g, p)}, #${g.rng.below(16)}, ${g.cond()}`,
+        ];
+      default:
+        return [`fcsel ${fpReg(g, p)}, ${fpReg(g, p)}, ${fpReg(g, p)}, ${g.cond()}`];
+    }
+  },
+};
+
+export const fpClasses: InstructionClass[] = [arithmetic, convert, compare];

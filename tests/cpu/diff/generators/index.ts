@@ -1,0 +1,55 @@
+// The registry of instruction classes the differential harness draws from.
+import { branchClasses } from "./branch.ts";
+import type { GenContext, GeneratedItem, InstructionClass } from "./context.ts";
+import { fpClasses } from "./fp.ts";
+import { crc32, integerClasses } from "./integer.ts";
+import { memoryClasses } from "./memory.ts";
+import { simdClasses } from "./simd.ts";
+
+export const ALL_CLASSES: InstructionClass[] = [
+  ...integerClasses,
+  crc32,
+  ...memoryClasses,
+  ...branchClasses,
+  ...fpClasses,
+  ...simdClasses,
+];
+
+/** Classes that exist only when an ID register field says so, with the test that decides. */
+export const OPTIONAL_CLASSES: Record<string, (idAa64Isar0: bigint) => boolean> = {
+  crc32: (isar0) => ((isar0 >> 16n) & 0xfn) !== 0n,
+};
+
+export function findClasses(names: readonly string[]): InstructionClass[] {
+  return names.map((name) => {
+    const found = ALL_CLASSES.find((c) => c.name === name);
+    if (!found) {
+      throw new Error(
+        `unknown instruction class "${name}"; the classes are: ${ALL_CLASSES.map((c) => c.name).join(", ")}`,
+      );
+    }
+    return found;
+  });
+}
+
+/** Lines that the processor executes (not labels or assembler directives). */
+export function instructionCount(lines: readonly string[]): number {
+  return lines.filter((l) => !l.endsWith(":") && !l.startsWith(".")).length;
+}
+
+/** Items drawn round-robin-at-random from `classes` until they hold `count` instructions. */
+export function generateItems(
+  g: GenContext,
+  classes: readonly InstructionClass[],
+  count: number,
+): GeneratedItem[] {
+  const items: GeneratedItem[] = [];
+  let total = 0;
+  while (total < count) {
+    const cls = g.rng.pick(classes);
+    const lines = cls.generate(g);
+    items.push({ cls: cls.name, lines });
+    total += instructionCount(lines);
+  }
+  return items;
+}

@@ -1,0 +1,211 @@
+// The differential harness: generates batches of items, runs each batch in qemu-aarch64 and on virtkit,
+// and on any difference narrows it to the first failing item (binary search over prefixes), then, when
+// it fails on its own, to that single item run from the state qemu reached just before it. After a
+// mismatch the batch continues from qemu's state after the culprit, so one run counts every mismatch.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { compareStates, type Difference } from "./compare.ts";
+import { GenContext, type GeneratedItem, type InstructionClass } from "./generators/context.ts";
+import {
+  ALL_CLASSES,
+  OPTIONAL_CLASSES,
+  findClasses,
+  generateItems,
+  instructionCount,
+} from "./generators/index.ts";
+import { buildProgram, programSource } from "./program.ts";
+import { runInQemu } from "./qemu-runner.ts";
+import { Random } from "./random.ts";
+import { randomState, type CpuState } from "./state.ts";
+import { VirtkitRunner } from "./virtkit-runner.ts";
+
+export interface DiffOptions {
+  seed: number;
+  /** Instructions to generate in total. */
+  count: number;
+  /** Class names; all supported classes when absent. */
+  classes?: readonly string[];
+  /** Instructions per program. */
+  batchSize?: number;
+  /** Stop looking after this many mismatches. */
+  maxMismatches?: number;
+  /** Keep the work directory (programs, reproducers) instead of deleting it. */
+  keepWorkDir?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface Reproducer {
+  cls: string;
+  /** The failing items: one when the culprit fails alone, else the shortest failing prefix. */
+  items: GeneratedItem[];
+  initial: CpuState;
+  qemu: CpuState;
+  /** virtkit's end state, or why it did not reach the end. */
+  virtkit: CpuState | string;
+  differences: Difference[];
+  /** The assembly source of the reproducer program, runnable with qemu-aarch64. */
+  source: string;
+}
+
+export interface ClassTally {
+  items: number;
+  instructions: number;
+  mismatches: number;
+}
+
+export interface DiffReport {
+  seed: number;
+  instructions: number;
+  classes: string[];
+  tally: Record<string, ClassTally>;
+  mismatches: Reproducer[];
+  /** Programs qemu itself could not run: generator bugs, reported as failures too. */
+  generatorProblems: string[];
+  workDir: string;
+}
+
+type RunResult =
+  | { kind: "same"; qemu: CpuState }
+  | { kind: "differ"; qemu: CpuState; virtkit: CpuState | string; differences: Difference[] }
+  | { kind: "qemu-failed"; problem: string };
+
+export class DifferentialHarness {
+  private constructor(
+    private readonly virtkit: VirtkitRunner,
+    private readonly workDir: string,
+  ) {}
+
+  static async create(): Promise<DifferentialHarness> {
+    return new DifferentialHarness(
+      await VirtkitRunner.create(),
+      mkdtempSync(join(tmpdir(), "virtkit-cpu-diff-")),
+    );
+  }
+
+  /** The classes the core can run: every class, minus optional ones its ID registers say are absent. */
+  supportedClasses(): InstructionClass[] {
+    const isar0 = this.virtkit.idAa64Isar0();
+    return ALL_CLASSES.filter((c) => OPTIONAL_CLASSES[c.name]?.(isar0) ?? true);
+  }
+
+  async run(options: DiffOptions): Promise<DiffReport> {
+    const log = options.log ?? (() => {});
+    const classes = options.classes ? findClasses(options.classes) : this.supportedClasses();
+    const unsupported = classes.filter((c) => !this.supportedClasses().includes(c));
+    if (unsupported.length > 0) {
+      throw new Error(
+        `the core's ID registers say ${unsupported.map((c) => c.name).join(", ")} are not implemented`,
+      );
+    }
+    const batchSize = options.batchSize ?? 2000;
+    const maxMismatches = options.maxMismatches ?? 25;
+    const rng = new Random(options.seed);
+    const report: DiffReport = {
+      seed: options.seed,
+      instructions: 0,
+      classes: classes.map((c) => c.name),
+      tally: Object.fromEntries(classes.map((c) => [c.name, { items: 0, instructions: 0, mismatches: 0 }])),
+      mismatches: [],
+      generatorProblems: [],
+      workDir: this.workDir,
+    };
+    const g = new GenContext(rng);
+    try {
+      while (report.instructions < options.count && report.mismatches.length < maxMismatches) {
+        const items = generateItems(g, classes, Math.min(batchSize, options.count - report.instructions));
+        const state = randomState(rng);
+        for (const item of items) {
+          const n = instructionCount(item.lines);
+          report.tally[item.cls]!.items++;
+          report.tally[item.cls]!.instructions += n;
+          report.instructions += n;
+        }
+        this.checkBatch(items, state, report, maxMismatches);
+        log(`${report.instructions} instructions, ${report.mismatches.length} mismatches`);
+      }
+    } finally {
+      if (!options.keepWorkDir && report.mismatches.length === 0)
+        rmSync(this.workDir, { recursive: true, force: true });
+    }
+    return report;
+  }
+
+  private checkBatch(
+    items: GeneratedItem[],
+    initial: CpuState,
+    report: DiffReport,
+    maxMismatches: number,
+  ): void {
+    let rest = items;
+    let state = initial;
+    while (rest.length > 0 && report.mismatches.length < maxMismatches) {
+      const whole = this.runBoth(rest, state);
+      if (whole.kind === "same") return;
+      if (whole.kind === "qemu-failed") {
+        report.generatorProblems.push(whole.problem);
+        return;
+      }
+      // Invariant: the prefix of length `good` matches, the prefix of length `bad` differs.
+      let good = 0;
+      let goodState = state;
+      let bad = rest.length;
+      let badRun: RunResult = whole;
+      while (bad - good > 1) {
+        const mid = (good + bad) >> 1;
+        const r = this.runBoth(rest.slice(0, mid), state);
+        if (r.kind === "same") {
+          good = mid;
+          goodState = r.qemu;
+        } else if (r.kind === "differ") {
+          bad = mid;
+          badRun = r;
+        } else {
+          report.generatorProblems.push(r.problem);
+          return;
+        }
+      }
+      const culprit = rest[bad - 1]!;
+      const alone = this.runBoth([culprit], goodState);
+      const failing = badRun as Extract<RunResult, { kind: "differ" }>;
+      const repro =
+        alone.kind === "differ"
+          ? this.reproducer(culprit.cls, [culprit], goodState, alone)
+          : this.reproducer(culprit.cls, rest.slice(0, bad), state, failing);
+      report.mismatches.push(repro);
+      report.tally[culprit.cls]!.mismatches++;
+      state = failing.qemu;
+      rest = rest.slice(bad);
+    }
+  }
+
+  private reproducer(
+    cls: string,
+    items: GeneratedItem[],
+    initial: CpuState,
+    run: Extract<RunResult, { kind: "differ" }>,
+  ): Reproducer {
+    return {
+      cls,
+      items,
+      initial,
+      qemu: run.qemu,
+      virtkit: run.virtkit,
+      differences: run.differences,
+      source: programSource(items, initial),
+    };
+  }
+
+  private runBoth(items: GeneratedItem[], state: CpuState): RunResult {
+    // One name for every program: the files are rewritten each time instead of piling up.
+    const program = buildProgram(this.workDir, "program", programSource(items, state));
+    const qemu = runInQemu(program.elf);
+    if (!qemu.ok) return { kind: "qemu-failed", problem: `${qemu.problem} (program ${program.elf})` };
+    const virtkit = this.virtkit.run(program);
+    if (!virtkit.ok) return { kind: "differ", qemu: qemu.state, virtkit: virtkit.problem, differences: [] };
+    const differences = compareStates(qemu.state, virtkit.state);
+    return differences.length === 0
+      ? { kind: "same", qemu: qemu.state }
+      : { kind: "differ", qemu: qemu.state, virtkit: virtkit.state, differences };
+  }
+}

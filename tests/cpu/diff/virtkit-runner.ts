@@ -1,0 +1,109 @@
+// Runs a test program on virtkit's core: the flat image at its link address in RAM (stage 2 maps RAM
+// one to one), EL1h with the MMU off, FP/SIMD enabled, VBAR_EL1 at the program's HVC vector table.
+import { createCpuCore, type CpuCore, type Vcpu, type VcpuExit } from "../../../src/machine/cpu.ts";
+import { PhysicalMemory } from "../../../src/machine/physical-memory.ts";
+import { SYNC_CURRENT_EL_SPX, VECTOR_HVC_BASE, type BuiltProgram } from "./program.ts";
+import { REPORT_SIZE, RESULT_BLOCK, decodeReport, type CpuState } from "./state.ts";
+
+export const RAM_BASE = 0x4000_0000;
+const RAM_SIZE = 16 * 1024 * 1024;
+/** EL1h with D, A, I and F masked. */
+const PSTATE_EL1H_MASKED = 0x3c5;
+/** SCTLR_EL1 RES1 bits of ARMv8.0 with M, A, C, I clear: MMU off, no alignment checking beyond Device rules. */
+const SCTLR_EL1_MMU_OFF = 0x30d00800n;
+const CPACR_EL1_FPEN = 3n << 20n;
+const EC_SVC64 = 0x15;
+const SLICE = 1_000_000;
+
+export type VirtkitOutcome =
+  { ok: true; state: CpuState; instructions: number } | { ok: false; problem: string; pc?: bigint };
+
+export class VirtkitRunner {
+  private constructor(
+    readonly memory: PhysicalMemory,
+    readonly core: CpuCore,
+    private readonly vcpu: Vcpu,
+  ) {}
+
+  static async create(): Promise<VirtkitRunner> {
+    const memory = new PhysicalMemory({ ramBase: RAM_BASE, ramSize: RAM_SIZE });
+    const core = await createCpuCore(memory);
+    const vcpu = core.createVcpu();
+    vcpu.mapStage2(RAM_BASE, RAM_BASE, RAM_SIZE, { read: true, write: true, execute: true }, false);
+    return new VirtkitRunner(memory, core, vcpu);
+  }
+
+  /** The ID_AA64ISAR0_EL1 the core reports, which decides the optional instruction classes. */
+  idAa64Isar0(): bigint {
+    return this.vcpu.readSysreg("ID_AA64ISAR0_EL1");
+  }
+
+  run(program: BuiltProgram, maxInstructions = 50_000_000): VirtkitOutcome {
+    const { vcpu } = this;
+    this.memory.view(RAM_BASE, program.image.length).set(program.image);
+    for (let i = 0; i < 31; i++) vcpu.setX(i, 0n);
+    vcpu.writeSysreg("SCTLR_EL1", SCTLR_EL1_MMU_OFF);
+    vcpu.writeSysreg("CPACR_EL1", CPACR_EL1_FPEN);
+    vcpu.writeSysreg("VBAR_EL1", BigInt(program.vectors));
+    vcpu.pstate = PSTATE_EL1H_MASKED;
+    vcpu.setSp(1, 0n);
+    vcpu.pc = BigInt(program.entry);
+    const start = vcpu.instructionsRetired;
+    for (let executed = 0; executed < maxInstructions; executed += SLICE) {
+      const exit = vcpu.run(SLICE);
+      if (exit.kind === "slice-end") continue;
+      const instructions = vcpu.instructionsRetired - start;
+      if (exit.kind === "hvc" && exit.imm === VECTOR_HVC_BASE + SYNC_CURRENT_EL_SPX) {
+        const esr = vcpu.readSysreg("ESR_EL1");
+        if (Number(esr >> 26n) === EC_SVC64) {
+          const report = this.memory.view(RESULT_BLOCK, REPORT_SIZE).slice();
+          return { ok: true, state: decodeReport(report), instructions };
+        }
+      }
+      return { ok: false, problem: this.describe(exit), pc: vcpu.pc };
+    }
+    return {
+      ok: false,
+      problem: `still running after ${maxInstructions} instructions (pc 0x${vcpu.pc.toString(16)})`,
+    };
+  }
+
+  /** Says what stopped the program where it should have reached its exit SVC. */
+  private describe(exit: VcpuExit): string {
+    const { vcpu } = this;
+    if (exit.kind === "hvc" && exit.imm >= VECTOR_HVC_BASE && exit.imm < VECTOR_HVC_BASE + 16) {
+      const esr = vcpu.readSysreg("ESR_EL1");
+      const elr = vcpu.readSysreg("ELR_EL1");
+      const far = vcpu.readSysreg("FAR_EL1");
+      const ec = Number(esr >> 26n);
+      const what = EXCEPTION_CLASSES[ec] ?? `exception class 0x${ec.toString(16)}`;
+      return (
+        `virtkit took an unexpected exception to EL1 vector ${exit.imm - VECTOR_HVC_BASE}: ${what} ` +
+        `(ESR_EL1 0x${esr.toString(16)}, ELR_EL1 0x${elr.toString(16)}, FAR_EL1 0x${far.toString(16)})`
+      );
+    }
+    const fields = Object.entries(exit)
+      .filter(([k]) => k !== "kind")
+      .map(
+        ([k, v]) =>
+          `${k} ${typeof v === "number" || typeof v === "bigint" ? `0x${v.toString(16)}` : String(v)}`,
+      );
+    return `virtkit stopped with a "${exit.kind}" exit${fields.length ? ` (${fields.join(", ")})` : ""} at pc 0x${vcpu.pc.toString(16)}`;
+  }
+}
+
+const EXCEPTION_CLASSES: Record<number, string> = {
+  0x00: "Undefined Instruction",
+  0x07: "FP/SIMD access trap",
+  0x0e: "illegal execution state",
+  0x15: "SVC",
+  0x18: "trapped system register access",
+  0x20: "instruction abort from a lower EL",
+  0x21: "instruction abort",
+  0x22: "PC alignment fault",
+  0x24: "data abort from a lower EL",
+  0x25: "data abort",
+  0x26: "SP alignment fault",
+  0x2c: "FP exception",
+  0x3c: "BRK",
+};
