@@ -1,0 +1,59 @@
+// Compares the wasm FP/SIMD unit with qemu-aarch64 on the same cases and describes differences.
+import { join } from "node:path";
+import {
+  OFF_FPCR_FPSR,
+  OFF_NZCV,
+  OFF_UNDEF,
+  OFF_V,
+  OFF_X,
+  RECORD_BYTES,
+  disassemble,
+  ensureReferenceTools,
+  loadFpSimdHarness,
+  runOnQemu,
+  type FpSimdCase,
+} from "./reference.ts";
+
+const root = join(import.meta.dirname, "../..");
+let harness: ((c: FpSimdCase) => Buffer) | undefined;
+
+function hex(b: Buffer, offset: number, bytes: number): string {
+  let s = "";
+  for (let i = bytes - 1; i >= 0; i--) s += b[offset + i]!.toString(16).padStart(2, "0");
+  return s;
+}
+
+function describeDifference(c: FpSimdCase, want: Buffer, got: Buffer): string {
+  const lines = [`insn 0x${(c.insn >>> 0).toString(16).padStart(8, "0")}  ${disassemble(c.insn)}`];
+  lines.push(`  FPCR ${hex(c.input, OFF_FPCR_FPSR, 4)}  NZCV in ${hex(c.input, OFF_NZCV, 4)}`);
+  const field = (name: string, off: number, bytes: number, inOff?: number): void => {
+    if (want.subarray(off, off + bytes).equals(got.subarray(off, off + bytes))) return;
+    const input = inOff === undefined ? "" : ` (in ${hex(c.input, inOff, bytes)})`;
+    lines.push(`  ${name}: qemu ${hex(want, off, bytes)} virtkit ${hex(got, off, bytes)}${input}`);
+  };
+  field("UNDEFINED", OFF_UNDEF, 1);
+  for (let n = 0; n < 32; n++) field(`V${n}`, OFF_V + 16 * n, 16, OFF_V + 16 * n);
+  for (let n = 0; n < 16; n++) field(`X${n}`, OFF_X + 8 * n, 8, OFF_X + 8 * n);
+  field("FPSR", OFF_FPCR_FPSR, 4);
+  field("NZCV", OFF_NZCV, 4);
+  return lines.join("\n");
+}
+
+/** Runs every case on both sides; returns descriptions of the first `limit` mismatches. */
+export async function differences(cases: readonly FpSimdCase[], limit = 12): Promise<string[]> {
+  ensureReferenceTools();
+  harness ??= await loadFpSimdHarness(root);
+  const expected = runOnQemu(cases);
+  const found: string[] = [];
+  let total = 0;
+  cases.forEach((c, i) => {
+    const got = harness!(c);
+    const want = expected[i]!;
+    if (got.length !== RECORD_BYTES || !got.equals(want)) {
+      total++;
+      if (found.length < limit) found.push(describeDifference(c, want, got));
+    }
+  });
+  if (total > found.length) found.push(`... ${total - found.length} more mismatching cases`);
+  return found;
+}

@@ -1,0 +1,139 @@
+// Scalar floating point against qemu-aarch64: arithmetic, fused multiply-add, min/max, compares,
+// conversions and rounding, under random FPCR rounding modes, FZ, DN and AHP.
+import { describe, expect, it } from "vitest";
+import { makeCases, randomFpInput, type Rng } from "./cases.ts";
+import { differences } from "./differential.ts";
+
+const reg = (rng: Rng): number => rng.below(32);
+const xreg = (rng: Rng): number => rng.below(16);
+const ftype = (rng: Rng): number => rng.below(2); // 0 single, 1 double
+
+function fpCase(make: (rng: Rng, t: number) => number) {
+  return (rng: Rng) => {
+    const t = ftype(rng);
+    return { insn: make(rng, t), input: randomFpInput(rng, t === 1 ? 8 : 4) };
+  };
+}
+
+const CASES_PER_CLASS = 1500;
+
+describe("scalar floating point matches qemu-aarch64", () => {
+  it("FMUL/FDIV/FADD/FSUB/FMAX/FMIN/FMAXNM/FMINNM/FNMUL", async () => {
+    const cases = makeCases(
+      CASES_PER_CLASS,
+      1,
+      fpCase((rng, t) => 0x1e200800 | (t << 22) | (reg(rng) << 16) | (rng.below(9) << 12) | (reg(rng) << 5) | reg(rng)),
+    );
+    expect(await differences(cases)).toEqual([]);
+  });
+
+  it("FMADD/FMSUB/FNMADD/FNMSUB round once", async () => {
+    const cases = makeCases(
+      CASES_PER_CLASS,
+      2,
+      fpCase(
+        (rng, t) =>
+          0x1f000000 |
+          (t << 22) |
+          (rng.below(2) << 21) |
+          (reg(rng) << 16) |
+          (rng.below(2) << 15) |
+          (reg(rng) << 10) |
+          (reg(rng) << 5) |
+          reg(rng),
+      ),
+    );
+    expect(await differences(cases)).toEqual([]);
+  });
+
+  it("FMOV/FABS/FNEG/FSQRT/FCVT/FRINT*", async () => {
+    const cases = makeCases(
+      CASES_PER_CLASS,
+      3,
+      fpCase((rng, t) => {
+        const op = rng.pick([0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 14, 15]);
+        const type = op >= 4 && op <= 7 ? rng.pick([0, 1, 3]) : t;
+        return 0x1e204000 | (type << 22) | (op << 15) | (reg(rng) << 5) | reg(rng);
+      }),
+    );
+    expect(await differences(cases)).toEqual([]);
+  });
+
+  it("FCMP/FCMPE/FCCMP/FCCMPE/FCSEL/FMOV immediate", async () => {
+    const cases = makeCases(
+      CASES_PER_CLASS,
+      4,
+      fpCase((rng, t) => {
+        switch (rng.below(4)) {
+          case 0: {
+            const withZero = rng.below(2);
+            const rm = withZero ? 0 : reg(rng);
+            return 0x1e202000 | (t << 22) | (rm << 16) | (reg(rng) << 5) | (rng.below(2) << 4) | (withZero << 3);
+          }
+          case 1:
+            return (
+              0x1e200400 |
+              (t << 22) |
+              (reg(rng) << 16) |
+              (rng.below(16) << 12) |
+              (reg(rng) << 5) |
+              (rng.below(2) << 4) |
+              rng.below(16)
+            );
+          case 2:
+            return 0x1e200c00 | (t << 22) | (reg(rng) << 16) | (rng.below(16) << 12) | (reg(rng) << 5) | reg(rng);
+          default:
+            return 0x1e201000 | (t << 22) | (rng.below(256) << 13) | reg(rng);
+        }
+      }),
+    );
+    expect(await differences(cases)).toEqual([]);
+  });
+
+  it("FCVT[NPMZA][SU], SCVTF/UCVTF and FMOV between FP and general registers", async () => {
+    const cases = makeCases(
+      CASES_PER_CLASS,
+      5,
+      fpCase((rng, t) => {
+        const sf = rng.below(2);
+        const kind = rng.below(4);
+        if (kind === 0) {
+          // SCVTF/UCVTF from X0–X15.
+          return (sf << 31) | 0x1e220000 | (t << 22) | (rng.below(2) << 16) | (xreg(rng) << 5) | reg(rng);
+        }
+        if (kind === 1) {
+          const forms = [
+            [0, 0, 0],
+            [1, 1, 0],
+            [1, 2, 1],
+          ] as const;
+          const [fsf, type, rmode] = rng.pick(forms);
+          const toGeneral = rng.below(2) === 0;
+          const rd = toGeneral ? xreg(rng) : reg(rng);
+          const rn = toGeneral ? reg(rng) : xreg(rng);
+          return (fsf << 31) | 0x1e260000 | (type << 22) | (rmode << 19) | ((toGeneral ? 0 : 1) << 16) | (rn << 5) | rd;
+        }
+        const rmodeOpcode = rng.pick([0x00, 0x01, 0x08, 0x09, 0x10, 0x11, 0x18, 0x19, 0x04, 0x05]);
+        return (sf << 31) | 0x1e200000 | (t << 22) | (rmodeOpcode << 16) | (reg(rng) << 5) | xreg(rng);
+      }),
+    );
+    expect(await differences(cases)).toEqual([]);
+  });
+
+  it("fixed-point SCVTF/UCVTF/FCVTZS/FCVTZU", async () => {
+    const cases = makeCases(
+      CASES_PER_CLASS,
+      6,
+      fpCase((rng, t) => {
+        const sf = rng.below(2);
+        const scale = sf ? rng.below(64) : 32 + rng.below(32);
+        const toFp = rng.below(2) === 0;
+        const rmodeOpcode = toFp ? 2 + rng.below(2) : 0x18 + rng.below(2);
+        const rn = toFp ? xreg(rng) : reg(rng);
+        const rd = toFp ? reg(rng) : xreg(rng);
+        return (sf << 31) | 0x1e000000 | (t << 22) | (rmodeOpcode << 16) | (scale << 10) | (rn << 5) | rd;
+      }),
+    );
+    expect(await differences(cases)).toEqual([]);
+  });
+});
