@@ -1,44 +1,50 @@
 import type { MemoryRegionDecl } from "./declarations.ts";
 import type { Platform } from "./platform.ts";
 import { errorAt } from "./errors.ts";
-import { DisjointIntervals } from "./intervals.ts";
 import { hex } from "./numbers.ts";
+
+interface Gap {
+  start: number;
+  end: number;
+}
 
 /**
  * Chooses a physical address for every region without phys_addr: the lowest address in board
  * RAM, aligned to the region's page size, that overlaps no region placed before it or fixed by
  * the file. Regions are placed in document order, so the layout is deterministic.
  */
-export function placeMemoryRegions(
-  regions: readonly MemoryRegionDecl[],
-  platform: Platform,
-): Map<string, number> {
-  const occupied = new DisjointIntervals();
+export function placeMemoryRegions(regions: readonly MemoryRegionDecl[], platform: Platform): Map<string, number> {
   const paddrs = new Map<string, number>();
+  const ramEnd = platform.ram.base + platform.ram.size;
+  let gaps: Gap[] = [{ start: platform.ram.base, end: ramEnd }];
   for (const mr of regions) {
     if (mr.physAddr === undefined) continue;
-    occupied.add({ name: mr.name, start: mr.physAddr, end: mr.physAddr + mr.size });
+    gaps = gaps.flatMap((gap) => subtract(gap, mr.physAddr!, mr.physAddr! + mr.size));
     paddrs.set(mr.name, mr.physAddr);
   }
-  const ramEnd = platform.ram.base + platform.ram.size;
   for (const mr of regions) {
     if (mr.physAddr !== undefined) continue;
-    let start = alignUp(platform.ram.base, mr.pageSize);
-    for (;;) {
-      const blocker = occupied.firstOverlap(start, start + mr.size);
-      if (!blocker) break;
-      start = alignUp(blocker.end, mr.pageSize);
-    }
-    if (start + mr.size > ramEnd) {
+    const index = gaps.findIndex((gap) => alignUp(gap.start, mr.pageSize) + mr.size <= gap.end);
+    if (index < 0) {
       throw errorAt(
         `Error: memory region '${mr.name}' (size ${hex(mr.size)}) does not fit in the free RAM of ${platform.name} [${hex(platform.ram.base)}..${hex(ramEnd)})`,
         mr.location,
       );
     }
-    occupied.add({ name: mr.name, start, end: start + mr.size });
+    const gap = gaps[index]!;
+    const start = alignUp(gap.start, mr.pageSize);
+    gaps.splice(index, 1, ...subtract(gap, start, start + mr.size));
     paddrs.set(mr.name, start);
   }
   return paddrs;
+}
+
+/** What remains of a gap once [start, end) is taken out of it. */
+function subtract(gap: Gap, start: number, end: number): Gap[] {
+  if (end <= gap.start || start >= gap.end) return [gap];
+  const left = { start: gap.start, end: start };
+  const right = { start: end, end: gap.end };
+  return [left, right].filter((part) => part.end > part.start);
 }
 
 function alignUp(value: number, alignment: number): number {
