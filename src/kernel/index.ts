@@ -1,0 +1,34 @@
+export { Kernel, type KernelOptions, type ThreadOptions } from "./kernel.ts";
+export { HostEvents, runEventLoop } from "./event-loop.ts";
+export {
+  Thread,
+  ThreadAbandoned,
+  FaultError,
+  type ComputeBody,
+  type EventBody,
+  type FaultHandler,
+  type KernelEvent,
+  type SliceResult,
+  type ThreadState,
+} from "./thread.ts";
+export { IrqHandler } from "./irq.ts";
+export { Notification } from "./notification.ts";
+export { SchedulingContext } from "./scheduling-context.ts";
+export { VirtualClock, NS_PER_US } from "./time.ts";
+export { EMPTY_MESSAGE, MESSAGE_REGISTERS, messageInfo, type MessageInfo } from "./message.ts";
+export {
+  FaultLabel,
+  FaultStatus,
+  abortSyndrome,
+  describeFaultStatus,
+  faultMessage,
+  type Fault,
+} from "./faults.ts";
+export {
+  NS_PER_INSTRUCTION,
+  Sel4Error,
+  VcpuObject,
+  VcpuReg,
+  type MachineExit,
+  type MachineVcpu,
+} from "./vcpu.ts";

@@ -1,0 +1,180 @@
+// seL4 VCPU objects and the threads that run them. A vCPU thread's "execution" is
+// `vcpu.run(n)` on the machine's CPU core; its exits become faults for the VMM.
+
+import type { Fault } from "./faults.ts";
+import type { ComputeBody, SliceResult } from "./thread.ts";
+
+/** What the kernel needs from a machine vCPU (src/machine/cpu.ts provides it). */
+export interface MachineVcpu {
+  pc: bigint;
+  readonly instructionsRetired: number;
+  readSysreg(name: string): bigint;
+  writeSysreg(name: string, value: bigint): void;
+  getSp(el: 0 | 1): bigint;
+  setSp(el: 0 | 1, value: bigint): void;
+  setListRegister(index: number, value: bigint): void;
+  getListRegister(index: number): bigint;
+  run(maxInstructions: number): MachineExit;
+}
+
+export type MachineExit =
+  | { kind: "slice-end" }
+  | { kind: "stage2-abort"; esr: number; far: bigint; ipa: number; instruction: number }
+  | { kind: "hvc" | "smc"; imm: number }
+  | { kind: "wfi" | "wfe" }
+  | { kind: "sysreg"; esr: number }
+  | { kind: "vtimer" }
+  | { kind: "maintenance"; index: number }
+  | { kind: "halted"; reason?: string };
+
+/** seL4_VCPUReg numbering (the SMP layout, which includes VMPIDR_EL2). */
+export const VcpuReg = {
+  SCTLR: 0,
+  TTBR0: 1,
+  TTBR1: 2,
+  TCR: 3,
+  MAIR: 4,
+  AMAIR: 5,
+  CIDR: 6,
+  ACTLR: 7,
+  CPACR: 8,
+  AFSR0: 9,
+  AFSR1: 10,
+  ESR: 11,
+  FAR: 12,
+  ISR: 13,
+  VBAR: 14,
+  TPIDR_EL1: 15,
+  VMPIDR_EL2: 16,
+  SP_EL1: 17,
+  ELR_EL1: 18,
+  SPSR_EL1: 19,
+  CNTV_CTL: 20,
+  CNTV_CVAL: 21,
+  CNTVOFF: 22,
+  CNTKCTL_EL1: 23,
+} as const;
+
+const SYSREG_NAMES = [
+  "SCTLR_EL1",
+  "TTBR0_EL1",
+  "TTBR1_EL1",
+  "TCR_EL1",
+  "MAIR_EL1",
+  "AMAIR_EL1",
+  "CONTEXTIDR_EL1",
+  "ACTLR_EL1",
+  "CPACR_EL1",
+  "AFSR0_EL1",
+  "AFSR1_EL1",
+  "ESR_EL1",
+  "FAR_EL1",
+  "ISR_EL1",
+  "VBAR_EL1",
+  "TPIDR_EL1",
+  "VMPIDR_EL2",
+  "SP_EL1",
+  "ELR_EL1",
+  "SPSR_EL1",
+  "CNTV_CTL_EL0",
+  "CNTV_CVAL_EL0",
+  "CNTVOFF_EL2",
+  "CNTKCTL_EL1",
+];
+
+/** seL4 error codes the VCPU invocations return. */
+export const Sel4Error = { NoError: 0, InvalidArgument: 1, RangeError: 4, DeleteFirst: 8 } as const;
+
+const LIST_REGISTERS = 4;
+const VTIMER_PPI = 27;
+const EC_WFX = 0x01;
+const EC_HVC64 = 0x16;
+const EC_SMC64 = 0x17;
+const IL = 1 << 25;
+
+/** Virtual nanoseconds per retired guest instruction (a 1 GHz virtual core). */
+export const NS_PER_INSTRUCTION = 1;
+
+export class VcpuObject implements ComputeBody {
+  readonly kind = "compute";
+  /** PPIs the kernel masked after delivering a VPPIEvent, until AckVPPI. */
+  private readonly maskedVppis = new Set<number>();
+
+  constructor(
+    /** The vCPU id the VMM uses (the fault badge). */
+    readonly id: number,
+    readonly machine: MachineVcpu,
+  ) {}
+
+  run(maxNs: number): SliceResult {
+    const before = this.machine.instructionsRetired;
+    const exit = this.machine.run(Math.max(1, Math.floor(maxNs / NS_PER_INSTRUCTION)));
+    const usedNs = (this.machine.instructionsRetired - before) * NS_PER_INSTRUCTION;
+    const fault = this.faultFor(exit);
+    return fault ? { usedNs, fault } : { usedNs };
+  }
+
+  /** seL4_ARM_VCPU_InjectIRQ: writes a pending list register that raises a maintenance IRQ on EOI. */
+  injectIrq(virq: number, priority: number, group: number, index: number): number {
+    if (index >= LIST_REGISTERS || virq >= 1024 || priority > 31 || group > 1) return Sel4Error.RangeError;
+    const state = Number((this.machine.getListRegister(index) >> 28n) & 3n);
+    if (state !== 0) return Sel4Error.DeleteFirst;
+    const lr =
+      (BigInt(group) << 30n) | (1n << 28n) | (BigInt(priority) << 23n) | (1n << 19n) | BigInt(virq & 0x3ff);
+    this.machine.setListRegister(index, lr);
+    return Sel4Error.NoError;
+  }
+
+  /** seL4_ARM_VCPU_AckVPPI. */
+  ackVppi(irq: number): number {
+    if (irq !== VTIMER_PPI) return Sel4Error.InvalidArgument;
+    this.maskedVppis.delete(irq);
+    return Sel4Error.NoError;
+  }
+
+  readRegister(reg: number): bigint | undefined {
+    const name = SYSREG_NAMES[reg];
+    if (name === undefined) return undefined;
+    return name === "SP_EL1" ? this.machine.getSp(1) : this.machine.readSysreg(name);
+  }
+
+  writeRegister(reg: number, value: bigint): boolean {
+    const name = SYSREG_NAMES[reg];
+    if (name === undefined) return false;
+    if (name === "SP_EL1") this.machine.setSp(1, value);
+    else this.machine.writeSysreg(name, value);
+    return true;
+  }
+
+  private faultFor(exit: MachineExit): Fault | undefined {
+    switch (exit.kind) {
+      case "slice-end":
+        return undefined;
+      case "stage2-abort":
+        return {
+          kind: "VMFault",
+          ip: this.machine.pc,
+          addr: BigInt(exit.ipa),
+          prefetch: exit.esr >>> 26 === 0x20,
+          fsr: exit.esr,
+        };
+      case "hvc":
+        return { kind: "VCPUFault", hsr: ((EC_HVC64 << 26) | IL | (exit.imm & 0xffff)) >>> 0 };
+      case "smc":
+        return { kind: "VCPUFault", hsr: ((EC_SMC64 << 26) | IL | (exit.imm & 0xffff)) >>> 0 };
+      case "wfi":
+      case "wfe":
+        return { kind: "VCPUFault", hsr: ((EC_WFX << 26) | IL | (exit.kind === "wfe" ? 1 : 0)) >>> 0 };
+      case "sysreg":
+        return { kind: "VCPUFault", hsr: exit.esr >>> 0 };
+      case "vtimer":
+        if (this.maskedVppis.has(VTIMER_PPI)) return undefined;
+        this.maskedVppis.add(VTIMER_PPI);
+        return { kind: "VPPIEvent", irq: VTIMER_PPI };
+      case "maintenance":
+        return { kind: "VGICMaintenance", index: exit.index };
+      case "halted":
+        return { kind: "VCPUFault", hsr: 0 };
+    }
+  }
+}

@@ -1,0 +1,71 @@
+// An in-memory console for scripted sessions (tests): type input, wait for output.
+
+import type { Console } from "./console.ts";
+
+export class HarnessConsole implements Console {
+  private readonly chunks: Buffer[] = [];
+  private onData: ((bytes: Uint8Array) => void) | undefined;
+  private onEnd: (() => void) | undefined;
+  private readonly waiters = new Set<() => void>();
+  private closedInput = false;
+
+  /** Everything the machine has written, decoded as Latin-1 (one char per byte). */
+  get output(): string {
+    return Buffer.concat(this.chunks).toString("latin1");
+  }
+
+  write(bytes: Uint8Array): void {
+    this.chunks.push(Buffer.from(bytes));
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  attachInput(onData: (bytes: Uint8Array) => void, onEnd: () => void): void {
+    this.onData = onData;
+    this.onEnd = onEnd;
+    if (this.closedInput) onEnd();
+  }
+
+  /** Sends `text` as if typed at once. */
+  type(text: string): void {
+    if (!this.onData) throw new Error("the console is not attached to a machine yet");
+    this.onData(Buffer.from(text, "latin1"));
+  }
+
+  /** Ends the input, as end-of-file on a pipe. */
+  endInput(): void {
+    this.closedInput = true;
+    this.onEnd?.();
+  }
+
+  close(): void {}
+
+  /**
+   * Resolves with the output once it contains `expected` after position `from`; rejects
+   * after `timeoutMs` with the output so far.
+   */
+  waitFor(expected: string | RegExp, options: { from?: number; timeoutMs?: number } = {}): Promise<string> {
+    const from = options.from ?? 0;
+    const found = (): boolean => {
+      const tail = this.output.slice(from);
+      return typeof expected === "string" ? tail.includes(expected) : expected.test(tail);
+    };
+    if (found()) return Promise.resolve(this.output);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(
+          new Error(
+            `console never showed ${String(expected)}; output so far:\n${JSON.stringify(this.output)}`,
+          ),
+        );
+      }, options.timeoutMs ?? 5000);
+      const check = (): void => {
+        if (!found()) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(this.output);
+      };
+      this.waiters.add(check);
+    });
+  }
+}
