@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { registerCheck } from "./check.ts";
 import { registerReport } from "./report.ts";
+import { registerImages } from "./images.ts";
 
 /** Each CLI command registers itself on the program and reports its exit code. */
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
-export const commands: RegisterCommand[] = [registerCheck, registerReport];
+export const commands: RegisterCommand[] = [registerCheck, registerReport, registerImages];

@@ -1,0 +1,158 @@
+// Debian packages for another architecture (arm64) fetched from the package archive with apt-get
+// download and unpacked with dpkg-deb: the guest's busybox and stock kernel. Nothing is installed on
+// the host; the .deb files are kept in the cache so later builds need no archive access.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+export class DebianArchiveError extends Error {}
+
+function run(
+  command: string,
+  args: readonly string[],
+  cwd?: string,
+): { ok: boolean; stdout: string; stderr: string } {
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
+  if (result.error) throw new DebianArchiveError(`cannot run ${command}: ${result.error.message}`);
+  return { ok: result.status === 0, stdout: result.stdout, stderr: result.stderr };
+}
+
+function mustRun(command: string, args: readonly string[], cwd?: string): string {
+  const result = run(command, args, cwd);
+  if (!result.ok) {
+    throw new DebianArchiveError(
+      `${command} ${args.join(" ")} failed:\n${result.stderr.trim() || result.stdout.trim()}`,
+    );
+  }
+  return result.stdout;
+}
+
+/** The installed version of a host package, e.g. `6.1.192-2` for linux-source-6.1. */
+export function installedVersion(pkg: string): string {
+  const result = run("dpkg-query", ["-W", "-f=${Version}", pkg]);
+  if (!result.ok || result.stdout === "")
+    throw new DebianArchiveError(`Debian package ${pkg} is not installed`);
+  return result.stdout;
+}
+
+let listsRefreshed = false;
+
+function refreshPackageLists(log: (line: string) => void): void {
+  if (listsRefreshed) return;
+  log("virtkit: apt-get update");
+  mustRun("apt-get", ["update", "-qq"]);
+  listsRefreshed = true;
+}
+
+/** Makes apt know the packages of `arch` (dpkg --add-architecture), needed to download them. */
+export function ensureForeignArchitecture(arch: string, log: (line: string) => void): void {
+  const native = mustRun("dpkg", ["--print-architecture"]).trim();
+  const foreign = mustRun("dpkg", ["--print-foreign-architectures"])
+    .split("\n")
+    .map((a) => a.trim());
+  if (native === arch || foreign.includes(arch)) return;
+  log(`virtkit: dpkg --add-architecture ${arch} (to download ${arch} packages; nothing of it is installed)`);
+  mustRun("dpkg", ["--add-architecture", arch]);
+  listsRefreshed = false;
+  refreshPackageLists(log);
+}
+
+/** The version apt would fetch for `pkg:arch`, or undefined when the archive has no such package. */
+export function candidateVersion(pkg: string, arch: string, log: (line: string) => void): string | undefined {
+  const query = (): string | undefined => {
+    const result = run("apt-cache", ["policy", `${pkg}:${arch}`]);
+    const match = /Candidate:\s*(\S+)/.exec(result.stdout);
+    return match && match[1] !== "(none)" ? match[1] : undefined;
+  };
+  const found = query();
+  if (found || listsRefreshed) return found;
+  refreshPackageLists(log);
+  return query();
+}
+
+/** The names of the packages `pkg:arch` depends on, as apt-cache lists them. */
+export function packageDependencies(pkg: string, arch: string): string[] {
+  const out = mustRun("apt-cache", ["depends", "--no-recommends", "--no-suggests", `${pkg}:${arch}`]);
+  return [...out.matchAll(/^\s+(?:\|)?Depends:\s+<?([^\s>:]+)/gm)].map((m) => m[1]!);
+}
+
+function debFileName(pkg: string, version: string, arch: string): string {
+  // apt-get download escapes the epoch colon of a version as %3a.
+  return `${pkg}_${version.replace(/:/g, "%3a")}_${arch}.deb`;
+}
+
+/**
+ * Downloads `pkg:arch` into `debDir` (kept there as a cache) and returns the .deb's path and version.
+ */
+export function downloadPackage(
+  pkg: string,
+  arch: string,
+  debDir: string,
+  log: (line: string) => void,
+): { deb: string; version: string } {
+  ensureForeignArchitecture(arch, log);
+  const version = candidateVersion(pkg, arch, log);
+  if (!version) {
+    throw new DebianArchiveError(
+      `the Debian archive has no package ${pkg} for ${arch}; check the name with apt-cache search, ` +
+        `and that /etc/apt/sources.list reaches the archive`,
+    );
+  }
+  mkdirSync(debDir, { recursive: true });
+  const deb = join(debDir, debFileName(pkg, version, arch));
+  if (existsSync(deb)) return { deb, version };
+  // Download into a scratch folder so a partial file never appears under the final name.
+  const scratch = join(debDir, `.download-${process.pid}`);
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch);
+  try {
+    log(`virtkit: apt-get download ${pkg}:${arch}=${version}`);
+    let result = run("apt-get", ["download", `${pkg}:${arch}=${version}`], scratch);
+    if (!result.ok) {
+      listsRefreshed = false;
+      refreshPackageLists(log);
+      result = run("apt-get", ["download", `${pkg}:${arch}=${version}`], scratch);
+    }
+    if (!result.ok)
+      throw new DebianArchiveError(`apt-get download ${pkg}:${arch} failed:\n${result.stderr.trim()}`);
+    const [file] = readdirSync(scratch).filter((name) => name.endsWith(".deb"));
+    if (!file)
+      throw new DebianArchiveError(`apt-get download ${pkg}:${arch} reported success but left no .deb`);
+    renameSync(join(scratch, file), deb);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return { deb, version };
+}
+
+/** Unpacks a .deb's files (not its scripts) into `dir`. */
+export function extractPackage(deb: string, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  mustRun("dpkg-deb", ["-x", deb, dir]);
+}
+
+/**
+ * Downloads `pkg:arch` and unpacks it under `<cacheRoot>/packages/`, once per version. Returns the
+ * directory holding the package's files and the version.
+ */
+export function ensureExtractedPackage(
+  cacheRoot: string,
+  pkg: string,
+  arch: string,
+  log: (line: string) => void,
+): { root: string; version: string } {
+  const { deb, version } = downloadPackage(pkg, arch, join(cacheRoot, "debs"), log);
+  const root = join(cacheRoot, "packages", debFileName(pkg, version, arch).replace(/\.deb$/, ""));
+  const marker = join(root, ".virtkit-extracted");
+  if (!existsSync(marker)) {
+    rmSync(root, { recursive: true, force: true });
+    extractPackage(deb, root);
+    mkdirSync(marker);
+  }
+  return { root, version };
+}

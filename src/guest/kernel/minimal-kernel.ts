@@ -1,0 +1,126 @@
+// The default guest kernel: Debian's linux-source-6.1 configured with allnoconfig plus our fragment,
+// cross-compiled with Debian's aarch64-linux-gnu-gcc. Small and quick to boot (see
+// shared/reference/anchors.md); cached by a hash of the fragment and the source package version.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, copyFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ensureDebianPackages } from "../../host/debian-packages.ts";
+import {
+  artifactDir,
+  ensureArtifact,
+  recordArtifact,
+  sha256,
+  sha256Bytes,
+  type EnsuredArtifact,
+} from "../cache.ts";
+import { installedVersion } from "../debian/archive.ts";
+import { inPhase, type OnProgress } from "../progress.ts";
+import { runLogged } from "../run-logged.ts";
+import { checkConfigApplied, parseConfigFragment } from "./config-fragment.ts";
+import { loadArm64Image } from "./image-header.ts";
+
+export const MINIMAL_CONFIG_FRAGMENT = fileURLToPath(new URL("./minimal.config", import.meta.url));
+export const LINUX_SOURCE_PACKAGE = "linux-source-6.1";
+const LINUX_SOURCE_TARBALL = `/usr/src/${LINUX_SOURCE_PACKAGE}.tar.xz`;
+
+/** Host tools the build needs: the cross compiler, the kernel's host-side build tools, the source. */
+export const MINIMAL_KERNEL_PACKAGES = [
+  "gcc-aarch64-linux-gnu",
+  "gcc",
+  "libc6-dev",
+  "make",
+  "bc",
+  "flex",
+  "bison",
+  "xz-utils",
+  LINUX_SOURCE_PACKAGE,
+];
+
+const MAKE_VARS = ["ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-"];
+
+export interface MinimalKernelOptions {
+  cacheRoot: string;
+  onProgress: OnProgress;
+  /** Another fragment, for tests and experiments; defaults to src/guest/kernel/minimal.config. */
+  fragment?: string;
+}
+
+/** Where the extracted source tree lives; shared by every fragment built from the same version. */
+async function ensureSourceTree(cacheRoot: string, version: string, onProgress: OnProgress): Promise<string> {
+  const tree = join(cacheRoot, "src", `${LINUX_SOURCE_PACKAGE}_${version}`);
+  const marker = join(tree, ".virtkit-extracted");
+  if (existsSync(marker)) return tree;
+  const scratch = `${tree}.extracting-${process.pid}`;
+  rmSync(scratch, { recursive: true, force: true });
+  rmSync(tree, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  await inPhase(onProgress, `extracting ${LINUX_SOURCE_TARBALL} (${version})`, () =>
+    runLogged("tar", ["-xJf", LINUX_SOURCE_TARBALL, "-C", scratch], {
+      cwd: scratch,
+      logFile: join(scratch, "..", `${LINUX_SOURCE_PACKAGE}_${version}.extract.log`),
+      phase: "extracting",
+      onProgress,
+    }),
+  );
+  renameSync(join(scratch, LINUX_SOURCE_PACKAGE), tree);
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(marker);
+  return tree;
+}
+
+/** Builds (or finds in the cache) the minimal kernel; the artifact directory keeps Image, .config and build.log. */
+export async function ensureMinimalKernel(options: MinimalKernelOptions): Promise<EnsuredArtifact> {
+  const fragmentPath = options.fragment ?? MINIMAL_CONFIG_FRAGMENT;
+  const fragment = readFileSync(fragmentPath, "utf8");
+  const settings = parseConfigFragment(fragment, fragmentPath);
+  ensureDebianPackages(MINIMAL_KERNEL_PACKAGES);
+  const version = installedVersion(LINUX_SOURCE_PACKAGE);
+  const dir = artifactDir(options.cacheRoot, "kernel", "minimal", sha256(fragment, version));
+  return ensureArtifact(dir, async (dir) => {
+    const { onProgress } = options;
+    const source = await ensureSourceTree(options.cacheRoot, version, onProgress);
+    const objects = join(dir, "build");
+    const logFile = join(dir, "build.log");
+    const env = {
+      ...process.env,
+      // Reproducible builds: the same inputs give the same Image.
+      KBUILD_BUILD_TIMESTAMP: "1970-01-01",
+      KBUILD_BUILD_USER: "virtkit",
+      KBUILD_BUILD_HOST: "virtkit",
+    };
+    const make = (phase: string, args: string[]): Promise<void> =>
+      inPhase(onProgress, phase, () =>
+        runLogged("make", [...MAKE_VARS, `O=${objects}`, ...args], {
+          cwd: source,
+          logFile,
+          phase,
+          onProgress,
+          env,
+        }),
+      );
+    await make("configuring (allnoconfig + minimal.config)", [
+      `KCONFIG_ALLCONFIG=${fragmentPath}`,
+      "allnoconfig",
+    ]);
+    const dotConfig = readFileSync(join(objects, ".config"), "utf8");
+    checkConfigApplied(settings, dotConfig, fragmentPath);
+    const jobs = availableParallelism();
+    await make(`building Image (make -j${jobs}; about 4 minutes on 2 cores)`, [`-j${jobs}`, "Image"]);
+    const built = join(objects, "arch/arm64/boot/Image");
+    const image = readFileSync(built);
+    loadArm64Image(image, built);
+    copyFileSync(built, join(dir, "Image"));
+    copyFileSync(join(objects, ".config"), join(dir, "config"));
+    // The object tree is ~200 MB and only needed while building.
+    rmSync(objects, { recursive: true, force: true });
+    return recordArtifact(dir, {
+      kind: "kernel",
+      name: "minimal",
+      file: "Image",
+      size: image.length,
+      sha256: sha256Bytes(image),
+      source: `${LINUX_SOURCE_PACKAGE} ${version} + ${fragmentPath.split("/").slice(-3).join("/")}`,
+    });
+  });
+}
