@@ -138,14 +138,20 @@ export async function ensureArtifact(
 
 const LOCK_POLL_MS = 500;
 
-function lockHolderAlive(lockFile: string): boolean {
-  const pid = Number.parseInt(readFileSync(lockFile, "utf8"), 10);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
+/** Whether the process holding a lock still runs; `gone` when the lock was released meanwhile. */
+function lockHolder(lockFile: string): "alive" | "dead" | "gone" {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(lockFile, "utf8"), 10);
+  } catch {
+    return "gone";
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return "dead";
   try {
     process.kill(pid, 0);
-    return true;
+    return "alive";
   } catch {
-    return false;
+    return "dead";
   }
 }
 
@@ -161,15 +167,9 @@ export async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promi
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      let alive = true;
-      try {
-        alive = lockHolderAlive(lockFile);
-      } catch {
-        // Released between our attempt and the read: try again at once.
-        continue;
-      }
-      if (!alive) rmSync(lockFile, { force: true });
-      else await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+      const holder = lockHolder(lockFile);
+      if (holder === "dead") rmSync(lockFile, { force: true });
+      else if (holder === "alive") await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     } finally {
       rmSync(claim, { force: true });
     }
