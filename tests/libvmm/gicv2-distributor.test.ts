@@ -208,7 +208,7 @@ describe("GICv2 distributor: robustness", () => {
       "GICD: a 1-byte write of GICD_ISENABLER1 at offset 0x104 is not allowed; the GIC takes aligned 4-byte accesses to this register",
     );
     expect(() => w(0x422, 1, 2)).toThrow(
-      "GICD: a 2-byte write of GICD_IPRIORITYR8 at offset 0x422 is not allowed; the GIC takes aligned 4-byte accesses or 1-byte accesses to this register",
+      "GICD: a 2-byte write of GICD_IPRIORITYR8 at offset 0x422 is not allowed; the GIC takes aligned 4-byte or 1-byte accesses to this register",
     );
     expect(() => w(0xf00, 1, 8)).toThrow("GICD: a 8-byte write of GICD_SGIR at offset 0xf00 is not allowed");
     expect(() => r(0xf12, 2)).toThrow(

@@ -1,7 +1,8 @@
 // The GICv2 distributor (ARM IHI 0048B, section 4.3) as a guest sees it: every register a driver may
 // touch, with reserved offsets reading as zero and ignoring writes, and accesses the architecture does
 // not allow reported as faults of that VM.
-import { GuestAccessError, type AccessSize, type MmioHandler } from "../fault/mmio.ts";
+import type { AccessSize, MmioHandler } from "../fault/mmio.ts";
+import { checkAccess } from "./access-rules.ts";
 import { checkBankAccess, findBank, readBank, writeBank, type BankAccess } from "./register-banks.ts";
 import { SGI_COUNT, type Vgic } from "./vgic.ts";
 
@@ -156,21 +157,13 @@ export class Gicv2Distributor implements MmioHandler {
 }
 
 function checkWordAccess(register: string, offset: number, size: AccessSize, write: boolean): void {
-  if (size === 4 && offset % 4 === 0) return;
-  throw new GuestAccessError(
-    `GICD: a ${size}-byte ${write ? "write" : "read"} of ${register} at offset 0x${offset.toString(16)} is not allowed; ` +
-      `the GIC takes aligned 4-byte accesses to this register`,
-  );
+  checkAccess("GICD", register, offset, size, write, [4]);
 }
 
 function checkSgiRegisterAccess(offset: number, size: AccessSize, write: boolean): void {
-  if (size === 1 || (size === 4 && offset % 4 === 0)) return;
   const name =
     offset >= SPENDSGIR
       ? `GICD_SPENDSGIR${(offset - SPENDSGIR) >> 2}`
       : `GICD_CPENDSGIR${(offset - CPENDSGIR) >> 2}`;
-  throw new GuestAccessError(
-    `GICD: a ${size}-byte ${write ? "write" : "read"} of ${name} at offset 0x${offset.toString(16)} is not allowed; ` +
-      `the GIC takes aligned 4-byte accesses or 1-byte accesses to this register`,
-  );
+  checkAccess("GICD", name, offset, size, write, [4, 1]);
 }

@@ -1,6 +1,7 @@
 // The per-interrupt register banks that sit at the same offsets in the GICv2 and GICv3 distributors
 // and in the GICv3 redistributor's SGI frame: one bit, two bits or one byte per INTID.
-import { GuestAccessError, type AccessSize } from "../fault/mmio.ts";
+import type { AccessSize } from "../fault/mmio.ts";
+import { checkAccess } from "./access-rules.ts";
 import type { Vgic } from "./vgic.ts";
 
 export type BankName =
@@ -59,10 +60,7 @@ export function findBank(offset: number): BankAccess | undefined {
   return undefined;
 }
 
-/**
- * Checks an access against the GIC's rules: word-aligned 32-bit accesses everywhere, and byte accesses
- * to the byte-per-interrupt banks. Throws GuestAccessError naming the register otherwise.
- */
+/** Word accesses everywhere; byte accesses too for the byte-per-interrupt banks. */
 export function checkBankAccess(
   frame: string,
   access: BankAccess,
@@ -70,12 +68,8 @@ export function checkBankAccess(
   size: AccessSize,
   write: boolean,
 ) {
-  const byteOk = access.bitsPerIrq === 8 && size === 1;
-  if ((size === 4 && offset % 4 === 0) || byteOk) return;
-  throw new GuestAccessError(
-    `${frame}: a ${size}-byte ${write ? "write" : "read"} of ${frame}_${access.register} at offset 0x${offset.toString(16)} ` +
-      `is not allowed; the GIC takes aligned 4-byte accesses${access.bitsPerIrq === 8 ? " or 1-byte accesses" : ""} to this register`,
-  );
+  const sizes: AccessSize[] = access.bitsPerIrq === 8 ? [4, 1] : [4];
+  checkAccess(frame, `${frame}_${access.register}`, offset, size, write, sizes);
 }
 
 /** Which INTIDs of the access the front end lets through; others read as zero and ignore writes. */

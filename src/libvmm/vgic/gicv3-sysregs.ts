@@ -1,0 +1,82 @@
+// The GICv3 CPU-interface system registers the hypervisor traps (ESR_EL2 EC 0x18): SGI generation
+// through ICC_SGI1R_EL1 and friends, and ICC_SRE_EL1.
+import { MASK64, type VcpuRegisters } from "../vcpu.ts";
+import type { Vgic } from "./vgic.ts";
+
+/** op0, op1, CRn, CRm, op2 of a system register, as in the ESR_EL2 ISS for EC 0x18. */
+export interface SysregAccess {
+  op0: number;
+  op1: number;
+  crn: number;
+  crm: number;
+  op2: number;
+  rt: number;
+  read: boolean;
+}
+
+export function decodeSysregAccess(esr: number): SysregAccess {
+  return {
+    op0: (esr >>> 20) & 3,
+    op2: (esr >>> 17) & 7,
+    op1: (esr >>> 14) & 7,
+    crn: (esr >>> 10) & 0xf,
+    rt: (esr >>> 5) & 0x1f,
+    crm: (esr >>> 1) & 0xf,
+    read: (esr & 1) === 1,
+  };
+}
+
+export function sysregName(a: SysregAccess): string {
+  const known: Record<string, string> = {
+    "3,0,12,11,5": "ICC_SGI1R_EL1",
+    "3,1,12,11,6": "ICC_ASGI1R_EL1",
+    "3,2,12,11,7": "ICC_SGI0R_EL1",
+    "3,0,12,12,5": "ICC_SRE_EL1",
+  };
+  return (
+    known[`${a.op0},${a.op1},${a.crn},${a.crm},${a.op2}`] ?? `S${a.op0}_${a.op1}_C${a.crn}_C${a.crm}_${a.op2}`
+  );
+}
+
+/** ICC_SRE_EL1 as the guest reads it: SRE, DFB and DIB set (system-register interface only). */
+const ICC_SRE_VALUE = 0x7n;
+
+/**
+ * The vCPUs an ICC_SGI1R_EL1 write targets: with IRM (bit 40) every vCPU but the sender, otherwise those
+ * whose Aff0 is in TargetList (15:0) offset by RS (47:44) in the cluster Aff3.Aff2.Aff1. Our vCPUs all
+ * sit in cluster 0.0.0 with Aff0 = vCPU id.
+ */
+export function sgiTargets(value: bigint, sender: number, vcpuCount: number): number[] {
+  const all = Array.from({ length: vcpuCount }, (_, v) => v);
+  if ((value >> 40n) & 1n) return all.filter((v) => v !== sender);
+  const cluster = ((value >> 16n) & 0xffn) | ((value >> 32n) & 0xffn) | ((value >> 48n) & 0xffn);
+  if (cluster !== 0n) return [];
+  const rangeBase = Number((value >> 44n) & 0xfn) * 16;
+  const list = Number(value & 0xffffn);
+  return all.filter((v) => v >= rangeBase && v < rangeBase + 16 && (list >> (v - rangeBase)) & 1);
+}
+
+/**
+ * Emulates a trapped GIC system register access and advances the PC. Returns false, changing nothing,
+ * for a register that is not one of these (the caller reports it).
+ */
+export function handleGicSysreg(vgic: Vgic, vcpuId: number, regs: VcpuRegisters, esr: number): boolean {
+  const access = decodeSysregAccess(esr);
+  const name = sysregName(access);
+  const value = access.rt === 31 ? 0n : regs.getX(access.rt);
+  switch (name) {
+    case "ICC_SGI1R_EL1":
+    case "ICC_ASGI1R_EL1":
+    case "ICC_SGI0R_EL1":
+      if (access.read) return false; // write-only: the read is UNDEFINED
+      vgic.sendSgi(vcpuId, Number((value >> 24n) & 0xfn), sgiTargets(value, vcpuId, vgic.vcpuCount));
+      break;
+    case "ICC_SRE_EL1":
+      if (access.read && access.rt !== 31) regs.setX(access.rt, ICC_SRE_VALUE);
+      break;
+    default:
+      return false;
+  }
+  regs.pc = (regs.pc + 4n) & MASK64;
+  return true;
+}
