@@ -58,7 +58,13 @@ export function renderReport(summary: SystemSummary): string {
     if (pd.irqs.length > 0) {
       lines.push(
         "    irqs:",
-        ...indent(table(["id", "irq", "trigger"], pd.irqs.map((irq) => [irq.id, irq.irq, irq.trigger])), 6),
+        ...indent(
+          table(
+            ["id", "irq", "trigger"],
+            pd.irqs.map((irq) => [irq.id, irq.irq, irq.trigger]),
+          ),
+          6,
+        ),
       );
     }
     if (pd.channels.length > 0) {
@@ -80,7 +86,9 @@ export function renderReport(summary: SystemSummary): string {
     mr.placement === "placed" ? "placed by the tool" : "phys_addr",
     mr.prefillPath ?? "",
   ]);
-  lines.push(...indent(table(["name", "size", "page size", "physical address", "from", "prefill"], regionRows), 2));
+  lines.push(
+    ...indent(table(["name", "size", "page size", "physical address", "from", "prefill"], regionRows), 2),
+  );
 
   lines.push("", `Channels (${summary.channels.length})`);
   const channelRows = summary.channels.map(({ a, b }) => [
@@ -118,7 +126,14 @@ export function renderReport(summary: SystemSummary): string {
 }
 
 function mapTable(maps: MapSummary[]): string[] {
-  const rows = maps.map((map) => [map.mr, hex(map.vaddr), hex(map.size), hex(map.pageSize), map.perms || "-", yesNo(map.cached)]);
+  const rows = maps.map((map) => [
+    map.mr,
+    hex(map.vaddr),
+    hex(map.size),
+    hex(map.pageSize),
+    map.perms || "-",
+    yesNo(map.cached),
+  ]);
   return table(["mr", "vaddr", "size", "page size", "perms", "cached"], rows);
 }
 
@@ -132,7 +147,12 @@ function direction(a: string, b: string, aNotifies: boolean, bNotifies: boolean)
 function table(headers: string[], rows: (string | number)[][]): string[] {
   const cells = [headers, ...rows.map((row) => row.map(String))];
   const widths = headers.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
-  return cells.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd());
+  return cells.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 function indent(lines: string[], spaces: number): string[] {

@@ -13,7 +13,10 @@ interface Gap {
  * RAM, aligned to the region's page size, that overlaps no region placed before it or fixed by
  * the file. Regions are placed in document order, so the layout is deterministic.
  */
-export function placeMemoryRegions(regions: readonly MemoryRegionDecl[], platform: Platform): Map<string, number> {
+export function placeMemoryRegions(
+  regions: readonly MemoryRegionDecl[],
+  platform: Platform,
+): Map<string, number> {
   const paddrs = new Map<string, number>();
   const ramEnd = platform.ram.base + platform.ram.size;
   let gaps: Gap[] = [{ start: platform.ram.base, end: ramEnd }];

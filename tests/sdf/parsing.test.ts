@@ -18,7 +18,9 @@ describe("XML well-formedness", () => {
   });
 
   it("reports an empty file", () => {
-    expect(errorOf("")).toBe("Could not parse 'test.system': document must contain a root element @ test.system:1:1");
+    expect(errorOf("")).toBe(
+      "Could not parse 'test.system': document must contain a root element @ test.system:1:1",
+    );
   });
 
   it("reports binary garbage at the first bad character", () => {
@@ -30,8 +32,12 @@ describe("XML well-formedness", () => {
   });
 
   it("reports duplicate attributes and undefined entities", () => {
-    expect(errorOf('<system a="1" a="2"/>')).toBe("Could not parse 'test.system': duplicate attribute: a @ test.system:1:21");
-    expect(errorOf("<system>&foo;</system>")).toBe("Could not parse 'test.system': undefined entity @ test.system:1:13");
+    expect(errorOf('<system a="1" a="2"/>')).toBe(
+      "Could not parse 'test.system': duplicate attribute: a @ test.system:1:21",
+    );
+    expect(errorOf("<system>&foo;</system>")).toBe(
+      "Could not parse 'test.system': undefined entity @ test.system:1:13",
+    );
   });
 
   it("gives a located error where the Microkit tool panics: no <system> root", () => {
@@ -57,7 +63,10 @@ describe("XML well-formedness", () => {
 
   it("handles a large flat file quickly", () => {
     const regions = Array.from({ length: 5000 }, (_, i) => `  <memory_region name="m${i}" size="0x1000"/>`);
-    const maps = Array.from({ length: 5000 }, (_, i) => `<map mr="m${i}" vaddr="${0x1000_0000 + i * 0x1000}"/>`);
+    const maps = Array.from(
+      { length: 5000 },
+      (_, i) => `<map mr="m${i}" vaddr="${0x1000_0000 + i * 0x1000}"/>`,
+    );
     const started = performance.now();
     const parsed = parse(system(...regions, pd("a", "", ...maps)));
     expect(parsed.memoryRegions.at(-1)!.paddr).toBe(0x4000_0000 + 4999 * 0x1000);
@@ -67,10 +76,12 @@ describe("XML well-formedness", () => {
 
 describe("text between elements", () => {
   it("rejects text inside an element at the text's position", () => {
-    expect(errorOf(system("  hello", pd("a")))).toBe("Error: unexpected text found in element 'system' @ test.system:2:3");
-    expect(errorOf(system('  <protection_domain name="a">x<program_image path="a"/></protection_domain>'))).toBe(
-      "Error: unexpected text found in element 'protection_domain' @ test.system:2:31",
+    expect(errorOf(system("  hello", pd("a")))).toBe(
+      "Error: unexpected text found in element 'system' @ test.system:2:3",
     );
+    expect(
+      errorOf(system('  <protection_domain name="a">x<program_image path="a"/></protection_domain>')),
+    ).toBe("Error: unexpected text found in element 'protection_domain' @ test.system:2:31");
   });
 
   it("rejects text after an element", () => {
@@ -84,7 +95,12 @@ describe("numbers", () => {
   const withSize = (size: string) => system(`  <memory_region name="m" size="${size}"/>`, pd("a"));
 
   it("strips underscores and reads lowercase 0x as hex", () => {
-    const parsed = parse(system('  <memory_region name="m" size="0x1_000" phys_addr="9_437_184"/>', pd("a", "", '<map mr="m" vaddr="0x2_000_000"/>')));
+    const parsed = parse(
+      system(
+        '  <memory_region name="m" size="0x1_000" phys_addr="9_437_184"/>',
+        pd("a", "", '<map mr="m" vaddr="0x2_000_000"/>'),
+      ),
+    );
     expect(parsed.memoryRegions[0]).toMatchObject({ size: 0x1000, physAddr: 9437184 });
   });
 
@@ -107,7 +123,9 @@ describe("numbers", () => {
     expect(errorOf(withSize("0x1_0000_0000_0000_0000"))).toBe(
       "Error: failed to parse integer '0x1_0000_0000_0000_0000' on element 'memory_region': number too large to fit in target type @ test.system:2:3",
     );
-    expect(errorOf(withSize("99999999999999999999999999999999"))).toMatch(/number too large to fit in target type @ test\.system:2:3$/);
+    expect(errorOf(withSize("99999999999999999999999999999999"))).toMatch(
+      /number too large to fit in target type @ test\.system:2:3$/,
+    );
   });
 
   it("rejects values beyond 2^53 that u64 would allow", () => {
@@ -144,8 +162,13 @@ describe("booleans", () => {
   });
 
   it("cached must be exactly true or false", () => {
-    expect(errorOf(system('  <memory_region name="m" size="0x1000"/>', pd("a", "", '<map mr="m" vaddr="0x1000" cached="no"/>')))).toBe(
-      "Error: cached must be 'true' or 'false' on element 'map': test.system:3:60",
-    );
+    expect(
+      errorOf(
+        system(
+          '  <memory_region name="m" size="0x1000"/>',
+          pd("a", "", '<map mr="m" vaddr="0x1000" cached="no"/>'),
+        ),
+      ),
+    ).toBe("Error: cached must be 'true' or 'false' on element 'map': test.system:3:60");
   });
 });
