@@ -19,7 +19,10 @@ export function parseU64(text: string, element: Located): bigint {
   if (digits.startsWith("+")) digits = digits.slice(1);
   const pattern = radix === 16 ? /^[0-9a-fA-F]+$/ : /^[0-9]+$/;
   if (!pattern.test(digits)) throw numberError(text, element, "invalid digit found in string");
-  const value = BigInt(radix === 16 ? `0x${digits}` : digits);
+  // Very long digit strings cannot fit; refusing them early keeps BigInt from spending
+  // quadratic time on hostile input.
+  const significant = digits.replace(/^0+/, "");
+  const value = significant.length > 20 ? U64_MAX + 1n : BigInt(radix === 16 ? `0x${digits}` : digits);
   if (value > U64_MAX) throw numberError(text, element, "number too large to fit in target type");
   return value;
 }
@@ -35,10 +38,11 @@ export function parseDecimalId(text: string, element: Located): bigint {
     const hint = text.startsWith("0x") ? " (ids are decimal only)" : "";
     throw numberError(text, element, `invalid digit found in string${hint}`);
   }
-  const value = BigInt(text);
-  if (value > U64_MAX || value < -(1n << 63n)) {
-    throw numberError(text, element, "number too large to fit in target type");
-  }
+  const negative = text.startsWith("-");
+  const tooLong = text.replace(/^[+-]?0*/, "").length > 20;
+  const value = tooLong ? (negative ? -U64_MAX : U64_MAX + 1n) : BigInt(text);
+  if (value > U64_MAX) throw numberError(text, element, "number too large to fit in target type");
+  if (value < -(1n << 63n)) throw numberError(text, element, "number too small to fit in target type");
   return value;
 }
 

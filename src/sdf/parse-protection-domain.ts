@@ -152,6 +152,8 @@ export function parseProtectionDomain(
         cspaceSeen = true;
         pd.capMaps = parseCspace(child);
         break;
+      case "ioport":
+        throw valueError(element, "I/O Ports are only available on x86");
       default:
         // The Microkit tool words this one without its usual "Error: " prefix.
         throw new SdfError(

@@ -172,3 +172,21 @@ describe("booleans", () => {
     ).toBe("Error: cached must be 'true' or 'false' on element 'map': test.system:3:60");
   });
 });
+
+describe("hostile numbers", () => {
+  it("refuses a million-digit number quickly", () => {
+    const digits = "9".repeat(1_000_000);
+    const started = performance.now();
+    expect(errorOf(system(pd("a", `priority="${digits}"`)))).toMatch(
+      /on element 'protection_domain': number too large to fit in target type @ test\.system:2:3$/,
+    );
+    expect(errorOf(system(pd("a", "", `<irq irq="33" id="-${digits}"/>`)))).toMatch(
+      /on element 'irq': number too small to fit in target type @ test\.system:2:60$/,
+    );
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it("accepts leading zeros", () => {
+    expect(parse(system(pd("a", `priority="${"0".repeat(40)}7"`))).allProtectionDomains[0]!.priority).toBe(7);
+  });
+});
