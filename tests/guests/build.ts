@@ -1,0 +1,66 @@
+// Builds the bare-metal test guests from tests/guests/*.c (plus the shared lib/) into build/guests/,
+// with the Debian cross compiler. Rebuilds only when a source is newer than the image.
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CROSS, runTool } from "../cpu/toolchain.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+export const GUEST_BUILD_DIR = join(root, "build", "guests");
+const LIB_SOURCES = ["lib/start.S", "lib/runtime.c", "lib/mmu.c"];
+
+const CFLAGS = [
+  "-O2",
+  "-g",
+  "-Wall",
+  "-Wextra",
+  "-Werror",
+  "-ffreestanding",
+  "-fno-builtin",
+  "-nostdlib",
+  "-nostartfiles",
+  "-static",
+  "-fno-pic",
+  "-fno-pie",
+  "-no-pie",
+  "-fno-stack-protector",
+  "-fno-tree-loop-distribute-patterns",
+  // No FP/SIMD in the guests' C code (the vectors do not save V registers), and no unaligned accesses
+  // the compiler invents: data accesses with the MMU off are Device accesses.
+  "-mgeneral-regs-only",
+  "-mstrict-align",
+  "-march=armv8-a",
+];
+
+export interface GuestImage {
+  name: string;
+  elf: string;
+  /** Flat image to load at the guest RAM base. */
+  bin: string;
+}
+
+/** The guest programs: every tests/guests/*.c is one. */
+export function guestNames(): string[] {
+  return readdirSync(here)
+    .filter((f) => f.endsWith(".c"))
+    .map((f) => f.slice(0, -2))
+    .sort();
+}
+
+function newest(paths: string[]): number {
+  return Math.max(...paths.map((p) => statSync(p).mtimeMs));
+}
+
+export function buildGuest(name: string): GuestImage {
+  mkdirSync(GUEST_BUILD_DIR, { recursive: true });
+  const sources = [`${name}.c`, ...LIB_SOURCES].map((s) => join(here, s));
+  const headers = ["lib/runtime.h", "lib/mmu.h", "lib/guest.ld"].map((s) => join(here, s));
+  const elf = join(GUEST_BUILD_DIR, `${name}.elf`);
+  const bin = join(GUEST_BUILD_DIR, `${name}.bin`);
+  if (!existsSync(bin) || statSync(bin).mtimeMs < newest([...sources, ...headers])) {
+    runTool(CROSS.gcc, [...CFLAGS, "-I", here, "-T", join(here, "lib/guest.ld"), "-o", elf, ...sources]);
+    runTool(CROSS.objcopy, ["-O", "binary", elf, bin]);
+  }
+  return { name, elf, bin };
+}
