@@ -9,6 +9,9 @@ export const STATE_SIZE: usize = 0x1000;
 /** Saved blocks of vCPUs that are not running, STATE_SIZE each. */
 export const VCPU_SAVE_BASE: usize = 0x11_0000;
 export const MAX_VCPUS: u32 = 64;
+/** SIMD&FP register blocks, one per vCPU, FPSIMD_STRIDE bytes each (bound by the FP/SIMD unit). */
+export const FPSIMD_BASE: usize = 0x1a_0000;
+export const FPSIMD_STRIDE: usize = 0x240;
 /** Main ASID-tagged TLB: TLB_ENTRIES entries of TLB_ENTRY_SIZE bytes. */
 export const TLB_BASE: usize = 0x20_0000;
 export const TLB_ENTRIES: u32 = 4096;

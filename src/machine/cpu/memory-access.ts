@@ -20,8 +20,6 @@ export function clearAccessFaulted(): void {
 
 const INDEX_MASK: u64 = <u64>(FAST_ENTRIES - 1);
 
-// @ts-ignore: decorator
-@inline
 function probe(base: usize, va: u64, size: u64): usize {
   const page = va >> 12;
   const entry = base + (<usize>(page & INDEX_MASK) << 4);
