@@ -184,6 +184,11 @@ describe("protection_domain", () => {
       "Error: virtual_machine must only be specified once on element 'protection_domain': test.system:2:3",
     ],
     [
+      "an x86 ioport",
+      system(...pdLines('name="a"', '<ioport id="0" addr="0x3f8" size="8"/>')),
+      "Error: I/O Ports are only available on x86 on element 'protection_domain': test.system:2:3",
+    ],
+    [
       "two cspaces",
       system(...pdLines('name="a"', "<cspace/>", "<cspace/>")),
       "Error: cspace must only be specified once on element 'protection_domain': test.system:2:3",
