@@ -84,7 +84,8 @@ export function loadArm64Image(bytes: Uint8Array, source: string): Arm64Image {
   if (!isGzip(bytes)) return { header: parseArm64ImageHeader(bytes, source), bytes, wasCompressed: false };
   let raw: Uint8Array;
   try {
-    raw = gunzipSync(bytes);
+    const inflated = gunzipSync(bytes);
+    raw = new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.length);
   } catch (err) {
     throw new KernelImageError(`${source}: gzip data that does not decompress: ${(err as Error).message}`);
   }
