@@ -132,7 +132,7 @@ export function parseProtectionDomain(
       case "protection_domain": {
         const childPd = parseProtectionDomain(child, context, true);
         if (childPd.setvarId !== undefined) {
-          addSetvar(pd.setvars, idSetvar(childPd.setvarId, childPd.id ?? 0, child), child);
+          addSetvar(pd.setvars, idSetvar(childPd.setvarId, childPd.id!, child), child);
         }
         pd.children.push(childPd);
         break;

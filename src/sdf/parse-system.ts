@@ -90,7 +90,7 @@ export function parseSystemElement(
 function flatten(pd: ProtectionDomainDecl): ProtectionDomainDecl[] {
   const seen = new Set<number>();
   for (const child of pd.children) {
-    const id = child.id ?? 0;
+    const id = child.id!;
     if (seen.has(id)) {
       throw errorAt(`Error: duplicate id: ${id} in protection domain: '${pd.name}'`, child.location);
     }

@@ -190,3 +190,14 @@ describe("hostile numbers", () => {
     expect(parse(system(pd("a", `priority="${"0".repeat(40)}7"`))).allProtectionDomains[0]!.priority).toBe(7);
   });
 });
+
+describe("line endings", () => {
+  it("counts lines and columns the same with CRLF and tabs", () => {
+    expect(
+      errorOf('<system>\r\n  <protection_domain name="a" priority="300">\r\n</protection_domain></system>'),
+    ).toBe("Error: priority must be between 0 and 254 on element 'protection_domain': test.system:2:3");
+    expect(errorOf("<system>\r\n\r\n\tx</system>")).toBe(
+      "Error: unexpected text found in element 'system' @ test.system:3:2",
+    );
+  });
+});
