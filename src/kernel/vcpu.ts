@@ -83,7 +83,13 @@ const SYSREG_NAMES = [
 ];
 
 /** seL4 error codes the VCPU invocations return. */
-export const Sel4Error = { NoError: 0, InvalidArgument: 1, RangeError: 4, DeleteFirst: 8 } as const;
+export const Sel4Error = {
+  NoError: 0,
+  InvalidArgument: 1,
+  InvalidCapability: 2,
+  RangeError: 4,
+  DeleteFirst: 8,
+} as const;
 
 const LIST_REGISTERS = 4;
 const VTIMER_PPI = 27;

@@ -20,6 +20,8 @@ export interface Board {
   connectInterrupts(sink: (irq: number, high: boolean) => void): void;
   /** The kernel's debug output (seL4_DebugPutChar): the console UART's transmitter. */
   debugPutc(byte: number): void;
+  /** What the board's EL3 firmware answers to an SMC with x0–x7 = `args` (returns x0–x7). */
+  secureMonitorCall(args: readonly bigint[]): bigint[];
   /** Starts host I/O (console input). */
   start(): void;
   /** Releases host resources (the terminal). */

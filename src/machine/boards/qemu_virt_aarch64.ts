@@ -62,7 +62,22 @@ export function createQemuVirtBoard(options: QemuVirtOptions): Board {
     deviceAt: (paddr) => findWindow(devices, paddr),
     connectInterrupts: (sink) => interrupts.connect(sink),
     debugPutc: (byte) => connection.transmit(byte),
+    secureMonitorCall: qemuFirmwareCall,
     start: () => connection.start(),
     close: () => options.console.close(),
   };
+}
+
+const PSCI_VERSION = 0x8400_0000n;
+const PSCI_1_1 = 0x0001_0001n;
+const SMCCC_NOT_SUPPORTED = BigInt.asUintN(64, -1n);
+
+/**
+ * QEMU's built-in EL3 firmware for the virt machine answers PSCI over SMC; the VMM's
+ * PSCI handling is libvmm's, so only the version query and "not supported" remain here.
+ */
+function qemuFirmwareCall(args: readonly bigint[]): bigint[] {
+  const result = [...args];
+  result[0] = args[0] === PSCI_VERSION ? PSCI_1_1 : SMCCC_NOT_SUPPORTED;
+  return result;
 }

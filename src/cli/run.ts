@@ -1,0 +1,88 @@
+// `virtkit run`: boot a system description with TypeScript PDs and attach the console.
+
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { Option } from "commander";
+import type { RegisterCommand } from "./commands.ts";
+import { addSystemOptions, loadSystem, type SystemOptions } from "./check.ts";
+import { bootSystem } from "../microkit/index.ts";
+import { ProgramError } from "../microkit/program.ts";
+import type { Console } from "../machine/devices/console.ts";
+import { StdioConsole, TerminalConsole } from "../machine/devices/stream-console.ts";
+
+interface RunOptions extends SystemOptions {
+  console?: "tty" | "stdio";
+}
+
+export const registerRun: RegisterCommand = (program, setExitCode) => {
+  addSystemOptions(
+    program
+      .command("run")
+      .description(
+        "Run a Microkit system whose PDs are TypeScript modules (program_image x.elf is x.ts or x.js " +
+          "beside the .system file, or in a --search-path folder). The console is the board's PL011 UART. " +
+          "In a terminal, keys go to the system as typed and Ctrl-A x quits. Exits 0 when nothing " +
+          "can happen any more.",
+      )
+      .argument("<system>", "a .system file, or a folder holding exactly one")
+      .addOption(
+        new Option(
+          "--console <kind>",
+          "tty: raw terminal (default in a terminal); stdio: plain pipes",
+        ).choices(["tty", "stdio"]),
+      ),
+  ).action(async (target: string, options: RunOptions) => {
+    const file = systemFileOf(target);
+    if (!file.ok) {
+      process.stderr.write(`${file.error}\n`);
+      setExitCode(1);
+      return;
+    }
+    const description = loadSystem(file.path, options);
+    if (!description) {
+      setExitCode(1);
+      return;
+    }
+    const kind = options.console ?? (process.stdin.isTTY && process.stdout.isTTY ? "tty" : "stdio");
+    if (kind === "tty" && !process.stdin.isTTY) {
+      process.stderr.write("Error: --console tty needs a terminal on stdin; use --console stdio for pipes\n");
+      setExitCode(1);
+      return;
+    }
+    let stop = (): void => {};
+    const console: Console =
+      kind === "tty" ? new TerminalConsole(process.stdin, process.stdout, () => stop()) : new StdioConsole();
+    try {
+      const system = await bootSystem(description, { console, searchPaths: options.searchPath });
+      stop = () => system.stop();
+      if (kind === "tty") process.stderr.write("virtkit: console attached; Ctrl-A x quits\r\n");
+      await system.run();
+      setExitCode(0);
+    } catch (error) {
+      console.close();
+      if (!(error instanceof ProgramError)) throw error;
+      process.stderr.write(`${error.message}\n`);
+      setExitCode(1);
+    }
+  });
+};
+
+/** A .system file, or the only one in a folder. */
+function systemFileOf(target: string): { ok: true; path: string } | { ok: false; error: string } {
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(target).isDirectory();
+  } catch {
+    return { ok: false, error: `Error: cannot read '${target}': no such file or folder` };
+  }
+  if (!isFolder) return { ok: true, path: target };
+  const systems = readdirSync(target)
+    .filter((name) => name.endsWith(".system"))
+    .sort();
+  if (systems.length === 1) return { ok: true, path: join(target, systems[0]!) };
+  if (systems.length === 0) return { ok: false, error: `Error: folder '${target}' holds no .system file` };
+  return {
+    ok: false,
+    error: `Error: folder '${target}' holds ${systems.join(", ")}: name the one to run, e.g. ${join(target, systems[0]!)}`,
+  };
+}

@@ -1,0 +1,81 @@
+// The Microkit monitor: the highest-priority thread that receives top-level PDs' faults
+// and passive requests, and reports them on the kernel's debug console.
+
+import { describeFaultStatus, faultMessage, type Fault } from "../kernel/index.ts";
+
+export interface FaultingPd {
+  name: string;
+  /** The badge of the PD's fault endpoint at the monitor (PD index + 1). */
+  badge: number;
+  /** The TypeScript source location of the faulting access or throw, if known. */
+  location: string | undefined;
+}
+
+const DATA_ABORT_LOWER = 0x24;
+const INSTRUCTION_ABORT_LOWER = 0x20;
+const BASE_TCB_CAP = 202;
+
+export class Monitor {
+  constructor(private readonly puts: (text: string) => void) {}
+
+  started(): void {
+    this.puts("MON|INFO: Microkit Monitor started!\n");
+  }
+
+  passive(pdName: string): void {
+    this.puts(`MON|INFO: PD '${pdName}' is now passive!\n`);
+  }
+
+  fault(pd: FaultingPd, fault: Fault): void {
+    const { label } = faultMessage(fault);
+    this.puts(
+      `MON|ERROR: received message ${hex32(label)}  badge: ${hex64(pd.badge)}  tcb cap: ${hex64(BASE_TCB_CAP + pd.badge - 1)}\n`,
+    );
+    this.puts(`MON|ERROR: faulting PD: ${pd.name}\n`);
+    for (const line of describeFault(fault)) this.puts(`MON|ERROR: ${line}\n`);
+    if (pd.location) this.puts(`MON|ERROR:    at ${pd.location}\n`);
+  }
+}
+
+function describeFault(fault: Fault): string[] {
+  switch (fault.kind) {
+    case "VMFault": {
+      const ec = fault.fsr >>> 26;
+      const iss = fault.fsr & 0x1ffffff;
+      const status = fault.fsr & 0x3f;
+      const kind = fault.prefetch ? "prefetch fault" : "data fault";
+      const lines = [
+        `VMFault: ip=${hex64(fault.ip)}  fault_addr=${hex64(fault.addr)}  fsr=${hex64(fault.fsr)}  (${kind})`,
+        `   ec: ${hex32(ec)}  ${describeEc(ec)}   il: ${(fault.fsr >>> 25) & 1}   iss: ${hex32(iss)}`,
+      ];
+      if (ec === DATA_ABORT_LOWER || ec === INSTRUCTION_ABORT_LOWER) {
+        const direction = ec === DATA_ABORT_LOWER && fault.fsr & (1 << 6) ? " -- write not read" : "";
+        const what = status === 0x21 ? "alignment fault" : describeFaultStatus(status);
+        lines.push(`   dfsc = ${what} (${hex32(status)})${direction}`);
+      }
+      return lines;
+    }
+    case "UserException":
+      return [`UserException: ${firstLine(fault.detail ?? "exception")}`];
+    default:
+      return [`${fault.kind}`];
+  }
+}
+
+function describeEc(ec: number): string {
+  if (ec === DATA_ABORT_LOWER) return "Data Abort from a lower Exception level";
+  if (ec === INSTRUCTION_ABORT_LOWER) return "Instruction Abort from a lower Exception level";
+  return "Unknown reason";
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0]!;
+}
+
+function hex32(value: number): string {
+  return `0x${(value >>> 0).toString(16).padStart(8, "0")}`;
+}
+
+function hex64(value: number | bigint): string {
+  return `0x${BigInt.asUintN(64, BigInt(value)).toString(16).padStart(16, "0")}`;
+}

@@ -1,0 +1,107 @@
+// The shape of a TypeScript PD program and how a .system file's program_image finds it.
+
+import { existsSync } from "node:fs";
+import { basename, dirname, extname, isAbsolute, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { MessageInfo } from "../kernel/index.ts";
+import type { Pd } from "./pd.ts";
+
+/** libmicrokit's entry points, each taking the PD's API object first. */
+export interface PdProgram {
+  init(pd: Pd): void;
+  notified(pd: Pd, channel: number): void;
+  /** Handles a PPC; the returned msginfo is the reply. */
+  protected?(pd: Pd, channel: number, msginfo: MessageInfo): MessageInfo;
+  /**
+   * Handles a child PD's or vCPU's fault. Return `true` (or a msginfo to reply with) to
+   * reply and resume the child, `false` to leave it blocked.
+   */
+  fault?(pd: Pd, child: number, msginfo: MessageInfo): boolean | MessageInfo;
+}
+
+/** A program, or a factory that makes a fresh program (with fresh state) for each PD using it. */
+export type PdProgramDefinition = PdProgram | (() => PdProgram);
+
+/** Types a PD module's default export. */
+export function definePd<T extends PdProgramDefinition>(definition: T): T {
+  return definition;
+}
+
+export class ProgramError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProgramError";
+  }
+}
+
+const MODULE_EXTENSIONS = [".ts", ".js", ".mjs"];
+
+/**
+ * The module for `program_image path="x.elf"`: x.ts, x.js or x.mjs, looked up beside the
+ * .system file, then in each search path. A path that already names a module is used as is.
+ */
+export function resolveProgramModule(
+  pdName: string,
+  imagePath: string,
+  systemFile: string,
+  searchPaths: readonly string[],
+): string {
+  const ext = extname(imagePath);
+  const stem = MODULE_EXTENSIONS.includes(ext)
+    ? imagePath
+    : ext === ".elf"
+      ? imagePath.slice(0, -4)
+      : imagePath;
+  const candidates = MODULE_EXTENSIONS.includes(ext) ? [stem] : MODULE_EXTENSIONS.map((e) => stem + e);
+  const dirs = isAbsolute(stem)
+    ? [""]
+    : [dirname(resolve(systemFile)), ...searchPaths.map((d) => resolve(d))];
+  for (const dir of dirs) {
+    for (const candidate of candidates) {
+      const path = dir ? join(dir, candidate) : candidate;
+      if (existsSync(path)) return path;
+    }
+  }
+  throw new ProgramError(
+    `Error: protection domain '${pdName}': program_image '${imagePath}' has no TypeScript module: ` +
+      `looked for ${candidates.map((c) => basename(c)).join(", ")} in ${dirs.join(", ")}. ` +
+      `Write ${basename(candidates[0]!)} beside the .system file (see docs/writing-a-pd.md) or pass --search-path.`,
+  );
+}
+
+export async function importProgram(pdName: string, path: string): Promise<PdProgramDefinition> {
+  let module: { default?: unknown };
+  try {
+    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (error) {
+    throw new ProgramError(`Error: protection domain '${pdName}': cannot load ${path}: ${describe(error)}`);
+  }
+  const definition = module.default;
+  if (typeof definition === "function") return definition as () => PdProgram;
+  checkProgram(pdName, path, definition);
+  return definition;
+}
+
+/** A program instance for one PD. */
+export function instantiate(pdName: string, path: string, definition: PdProgramDefinition): PdProgram {
+  if (typeof definition !== "function") return definition;
+  const program = definition();
+  checkProgram(pdName, path, program);
+  return program;
+}
+
+function checkProgram(pdName: string, path: string, program: unknown): asserts program is PdProgram {
+  const missing = ["init", "notified"].filter(
+    (entry) => typeof (program as Record<string, unknown> | undefined)?.[entry] !== "function",
+  );
+  if (missing.length > 0) {
+    throw new ProgramError(
+      `Error: protection domain '${pdName}': ${path} must export default definePd({ init(pd) {...}, notified(pd, channel) {...} }); ` +
+        `it has no ${missing.map((m) => `'${m}'`).join(" and ")} entry point`,
+    );
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

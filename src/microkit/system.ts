@@ -1,0 +1,257 @@
+// Builds a running system from a checked system description, as the Microkit tool and
+// monitor do: memory regions placed and prefilled, PDs and vCPUs created with their
+// scheduling parameters, maps, channels, IRQs and variables wired, then every PD started.
+
+import { readFileSync } from "node:fs";
+import {
+  HostEvents,
+  Kernel,
+  VcpuObject,
+  runEventLoop,
+  type MachineVcpu,
+  type Thread,
+} from "../kernel/index.ts";
+import { createQemuVirtBoard } from "../machine/boards/qemu_virt_aarch64.ts";
+import type { Board } from "../machine/boards/board.ts";
+import type { Console } from "../machine/devices/console.ts";
+import { parseSystemFile } from "../sdf/index.ts";
+import type {
+  MemoryRegion,
+  ProtectionDomain,
+  SystemDescription,
+  VirtualMachine,
+  Vcpu,
+} from "../sdf/model.ts";
+import { PdAddressSpace } from "./address-space.ts";
+import { Monitor } from "./monitor.ts";
+import { Pd, type ChannelWiring, type VcpuWiring } from "./pd.ts";
+import { PdRuntime } from "./pd-runtime.ts";
+import {
+  importProgram,
+  instantiate,
+  resolveProgramModule,
+  ProgramError,
+  type PdProgramDefinition,
+} from "./program.ts";
+import { pdSetvars } from "./setvars.ts";
+
+export interface BootOptions {
+  console: Console;
+  /** Folders searched for PD modules after the folder of the .system file. */
+  searchPaths?: string[];
+  /** Board RAM in bytes (default: the board's). */
+  ramSize?: number;
+  /** Creates the machine vCPU behind each VM vCPU (the CPU core); needed for systems with VMs. */
+  createMachineVcpu?: (vm: VirtualMachine, vcpu: Vcpu, board: Board) => MachineVcpu;
+}
+
+export interface RunningPd {
+  description: ProtectionDomain;
+  pd: Pd;
+  thread: Thread;
+  runtime: PdRuntime;
+}
+
+export interface RunningSystem {
+  readonly description: SystemDescription;
+  readonly kernel: Kernel;
+  readonly board: Board;
+  readonly host: HostEvents;
+  readonly pds: ReadonlyMap<string, RunningPd>;
+  /** Runs until nothing can happen any more (or stop()); releases the console at the end. */
+  run(): Promise<void>;
+  stop(): void;
+}
+
+export async function bootSystemFile(path: string, options: BootOptions): Promise<RunningSystem> {
+  const searchPaths = options.searchPaths ?? [];
+  return bootSystem(parseSystemFile(path, { searchPaths }), options);
+}
+
+export async function bootSystem(
+  description: SystemDescription,
+  options: BootOptions,
+): Promise<RunningSystem> {
+  const searchPaths = options.searchPaths ?? [];
+  const programs = await loadPrograms(description, searchPaths);
+  checkVirtualMachines(description, options);
+
+  const host = new HostEvents();
+  const board = createQemuVirtBoard({ console: options.console, host, ramSize: options.ramSize });
+  const monitor = new Monitor((text) => {
+    for (const byte of Buffer.from(text, "latin1")) board.debugPutc(byte);
+  });
+  const pds = new Map<string, RunningPd>();
+  const kernel = new Kernel({
+    onMonitorFault: (thread, fault) => {
+      const running = [...pds.values()].find((p) => p.thread === thread)!;
+      const badge = description.allProtectionDomains.indexOf(running.description) + 1;
+      monitor.fault({ name: running.pd.name, badge, location: running.runtime.faultLocation }, fault);
+    },
+  });
+  board.connectInterrupts((irq, high) => kernel.setIrqLine(irq, high));
+  prefillMemoryRegions(description.memoryRegions, board);
+
+  // Threads first: channels, children and fault handlers refer to each other's threads.
+  const threads = new Map<string, Thread>();
+  const runtimes = new Map<string, PdRuntime>();
+  for (const pdd of description.allProtectionDomains) {
+    const thread = kernel.createThread({
+      name: pdd.name,
+      priority: pdd.priority,
+      budgetUs: pdd.budget,
+      periodUs: pdd.period,
+      body: { kind: "event", handle: (event) => runtimes.get(pdd.name)!.handle(event) },
+    });
+    kernel.bindNotification(thread);
+    threads.set(pdd.name, thread);
+  }
+  for (const pdd of description.allProtectionDomains) {
+    const thread = threads.get(pdd.name)!;
+    if (pdd.parent !== undefined) thread.faultHandler = { thread: threads.get(pdd.parent)!, badge: pdd.id! };
+    const channels = new Map<number, ChannelWiring>();
+    for (const end of pdd.channels) {
+      const peerThread = threads.get(end.peer)!;
+      channels.set(end.id, {
+        peer: peerThread.notification!,
+        peerBadge: 1n << BigInt(end.peerId),
+        peerThread,
+        peerId: end.peerId,
+      });
+    }
+    const irqs = new Map(
+      pdd.irqs.map((irq) => [
+        irq.id,
+        kernel.createIrqHandler(irq.irq, irq.trigger, thread.notification!, irq.id),
+      ]),
+    );
+    const children = new Map(pdd.children.map((child) => [child.id!, threads.get(child.name)!]));
+    const vcpus = createVcpus(kernel, pdd, thread, board, options);
+    const memory = new PdAddressSpace(pdd.name, pdd.maps, board);
+    const pd = new Pd(
+      {
+        name: pdd.name,
+        passive: pdd.passive,
+        irqs: pdd.irqMask,
+        notifications: pdd.notifyMask,
+        pps: pdd.ppMask,
+        setvars: pdSetvars(pdd),
+      },
+      {
+        kernel,
+        thread,
+        memory,
+        channels,
+        irqs,
+        children,
+        vcpus,
+        debugPutc: (byte) => board.debugPutc(byte),
+        secureMonitorCall: pdd.smc ? (args) => board.secureMonitorCall(args) : undefined,
+      },
+    );
+    const { path, definition } = programs.get(pdd.name)!;
+    const runtime = new PdRuntime(pd, instantiate(pdd.name, path, definition), path, {
+      becomePassive: () => {
+        kernel.makePassive(thread);
+        monitor.passive(pdd.name);
+      },
+      notify: (channel) => kernel.signal(channels.get(channel)!.peer, channels.get(channel)!.peerBadge),
+      irqAck: (channel) => kernel.irqAck(irqs.get(channel)!),
+    });
+    runtimes.set(pdd.name, runtime);
+    pds.set(pdd.name, { description: pdd, pd, thread, runtime });
+  }
+
+  monitor.started();
+  for (const running of pds.values()) kernel.resume(running.thread);
+
+  return {
+    description,
+    kernel,
+    board,
+    host,
+    pds,
+    async run() {
+      board.start();
+      try {
+        await runEventLoop(kernel, host);
+      } finally {
+        board.close();
+      }
+    },
+    stop: () => host.stop(),
+  };
+}
+
+async function loadPrograms(
+  description: SystemDescription,
+  searchPaths: readonly string[],
+): Promise<Map<string, { path: string; definition: PdProgramDefinition }>> {
+  const programs = new Map<string, { path: string; definition: PdProgramDefinition }>();
+  const users = new Map<PdProgramDefinition, string>();
+  for (const pdd of description.allProtectionDomains) {
+    const path = resolveProgramModule(pdd.name, pdd.programImage.path, description.file, searchPaths);
+    const definition = await importProgram(pdd.name, path);
+    const other = users.get(definition);
+    if (other !== undefined && typeof definition !== "function") {
+      // One module instance would share its state between PDs; each PD needs its own, like its own ELF copy.
+      throw new ProgramError(
+        `Error: protection domains '${other}' and '${pdd.name}' both use ${path}: export a factory, ` +
+          `definePd(() => ({ init, notified, ... })), so that each PD gets its own state`,
+      );
+    }
+    users.set(definition, pdd.name);
+    programs.set(pdd.name, { path, definition });
+  }
+  return programs;
+}
+
+function checkVirtualMachines(description: SystemDescription, options: BootOptions): void {
+  if (options.createMachineVcpu) return;
+  const vmm = description.allProtectionDomains.find((pd) => pd.virtualMachine);
+  if (vmm) {
+    throw new Error(
+      `Error: protection domain '${vmm.name}' has virtual machine '${vmm.virtualMachine!.name}', ` +
+        `but this runtime was started without a CPU core for vCPUs`,
+    );
+  }
+}
+
+function createVcpus(
+  kernel: Kernel,
+  pdd: ProtectionDomain,
+  vmm: Thread,
+  board: Board,
+  options: BootOptions,
+): Map<number, VcpuWiring> {
+  const vcpus = new Map<number, VcpuWiring>();
+  const vm = pdd.virtualMachine;
+  if (!vm || !options.createMachineVcpu) return vcpus;
+  for (const decl of vm.vcpus) {
+    const object = new VcpuObject(decl.id, options.createMachineVcpu(vm, decl, board));
+    // VM threads start suspended until the VMM's vcpu_restart.
+    const thread = kernel.createThread({
+      name: `${vm.name}:vcpu${decl.id}`,
+      priority: vm.priority,
+      budgetUs: vm.budget,
+      periodUs: vm.period,
+      body: object,
+      faultHandler: { thread: vmm, badge: decl.id },
+    });
+    vcpus.set(decl.id, { object, thread });
+  }
+  return vcpus;
+}
+
+function prefillMemoryRegions(regions: readonly MemoryRegion[], board: Board): void {
+  for (const mr of regions) {
+    if (!mr.prefillResolved) continue;
+    if (!board.memory.isRam(mr.paddr, mr.size)) {
+      throw new Error(
+        `Error: memory region '${mr.name}' has prefill_path but is not in RAM (paddr 0x${mr.paddr.toString(16)})`,
+      );
+    }
+    const bytes = readFileSync(mr.prefillResolved);
+    board.memory.view(mr.paddr, mr.size).set(bytes.subarray(0, mr.size));
+  }
+}
