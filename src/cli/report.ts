@@ -2,6 +2,7 @@ import type { RegisterCommand } from "./commands.ts";
 import type { SystemOptions } from "./check.ts";
 import type { MapSummary, SystemSummary } from "../sdf/summary.ts";
 import { addSystemOptions, loadSystem } from "./check.ts";
+import { hex } from "../sdf/index.ts";
 import { summarise } from "../sdf/summary.ts";
 
 export const registerReport: RegisterCommand = (program, setExitCode) => {
@@ -161,8 +162,4 @@ function indent(lines: string[], spaces: number): string[] {
 
 function yesNo(value: boolean): string {
   return value ? "yes" : "no";
-}
-
-function hex(value: number | bigint): string {
-  return `0x${value.toString(16)}`;
 }

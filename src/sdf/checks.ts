@@ -10,8 +10,8 @@ import { hex } from "./numbers.ts";
 import { pdMapMaxVaddr, vmMapMaxVaddr } from "./platform.ts";
 
 /** libmicrokit reserves PD index 63 for the monitor's view of PD ids. */
-export const MAX_PDS = 63;
-export const MONITOR_PD_NAME = "monitor";
+const MAX_PDS = 63;
+const MONITOR_PD_NAME = "monitor";
 
 export function checkSystem(system: SystemDecl, platform: Platform): string[] {
   const { allPds: pds, memoryRegions } = system;

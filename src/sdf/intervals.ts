@@ -33,11 +33,6 @@ export class DisjointIntervals {
     this.sorted.splice(this.lowerBound(interval.start), 0, interval);
   }
 
-  /** The intervals in address order. */
-  inOrder(): readonly Interval[] {
-    return this.sorted;
-  }
-
   /** Index of the first interval whose start is at or after `start`. */
   private lowerBound(start: number): number {
     let low = 0;

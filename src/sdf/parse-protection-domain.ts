@@ -19,7 +19,7 @@ import { SMALL_PAGE, pdMapMaxVaddr } from "./platform.ts";
 import { parseBudgetPeriod, parseCpu, parsePriority } from "./scheduling.ts";
 import { addSetvar, idSetvar } from "./setvars.ts";
 
-export const DEFAULT_STACK_SIZE = 0x2000;
+const DEFAULT_STACK_SIZE = 0x2000;
 const MIN_STACK_SIZE = 0x1000;
 const MAX_STACK_SIZE = 16 * 1024 * 1024;
 

@@ -3,9 +3,9 @@ import { optionalU64, safeNumber } from "./attributes.ts";
 import { valueError } from "./errors.ts";
 
 /** Microkit's default budget, in microseconds; the period defaults to the budget. */
-export const BUDGET_DEFAULT = 1000;
+const BUDGET_DEFAULT = 1000;
 /** The monitor runs at 255; PDs and VMs get 0..=254. */
-export const MAX_PRIORITY = 254;
+const MAX_PRIORITY = 254;
 
 export interface SchedulingParams {
   priority: number;

@@ -14,7 +14,7 @@ export interface XmlElement {
  * A system description is a shallow tree; real ones nest child PDs a few levels deep. The
  * limit keeps every later recursive walk far from the stack limit on hostile input.
  */
-export const MAX_NESTING_DEPTH = 100;
+const MAX_NESTING_DEPTH = 100;
 
 /**
  * Parses the document into an element tree and requires a `<system>` root. Any non-whitespace
@@ -65,12 +65,13 @@ export function parseXml(text: string, file: string): XmlElement {
     if (!tag.isSelfClosing) lastClosed = stack.pop();
     textStart = here();
   });
-  for (const event of ["comment", "processinginstruction", "doctype", "cdata"] as const) {
+  for (const event of ["comment", "processinginstruction", "doctype"] as const) {
     parser.on(event, () => {
       textStart = here();
     });
   }
-  parser.on("text", (data: string) => {
+  // Character data, plain or in a CDATA section, is text all the same.
+  const onText = (data: string) => {
     const parent = stack.at(-1);
     const offset = data.search(/\S/);
     if (parent && offset >= 0) {
@@ -80,7 +81,9 @@ export function parseXml(text: string, file: string): XmlElement {
       throw errorAt(`Error: unexpected text found in element '${parent.tag}'`, location);
     }
     textStart = here();
-  });
+  };
+  parser.on("text", onText);
+  parser.on("cdata", onText);
 
   // A byte-order mark is not part of the document; dropping it keeps columns right.
   parser.write(text.startsWith("\uFEFF") ? text.slice(1) : text).close();

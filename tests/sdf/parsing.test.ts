@@ -201,3 +201,12 @@ describe("line endings", () => {
     );
   });
 });
+
+describe("CDATA", () => {
+  it("treats a CDATA section as text", () => {
+    expect(errorOf(system("  <![CDATA[x]]>", pd("a")))).toMatch(
+      /^Error: unexpected text found in element 'system' @ test\.system:2:\d+$/,
+    );
+    expect(parse(system("  <![CDATA[  ]]>", pd("a"))).allProtectionDomains).toHaveLength(1);
+  });
+});
