@@ -16,7 +16,7 @@ export function signed(v: u64, size: u32): i64 {
 
 /** Clamps to the signed range of 8 << size bits (size < 3), setting QC when it saturates. */
 export function saturateSigned(v: i64, size: u32): u64 {
-  const bits = 8 << size;
+  const bits: u32 = 8 << size;
   const max = (<i64>1 << (bits - 1)) - 1;
   const min = -(<i64>1 << (bits - 1));
   if (v > max) {
@@ -55,7 +55,7 @@ export function saturateUnsigned(v: i64, size: u32): u64 {
 
 export function saturatedSignedLimit(negative: bool, size: u32): u64 {
   raiseFpsr(FPSR_QC);
-  const bits = 8 << size;
+  const bits: u32 = 8 << size;
   return negative ? (<u64>1 << (bits - 1)) & elementMask(size) : (<u64>1 << (bits - 1)) - 1;
 }
 
@@ -132,7 +132,7 @@ export function shiftByRegister(a: u64, amount: u64, size: u32, isSigned: bool, 
 
 /** Left shift of an element, optionally saturating (SQSHL/UQSHL semantics for the signedness). */
 export function shiftLeft(a: u64, shift: u32, size: u32, isSigned: bool, saturating: bool): u64 {
-  const bits = 8 << size;
+  const bits: u32 = 8 << size;
   const mask = elementMask(size);
   if (!saturating) return shift >= bits ? 0 : (a << shift) & mask;
   if (isSigned) {

@@ -299,7 +299,7 @@ function singleStructure(insn: u32): bool {
       const reg = (t + e) & 31;
       const v = getStaged(e, scale);
       if (replicate) {
-        const lanes = (q ? 16 : 8) >> scale;
+        const lanes = (q ? <u32>16 : 8) >> scale;
         for (let i: u32 = 0; i < lanes; i++) setElem(reg, i, scale, v);
         if (!q) store<u64>(vAddr(reg), 0, 8);
       } else {

@@ -133,7 +133,7 @@ export function vectorThreeSameFloat(insn: u32): bool {
   const m = (insn >> 16) & 31;
   const n = (insn >> 5) & 31;
   const d = insn & 31;
-  const elements = (q ? 16 : 8) >> fmt;
+  const elements = (q ? <u32>16 : 8) >> fmt;
   const base = pairwiseBase(op);
   if (base != 0xff) {
     const half = elements >> 1;
@@ -185,7 +185,7 @@ function twoRegMiscFloatElement(key: u32, v: u64, fmt: u32): u64 {
       return fpRoundInt(v, fmt, RM_ZERO, false);
     case 0b1_0_11000:
       return fpRoundInt(v, fmt, RM_TIEAWAY, false);
-    case 0b1_1_11000:
+    case 0b1_1_11001:
       return fpRoundInt(v, fmt, fpcrRounding(), false); // FRINTI
     case 0b1_0_11001:
       return fpRoundInt(v, fmt, fpcrRounding(), true); // FRINTX
@@ -248,7 +248,7 @@ export function vectorTwoRegMiscFloat(insn: u32): bool {
   if (sz && !q) return false;
   const fmt = formatOfSz(sz);
   const key = (u << 6) | (a << 5) | opcode;
-  const elements = (q ? 16 : 8) >> fmt;
+  const elements = (q ? <u32>16 : 8) >> fmt;
   for (let i: u32 = 0; i < <u32>elements; i++) {
     const r = twoRegMiscFloatElement(key, getElem(n, i, fmt), fmt);
     if (r == UNALLOCATED) return false;
@@ -264,7 +264,7 @@ function narrowOrWiden(insn: u32, u: u32, a: u32, sz: u32, opcode: u32, n: u32, 
   const q = (insn >> 30) & 1;
   const wide = sz ? FMT_D : FMT_S;
   const narrowFmt = sz ? FMT_S : FMT_H;
-  const count = 8 >> narrowFmt; // lanes in one 64-bit half
+  const count: u32 = 8 >> narrowFmt; // lanes in one 64-bit half
   if (opcode == 0b10110) {
     beginResultFrom(d);
     if (!q) clearResult();
@@ -312,11 +312,13 @@ export function acrossLanesFloat(insn: u32): bool {
 /** Scalar pairwise FP: FADDP, FMAXP, FMINP, FMAXNMP, FMINNMP on the two lanes of Vn. */
 export function scalarPairwiseFloat(insn: u32): bool {
   if (((insn >> 29) & 1) == 0) return false;
-  const op = (1 << 4) | (((insn >> 23) & 1) << 3) | ((insn >> 12) & 7);
+  const a = (insn >> 23) & 1;
   const opcode = (insn >> 12) & 31;
-  if (opcode != 0b01100 && opcode != 0b01101 && opcode != 0b01111) return false;
-  const base = pairwiseBase(op == 0b10101 ? 0b10010 : op == 0b10100 ? 0b10000 : op == 0b11100 ? 0b11000 : op);
-  if (base == 0xff || (opcode == 0b01101 && ((insn >> 23) & 1) != 0)) return false;
+  let base: u32;
+  if (opcode == 0b01100) base = a ? 0b1000 : 0b0000;
+  else if (opcode == 0b01101 && !a) base = 0b0010;
+  else if (opcode == 0b01111) base = a ? 0b1110 : 0b0110;
+  else return false;
   const fmt = formatOfSz((insn >> 22) & 1);
   const n = (insn >> 5) & 31;
   setScalar(insn & 31, threeSameFloatElement(base, getElem(n, 0, fmt), getElem(n, 1, fmt), 0, fmt), 1 << fmt);
@@ -353,7 +355,7 @@ export function floatByElement(insn: u32, scalar: bool): bool {
     setScalar(d, threeSameFloatElement(base, getElem(n, 0, fmt), b, getElem(d, 0, fmt), fmt), 1 << fmt);
     return true;
   }
-  const elements = (q ? 16 : 8) >> fmt;
+  const elements = (q ? <u32>16 : 8) >> fmt;
   for (let i: u32 = 0; i < <u32>elements; i++) {
     setResultElem(i, fmt, threeSameFloatElement(base, getElem(n, i, fmt), b, getElem(d, i, fmt), fmt));
   }

@@ -135,7 +135,7 @@ export function vectorThreeSameInteger(insn: u32): bool {
   if (opcode == 0b00011) return logic(q, u, size, m, n, d);
   if (opcode == 0b10100 || opcode == 0b10101 || opcode == 0b10111) return pairwise(q, u, size, opcode, m, n, d);
   if (((threeSameSizes(opcode, u) >> size) & 1) == 0 || (size == 3 && !q)) return false;
-  const elements = (q ? 16 : 8) >> size;
+  const elements = (q ? <u32>16 : 8) >> size;
   for (let i: u32 = 0; i < elements; i++) {
     const r = threeSameElement(opcode, u, size, getElem(n, i, size), getElem(m, i, size), getElem(d, i, size));
     setResultElem(i, size, r);
@@ -168,7 +168,7 @@ function logic(q: bool, u: bool, size: u32, m: u32, n: u32, d: u32): bool {
 function pairwise(q: bool, u: bool, size: u32, opcode: u32, m: u32, n: u32, d: u32): bool {
   if (opcode == 0b10111 && u) return false;
   if (size == 3 && (!q || opcode != 0b10111)) return false;
-  const elements = (q ? 16 : 8) >> size;
+  const elements = (q ? <u32>16 : 8) >> size;
   const half = elements >> 1;
   for (let i: u32 = 0; i < elements; i++) {
     const src = i < half ? n : m;
@@ -238,7 +238,7 @@ export function vectorThreeDifferent(insn: u32): bool {
   if ((opcode == 0b1001 || opcode == 0b1011 || opcode == 0b1101) && (u || size == 0)) return false;
   const wide = size + 1;
   const part = q * (8 >> size); // first source element for the "2" (upper half) forms
-  const count = 8 >> size;
+  const count: u32 = 8 >> size;
   if (opcode == 0b0100 || opcode == 0b0110) {
     // ADDHN/RADDHN/SUBHN/RSUBHN: wide sources, narrow result into the low or high half.
     beginResultFrom(d);
@@ -321,7 +321,7 @@ export function vectorTwoRegMiscInteger(insn: u32): bool {
   const opcode = (insn >> 12) & 31;
   const n = (insn >> 5) & 31;
   const d = insn & 31;
-  const elements = (q ? 16 : 8) >> size;
+  const elements = (q ? <u32>16 : 8) >> size;
   switch (opcode) {
     case 0b00000: // REV64 / REV32
     case 0b00001: {
@@ -431,7 +431,7 @@ function compareZero(v: u64, size: u32, opcode: u32, u: bool): bool {
 function narrow(insn: u32, opcode: u32, u: bool, size: u32, n: u32, d: u32): bool {
   if (size == 3) return false;
   const q = (insn >> 30) & 1;
-  const count = 8 >> size;
+  const count: u32 = 8 >> size;
   const wide = size + 1;
   beginResultFrom(d);
   if (!q) clearResult();
@@ -499,7 +499,7 @@ export function acrossLanesInteger(insn: u32): bool {
   const n = (insn >> 5) & 31;
   if (size == 3 || (size == 2 && !q)) return false;
   if (opcode != 0b00011 && opcode != 0b01010 && opcode != 0b11010 && !(opcode == 0b11011 && !u)) return false;
-  const elements = (q ? 16 : 8) >> size;
+  const elements = (q ? <u32>16 : 8) >> size;
   let acc = extend(getElem(n, 0, size), size, u);
   for (let i: u32 = 1; i < <u32>elements; i++) {
     const v = extend(getElem(n, i, size), size, u);
@@ -525,5 +525,90 @@ export function scalarPairwiseAdd(insn: u32): bool {
   if (((insn >> 22) & 3) != 3 || (insn >> 29) & 1) return false;
   const n = (insn >> 5) & 31;
   setScalar(insn & 31, getElem(n, 0, 3) + getElem(n, 1, 3), 8);
+  return true;
+}
+
+/** MUL, MLA, MLS, the long multiplies and the doubling multiplies by element (vector or scalar). */
+export function integerByElement(insn: u32, scalar: bool): bool {
+  const q = (insn >> 30) & 1;
+  const u = ((insn >> 29) & 1) != 0;
+  const size = (insn >> 22) & 3;
+  const opcode = (insn >> 12) & 15;
+  if (size != 1 && size != 2) return false;
+  const l = (insn >> 21) & 1;
+  const mBit = (insn >> 20) & 1;
+  const h = (insn >> 11) & 1;
+  const index = size == 1 ? (h << 2) | (l << 1) | mBit : (h << 1) | l;
+  const m = size == 1 ? (insn >> 16) & 15 : (insn >> 16) & 31;
+  const n = (insn >> 5) & 31;
+  const d = insn & 31;
+  const b = getElem(m, index, size);
+  const isLong = (opcode & 2) != 0 && opcode < 0b1100;
+  const doubling = opcode == 0b0011 || opcode == 0b0111 || opcode == 0b1011 || opcode == 0b1100 || opcode == 0b1101;
+  if (doubling && u) return false;
+  if (scalar) {
+    // Scalar forms: only the saturating doubling multiplies.
+    if (!doubling) return false;
+    const a = getElem(n, 0, size);
+    let r: u64;
+    if (opcode == 0b1100 || opcode == 0b1101) {
+      r = sqdmulh(a, b, size, opcode == 0b1101);
+      setScalar(d, r, 1 << size);
+      return true;
+    }
+    const p = sqdmull(a, b, size);
+    const acc = getElem(d, 0, size + 1);
+    r = opcode == 0b1011 ? p : opcode == 0b0011 ? sqadd(acc, p, size + 1) : sqsub(acc, p, size + 1);
+    setScalar(d, r, 2 << size);
+    return true;
+  }
+  if (!isLong) {
+    if (opcode != 0b0000 && opcode != 0b0100 && opcode != 0b1000 && opcode != 0b1100 && opcode != 0b1101) return false;
+    if ((opcode == 0b0000 || opcode == 0b0100) && !u) return false;
+    if (opcode == 0b1000 && u) return false;
+    const elements = (q ? <u32>16 : 8) >> size;
+    for (let i: u32 = 0; i < <u32>elements; i++) {
+      const a = getElem(n, i, size);
+      const acc = getElem(d, i, size);
+      let r: u64;
+      if (opcode == 0b0000) r = acc + a * b;
+      else if (opcode == 0b0100) r = acc - a * b;
+      else if (opcode == 0b1000) r = a * b;
+      else r = sqdmulh(a, b, size, opcode == 0b1101);
+      setResultElem(i, size, r & elementMask(size));
+    }
+    commitResult(d, q != 0);
+    return true;
+  }
+  const wide = size + 1;
+  const count: u32 = 8 >> size;
+  const part = q * count;
+  const bw = extend(b, size, u);
+  for (let i: u32 = 0; i < <u32>count; i++) {
+    const a = getElem(n, part + i, size);
+    const acc = getElem(d, i, wide);
+    let r: u64;
+    switch (opcode) {
+      case 0b0010:
+        r = acc + extend(a, size, u) * bw;
+        break;
+      case 0b0110:
+        r = acc - extend(a, size, u) * bw;
+        break;
+      case 0b1010:
+        r = extend(a, size, u) * bw;
+        break;
+      case 0b0011:
+        r = sqadd(acc, sqdmull(a, b, size), wide);
+        break;
+      case 0b0111:
+        r = sqsub(acc, sqdmull(a, b, size), wide);
+        break;
+      default:
+        r = sqdmull(a, b, size);
+    }
+    setResultElem(i, wide, r & elementMask(wide));
+  }
+  commitResult(d, true);
   return true;
 }

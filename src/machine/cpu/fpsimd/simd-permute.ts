@@ -12,7 +12,7 @@ function copySize(imm5: u32): u32 {
 }
 
 function replicate(d: u32, size: u32, v: u64, q: bool): void {
-  const elements = (q ? 16 : 8) >> size;
+  const elements = (q ? <u32>16 : 8) >> size;
   for (let i: u32 = 0; i < <u32>elements; i++) setResultElem(i, size, v);
   commitResult(d, q);
 }
@@ -85,7 +85,7 @@ export function permute(insn: u32): bool {
   const n = (insn >> 5) & 31;
   const d = insn & 31;
   if ((size == 3 && !q) || (opcode & 3) == 0) return false;
-  const elements: u32 = (q ? 16 : 8) >> size;
+  const elements: u32 = (q ? <u32>16 : 8) >> size;
   const half = elements >> 1;
   const second: u32 = opcode >> 2;
   for (let i: u32 = 0; i < elements; i++) {
@@ -93,7 +93,7 @@ export function permute(insn: u32): bool {
     switch (opcode & 3) {
       case 1: {
         // UZP: even (or odd) elements of the concatenation Vm:Vn
-        const j = 2 * i + second;
+        const j: u32 = 2 * i + second;
         v = j < elements ? getElem(n, j, size) : getElem(m, j - elements, size);
         break;
       }

@@ -122,7 +122,7 @@ export function vectorShiftImmediate(insn: u32): bool {
     }
     beginResultFrom(d);
     if (!q) clearResult();
-    const count = 8 >> size;
+    const count: u32 = 8 >> size;
     const base = q ? count : 0;
     for (let i: u32 = 0; i < <u32>count; i++) {
       setResultElem(base + i, size, narrowElement(opcode, u, size, getElem(n, i, size + 1), right));
@@ -131,7 +131,7 @@ export function vectorShiftImmediate(insn: u32): bool {
     return true;
   }
   if (size == 3 && !q) return false;
-  const elements = (q ? 16 : 8) >> size;
+  const elements = (q ? <u32>16 : 8) >> size;
   if (opcode == 0b11100 || opcode == 0b11111) {
     if (size < 2) return false;
     for (let i: u32 = 0; i < <u32>elements; i++) {
