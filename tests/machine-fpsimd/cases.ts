@@ -77,10 +77,10 @@ const DOUBLE_EDGES: readonly bigint[] = [
 
 const SINGLE_EDGES: readonly number[] = [
   0, 0x80000000, 0x3f800000, 0xbf800000, 0x3f000000, 0x3fc00000, 0x40200000, 0xc0200000, 0x7f7fffff,
-  0x00800000, 0x80800000, 0x00000001, 0x007fffff, 0x807ffff0, 0x7f800000, 0xff800000, 0x7fc00000,
-  0x7fc00123, 0xffe0abcd, 0x7f800001, 0xffa00abc, 0x5f000000, 0x5f800000, 0x4f000000, 0x4f800000,
-  0xcf000000, 0xdf000000, 0x4f7fffff, 0x4b000000, 0x4b000001, 0x3effffff, 0x477fe000, 0x477ff000,
-  0x38800000, 0x387fc000, 0x33800000, 0x3f7fffff,
+  0x00800000, 0x80800000, 0x00000001, 0x007fffff, 0x807ffff0, 0x7f800000, 0xff800000, 0x7fc00000, 0x7fc00123,
+  0xffe0abcd, 0x7f800001, 0xffa00abc, 0x5f000000, 0x5f800000, 0x4f000000, 0x4f800000, 0xcf000000, 0xdf000000,
+  0x4f7fffff, 0x4b000000, 0x4b000001, 0x3effffff, 0x477fe000, 0x477ff000, 0x38800000, 0x387fc000, 0x33800000,
+  0x3f7fffff,
 ];
 
 /** A double-precision bit pattern: edges, random values in useful ranges, or random bits. */
@@ -90,9 +90,12 @@ export function randomDouble(rng: Rng): bigint {
   const sign = rng.chance(0.5) ? 1n : 0n;
   const frac = rng.u64() & 0xfffffffffffffn;
   let exp: number;
-  if (r < 6) exp = 1023 - 40 + rng.below(110); // around 1, including integers up to 2^70
-  else if (r < 7) exp = rng.below(60); // denormal and tiny
-  else if (r < 8) exp = 2046 - rng.below(40); // near overflow
+  if (r < 6)
+    exp = 1023 - 40 + rng.below(110); // around 1, including integers up to 2^70
+  else if (r < 7)
+    exp = rng.below(60); // denormal and tiny
+  else if (r < 8)
+    exp = 2046 - rng.below(40); // near overflow
   else if (r < 9) return rng.u64();
   else {
     // Few significant bits, so sums and products are often exact or ties.
@@ -192,11 +195,7 @@ export function randomVectorInput(rng: Rng): Buffer {
   return input;
 }
 
-export function makeCases(
-  count: number,
-  seed: number,
-  make: (rng: Rng) => FpSimdCase,
-): FpSimdCase[] {
+export function makeCases(count: number, seed: number, make: (rng: Rng) => FpSimdCase): FpSimdCase[] {
   const rng = new Rng(seed);
   return Array.from({ length: count }, () => make(rng));
 }

@@ -143,7 +143,9 @@ export function runOnQemu(cases: readonly FpSimdCase[]): Buffer[] {
   const dir = mkdtempSync(join(tmpdir(), "virtkit-fpsimd-"));
   try {
     const body = cases
-      .map((c) => `  bl load_state\n  .inst 0x${(c.insn >>> 0).toString(16).padStart(8, "0")}\n  bl save_state`)
+      .map(
+        (c) => `  bl load_state\n  .inst 0x${(c.insn >>> 0).toString(16).padStart(8, "0")}\n  bl save_state`,
+      )
       .join("\n");
     writeFileSync(join(dir, "cases.s"), PROGRAM_PRELUDE + body + programEpilogue(cases.length));
     writeFileSync(join(dir, "inputs.bin"), Buffer.concat(cases.map((c) => c.input)));
