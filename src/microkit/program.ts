@@ -84,8 +84,7 @@ export async function importProgram(pdName: string, path: string): Promise<PdPro
 
 /** A program instance for one PD. */
 export function instantiate(pdName: string, path: string, definition: PdProgramDefinition): PdProgram {
-  if (typeof definition !== "function") return definition;
-  const program = definition();
+  const program: unknown = typeof definition === "function" ? definition() : definition;
   checkProgram(pdName, path, program);
   return program;
 }

@@ -41,6 +41,11 @@ export interface BootOptions {
   searchPaths?: string[];
   /** Board RAM in bytes (default: the board's). */
   ramSize?: number;
+  /**
+   * Programs given directly, by PD name, instead of the modules program_image names (for
+   * tests and embedders). PDs not listed still load their modules.
+   */
+  programs?: Readonly<Record<string, PdProgramDefinition>>;
   /** Creates the machine vCPU behind each VM vCPU (the CPU core); needed for systems with VMs. */
   createMachineVcpu?: (vm: VirtualMachine, vcpu: Vcpu, board: Board) => MachineVcpu;
 }
@@ -73,7 +78,7 @@ export async function bootSystem(
   options: BootOptions,
 ): Promise<RunningSystem> {
   const searchPaths = options.searchPaths ?? [];
-  const programs = await loadPrograms(description, searchPaths);
+  const programs = await loadPrograms(description, searchPaths, options.programs ?? {});
   checkVirtualMachines(description, options);
 
   const host = new HostEvents();
@@ -186,12 +191,16 @@ export async function bootSystem(
 async function loadPrograms(
   description: SystemDescription,
   searchPaths: readonly string[],
+  given: Readonly<Record<string, PdProgramDefinition>>,
 ): Promise<Map<string, { path: string; definition: PdProgramDefinition }>> {
   const programs = new Map<string, { path: string; definition: PdProgramDefinition }>();
   const users = new Map<PdProgramDefinition, string>();
   for (const pdd of description.allProtectionDomains) {
-    const path = resolveProgramModule(pdd.name, pdd.programImage.path, description.file, searchPaths);
-    const definition = await importProgram(pdd.name, path);
+    const direct = Object.hasOwn(given, pdd.name) ? given[pdd.name] : undefined;
+    const path = direct
+      ? `${pdd.name} (given program)`
+      : resolveProgramModule(pdd.name, pdd.programImage.path, description.file, searchPaths);
+    const definition = direct ?? (await importProgram(pdd.name, path));
     const other = users.get(definition);
     if (other !== undefined && typeof definition !== "function") {
       // One module instance would share its state between PDs; each PD needs its own, like its own ELF copy.

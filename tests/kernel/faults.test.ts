@@ -1,0 +1,226 @@
+import { describe, expect, test } from "vitest";
+import {
+  FaultError,
+  FaultLabel,
+  VcpuObject,
+  messageInfo,
+  type MachineExit,
+  type MachineVcpu,
+} from "../../src/kernel/index.ts";
+import { TestSystem } from "./helpers.ts";
+
+describe("fault delivery", () => {
+  test("a child's fault reaches its parent's endpoint with the child's id; a reply resumes the child", () => {
+    const sys = new TestSystem();
+    let replyToFault = true;
+    const parent = sys.thread("parent", {
+      priority: 200,
+      handler: (event, self) => {
+        if (event.kind !== "fault") return undefined;
+        sys.log.push(`parent:mrs ${self.mrs[1]} ${self.mrs[3]!.toString(16)}`);
+        return replyToFault ? messageInfo(0, 0) : undefined;
+      },
+    });
+    const child = sys.thread("child", {
+      priority: 100,
+      handler: (event) => {
+        if (event.kind === "signal") {
+          throw new FaultError(
+            { kind: "VMFault", ip: 0n, addr: 0x1234n, prefetch: false, fsr: 0x92000046 },
+            "bad",
+          );
+        }
+      },
+    });
+    child.faultHandler = { thread: parent, badge: 5 };
+    sys.start(parent, child);
+    sys.kernel.signal(child.notification!, 1n);
+    sys.kernel.runReady();
+    expect(sys.log).toEqual([
+      "child:signal(1)",
+      `parent:fault(5,label ${FaultLabel.VMFault})`,
+      "parent:mrs 4660 92000046",
+      "parent:end",
+    ]);
+    expect(child.state).toBe("receiving");
+
+    replyToFault = false;
+    sys.log.length = 0;
+    sys.kernel.signal(child.notification!, 1n);
+    sys.kernel.runReady();
+    expect(child.state).toBe("fault-blocked");
+    sys.kernel.signal(child.notification!, 1n);
+    sys.kernel.runReady();
+    expect(sys.log.filter((l) => l.startsWith("child:signal"))).toHaveLength(1);
+    expect(sys.monitorFaults).toEqual([]);
+  });
+
+  test("a top-level thread's fault goes to the monitor, and the rest of the system runs on", () => {
+    const sys = new TestSystem();
+    const broken = sys.thread("broken", {
+      priority: 200,
+      handler: (event) => {
+        if (event.kind === "signal") throw new Error("boom");
+      },
+    });
+    const healthy = sys.thread("healthy", { priority: 100 });
+    sys.start(broken, healthy);
+    sys.kernel.signal(broken.notification!, 1n);
+    sys.kernel.signal(healthy.notification!, 1n);
+    sys.kernel.runReady();
+    sys.kernel.signal(broken.notification!, 1n);
+    sys.kernel.signal(healthy.notification!, 1n);
+    sys.kernel.runReady();
+    expect(sys.monitorFaults).toEqual(["broken:UserException"]);
+    expect(sys.log.filter((l) => l === "healthy:signal(1)")).toHaveLength(2);
+    expect(sys.log.filter((l) => l === "broken:signal(1)")).toHaveLength(1);
+  });
+
+  test("stopping a preempted thread unwinds it: it never continues its handler", () => {
+    const sys = new TestSystem();
+    let child = undefined as unknown as ReturnType<TestSystem["thread"]>;
+    const parent = sys.thread("parent", {
+      priority: 200,
+      handler: (event) => {
+        if (event.kind === "signal") sys.kernel.suspend(child);
+      },
+    });
+    child = sys.thread("child", {
+      priority: 100,
+      handler: (event) => {
+        if (event.kind !== "signal") return;
+        sys.kernel.signal(parent.notification!, 1n);
+        sys.log.push("child:continued");
+      },
+    });
+    sys.start(parent, child);
+    sys.kernel.signal(child.notification!, 1n);
+    sys.kernel.runReady();
+    expect(sys.log).toEqual(["child:signal(1)", "parent:signal(1)", "parent:end"]);
+    expect(child.state).toBe("inactive");
+    sys.kernel.signal(child.notification!, 1n);
+    sys.kernel.runReady();
+    expect(sys.log).toHaveLength(3);
+  });
+
+  test("restarting a thread runs its start event again, even from a fault", () => {
+    const sys = new TestSystem();
+    const child = sys.thread("child", {
+      priority: 100,
+      handler: (event) => {
+        if (event.kind === "signal") throw new Error("crash");
+      },
+    });
+    const parent = sys.thread("parent", {
+      priority: 200,
+      handler: (event) => {
+        if (event.kind === "fault") sys.kernel.restart(child);
+        return undefined;
+      },
+    });
+    child.faultHandler = { thread: parent, badge: 1 };
+    sys.start(parent, child);
+    sys.kernel.signal(child.notification!, 1n);
+    sys.kernel.runReady();
+    expect(sys.log).toEqual([
+      "child:signal(1)",
+      `parent:fault(1,label ${FaultLabel.UserException})`,
+      "parent:end",
+      "child:start",
+      "child:end",
+    ]);
+    expect(child.state).toBe("receiving");
+  });
+});
+
+class FakeVcpu implements MachineVcpu {
+  pc = 0n;
+  instructionsRetired = 0;
+  readonly lrs = [0n, 0n, 0n, 0n];
+  readonly sysregs = new Map<string, bigint>();
+  sp1 = 0n;
+  constructor(private readonly exits: MachineExit[]) {}
+  readSysreg(name: string): bigint {
+    return this.sysregs.get(name) ?? 0n;
+  }
+  writeSysreg(name: string, value: bigint): void {
+    this.sysregs.set(name, value);
+  }
+  getSp(): bigint {
+    return this.sp1;
+  }
+  setSp(_el: 0 | 1, value: bigint): void {
+    this.sp1 = value;
+  }
+  setListRegister(index: number, value: bigint): void {
+    this.lrs[index] = value;
+  }
+  getListRegister(index: number): bigint {
+    return this.lrs[index]!;
+  }
+  run(max: number): MachineExit {
+    const exit = this.exits.shift() ?? { kind: "halted" };
+    const used = exit.kind === "slice-end" ? max : 10;
+    this.instructionsRetired += used;
+    this.pc += BigInt(used * 4);
+    return exit;
+  }
+}
+
+describe("vCPU threads", () => {
+  test("a vCPU's exits become faults at its VMM with the vCPU id; the VMM's reply resumes it", () => {
+    const sys = new TestSystem();
+    const machine = new FakeVcpu([
+      { kind: "slice-end" },
+      { kind: "stage2-abort", esr: 0x93c08046, far: 0x50000000n, ipa: 0x50000000, instruction: 0xb9000020 },
+      { kind: "smc", imm: 0 },
+      { kind: "vtimer" },
+    ]);
+    const vcpu = new VcpuObject(0, machine);
+    const faults: string[] = [];
+    const vmm = sys.thread("vmm", {
+      priority: 101,
+      handler: (event, self) => {
+        if (event.kind !== "fault") return undefined;
+        faults.push(
+          `${event.badge}:${event.info.label}:${self.mrs[0]!.toString(16)}:${self.mrs[1]?.toString(16)}`,
+        );
+        // A halted core (HSR 0) is left stopped: no reply.
+        return self.mrs[0] === 0n ? undefined : messageInfo(0, 0);
+      },
+    });
+    const thread = sys.kernel.createThread({
+      name: "linux:vcpu0",
+      priority: 100,
+      budgetUs: 1000,
+      periodUs: 1000,
+      body: vcpu,
+      faultHandler: { thread: vmm, badge: 0 },
+    });
+    sys.start(vmm);
+    expect(thread.state).toBe("inactive"); // VM threads start suspended
+    machine.pc = 0x40080000n;
+    sys.kernel.restart(thread);
+    sys.kernel.runReady(20);
+    expect(thread.state).toBe("fault-blocked");
+    expect(faults).toEqual([
+      `0:${FaultLabel.VMFault}:40450928:50000000`,
+      `0:${FaultLabel.VCPUFault}:5e000000:0`,
+      `0:${FaultLabel.VPPIEvent}:1b:0`,
+      `0:${FaultLabel.VCPUFault}:0:0`,
+    ]);
+  });
+
+  test("InjectIRQ writes a pending list register and refuses an occupied one", () => {
+    const machine = new FakeVcpu([]);
+    const vcpu = new VcpuObject(0, machine);
+    expect(vcpu.injectIrq(33, 0, 1, 0)).toBe(0);
+    expect(machine.lrs[0]).toBe((1n << 30n) | (1n << 28n) | (1n << 19n) | 33n);
+    expect(vcpu.injectIrq(34, 0, 1, 0)).toBe(8);
+    expect(vcpu.injectIrq(34, 0, 1, 4)).toBe(4);
+    expect(vcpu.writeRegister(17, 0x1234n)).toBe(true);
+    expect(machine.sp1).toBe(0x1234n);
+    expect(vcpu.readRegister(0)).toBe(0n);
+    expect(vcpu.readRegister(99)).toBeUndefined();
+  });
+});
