@@ -8,7 +8,7 @@ export function addWithCarry64(x: u64, y: u64, carry: u64, setFlags: bool): u64 
   if (setFlags) {
     const c = partial < x || result < partial ? 1 : 0;
     const v = <u32>(((x ^ result) & (y ^ result)) >> 63);
-    nzcv = (<u32>(result >> 63) << 31) | (result == 0 ? 1 << 30 : 0) | (c << 29) | (v << 28);
+    nzcv = ((<u32>(result >> 63)) << 31) | (result == 0 ? 1 << 30 : 0) | (c << 29) | (v << 28);
   }
   return result;
 }
@@ -19,15 +19,15 @@ export function addWithCarry32(x: u64, y: u64, carry: u64, setFlags: bool): u64 
   const result = wide & 0xffff_ffff;
   if (setFlags) {
     const c = <u32>(wide >> 32);
-    const v = <u32>(((x ^ result) & (y ^ result)) >> 31) & 1;
-    nzcv = (<u32>(result >> 31) << 31) | (result == 0 ? 1 << 30 : 0) | (c << 29) | (v << 28);
+    const v = (<u32>(((x ^ result) & (y ^ result)) >> 31)) & 1;
+    nzcv = ((<u32>(result >> 31)) << 31) | (result == 0 ? 1 << 30 : 0) | (c << 29) | (v << 28);
   }
   return result;
 }
 
 /** Sets N and Z from a logical result, clearing C and V. */
 export function setLogicalFlags(result: u64, sixtyFour: bool): void {
-  const n = sixtyFour ? <u32>(result >> 63) : <u32>(result >> 31) & 1;
+  const n = sixtyFour ? <u32>(result >> 63) : (<u32>(result >> 31)) & 1;
   nzcv = (n << 31) | (result == 0 ? 1 << 30 : 0);
 }
 
@@ -79,7 +79,7 @@ function replicate(elem: u64, esize: u32): u64 {
 }
 
 function ones(n: u32): u64 {
-  return n >= 64 ? ~(<u64>0) : (<u64>1 << n) - 1;
+  return n >= 64 ? ~(<u64>0) : ((<u64>1) << n) - 1;
 }
 
 function rorElem(v: u64, r: u32, esize: u32): u64 {

@@ -6,7 +6,7 @@ import { exceptionReturn } from "./exceptions";
 import { invalidateFetchPage } from "./mmu";
 
 function signExtend(v: u32, bits: u32): i64 {
-  return <i64>(<i32>(v << (32 - bits)) >> (32 - bits));
+  return <i64>((<i32>(v << (32 - bits))) >> (32 - bits));
 }
 
 /** B, BL. */
@@ -29,7 +29,7 @@ export function compareAndBranch(insn: u32): bool {
 /** TBZ, TBNZ. */
 export function testAndBranch(insn: u32): bool {
   const bit = ((insn >> 31) << 5) | ((insn >> 19) & 31);
-  const set = ((getX(insn & 31) >> <u64>bit) & 1) != 0;
+  const set = ((getX(insn & 31) >> (<u64>bit)) & 1) != 0;
   const nonZero = ((insn >> 24) & 1) != 0;
   if (set == nonZero) nextPc = pc + <u64>(signExtend((insn >> 5) & 0x3fff, 14) << 2);
   return true;

@@ -2,7 +2,15 @@
 // logical, move wide, bitfield and extract.
 import { getX, setX, getXSP, setXSP } from "./registers";
 import { pc } from "./state";
-import { addWithCarry64, addWithCarry32, setLogicalFlags, decodeBitMasks, wmask, tmask, bitMasksValid } from "./alu";
+import {
+  addWithCarry64,
+  addWithCarry32,
+  setLogicalFlags,
+  decodeBitMasks,
+  wmask,
+  tmask,
+  bitMasksValid,
+} from "./alu";
 
 /** Returns false for unallocated encodings. */
 export function executeDataProcessingImmediate(insn: u32): bool {
@@ -28,9 +36,9 @@ export function executeDataProcessingImmediate(insn: u32): bool {
 function pcRelative(insn: u32): bool {
   const immlo = (insn >> 29) & 3;
   const immhi = (insn >> 5) & 0x7ffff;
-  const imm = <i64>(<i32>(((immhi << 2) | immlo) << 11)) >> 11;
+  const imm = (<i64>(<i32>(((immhi << 2) | immlo) << 11))) >> 11;
   const rd = insn & 31;
-  if (insn >> 31) setX(rd, (pc & ~(<u64>0xfff)) + (<u64>imm << 12));
+  if (insn >> 31) setX(rd, (pc & ~(<u64>0xfff)) + ((<u64>imm) << 12));
   else setX(rd, pc + <u64>imm);
   return true;
 }
@@ -98,7 +106,7 @@ function moveWide(insn: u32): bool {
   const imm = <u64>((insn >> 5) & 0xffff);
   const rd = insn & 31;
   let result: u64;
-  if (opc == 3) result = (getX(rd) & ~(<u64>0xffff << pos)) | (imm << pos);
+  if (opc == 3) result = (getX(rd) & ~((<u64>0xffff) << pos)) | (imm << pos);
   else if (opc == 2) result = imm << pos;
   else result = ~(imm << pos);
   setX(rd, sf ? result : result & 0xffff_ffff);
@@ -124,7 +132,7 @@ function bitfield(insn: u32): bool {
   const r = <u64>immr;
   const rotated = r == 0 ? src : ((src >> r) | (src << (size - r))) & sizeMask;
   const bot = (dst & ~wmask) | (rotated & wmask);
-  const top = opc == 0 ? ((src >> <u64>imms) & 1 ? sizeMask : 0) : dst;
+  const top = opc == 0 ? ((src >> (<u64>imms)) & 1 ? sizeMask : 0) : dst;
   setX(rd, ((top & ~tmask) | (bot & tmask)) & sizeMask);
   return true;
 }

@@ -29,7 +29,7 @@ function shiftReg(v: u64, type: u32, amount: u64, sf: bool): u64 {
       case 1:
         return v >> amount;
       case 2:
-        return <u64>(<i64>v >> amount);
+        return <u64>((<i64>v) >> amount);
       default:
         return amount == 0 ? v : (v >> amount) | (v << (64 - amount));
     }
@@ -41,7 +41,7 @@ function shiftReg(v: u64, type: u32, amount: u64, sf: bool): u64 {
     case 1:
       return w >> amount;
     case 2:
-      return <u64>(<u32>(<i32>(<u32>w) >> <i32>amount));
+      return <u64>(<u32>((<i32>(<u32>w)) >> (<i32>amount)));
     default:
       return amount == 0 ? w : ((w >> amount) | (w << (32 - amount))) & 0xffff_ffff;
   }
@@ -191,7 +191,7 @@ function twoSource(insn: u32): bool {
       } else {
         const a = <i64>(<i32>n);
         const b = <i64>(<i32>m);
-        result = b == 0 ? 0 : <u64>(a / b) & 0xffff_ffff;
+        result = b == 0 ? 0 : (<u64>(a / b)) & 0xffff_ffff;
       }
       break;
     case 8:
@@ -212,7 +212,7 @@ function twoSource(insn: u32): bool {
 function reverseBytesInHalves(v: u64, chunkBytes: u32): u64 {
   // Reverses the byte order inside each chunk of `chunkBytes` bytes.
   if (chunkBytes == 8) return bswap<u64>(v);
-  if (chunkBytes == 4) return (<u64>bswap<u32>(<u32>(v >> 32)) << 32) | <u64>bswap<u32>(<u32>v);
+  if (chunkBytes == 4) return ((<u64>bswap<u32>(<u32>(v >> 32))) << 32) | (<u64>bswap<u32>(<u32>v));
   const m: u64 = 0x00ff_00ff_00ff_00ff;
   return ((v & m) << 8) | ((v >> 8) & m);
 }
@@ -242,10 +242,10 @@ function oneSource(insn: u32): bool {
       break;
     case 5: {
       // CLS
-      if (sf) result = clz<u64>(n ^ (<u64>(<i64>n >> 1))) - 1;
+      if (sf) result = clz<u64>(n ^ (<u64>((<i64>n) >> 1))) - 1;
       else {
         const w = <u32>n;
-        result = <u64>(clz<u32>(w ^ <u32>(<i32>w >> 1)) - 1);
+        result = <u64>(clz<u32>(w ^ (<u32>((<i32>w) >> 1))) - 1);
       }
       break;
     }

@@ -101,8 +101,8 @@ export function exceptionReturn(): void {
   const m = <u32>(spsr & 0x1f);
   // Legal targets are EL0t, EL1t and EL1h in AArch64; AArch32, EL2/EL3 and EL0 with SP_EL1 are not.
   const legal = m == 0 || m == 4 || m == 5;
-  nzcv = <u32>spsr & 0xf000_0000;
-  daif = <u32>spsr & 0x3c0;
+  nzcv = (<u32>spsr) & 0xf000_0000;
+  daif = (<u32>spsr) & 0x3c0;
   const wasEl = currentEl;
   if (legal) {
     currentEl = m >> 2;

@@ -33,16 +33,16 @@ export const SIGNAL_IRQ: u32 = 1;
 export const SIGNAL_FIQ: u32 = 2;
 
 export function getListRegister(i: u32): u32 {
-  return load<u32>(GIC_LR + (<usize>(i & 3) << 2));
+  return load<u32>(GIC_LR + ((<usize>(i & 3)) << 2));
 }
 
 export function setListRegister(i: u32, v: u32): void {
-  store<u32>(GIC_LR + (<usize>(i & 3) << 2), v);
+  store<u32>(GIC_LR + ((<usize>(i & 3)) << 2), v);
   requestEventCheck();
 }
 
 export function resetGicInterface(): void {
-  for (let i: u32 = 0; i < LIST_REGISTERS; i++) store<u32>(GIC_LR + (<usize>i << 2), 0);
+  for (let i: u32 = 0; i < LIST_REGISTERS; i++) store<u32>(GIC_LR + ((<usize>i) << 2), 0);
   setSr(GIC_CTLR, 0);
   setSr(GIC_PMR, 0);
   setSr(GIC_BPR0, 2);
@@ -63,7 +63,7 @@ function lrGroup(lr: u32): u32 {
 /** Preemption mask of a group: only the group-priority bits take part in preemption. */
 function groupMask(group: u32): u32 {
   if (group == 0 || sr(GIC_CTLR) & CTLR_CBPR) return (0xff << (<u32>sr(GIC_BPR0) + 1)) & 0xff;
-  return (0xff << <u32>sr(GIC_BPR1)) & 0xff;
+  return (0xff << (<u32>sr(GIC_BPR1))) & 0xff;
 }
 
 function runningPriority(): u32 {
@@ -119,7 +119,7 @@ export function acknowledge(group: u32): u32 {
   const lr = getListRegister(<u32>i);
   if (!canSignal(lr)) return SPURIOUS;
   setListRegister(<u32>i, (lr & ~(3 << 28)) | (2 << 28));
-  const bit = <u64>1 << <u64>((lrPriority(lr) & groupMask(group)) >> 3);
+  const bit = (<u64>1) << (<u64>((lrPriority(lr) & groupMask(group)) >> 3));
   if (group == 0) setSr(GIC_AP0, sr(GIC_AP0) | bit);
   else setSr(GIC_AP1, sr(GIC_AP1) | bit);
   return interruptId(lr);
@@ -174,8 +174,8 @@ export function writeBinaryPoint(group: u32, v: u64): void {
 }
 
 export function writeGroupEnable(group: u32, on: bool): void {
-  const enables = sr(GIC_IGRPEN) & ~(<u64>1 << group);
-  setSr(GIC_IGRPEN, enables | (on ? <u64>1 << group : 0));
+  const enables = sr(GIC_IGRPEN) & ~((<u64>1) << group);
+  setSr(GIC_IGRPEN, enables | (on ? (<u64>1) << group : 0));
   requestEventCheck();
 }
 

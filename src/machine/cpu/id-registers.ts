@@ -2,7 +2,16 @@
 // AArch64 only at EL0/EL1, FP and Advanced SIMD, no EL2/EL3 visible to the
 // guest, no PMU, no LSE, no pointer authentication, no SVE, no MTE, no CRC32
 // or crypto, 4 KiB granule only, 40-bit physical and 16-bit ASIDs.
-import { K_MIDR_EL1, K_REVIDR_EL1, K_ID_AA64PFR0_EL1, K_ID_AA64DFR0_EL1, K_ID_AA64MMFR0_EL1, K_CTR_EL0, K_CLIDR_EL1, K_AIDR_EL1 } from "./sysreg-keys";
+import {
+  K_MIDR_EL1,
+  K_REVIDR_EL1,
+  K_ID_AA64PFR0_EL1,
+  K_ID_AA64DFR0_EL1,
+  K_ID_AA64MMFR0_EL1,
+  K_CTR_EL0,
+  K_CLIDR_EL1,
+  K_AIDR_EL1,
+} from "./sysreg-keys";
 
 export const MIDR_CORTEX_A53_R0P4: u64 = 0x410f_d034;
 /** CTR_EL0: 64-byte I and D lines, VIPT instruction cache, 64-byte ERG/CWG. */
@@ -24,7 +33,7 @@ export function idRegister(key: u32, gicV3: bool): u64 {
       return 0;
     case K_ID_AA64PFR0_EL1:
       // EL0 and EL1 AArch64 only; FP and AdvSIMD implemented (fields 0); GIC system registers with GICv3.
-      return 0x11 | (gicV3 ? <u64>1 << 24 : 0);
+      return 0x11 | (gicV3 ? (<u64>1) << 24 : 0);
     case K_ID_AA64DFR0_EL1:
       // Debug v8, two breakpoints and two watchpoints, no PMU.
       return 0x0010_1006;

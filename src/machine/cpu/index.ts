@@ -1,7 +1,19 @@
 // Entry point of the wasm CPU core: the functions src/machine/cpu.ts calls.
 // Every per-vCPU function acts on the vCPU made current by selectVcpu().
 import { getX as readX, setX as writeX, getBankedSp, setBankedSp, selectStackPointer } from "./registers";
-import { pc, nzcv, daif, currentEl, spSel, instret, requestEventCheck, sr, setSr, GICV_BASE, HOST_VTIMER_MASKED } from "./state";
+import {
+  pc,
+  nzcv,
+  daif,
+  currentEl,
+  spSel,
+  instret,
+  requestEventCheck,
+  sr,
+  setSr,
+  GICV_BASE,
+  HOST_VTIMER_MASKED,
+} from "./state";
 import { configureMemory, mapStage2 as mapStage2Range, flushTlb, onTranslationRegimeChange } from "./mmu";
 import { CORE_END } from "./layout";
 import { exitEsr, exitFar, exitIpa, exitInsn, exitValue } from "./exits";

@@ -2,7 +2,17 @@
 // addressing mode, literals, pairs, exclusives and load-acquire/store-release.
 import { getX, setX, getXSP, setXSP } from "./registers";
 import { pc, currentEl, sr, SCTLR_EL1 } from "./state";
-import { read8, read16, read32, read64, write8, write16, write32, write64, accessFaulted } from "./memory-access";
+import {
+  read8,
+  read16,
+  read32,
+  read64,
+  write8,
+  write16,
+  write32,
+  write64,
+  accessFaulted,
+} from "./memory-access";
 import { translateForHost, beginUnprivileged, endUnprivileged, alignmentFaultAt } from "./mmu";
 import { syncException, EC_SP_ALIGNMENT } from "./exceptions";
 import { extendReg } from "./data-processing-register";
@@ -82,7 +92,7 @@ export function executeLoadStore(insn: u32): bool {
 
 function loadLiteral(insn: u32): bool {
   const opc = insn >> 30;
-  const offset = <u64>(<i64>(<i32>(((insn >> 5) & 0x7ffff) << 13)) >> 11);
+  const offset = <u64>((<i64>(<i32>(((insn >> 5) & 0x7ffff) << 13))) >> 11);
   const va = pc + offset;
   if (opc == 3) return true; // PRFM (literal)
   const size: u32 = opc == 1 ? 3 : 2;
@@ -100,7 +110,7 @@ function unsignedOffset(insn: u32): bool {
   if (kind == 1) return true; // PRFM
   const rn = (insn >> 5) & 31;
   if (!readBase(rn)) return true;
-  const va = baseAddress + (<u64>((insn >> 10) & 0xfff) << size);
+  const va = baseAddress + ((<u64>((insn >> 10) & 0xfff)) << size);
   transfer(va, size, opc, insn & 31);
   return true;
 }
@@ -109,7 +119,7 @@ function unscaledOrIndexed(insn: u32): bool {
   const size = insn >> 30;
   const opc = (insn >> 22) & 3;
   const mode = (insn >> 10) & 3;
-  const imm = <u64>(<i64>(<i32>(((insn >> 12) & 0x1ff) << 23) >> 23));
+  const imm = <u64>(<i64>((<i32>(((insn >> 12) & 0x1ff) << 23)) >> 23));
   const kind = classify(size, opc);
   if (kind == 2) return false;
   if (kind == 1) return mode == 0; // PRFUM; no prefetch with writeback or unprivileged
@@ -161,13 +171,13 @@ function pair(insn: u32): bool {
   if (opc == 3 || (opc == 1 && (!isLoad || mode == 0))) return false; // STGP / LDPSW without allocate hint
   const size: u32 = opc == 2 ? 3 : 2;
   const scale = <u64>size;
-  const imm = <u64>(<i64>(<i32>(((insn >> 15) & 0x7f) << 25) >> 25)) << scale;
+  const imm = (<u64>(<i64>((<i32>(((insn >> 15) & 0x7f) << 25)) >> 25))) << scale;
   const rt = insn & 31;
   const rt2 = (insn >> 10) & 31;
   const rn = (insn >> 5) & 31;
   if (!readBase(rn)) return true;
   const va = mode == 1 ? baseAddress : baseAddress + imm;
-  const bytes = <u64>1 << scale;
+  const bytes = (<u64>1) << scale;
   if (!isLoad) {
     const a = getX(rt);
     const b = getX(rt2);
@@ -209,7 +219,7 @@ function exclusiveOrOrdered(insn: u32): bool {
     if (o1 || !o0) return false;
     if (!readBase(rn)) return true;
     const va = baseAddress;
-    if (va & ((<u64>1 << size) - 1)) {
+    if (va & (((<u64>1) << size) - 1)) {
       alignmentFaultAt(va, !isLoad);
       return true;
     }
@@ -221,7 +231,7 @@ function exclusiveOrOrdered(insn: u32): bool {
   const totalBytes: u32 = o1 ? 2 << size : 1 << size;
   if (!readBase(rn)) return true;
   const va = baseAddress;
-  if (va & <u64>(totalBytes - 1)) {
+  if (va & (<u64>(totalBytes - 1))) {
     alignmentFaultAt(va, !isLoad);
     return true;
   }

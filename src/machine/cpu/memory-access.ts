@@ -22,7 +22,7 @@ const INDEX_MASK: u64 = <u64>(FAST_ENTRIES - 1);
 
 function probe(base: usize, va: u64, size: u64): usize {
   const page = va >> 12;
-  const entry = base + (<usize>(page & INDEX_MASK) << 4);
+  const entry = base + ((<usize>(page & INDEX_MASK)) << 4);
   if (load<u64>(entry) == page && (va & 0xfff) <= 0x1000 - size) return <usize>(va + load<u64>(entry, 8));
   return 0;
 }

@@ -11,7 +11,20 @@ import {
   STAGE2_TABLE_SIZE,
 } from "./layout";
 import { accessFaulted, markAccessFaulted } from "./memory-access";
-import { pc, nextPc, currentEl, currentInsn, sr, SCTLR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1, MAIR_EL1, GICV_BASE, VMID } from "./state";
+import {
+  pc,
+  nextPc,
+  currentEl,
+  currentInsn,
+  sr,
+  SCTLR_EL1,
+  TCR_EL1,
+  TTBR0_EL1,
+  TTBR1_EL1,
+  MAIR_EL1,
+  GICV_BASE,
+  VMID,
+} from "./state";
 import { dataAbortToGuest, instructionAbortToGuest } from "./exceptions";
 import { exitKind, exitEsr, exitFar, exitIpa, exitInsn, EXIT_STAGE2_ABORT } from "./exits";
 import { instructionSyndrome } from "./syndrome";
@@ -153,7 +166,7 @@ function dropBlockEntries(): void {
 }
 
 function invalidateFastPage(page44: u64): void {
-  const index = <usize>(page44 & FAST_MASK) << 4;
+  const index = (<usize>(page44 & FAST_MASK)) << 4;
   for (let t: usize = 0; t < 6; t++) store<u64>(FAST_BASE + t * FAST_TABLE_SIZE + index, INVALID_TAG);
   fetchPage = INVALID_TAG;
 }
@@ -164,14 +177,14 @@ export function mapStage2(vmid: u32, ipa: u64, pa: u64, size: u64, flags: u32): 
   const table = STAGE2_BASE + <usize>(vmid & 7) * STAGE2_TABLE_SIZE;
   for (let off: u64 = 0; off < size; off += 0x1000) {
     const page = <usize>((ipa + off) >> 12);
-    store<u32>(table + (page << 2), flags ? <u32>((pa + off) & 0xffff_f000) | flags | S2_VALID : 0);
+    store<u32>(table + (page << 2), flags ? (<u32>((pa + off) & 0xffff_f000)) | flags | S2_VALID : 0);
   }
   flushTlb();
 }
 
 function stage2Entry(ipa: u64): u32 {
   if (ipa >> 32) return 0;
-  return load<u32>(stage2Table + (<usize>(ipa >> 12) << 2));
+  return load<u32>(stage2Table + ((<usize>(ipa >> 12)) << 2));
 }
 
 function isRam(pa: u64, size: u64): bool {
@@ -212,7 +225,7 @@ function s1Fail(fsc: u32, level: u32): bool {
 /** Reads a translation table descriptor at an IPA, through stage 2. */
 function readDescriptor(va: u64, ipa: u64, kind: u32, level: u32): u64 {
   const e = stage2Entry(ipa);
-  const pa = <u64>(e & 0xffff_f000) | (ipa & 0xfff);
+  const pa = (<u64>(e & 0xffff_f000)) | (ipa & 0xfff);
   if (!(e & S2_VALID) || !(e & S2_READ) || !isRam(pa, 8)) {
     stage2Abort(va, ipa, kind, e & S2_VALID ? FSC_PERMISSION | 3 : FSC_TRANSLATION | level, true);
     s1Stage2Fault = true;
@@ -242,12 +255,12 @@ function walkStage1(va: u64, kind: u32): bool {
   let epd: u64;
   let ttbr: u64;
   if (upper) {
-    tsz = <u32>(tcr >> 16) & 63;
+    tsz = (<u32>(tcr >> 16)) & 63;
     tbi = (tcr >> 38) & 1;
     epd = (tcr >> 23) & 1;
     ttbr = sr(TTBR1_EL1);
   } else {
-    tsz = <u32>tcr & 63;
+    tsz = (<u32>tcr) & 63;
     tbi = (tcr >> 37) & 1;
     epd = (tcr >> 7) & 1;
     ttbr = sr(TTBR0_EL1);
@@ -257,7 +270,7 @@ function walkStage1(va: u64, kind: u32): bool {
   const vaBits = 64 - tsz;
   // Bits above the VA range must all equal bit 55 (bits 63:56 are ignored with TBI).
   const checkBits = tbi ? 56 - vaBits : 64 - vaBits;
-  const checkMask = (<u64>1 << checkBits) - 1;
+  const checkMask = ((<u64>1) << checkBits) - 1;
   if (((va >> vaBits) & checkMask) != (upper ? checkMask : 0) || epd) return s1Fail(FSC_TRANSLATION, 0);
   let level = 3 - (vaBits - 13) / 9;
   let table = ttbr & 0x0000_ffff_ffff_ffc0;
@@ -267,7 +280,7 @@ function walkStage1(va: u64, kind: u32): bool {
   while (true) {
     const shift = 12 + 9 * (3 - level);
     const bits = level == 3 - (vaBits - 13) / 9 ? vaBits - shift : 9;
-    const index = (va >> shift) & ((<u64>1 << bits) - 1);
+    const index = (va >> shift) & (((<u64>1) << bits) - 1);
     const desc = readDescriptor(va, table + index * 8, kind, level);
     if (s1Stage2Fault) return false;
     if (!(desc & 1)) return s1Fail(FSC_TRANSLATION, level);
@@ -281,11 +294,11 @@ function walkStage1(va: u64, kind: u32): bool {
     }
     if (level == 3 && !(desc & 2)) return s1Fail(FSC_TRANSLATION, 3);
     if (level == 0) return s1Fail(FSC_TRANSLATION, 0);
-    const offsetMask = (<u64>1 << shift) - 1;
+    const offsetMask = ((<u64>1) << shift) - 1;
     const oa = (desc & 0x0000_ffff_ffff_f000 & ~offsetMask) | (va & offsetMask);
     if (oa >> 40) return s1Fail(FSC_ADDRESS_SIZE, level);
     if (!(desc & (1 << 10))) return s1Fail(FSC_ACCESS_FLAG, level);
-    const attr = <u32>(sr(MAIR_EL1) >> (((desc >> 2) & 7) * 8)) & 0xff;
+    const attr = (<u32>(sr(MAIR_EL1) >> (((desc >> 2) & 7) * 8))) & 0xff;
     let ap = (desc >> 6) & 3;
     if (apTable & 1) ap &= 2; // no EL0 access
     if (apTable & 2) ap |= 2; // read-only
@@ -321,7 +334,7 @@ function lookupStage1(va: u64, kind: u32): bool {
   if (load<u64>(e) == page) {
     const flags = load<u32>(e, 12);
     if (flags & T_GLOBAL || <u32>load<u16>(e, 20) == asid) {
-      s1Ipa = (<u64>load<u32>(e, 8) << 12) | (va & 0xfff);
+      s1Ipa = ((<u64>load<u32>(e, 8)) << 12) | (va & 0xfff);
       s1Flags = flags;
       s1Level = <u32>load<u8>(e, 22);
       s1Failed = false;
@@ -387,7 +400,7 @@ function translate(va: u64, kind: u32, el: u32): bool {
     stage2Abort(va, ipa, kind, FSC_PERMISSION | 3, false);
     return false;
   }
-  outPa = <u64>(e & 0xffff_f000) | (ipa & 0xfff);
+  outPa = (<u64>(e & 0xffff_f000)) | (ipa & 0xfff);
   outS2 = e;
   outDevice = (s1Flags & T_DEVICE) != 0 || (e & S2_DEVICE) != 0;
   return true;
@@ -396,7 +409,7 @@ function translate(va: u64, kind: u32, el: u32): bool {
 function fillFast(base: usize, va: u64): void {
   if (sr(SCTLR_EL1) & 2) return; // alignment checking: every access takes the slow path
   const page = va >> 12;
-  const entry = base + (<usize>(page & FAST_MASK) << 4);
+  const entry = base + ((<usize>(page & FAST_MASK)) << 4);
   store<u64>(entry, outDevice ? page | DEVICE_TAG : page);
   store<u64>(entry, <u64>hostAddress(outPa & ~0xfff) - (va & ~0xfff), 8);
 }
@@ -429,7 +442,7 @@ function storeHost(host: usize, size: u32, v: u64): void {
 /** Looks for a device-type fast entry: returns the host address, or 0. */
 function probeDevice(base: usize, va: u64): usize {
   const page = va >> 12;
-  const entry = base + (<usize>(page & FAST_MASK) << 4);
+  const entry = base + ((<usize>(page & FAST_MASK)) << 4);
   if (load<u64>(entry) == (page | DEVICE_TAG)) return <usize>(va + load<u64>(entry, 8));
   return 0;
 }
@@ -510,7 +523,7 @@ function readCrossing(va: u64, size: u32): u64 {
   for (let i: u32 = 0; i < size; i++) {
     const a = va + <u64>i;
     const b = a < second ? firstHost + <usize>i : secondHost + <usize>(a - second);
-    v |= <u64>load<u8>(b) << (<u64>i * 8);
+    v |= (<u64>load<u8>(b)) << (<u64>i * 8);
   }
   return v;
 }
@@ -560,7 +573,7 @@ function crossingAlignment(va: u64, write: bool): u64 {
  */
 export function fetchMiss(va: u64): bool {
   const page = va >> 12;
-  const entry = fastFetchBase + (<usize>(page & FAST_MASK) << 4);
+  const entry = fastFetchBase + ((<usize>(page & FAST_MASK)) << 4);
   if (load<u64>(entry) == page) {
     fetchPage = page;
     fetchAddend = load<u64>(entry, 8);
@@ -597,11 +610,11 @@ export function addressTranslate(va: u64, write: bool, el: u32): u64 {
   const kind = write ? ACCESS_WRITE : ACCESS_READ;
   if (!lookupStage1(va, kind)) {
     if (s1Stage2Fault) return 0;
-    return 1 | (<u64>s1Fault << 1);
+    return 1 | ((<u64>s1Fault) << 1);
   }
-  if (!permitted(s1Flags, kind, el)) return 1 | (<u64>(FSC_PERMISSION | s1Level) << 1);
+  if (!permitted(s1Flags, kind, el)) return 1 | ((<u64>(FSC_PERMISSION | s1Level)) << 1);
   const attr = s1Flags & T_DEVICE ? 0 : 0xff;
-  return (<u64>attr << 56) | (s1Ipa & 0x0000_ffff_ffff_f000) | (s1Flags & T_DEVICE ? 0 : 3 << 7);
+  return ((<u64>attr) << 56) | (s1Ipa & 0x0000_ffff_ffff_f000) | (s1Flags & T_DEVICE ? 0 : 3 << 7);
 }
 
 /** DC ZVA: zeroes an aligned block; device memory gives an alignment fault. */

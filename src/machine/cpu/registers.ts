@@ -11,22 +11,22 @@ export const SP_EL1_SLOT: usize = STATE_BASE + 33 * 8;
 
 /** Reads Xn; n = 31 reads XZR. */
 export function getX(n: u32): u64 {
-  return n == 31 ? 0 : load<u64>(X_BASE + (<usize>n << 3));
+  return n == 31 ? 0 : load<u64>(X_BASE + ((<usize>n) << 3));
 }
 
 /** Writes Xn; n = 31 (XZR) discards. */
 export function setX(n: u32, v: u64): void {
-  if (n != 31) store<u64>(X_BASE + (<usize>n << 3), v);
+  if (n != 31) store<u64>(X_BASE + ((<usize>n) << 3), v);
 }
 
 /** Reads Xn; n = 31 reads the current stack pointer. */
 export function getXSP(n: u32): u64 {
-  return load<u64>(X_BASE + (<usize>n << 3));
+  return load<u64>(X_BASE + ((<usize>n) << 3));
 }
 
 /** Writes Xn; n = 31 writes the current stack pointer. */
 export function setXSP(n: u32, v: u64): void {
-  store<u64>(X_BASE + (<usize>n << 3), v);
+  store<u64>(X_BASE + ((<usize>n) << 3), v);
 }
 
 /** Index (0 or 1) of the stack pointer currently held in slot 31. */

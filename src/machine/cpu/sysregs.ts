@@ -151,7 +151,7 @@ function el0Access(key: u32, write: bool): u32 {
 }
 
 function isIcc(key: u32): bool {
-  return key == K.K_ICC_PMR_EL1 || (key & 0xff80) == 0xc600; // op0 3, op1 0, CRn 12, CRm 8..15
+  return key == K.K_ICC_PMR_EL1 || (key & 0xffc0) == 0xc640; // op0 3, op1 0, CRn 12, CRm 8..15
 }
 
 function isDebugPair(key: u32): bool {
@@ -453,18 +453,18 @@ export function writeSystemRegister(key: u32, v: u64, el: u32): u32 {
       setBankedSp(0, v);
       break;
     case K.K_SPSEL:
-      spSel = <u32>v & 1;
+      spSel = (<u32>v) & 1;
       if (currentEl == 1) selectStackPointer(spSel);
       break;
     case K.K_CURRENTEL:
       if (el < 2) return SR_UNDEFINED;
       break;
     case K.K_DAIF:
-      daif = <u32>v & 0x3c0;
+      daif = (<u32>v) & 0x3c0;
       requestEventCheck();
       break;
     case K.K_NZCV:
-      nzcv = <u32>v & 0xf000_0000;
+      nzcv = (<u32>v) & 0xf000_0000;
       break;
     case K.K_FPCR:
       writeFpcr(v);
@@ -574,10 +574,10 @@ export function writeSystemRegister(key: u32, v: u64, el: u32): u32 {
       break;
     case K.K_ICC_EOIR0_EL1:
     case K.K_ICC_EOIR1_EL1:
-      endOfInterrupt(<u32>v & 0xffffff);
+      endOfInterrupt((<u32>v) & 0xffffff);
       break;
     case K.K_ICC_DIR_EL1:
-      deactivate(<u32>v & 0xffffff);
+      deactivate((<u32>v) & 0xffffff);
       requestEventCheck();
       break;
     case K.K_ICC_BPR0_EL1:

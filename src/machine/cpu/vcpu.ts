@@ -2,14 +2,7 @@
 // runs; switching copies the block and the PSTATE globals and rebinds the
 // SIMD&FP registers. The TLB and the fast caches are flushed on a switch
 // because they are not tagged with the VMID.
-import {
-  STATE_BASE,
-  STATE_SIZE,
-  VCPU_SAVE_BASE,
-  MAX_VCPUS,
-  FPSIMD_BASE,
-  FPSIMD_STRIDE,
-} from "./layout";
+import { STATE_BASE, STATE_SIZE, VCPU_SAVE_BASE, MAX_VCPUS, FPSIMD_BASE, FPSIMD_STRIDE } from "./layout";
 import {
   pc,
   nzcv,
@@ -96,7 +89,7 @@ export function createVcpu(vmid: u32, mpidr: u64, gicVersion: u32): i32 {
   illegalState = false;
   activeSp = 1;
   setSr(SCTLR_EL1, 0x30d0_0800);
-  setSr(MPIDR_EL1, mpidr | (<u64>1 << 31));
+  setSr(MPIDR_EL1, mpidr | ((<u64>1) << 31));
   setSr(VMID, <u64>vmid);
   setSr(GIC_VERSION, <u64>gicVersion);
   setSr(OSLSR_EL1, 0xa); // OSLM = 0b10, OS lock set until the guest clears it
