@@ -1,5 +1,6 @@
 // The GICv3 CPU-interface system registers the hypervisor traps (ESR_EL2 EC 0x18): SGI generation
 // through ICC_SGI1R_EL1 and friends, and ICC_SRE_EL1.
+import { systemRegisterName } from "../fault/sysreg-names.ts";
 import { MASK64, type VcpuRegisters } from "../vcpu.ts";
 import type { Vgic } from "./vgic.ts";
 
@@ -27,15 +28,7 @@ export function decodeSysregAccess(esr: number): SysregAccess {
 }
 
 export function sysregName(a: SysregAccess): string {
-  const known: Record<string, string> = {
-    "3,0,12,11,5": "ICC_SGI1R_EL1",
-    "3,1,12,11,6": "ICC_ASGI1R_EL1",
-    "3,2,12,11,7": "ICC_SGI0R_EL1",
-    "3,0,12,12,5": "ICC_SRE_EL1",
-  };
-  return (
-    known[`${a.op0},${a.op1},${a.crn},${a.crm},${a.op2}`] ?? `S${a.op0}_${a.op1}_C${a.crn}_C${a.crm}_${a.op2}`
-  );
+  return systemRegisterName(a.op0, a.op1, a.crn, a.crm, a.op2);
 }
 
 /** ICC_SRE_EL1 as the guest reads it: SRE, DFB and DIB set (system-register interface only). */
