@@ -49,6 +49,8 @@ export function runTool(tool: string, args: string[], input?: string): Buffer {
     return execFileSync(tool, args, { input, maxBuffer: 256 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"] });
   } catch (error) {
     const e = error as { stderr?: Buffer; message: string };
-    throw new Error(`${tool} ${args.join(" ")} failed:\n${e.stderr?.toString() || e.message}`, { cause: error });
+    throw new Error(`${tool} ${args.join(" ")} failed:\n${e.stderr?.toString() || e.message}`, {
+      cause: error,
+    });
   }
 }

@@ -8,9 +8,12 @@ import { CROSS, runTool } from "../cpu/toolchain.ts";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
 export const GUEST_BUILD_DIR = join(root, "build", "guests");
-const LIB_SOURCES = ["lib/start.S", "lib/runtime.c", "lib/mmu.c"];
+/** Include directory of the guest runtime (`#include "lib/runtime.h"`). */
+export const GUEST_INCLUDE_DIR = here;
+const LIB_SOURCES = ["lib/start.S", "lib/runtime.c", "lib/mmu.c"].map((s) => join(here, s));
+const LIB_DEPENDENCIES = ["lib/runtime.h", "lib/mmu.h", "lib/guest.ld"].map((s) => join(here, s));
 
-const CFLAGS = [
+export const GUEST_CFLAGS = [
   "-O2",
   "-g",
   "-Wall",
@@ -52,15 +55,19 @@ function newest(paths: string[]): number {
   return Math.max(...paths.map((p) => statSync(p).mtimeMs));
 }
 
-export function buildGuest(name: string): GuestImage {
-  mkdirSync(GUEST_BUILD_DIR, { recursive: true });
-  const sources = [`${name}.c`, ...LIB_SOURCES].map((s) => join(here, s));
-  const headers = ["lib/runtime.h", "lib/mmu.h", "lib/guest.ld"].map((s) => join(here, s));
-  const elf = join(GUEST_BUILD_DIR, `${name}.elf`);
-  const bin = join(GUEST_BUILD_DIR, `${name}.bin`);
-  if (!existsSync(bin) || statSync(bin).mtimeMs < newest([...sources, ...headers])) {
-    runTool(CROSS.gcc, [...CFLAGS, "-I", here, "-T", join(here, "lib/guest.ld"), "-o", elf, ...sources]);
+/** Links `sources` (C, assembly or objects) with the guest runtime into `<outDir>/<name>.elf` and `.bin`. */
+export function linkGuest(outDir: string, name: string, sources: string[]): GuestImage {
+  mkdirSync(outDir, { recursive: true });
+  const elf = join(outDir, `${name}.elf`);
+  const bin = join(outDir, `${name}.bin`);
+  const inputs = [...sources, ...LIB_SOURCES];
+  if (!existsSync(bin) || statSync(bin).mtimeMs < newest([...inputs, ...LIB_DEPENDENCIES])) {
+    runTool(CROSS.gcc, [...GUEST_CFLAGS, "-I", here, "-T", join(here, "lib/guest.ld"), "-o", elf, ...inputs]);
     runTool(CROSS.objcopy, ["-O", "binary", elf, bin]);
   }
   return { name, elf, bin };
+}
+
+export function buildGuest(name: string): GuestImage {
+  return linkGuest(GUEST_BUILD_DIR, name, [join(here, `${name}.c`)]);
 }

@@ -33,6 +33,8 @@ export interface GuestResult {
   console: string;
   checkpoints: [id: number, value: bigint][];
   instructions: number;
+  /** Wall-clock seconds spent inside the run loop (not loading or compiling the core). */
+  runSeconds: number;
 }
 
 /** Human-readable outcome for assertion messages. */
@@ -56,7 +58,15 @@ export async function runGuest(
   host: GuestHost = {},
   maxInstructions = 20_000_000,
 ): Promise<GuestResult> {
-  const image = readFileSync(buildGuest(name).bin);
+  return runGuestImage(name, readFileSync(buildGuest(name).bin), host, maxInstructions);
+}
+
+export async function runGuestImage(
+  name: string,
+  image: Uint8Array,
+  host: GuestHost = {},
+  maxInstructions = 20_000_000,
+): Promise<GuestResult> {
   const memory = new PhysicalMemory({ ramBase: GUEST_RAM_BASE, ramSize: GUEST_RAM_SIZE });
   memory.view(GUEST_RAM_BASE, image.length).set(image);
   const core = await createCpuCore(memory);
@@ -75,6 +85,7 @@ export async function runGuest(
   let output = "";
   const checkpoints: [number, bigint][] = [];
   const start = vcpu.instructionsRetired;
+  const startTime = performance.now();
   while (vcpu.instructionsRetired - start < maxInstructions) {
     const exit = vcpu.run(SLICE);
     if (exit.kind === "slice-end") continue;
@@ -86,6 +97,7 @@ export async function runGuest(
         console: output,
         checkpoints,
         instructions: vcpu.instructionsRetired - start,
+        runSeconds: (performance.now() - startTime) / 1000,
       };
     }
     if (exit.kind === "hvc" && exit.imm === 1) {

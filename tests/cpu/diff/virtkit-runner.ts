@@ -28,7 +28,8 @@ export class VirtkitRunner {
   static async create(): Promise<VirtkitRunner> {
     const memory = new PhysicalMemory({ ramBase: RAM_BASE, ramSize: RAM_SIZE });
     const core = await createCpuCore(memory);
-    const vcpu = core.createVcpu();
+    // GICv3 exposes the ICC system registers too; the differential programs use no interrupt controller.
+    const vcpu = core.createVcpu({ gicVersion: 3 });
     vcpu.mapStage2(RAM_BASE, RAM_BASE, RAM_SIZE, { read: true, write: true, execute: true }, false);
     return new VirtkitRunner(memory, core, vcpu);
   }
