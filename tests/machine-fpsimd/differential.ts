@@ -7,6 +7,7 @@ import {
   OFF_V,
   OFF_X,
   RECORD_BYTES,
+  SCRATCH_BYTES,
   disassemble,
   ensureReferenceTools,
   loadFpSimdHarness,
@@ -46,16 +47,27 @@ export interface Comparison {
   executed: number;
 }
 
-/** Runs every case on both sides and describes the first `limit` mismatches. */
-export async function compareWithQemu(cases: readonly FpSimdCase[], limit = 12): Promise<Comparison> {
+/** Runs one case on virtkit and returns its result record. */
+export type VirtkitRunner = (c: FpSimdCase) => Buffer;
+
+/**
+ * Runs every case on both sides (on the stand-alone FP/SIMD unit unless `runner` is given) and
+ * describes the first `limit` mismatches.
+ */
+export async function compareWithQemu(
+  cases: readonly FpSimdCase[],
+  options: { limit?: number; runner?: VirtkitRunner; expected?: Buffer[] } = {},
+): Promise<Comparison> {
+  const limit = options.limit ?? 12;
   ensureReferenceTools();
-  harness ??= await loadFpSimdHarness(root);
-  const expected = runOnQemu(cases);
+  if (!options.runner) harness ??= await loadFpSimdHarness(root);
+  const run = options.runner ?? harness!;
+  const expected = options.expected ?? runOnQemu(cases, Buffer.alloc(SCRATCH_BYTES)).results;
   const found: string[] = [];
   let total = 0;
   let executed = 0;
   cases.forEach((c, i) => {
-    const got = harness!(c);
+    const got = run(c);
     const want = expected[i]!;
     if (want.readBigUInt64LE(OFF_UNDEF) === 0n) executed++;
     if (got.length !== RECORD_BYTES || !got.equals(want)) {

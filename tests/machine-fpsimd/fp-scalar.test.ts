@@ -1,6 +1,6 @@
 // Scalar floating point against qemu-aarch64: arithmetic, fused multiply-add, min/max, compares,
 // conversions and rounding, under random FPCR rounding modes, FZ, DN and AHP.
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { makeCases, randomFpInput, type Rng } from "./cases.ts";
 import { expectAgreement } from "./expect-agreement.ts";
 

@@ -19,7 +19,7 @@ export const OFF_NZCV = 648;
 export const OFF_UNDEF = 656;
 /** Guest address of the scratch memory that X registers may point at for loads and stores. */
 export const SCRATCH_ADDRESS = 0x4000_0000;
-export const SCRATCH_BYTES = 0x1000;
+export const SCRATCH_BYTES = 0x30000;
 
 export interface FpSimdCase {
   insn: number;
@@ -103,6 +103,11 @@ function programEpilogue(count: number): string {
   ldr x2, =${count * RECORD_BYTES}
   mov x8, #64             // write
   svc #0
+  mov x0, #1
+  ldr x1, =${SCRATCH_ADDRESS}
+  ldr x2, =${SCRATCH_BYTES}
+  mov x8, #64             // write the scratch memory after the results
+  svc #0
   mov x0, #0
   mov x8, #93             // exit
   svc #0
@@ -124,6 +129,8 @@ inputs:
   .balign 16
 results:
   .skip ${count * RECORD_BYTES}
+  .section .scratch, "aw"
+  .incbin "scratch.bin"
 `;
 }
 
@@ -133,13 +140,22 @@ SECTIONS {
   .text : { *(.text) }
   .data : { *(.data) }
   .bss : { *(.bss) }
-  . = ${SCRATCH_ADDRESS};
-  .scratch (NOLOAD) : { . += ${SCRATCH_BYTES}; }
+  .scratch ${SCRATCH_ADDRESS} : { *(.scratch) }
 }
 `;
 
-/** Runs the cases on qemu-aarch64 and returns one result record per case. */
-export function runOnQemu(cases: readonly FpSimdCase[]): Buffer[] {
+export interface QemuRun {
+  /** One result record per case. */
+  results: Buffer[];
+  /** The scratch memory after the last case. */
+  scratch: Buffer;
+}
+
+/**
+ * Runs the cases in order on qemu-aarch64; the scratch memory at SCRATCH_ADDRESS starts as
+ * `scratch` and persists from case to case.
+ */
+export function runOnQemu(cases: readonly FpSimdCase[], scratch: Buffer): QemuRun {
   const dir = mkdtempSync(join(tmpdir(), "virtkit-fpsimd-"));
   try {
     const body = cases
@@ -149,17 +165,25 @@ export function runOnQemu(cases: readonly FpSimdCase[]): Buffer[] {
       .join("\n");
     writeFileSync(join(dir, "cases.s"), PROGRAM_PRELUDE + body + programEpilogue(cases.length));
     writeFileSync(join(dir, "inputs.bin"), Buffer.concat(cases.map((c) => c.input)));
+    writeFileSync(join(dir, "scratch.bin"), scratch);
     writeFileSync(join(dir, "link.ld"), LINKER_SCRIPT);
     execFileSync("aarch64-linux-gnu-as", ["-o", "cases.o", "cases.s"], { cwd: dir });
     execFileSync("aarch64-linux-gnu-ld", ["-T", "link.ld", "-o", "cases.elf", "cases.o"], { cwd: dir });
     const run = spawnSync("qemu-aarch64", ["-cpu", "cortex-a53", join(dir, "cases.elf")], {
-      maxBuffer: cases.length * RECORD_BYTES + 1024,
+      maxBuffer: cases.length * RECORD_BYTES + SCRATCH_BYTES + 1024,
     });
     if (run.status !== 0) {
       throw new Error(`qemu-aarch64 failed on the FP/SIMD cases (status ${run.status}): ${run.stderr}`);
     }
     const out = run.stdout;
-    return cases.map((_, i) => out.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES));
+    const end = cases.length * RECORD_BYTES;
+    if (out.length !== end + SCRATCH_BYTES) {
+      throw new Error(`qemu-aarch64 wrote ${out.length} bytes, expected ${end + SCRATCH_BYTES}`);
+    }
+    return {
+      results: cases.map((_, i) => out.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES)),
+      scratch: out.subarray(end),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@
 // decoding (UNDEFINED or not) and the results are compared. Encodings that qemu's cortex-a53
 // implements but virtkit deliberately does not (crypto, reciprocal estimates and steps, FCVTXN,
 // scalar three-different) are not generated; they are listed in docs/cpu-fpsimd.md.
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { makeCases, randomVectorInput, randomFpInput, type Rng } from "./cases.ts";
 import { expectAgreement } from "./expect-agreement.ts";
 
