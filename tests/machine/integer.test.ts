@@ -135,7 +135,11 @@ describe("A64 integer data processing", () => {
   });
 
   it("raises Undefined Instruction for CRC32, LSE atomics and PAC instructions", async () => {
-    for (const insn of [".inst 0x1ac24020 // crc32b w0, w1, w2", ".inst 0xf8200020 // ldadd x0, x0, [x1]", ".inst 0xdac10020 // pacia"]) {
+    for (const insn of [
+      ".inst 0x1ac24020 // crc32b w0, w1, w2",
+      ".inst 0xf8200020 // ldadd x0, x0, [x1]",
+      ".inst 0xdac10020 // pacia",
+    ]) {
       const m = await machineWith(`
         adr x9, vectors
         msr vbar_el1, x9
