@@ -37,17 +37,14 @@ import {
 } from "./state";
 
 /** ftype (bits 23:22) to a format: 00 single, 01 double, 11 half; 10 is unallocated (0). */
-@inline
 function formatOf(ftype: u32): u32 {
   return ftype == 0 ? FMT_S : ftype == 1 ? FMT_D : ftype == 3 ? FMT_H : 0;
 }
 
-@inline
 function readFp(n: u32, fmt: u32): u64 {
   return getElem(n, 0, fmt);
 }
 
-@inline
 function writeFp(d: u32, v: u64, fmt: u32): void {
   setScalar(d, v, 1 << fmt);
 }
@@ -91,7 +88,11 @@ function fpDataProcessing2(insn: u32): bool {
   if (fmt != FMT_S && fmt != FMT_D) return false;
   const opcode = (insn >> 12) & 15;
   if (opcode > 8) return false;
-  writeFp(insn & 31, fpBinary(opcode, readFp((insn >> 5) & 31, fmt), readFp((insn >> 16) & 31, fmt), fmt), fmt);
+  writeFp(
+    insn & 31,
+    fpBinary(opcode, readFp((insn >> 5) & 31, fmt), readFp((insn >> 16) & 31, fmt), fmt),
+    fmt,
+  );
   return true;
 }
 
@@ -190,7 +191,6 @@ function fpCompareInsn(insn: u32): bool {
   return true;
 }
 
-@inline
 function setNzcv(flags: u32): void {
   nzcv = flags << 28;
 }
@@ -225,10 +225,10 @@ export function expandFpImm(imm8: u32, fmt: u32): u64 {
   const cd = <u64>((imm8 >> 4) & 3);
   const efgh = <u64>(imm8 & 15);
   if (fmt == FMT_D) {
-    const exp = (<u64>(b ^ 1) << 10) | (b ? <u64>0xff << 2 : 0) | cd;
+    const exp = ((<u64>(b ^ 1)) << 10) | (b ? (<u64>0xff) << 2 : 0) | cd;
     return (sign << 63) | (exp << 52) | (efgh << 48);
   }
-  const exp = (<u64>(b ^ 1) << 7) | (b ? <u64>0x1f << 2 : 0) | cd;
+  const exp = ((<u64>(b ^ 1)) << 7) | (b ? (<u64>0x1f) << 2 : 0) | cd;
   return (sign << 31) | (exp << 23) | (efgh << 19);
 }
 
@@ -272,8 +272,10 @@ function fpIntegerConversion(insn: u32): bool {
     return true;
   }
   let rounding: u32;
-  if (opcode <= 1) rounding = rmode; // N, P, M, Z as RMode numbers.
-  else if (rmode == 0) rounding = RM_TIEAWAY; // FCVTAS/FCVTAU.
+  if (opcode <= 1)
+    rounding = rmode; // N, P, M, Z as RMode numbers.
+  else if (rmode == 0)
+    rounding = RM_TIEAWAY; // FCVTAS/FCVTAU.
   else return false;
   const r = fpToFixed(readFp(n, fmt), fmt, 0, (opcode & 1) != 0, intBits, rounding);
   setX(d, r);

@@ -56,7 +56,6 @@ export function executeFpSimd(insn: u32): bool {
   return false;
 }
 
-@inline
 function bit(insn: u32, n: u32): u32 {
   return (insn >> n) & 1;
 }
@@ -83,7 +82,8 @@ function advancedSimdVector(insn: u32): bool {
     if (bit(insn, 11) == 0) return vectorThreeDifferent(insn);
     const kind = (insn >> 17) & 15;
     const opcode = (insn >> 12) & 31;
-    if (kind == 0) return isFloatMiscOpcode(opcode) ? vectorTwoRegMiscFloat(insn) : vectorTwoRegMiscInteger(insn);
+    if (kind == 0)
+      return isFloatMiscOpcode(opcode) ? vectorTwoRegMiscFloat(insn) : vectorTwoRegMiscInteger(insn);
     if (kind == 0b1000) {
       return opcode == 0b01100 || opcode == 0b01111 ? acrossLanesFloat(insn) : acrossLanesInteger(insn);
     }

@@ -2,13 +2,11 @@
 // saturation (which sets FPSR.QC), shifts by a signed register amount, doubling multiplies.
 import { FPSR_QC, raiseFpsr } from "./state";
 
-@inline
 export function elementMask(size: u32): u64 {
-  return size == 3 ? <u64>-1 : (<u64>1 << (8 << size)) - 1;
+  return size == 3 ? <u64>-1 : ((<u64>1) << (8 << size)) - 1;
 }
 
 /** The element value sign-extended from 8 << size bits. */
-@inline
 export function signed(v: u64, size: u32): i64 {
   const s = <u64>(64 - (8 << size));
   return (<i64>(v << s)) >> s;
@@ -17,17 +15,17 @@ export function signed(v: u64, size: u32): i64 {
 /** Clamps to the signed range of 8 << size bits (size < 3), setting QC when it saturates. */
 export function saturateSigned(v: i64, size: u32): u64 {
   const bits: u32 = 8 << size;
-  const max = (<i64>1 << (bits - 1)) - 1;
-  const min = -(<i64>1 << (bits - 1));
+  const max = ((<i64>1) << (bits - 1)) - 1;
+  const min = -((<i64>1) << (bits - 1));
   if (v > max) {
     raiseFpsr(FPSR_QC);
-    return <u64>max & elementMask(size);
+    return (<u64>max) & elementMask(size);
   }
   if (v < min) {
     raiseFpsr(FPSR_QC);
-    return <u64>min & elementMask(size);
+    return (<u64>min) & elementMask(size);
   }
-  return <u64>v & elementMask(size);
+  return (<u64>v) & elementMask(size);
 }
 
 /** Clamps an unsigned value to 8 << size bits (size < 3), setting QC when it saturates. */
@@ -56,7 +54,7 @@ export function saturateUnsigned(v: i64, size: u32): u64 {
 export function saturatedSignedLimit(negative: bool, size: u32): u64 {
   raiseFpsr(FPSR_QC);
   const bits: u32 = 8 << size;
-  return negative ? (<u64>1 << (bits - 1)) & elementMask(size) : (<u64>1 << (bits - 1)) - 1;
+  return negative ? ((<u64>1) << (bits - 1)) & elementMask(size) : ((<u64>1) << (bits - 1)) - 1;
 }
 
 export function sqadd(a: u64, b: u64, size: u32): u64 {
@@ -113,7 +111,14 @@ export function usqadd(a: u64, b: u64, size: u32): u64 {
  * The register-controlled shifts (SSHL, USHL, SRSHL, URSHL, SQSHL, UQSHL, SQRSHL, UQRSHL):
  * shift by the signed low byte of `amount`, right when negative.
  */
-export function shiftByRegister(a: u64, amount: u64, size: u32, isSigned: bool, rounding: bool, saturating: bool): u64 {
+export function shiftByRegister(
+  a: u64,
+  amount: u64,
+  size: u32,
+  isSigned: bool,
+  rounding: bool,
+  saturating: bool,
+): u64 {
   const shift = <i32>(<i8>amount);
   const bits = <i32>(8 << size);
   const mask = elementMask(size);
@@ -121,13 +126,13 @@ export function shiftByRegister(a: u64, amount: u64, size: u32, isSigned: bool, 
   const n = -shift;
   if (isSigned) {
     const v = signed(a, size);
-    if (n >= bits) return rounding ? 0 : <u64>(v >> 63) & mask;
+    if (n >= bits) return rounding ? 0 : (<u64>(v >> 63)) & mask;
     const r = (v >> n) + (rounding ? (v >> (n - 1)) & 1 : 0);
-    return <u64>r & mask;
+    return (<u64>r) & mask;
   }
   if (n > bits) return 0;
-  if (n == bits) return rounding ? a >> <u64>(bits - 1) : 0;
-  return ((a >> <u64>n) + (rounding ? (a >> <u64>(n - 1)) & 1 : 0)) & mask;
+  if (n == bits) return rounding ? a >> (<u64>(bits - 1)) : 0;
+  return ((a >> (<u64>n)) + (rounding ? (a >> (<u64>(n - 1))) & 1 : 0)) & mask;
 }
 
 /** Left shift of an element, optionally saturating (SQSHL/UQSHL semantics for the signedness). */
@@ -140,8 +145,8 @@ export function shiftLeft(a: u64, shift: u32, size: u32, isSigned: bool, saturat
     if (v == 0) return 0;
     if (shift >= bits) return saturatedSignedLimit(v < 0, size);
     const r = v << shift;
-    if (r >> shift != v || signed(<u64>r & mask, size) != r) return saturatedSignedLimit(v < 0, size);
-    return <u64>r & mask;
+    if (r >> shift != v || signed((<u64>r) & mask, size) != r) return saturatedSignedLimit(v < 0, size);
+    return (<u64>r) & mask;
   }
   if (a == 0) return 0;
   if (shift >= bits) {
@@ -168,25 +173,26 @@ export function shiftLeftSignedToUnsigned(a: u64, shift: u32, size: u32): u64 {
 
 /** SQDMULH/SQRDMULH: high half of 2·a·b (rounded), saturating the one overflowing case. */
 export function sqdmulh(a: u64, b: u64, size: u32, rounding: bool): u64 {
-  const bits = <i64>(8 << size);
+  const bits: u32 = 8 << size;
   const x = signed(a, size);
   const y = signed(b, size);
-  const min = -(<i64>1 << (bits - 1));
+  const min: i64 = -((<i64>1) << bits) >> 1;
   if (x == min && y == min) {
     raiseFpsr(FPSR_QC);
-    return (<u64>1 << <u64>(bits - 1)) - 1;
+    return elementMask(size) >> 1;
   }
-  const p = 2 * x * y + (rounding ? <i64>1 << (bits - 1) : 0);
-  return <u64>(p >> bits) & elementMask(size);
+  const roundingTerm: i64 = rounding ? (<i64>1) << (bits - 1) : 0;
+  const p = 2 * x * y + roundingTerm;
+  return (<u64>(p >> bits)) & elementMask(size);
 }
 
 /** SQDMULL: 2·a·b at double width, saturating. */
 export function sqdmull(a: u64, b: u64, size: u32): u64 {
   const x = signed(a, size);
   const y = signed(b, size);
-  const min = -(<i64>1 << ((8 << size) - 1));
+  const min = -((<i64>1) << ((8 << size) - 1));
   if (x == min && y == min) return saturatedSignedLimit(false, size + 1);
-  return <u64>(2 * x * y) & elementMask(size + 1);
+  return (<u64>(2 * x * y)) & elementMask(size + 1);
 }
 
 /** Polynomial (carry-less) multiply of two bytes; the 16-bit product. */

@@ -5,12 +5,21 @@
 // Loads gather everything into a staging area before writing any register, so an access that
 // faults part-way leaves the register file untouched, as the core's contract requires.
 import { getX, getXSP, setXSP } from "../registers";
-import { accessFaulted, read16, read32, read64, read8, write16, write32, write64, write8 } from "../memory-access";
+import {
+  accessFaulted,
+  read16,
+  read32,
+  read64,
+  read8,
+  write16,
+  write32,
+  write64,
+  write8,
+} from "../memory-access";
 import { pc } from "../state";
 import { setElem, vAddr } from "./state";
 
 /** Sign-extends the low `bits` bits of v. */
-@inline
 function signExtend(v: u64, bits: u32): u64 {
   const s = <u64>(64 - bits);
   return <u64>((<i64>(v << s)) >> s);
@@ -238,7 +247,6 @@ function multipleStructures(insn: u32, postIndex: bool): bool {
   return true;
 }
 
-@inline
 function writebackPost(insn: u32, n: u32, base: u64, immediate: u32): void {
   const m = (insn >> 16) & 31;
   setXSP(n, base + (m == 31 ? <u64>immediate : getX(m)));
@@ -311,7 +319,6 @@ function singleStructure(insn: u32): bool {
   return true;
 }
 
-@inline
 function getStaged(e: u32, scale: u32): u64 {
   const a = staging + e * 16;
   if (scale == 0) return <u64>load<u8>(a);

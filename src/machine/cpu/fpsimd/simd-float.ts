@@ -118,7 +118,6 @@ const VECTOR_ELEMENT_OPS: u32 =
   (1 << 0b11100) |
   (1 << 0b11101);
 
-@inline
 function formatOfSz(sz: u32): u32 {
   return sz ? FMT_D : FMT_S;
 }
@@ -140,7 +139,11 @@ export function vectorThreeSameFloat(insn: u32): bool {
     for (let i: u32 = 0; i < <u32>elements; i++) {
       const src = i < half ? n : m;
       const j = (i < half ? i : i - half) * 2;
-      setResultElem(i, fmt, threeSameFloatElement(base, getElem(src, j, fmt), getElem(src, j + 1, fmt), 0, fmt));
+      setResultElem(
+        i,
+        fmt,
+        threeSameFloatElement(base, getElem(src, j, fmt), getElem(src, j + 1, fmt), 0, fmt),
+      );
     }
     commitResult(d, q);
     return true;
@@ -158,7 +161,15 @@ export function vectorThreeSameFloat(insn: u32): bool {
 export function scalarThreeSameFloat(insn: u32): bool {
   const sz = (insn >> 22) & 1;
   const op = (((insn >> 29) & 1) << 4) | (((insn >> 23) & 1) << 3) | ((insn >> 11) & 7);
-  if (op != 0b0011 && op != 0b0100 && op != 0b10100 && op != 0b10101 && op != 0b11010 && op != 0b11100 && op != 0b11101) {
+  if (
+    op != 0b0011 &&
+    op != 0b0100 &&
+    op != 0b10100 &&
+    op != 0b10101 &&
+    op != 0b11010 &&
+    op != 0b11100 &&
+    op != 0b11101
+  ) {
     return false;
   }
   const fmt = formatOfSz(sz);
@@ -231,8 +242,9 @@ function twoRegMiscFloatElement(key: u32, v: u64, fmt: u32): u64 {
 /** Which keys have a scalar form (conversions and compares with zero). */
 function scalarMiscAllocated(key: u32): bool {
   const opcode = key & 31;
-  if (opcode >= 0b11010 && opcode <= 0b11101) return !(key == 0b0_1_11100 || key == 0b0_1_11101 || key == 0b1_1_11100 || key == 0b1_1_11101);
-  return (opcode >= 0b01100 && opcode <= 0b01110 && (key & 0b0_1_00000) != 0);
+  if (opcode >= 0b11010 && opcode <= 0b11101)
+    return !(key == 0b0_1_11100 || key == 0b0_1_11101 || key == 0b1_1_11100 || key == 0b1_1_11101);
+  return opcode >= 0b01100 && opcode <= 0b01110 && (key & 0b0_1_00000) != 0;
 }
 
 /** Vector two-register misc, FP part (opcodes 01100–01111 with a = 1, 10110–11111). */
@@ -269,7 +281,11 @@ function narrowOrWiden(insn: u32, u: u32, a: u32, sz: u32, opcode: u32, n: u32, 
     beginResultFrom(d);
     if (!q) clearResult();
     for (let i: u32 = 0; i < <u32>count; i++) {
-      setResultElem(q * count + i, narrowFmt, fpConvert(getElem(n, i, wide), wide, narrowFmt, fpcrRounding()));
+      setResultElem(
+        q * count + i,
+        narrowFmt,
+        fpConvert(getElem(n, i, wide), wide, narrowFmt, fpcrRounding()),
+      );
     }
     commitResult(d, true);
     return true;

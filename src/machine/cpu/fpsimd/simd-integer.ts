@@ -83,12 +83,11 @@ function threeSameElement(opcode: u32, u: bool, size: u32, a: u64, b: u64, d: u6
   }
 }
 
-@inline
 function absoluteDifference(a: u64, b: u64, size: u32, u: bool): u64 {
   if (u) return a > b ? a - b : b - a;
   const x = signed(a, size);
   const y = signed(b, size);
-  return <u64>(x > y ? x - y : y - x) & elementMask(size);
+  return (<u64>(x > y ? x - y : y - x)) & elementMask(size);
 }
 
 /** Which sizes each integer three-same opcode allows: bit s set means size s is allocated. */
@@ -133,11 +132,19 @@ export function vectorThreeSameInteger(insn: u32): bool {
   const n = (insn >> 5) & 31;
   const d = insn & 31;
   if (opcode == 0b00011) return logic(q, u, size, m, n, d);
-  if (opcode == 0b10100 || opcode == 0b10101 || opcode == 0b10111) return pairwise(q, u, size, opcode, m, n, d);
+  if (opcode == 0b10100 || opcode == 0b10101 || opcode == 0b10111)
+    return pairwise(q, u, size, opcode, m, n, d);
   if (((threeSameSizes(opcode, u) >> size) & 1) == 0 || (size == 3 && !q)) return false;
   const elements = (q ? <u32>16 : 8) >> size;
   for (let i: u32 = 0; i < elements; i++) {
-    const r = threeSameElement(opcode, u, size, getElem(n, i, size), getElem(m, i, size), getElem(d, i, size));
+    const r = threeSameElement(
+      opcode,
+      u,
+      size,
+      getElem(n, i, size),
+      getElem(m, i, size),
+      getElem(d, i, size),
+    );
     setResultElem(i, size, r);
   }
   commitResult(d, q);
@@ -156,8 +163,10 @@ function logic(q: bool, u: bool, size: u32, m: u32, n: u32, d: u32): bool {
   } else {
     const dv = getV128(d);
     if (size == 0) r = v128.xor(a, b);
-    else if (size == 1) r = v128.bitselect(a, b, dv); // BSL: d selects between n and m
-    else if (size == 2) r = v128.bitselect(a, dv, b); // BIT: insert n where m is set
+    else if (size == 1)
+      r = v128.bitselect(a, b, dv); // BSL: d selects between n and m
+    else if (size == 2)
+      r = v128.bitselect(a, dv, b); // BIT: insert n where m is set
     else r = v128.bitselect(dv, a, b); // BIF: insert n where m is clear
   }
   setV128(d, r, q);
@@ -248,7 +257,7 @@ export function vectorThreeDifferent(insn: u32): bool {
       const a = getElem(n, i, wide);
       const b = getElem(m, i, wide);
       let r = opcode == 0b0100 ? a + b : a - b;
-      if (u) r += <u64>1 << (bits - 1);
+      if (u) r += (<u64>1) << (bits - 1);
       setResultElem(part + i, size, (r >> bits) & elementMask(size));
     }
     commitResult(d, true);
@@ -302,12 +311,10 @@ export function vectorThreeDifferent(insn: u32): bool {
   return true;
 }
 
-@inline
 function extend(v: u64, size: u32, unsigned: bool): u64 {
   return unsigned ? v : <u64>signed(v, size);
 }
 
-@inline
 function absDiffWide(a: u64, b: u64, unsigned: bool): u64 {
   if (unsigned) return a > b ? a - b : b - a;
   return <i64>a > <i64>b ? a - b : b - a;
@@ -374,7 +381,8 @@ export function vectorTwoRegMiscInteger(insn: u32): bool {
         return true;
       }
       if (size != 1) return false;
-      for (let i: u32 = 0; i < <u32>elements * 2; i++) setResultElem(i, 0, reverseBitsInByte(getElem(n, i, 0)));
+      for (let i: u32 = 0; i < <u32>elements * 2; i++)
+        setResultElem(i, 0, reverseBitsInByte(getElem(n, i, 0)));
       break;
     case 0b00111: // SQABS/SQNEG
     case 0b01011: // ABS/NEG
@@ -414,12 +422,11 @@ export function vectorTwoRegMiscInteger(insn: u32): bool {
 function absOrNeg(v: u64, size: u32, negate: bool, saturating: bool): u64 {
   const s = signed(v, size);
   const r: i64 = negate || s < 0 ? -s : s;
-  if (!saturating) return <u64>r & elementMask(size);
+  if (!saturating) return (<u64>r) & elementMask(size);
   if (size == 3) return s == i64.MIN_VALUE ? saturatedSignedLimit(false, 3) : <u64>r;
   return saturateSigned(r, size);
 }
 
-@inline
 function compareZero(v: u64, size: u32, opcode: u32, u: bool): bool {
   const s = signed(v, size);
   if (opcode == 0b01000) return u ? s >= 0 : s > 0;
@@ -544,7 +551,8 @@ export function integerByElement(insn: u32, scalar: bool): bool {
   const d = insn & 31;
   const b = getElem(m, index, size);
   const isLong = (opcode & 2) != 0 && opcode < 0b1100;
-  const doubling = opcode == 0b0011 || opcode == 0b0111 || opcode == 0b1011 || opcode == 0b1100 || opcode == 0b1101;
+  const doubling =
+    opcode == 0b0011 || opcode == 0b0111 || opcode == 0b1011 || opcode == 0b1100 || opcode == 0b1101;
   if (doubling && u) return false;
   if (scalar) {
     // Scalar forms: only the saturating doubling multiplies.
@@ -563,7 +571,8 @@ export function integerByElement(insn: u32, scalar: bool): bool {
     return true;
   }
   if (!isLong) {
-    if (opcode != 0b0000 && opcode != 0b0100 && opcode != 0b1000 && opcode != 0b1100 && opcode != 0b1101) return false;
+    if (opcode != 0b0000 && opcode != 0b0100 && opcode != 0b1000 && opcode != 0b1100 && opcode != 0b1101)
+      return false;
     if ((opcode == 0b0000 || opcode == 0b0100) && !u) return false;
     if (opcode == 0b1000 && u) return false;
     const elements = (q ? <u32>16 : 8) >> size;

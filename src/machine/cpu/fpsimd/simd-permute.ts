@@ -3,10 +3,18 @@
 import { getX, setX } from "../registers";
 import { expandFpImm } from "./fp-scalar";
 import { FMT_D, FMT_S } from "./softfloat";
-import { commitResult, getElem, getElemSigned, getV128, setResultElem, setScalar, setV128, beginResultFrom } from "./state";
+import {
+  commitResult,
+  getElem,
+  getElemSigned,
+  getV128,
+  setResultElem,
+  setScalar,
+  setV128,
+  beginResultFrom,
+} from "./state";
 
 /** Element size (log2 bytes) from a copy-class imm5, or 4 when unallocated. */
-@inline
 function copySize(imm5: u32): u32 {
   return imm5 & 15 ? <u32>ctz(imm5) : 4;
 }
@@ -173,7 +181,7 @@ function expandSimdImm(op: u32, cmode: u32, imm8: u32): u64 {
     default: {
       if (op == 0) return imm * 0x0101010101010101;
       let v: u64 = 0;
-      for (let i: u64 = 0; i < 8; i++) if ((imm >> i) & 1) v |= <u64>0xff << (i * 8);
+      for (let i: u64 = 0; i < 8; i++) if ((imm >> i) & 1) v |= (<u64>0xff) << (i * 8);
       return v;
     }
   }

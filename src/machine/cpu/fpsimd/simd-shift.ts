@@ -24,9 +24,8 @@ import {
 } from "./state";
 
 /** Shift right by n (1 ≤ n ≤ element bits), truncating or rounding. */
-@inline
 function shiftRight(a: u64, n: u32, size: u32, isSigned: bool, rounding: bool): u64 {
-  return shiftByRegister(a, <u64>(-<i32>n) & 0xff, size, isSigned, rounding, false);
+  return shiftByRegister(a, (<u64>-(<i32>n)) & 0xff, size, isSigned, rounding, false);
 }
 
 /** One element of the non-narrowing opcodes; `d` is the destination element for accumulate/insert. */
@@ -60,7 +59,6 @@ function shiftElement(opcode: u32, u: bool, size: u32, a: u64, d: u64, right: u3
 }
 
 /** Element size from immh (its highest set bit), or 4 when immh is zero. */
-@inline
 function immhSize(immh: u32): u32 {
   return immh == 0 ? 4 : 31 - <u32>clz(immh);
 }
@@ -81,7 +79,6 @@ function narrowElement(opcode: u32, u: bool, size: u32, a: u64, right: u32): u64
   return saturateSigned(signed(shifted, wide), size);
 }
 
-@inline
 function saturateUnsignedFromSigned(v: u64, wide: u32, size: u32): u64 {
   return saturateUnsigned(signed(v, wide), size);
 }
@@ -142,7 +139,11 @@ export function vectorShiftImmediate(insn: u32): bool {
   }
   if (!shiftOpcodeAllocated(opcode, u)) return false;
   for (let i: u32 = 0; i < <u32>elements; i++) {
-    setResultElem(i, size, shiftElement(opcode, u, size, getElem(n, i, size), getElem(d, i, size), right, left));
+    setResultElem(
+      i,
+      size,
+      shiftElement(opcode, u, size, getElem(n, i, size), getElem(d, i, size), right, left),
+    );
   }
   commitResult(d, q);
   return true;

@@ -36,51 +36,44 @@ export const CLS_INF: u32 = 2;
 export const CLS_QNAN: u32 = 3;
 export const CLS_SNAN: u32 = 4;
 
-@inline
 export function fracBits(fmt: u32): u32 {
   return fmt == FMT_D ? 52 : fmt == FMT_S ? 23 : 10;
 }
 
-@inline
 function expBits(fmt: u32): u32 {
   return fmt == FMT_D ? 11 : fmt == FMT_S ? 8 : 5;
 }
 
-@inline
 function bias(fmt: u32): i32 {
   return (1 << (expBits(fmt) - 1)) - 1;
 }
 
-@inline
 export function signBit(fmt: u32): u64 {
-  return <u64>1 << ((8 << fmt) - 1);
+  return (<u64>1) << ((8 << fmt) - 1);
 }
 
-@inline
 function fracMask(fmt: u32): u64 {
-  return (<u64>1 << fracBits(fmt)) - 1;
+  return ((<u64>1) << fracBits(fmt)) - 1;
 }
 
-@inline
 function expMaskBits(fmt: u32): u64 {
-  return ((<u64>1 << expBits(fmt)) - 1) << fracBits(fmt);
+  return (((<u64>1) << expBits(fmt)) - 1) << fracBits(fmt);
 }
 
 export function defaultNaN(fmt: u32): u64 {
-  return expMaskBits(fmt) | (<u64>1 << (fracBits(fmt) - 1));
+  return expMaskBits(fmt) | ((<u64>1) << (fracBits(fmt) - 1));
 }
 
 export function infinity(sign: u32, fmt: u32): u64 {
   return (sign ? signBit(fmt) : 0) | expMaskBits(fmt);
 }
 
-@inline
 export function zero(sign: u32, fmt: u32): u64 {
   return sign ? signBit(fmt) : 0;
 }
 
 function maxNormal(sign: u32, fmt: u32): u64 {
-  return (sign ? signBit(fmt) : 0) | (expMaskBits(fmt) - (<u64>1 << fracBits(fmt))) | fracMask(fmt);
+  return (sign ? signBit(fmt) : 0) | (expMaskBits(fmt) - ((<u64>1) << fracBits(fmt))) | fracMask(fmt);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -114,7 +107,7 @@ export function unpack(bits: u64, fmt: u32): u32 {
     m = frac;
     e0 = 1 - bias(fmt) - <i32>f;
   } else {
-    m = frac | (<u64>1 << f);
+    m = frac | ((<u64>1) << f);
     e0 = e - bias(fmt) - <i32>f;
   }
   const s = <i32>clz(m) - 1;
@@ -123,7 +116,6 @@ export function unpack(bits: u64, fmt: u32): u32 {
   return CLS_NUMBER;
 }
 
-@inline
 export function isNaNClass(cls: u32): bool {
   return cls >= CLS_QNAN;
 }
@@ -132,11 +124,10 @@ export function isNaNClass(cls: u32): bool {
 // Rounding (FPRound)
 
 /** Shift right keeping a sticky bit: any 1 shifted out sets bit 0. */
-@inline
 export function shiftRightJam(x: u64, n: u32): u64 {
   if (n == 0) return x;
   if (n >= 64) return x != 0 ? 1 : 0;
-  return (x >> n) | ((x << (64 - n)) != 0 ? 1 : 0);
+  return (x >> n) | (x << (64 - n) != 0 ? 1 : 0);
 }
 
 /**
@@ -173,11 +164,11 @@ export function roundPack(sign: u32, sig: u64, exp: i32, fmt: u32, rmode: u32): 
   if (shift >= 64) {
     mant = 0;
     rem = 1; // Non-zero and below half: sig < 2^63 ≤ half of the rounding unit.
-    half = <u64>1 << 63;
+    half = (<u64>1) << 63;
   } else {
     mant = sig >> shift;
-    rem = sig & ((<u64>1 << shift) - 1);
-    half = <u64>1 << (shift - 1);
+    rem = sig & (((<u64>1) << shift) - 1);
+    half = (<u64>1) << (shift - 1);
   }
   let roundUp = false;
   if (rmode == RM_TIEEVEN) roundUp = rem > half || (rem == half && (mant & 1) != 0);
@@ -187,8 +178,8 @@ export function roundPack(sign: u32, sig: u64, exp: i32, fmt: u32, rmode: u32): 
   if (biasedExp == 0 && rem != 0) raiseFpsr(FPSR_UFC);
   if (roundUp) {
     mant++;
-    if (mant == <u64>1 << f) biasedExp = 1;
-    if (mant == <u64>1 << (f + 1)) {
+    if (mant == (<u64>1) << f) biasedExp = 1;
+    if (mant == (<u64>1) << (f + 1)) {
       biasedExp++;
       mant >>= 1;
     }
@@ -212,7 +203,6 @@ export function roundPack(sign: u32, sig: u64, exp: i32, fmt: u32, rmode: u32): 
   return signPart | ((<u64>biasedExp) << f) | (mant & fracMask(fmt));
 }
 
-@inline
 function roundFpcr(sign: u32, sig: u64, exp: i32, fmt: u32): u64 {
   return roundPack(sign, sig, exp, fmt, fpcrRounding());
 }
@@ -223,7 +213,7 @@ function roundFpcr(sign: u32, sig: u64, exp: i32, fmt: u32): u64 {
 function processNaN(bits: u64, cls: u32, fmt: u32): u64 {
   if (cls == CLS_SNAN) raiseFpsr(FPSR_IOC);
   if (fpcr() & FPCR_DN) return defaultNaN(fmt);
-  return bits | (<u64>1 << (fracBits(fmt) - 1));
+  return bits | ((<u64>1) << (fracBits(fmt) - 1));
 }
 
 /** Set by processNaNs2/3: whether an operand was a NaN, so the returned value is the result. */
@@ -331,14 +321,14 @@ export function fpMul(a: u64, b: u64, fmt: u32, extended: bool): u64 {
   if (nanDone) return nan;
   const sign = signA ^ signB;
   if ((clsA == CLS_INF && clsB == CLS_ZERO) || (clsA == CLS_ZERO && clsB == CLS_INF)) {
-    if (extended) return zero(sign, fmt) | ((<u64>bias(fmt)+1) << fracBits(fmt));
+    if (extended) return zero(sign, fmt) | ((<u64>bias(fmt) + 1) << fracBits(fmt));
     return invalid(fmt);
   }
   if (clsA == CLS_INF || clsB == CLS_INF) return infinity(sign, fmt);
   if (clsA == CLS_ZERO || clsB == CLS_ZERO) return zero(sign, fmt);
   mul64x64(sigA, uSig);
   // The product's top bit is at 124 or 125; keep 64 bits of it and fold the rest into a sticky bit.
-  const sig = (mulHi << 2) | (mulLo >> 62) | ((mulLo << 2) != 0 ? 1 : 0);
+  const sig = (mulHi << 2) | (mulLo >> 62) | (mulLo << 2 != 0 ? 1 : 0);
   return roundFpcr(sign, sig, expA + uExp + 62, fmt);
 }
 
@@ -411,13 +401,13 @@ function shiftRightJam128(hi: u64, lo: u64, n: u32): void {
     wHi = hi;
     wLo = lo;
   } else if (n < 64) {
-    wLo = (lo >> n) | (hi << (64 - n)) | ((lo << (64 - n)) != 0 ? 1 : 0);
+    wLo = (lo >> n) | (hi << (64 - n)) | (lo << (64 - n) != 0 ? 1 : 0);
     wHi = hi >> n;
   } else if (n == 64) {
     wLo = hi | (lo != 0 ? 1 : 0);
     wHi = 0;
   } else if (n < 128) {
-    wLo = (hi >> (n - 64)) | ((hi << (128 - n)) != 0 || lo != 0 ? 1 : 0);
+    wLo = (hi >> (n - 64)) | (hi << (128 - n) != 0 || lo != 0 ? 1 : 0);
     wHi = 0;
   } else {
     wLo = hi != 0 || lo != 0 ? 1 : 0;
@@ -535,13 +525,11 @@ export function fpMinMax(a: u64, b: u64, fmt: u32, isMax: bool, numeric: bool): 
 }
 
 /** The operand after FPUnpack's flush-to-zero. */
-@inline
 function flushed(bits: u64, cls: u32, fmt: u32): u64 {
   return cls == CLS_ZERO ? bits & signBit(fmt) : bits;
 }
 
 /** A signed integer that orders non-NaN values like the reals, with -0 just below +0. */
-@inline
 function orderKey(bits: u64, fmt: u32): i64 {
   const sb = signBit(fmt);
   const mag = <i64>(bits & (sb - 1));
@@ -563,7 +551,6 @@ export function fpCompare(a: u64, b: u64, fmt: u32, signalAllNaNs: bool): u32 {
 }
 
 /** Like orderKey, but both zeros compare equal. */
-@inline
 function compareKey(bits: u64, cls: u32, fmt: u32): i64 {
   if (cls == CLS_ZERO) return 0;
   const sb = signBit(fmt);
@@ -602,7 +589,7 @@ let roundedInexact = false;
 function roundToIntegerMagnitude(sign: u32, sig: u64, exp: i32, rmode: u32): u64 {
   if (exp >= 0) {
     roundedInexact = false;
-    return sig << <u64>exp;
+    return sig << (<u64>exp);
   }
   const shift = <u32>-exp;
   let intPart: u64;
@@ -611,11 +598,11 @@ function roundToIntegerMagnitude(sign: u32, sig: u64, exp: i32, rmode: u32): u64
   if (shift >= 64) {
     intPart = 0;
     frac = 1; // Non-zero and below one half (sig < 2^63).
-    half = <u64>1 << 63;
+    half = (<u64>1) << 63;
   } else {
     intPart = sig >> shift;
-    frac = sig & ((<u64>1 << shift) - 1);
-    half = <u64>1 << (shift - 1);
+    frac = sig & (((<u64>1) << shift) - 1);
+    half = (<u64>1) << (shift - 1);
   }
   roundedInexact = frac != 0;
   let up = false;
@@ -658,8 +645,8 @@ export function fpToFixed(a: u64, fmt: u32, fbits: u32, unsigned: bool, intBits:
       ? <u64>-1
       : 0xffffffff
     : sign
-      ? <u64>1 << (intBits - 1)
-      : (<u64>1 << (intBits - 1)) - 1;
+      ? (<u64>1) << (intBits - 1)
+      : ((<u64>1) << (intBits - 1)) - 1;
   let mag: u64;
   let overflow: bool;
   const exp = uExp + <i32>fbits;
@@ -673,16 +660,15 @@ export function fpToFixed(a: u64, fmt: u32, fbits: u32, unsigned: bool, intBits:
   if (overflow) {
     raiseFpsr(FPSR_IOC);
     if (unsigned) return sign ? 0 : maxMag;
-    return sign ? <u64>(-<i64>maxMag) & widthMask(intBits) : maxMag;
+    return sign ? (<u64>-(<i64>maxMag)) & widthMask(intBits) : maxMag;
   }
   if (roundedInexact) raiseFpsr(FPSR_IXC);
-  const r = sign ? <u64>(-<i64>mag) : mag;
+  const r = sign ? <u64>-(<i64>mag) : mag;
   return r & widthMask(intBits);
 }
 
-@inline
 function widthMask(bits: u32): u64 {
-  return bits == 64 ? <u64>-1 : (<u64>1 << bits) - 1;
+  return bits == 64 ? <u64>-1 : ((<u64>1) << bits) - 1;
 }
 
 /** FixedToFP: an intBits-wide integer (signed or not) with fbits fraction bits, rounded per FPCR. */
@@ -690,8 +676,8 @@ export function fixedToFp(v: u64, intBits: u32, unsigned: bool, fbits: u32, fmt:
   if (intBits == 32) v = unsigned ? v & 0xffffffff : <u64>(<i64>(<i32>v));
   if (v == 0) return 0;
   const negative = !unsigned && <i64>v < 0;
-  const mag = negative ? <u64>(-<i64>v) : v;
-  return roundPack(negative ? 1 : 0, mag, -<i32>fbits, fmt, rmode);
+  const mag = negative ? <u64>-(<i64>v) : v;
+  return roundPack(negative ? 1 : 0, mag, -(<i32>fbits), fmt, rmode);
 }
 
 /** FPConvert between half, single and double precision. */
@@ -725,15 +711,13 @@ function convertNaN(a: u64, from: u32, to: u32): u64 {
   const toF = fracBits(to);
   const payload = a & fracMask(from);
   const frac = toF >= fromF ? payload << (toF - fromF) : payload >> (fromF - toF);
-  return infinity(sign, to) | frac | (<u64>1 << (toF - 1));
+  return infinity(sign, to) | frac | ((<u64>1) << (toF - 1));
 }
 
-@inline
 export function fpNeg(a: u64, fmt: u32): u64 {
   return a ^ signBit(fmt);
 }
 
-@inline
 export function fpAbs(a: u64, fmt: u32): u64 {
   return a & ~signBit(fmt);
 }

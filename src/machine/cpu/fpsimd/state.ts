@@ -38,7 +38,6 @@ export const RM_NEGINF: u32 = 2;
 export const RM_ZERO: u32 = 3;
 export const RM_TIEAWAY: u32 = 4;
 
-@inline
 export function vAddr(n: u32): usize {
   return stateBase + ((<usize>n) << 4);
 }
@@ -73,18 +72,15 @@ export function writeFpsr(v: u64): void {
   store<u32>(stateBase + FPSR_OFFSET, (<u32>v) & FPSR_WRITABLE);
 }
 
-@inline
 export function fpcr(): u32 {
   return load<u32>(stateBase + FPCR_OFFSET);
 }
 
-@inline
 export function fpcrRounding(): u32 {
   return (fpcr() >> FPCR_RMODE_SHIFT) & 3;
 }
 
 /** Accumulates exception flags into FPSR (they are sticky until software clears them). */
-@inline
 export function raiseFpsr(flags: u32): void {
   const a = stateBase + FPSR_OFFSET;
   store<u32>(a, load<u32>(a) | flags);
@@ -93,12 +89,11 @@ export function raiseFpsr(flags: u32): void {
 /** Writes a scalar result of 1, 2, 4 or 8 bytes; the rest of the V register becomes zero. */
 export function setScalar(n: u32, v: u64, bytes: u32): void {
   const a = vAddr(n);
-  store<u64>(a, bytes == 8 ? v : v & ((<u64>1 << (bytes * 8)) - 1));
+  store<u64>(a, bytes == 8 ? v : v & (((<u64>1) << (bytes * 8)) - 1));
   store<u64>(a, 0, 8);
 }
 
 /** Element `index` of size 1 << sizeLog2 bytes of register n, zero-extended. */
-@inline
 export function getElem(n: u32, index: u32, sizeLog2: u32): u64 {
   const a = vAddr(n) + ((<usize>index) << sizeLog2);
   if (sizeLog2 == 0) return <u64>load<u8>(a);
@@ -108,7 +103,6 @@ export function getElem(n: u32, index: u32, sizeLog2: u32): u64 {
 }
 
 /** Element of register n, sign-extended to 64 bits. */
-@inline
 export function getElemSigned(n: u32, index: u32, sizeLog2: u32): i64 {
   const a = vAddr(n) + ((<usize>index) << sizeLog2);
   if (sizeLog2 == 0) return <i64>load<i8>(a);
@@ -117,12 +111,10 @@ export function getElemSigned(n: u32, index: u32, sizeLog2: u32): i64 {
   return load<i64>(a);
 }
 
-@inline
 export function setElem(n: u32, index: u32, sizeLog2: u32, v: u64): void {
   storeElemAt(vAddr(n) + ((<usize>index) << sizeLog2), sizeLog2, v);
 }
 
-@inline
 function storeElemAt(a: usize, sizeLog2: u32, v: u64): void {
   if (sizeLog2 == 0) store<u8>(a, <u8>v);
   else if (sizeLog2 == 1) store<u16>(a, <u16>v);
@@ -134,12 +126,10 @@ function storeElemAt(a: usize, sizeLog2: u32, v: u64): void {
 // a source; commitResult then copies it out and zeroes the upper half for 64-bit forms.
 const scratch: usize = memory.data(32, 16);
 
-@inline
 export function setResultElem(index: u32, sizeLog2: u32, v: u64): void {
   storeElemAt(scratch + ((<usize>index) << sizeLog2), sizeLog2, v);
 }
 
-@inline
 export function getResultElem(index: u32, sizeLog2: u32): u64 {
   const a = scratch + ((<usize>index) << sizeLog2);
   if (sizeLog2 == 0) return <u64>load<u8>(a);
@@ -164,13 +154,11 @@ export function commitResult(d: u32, q128: bool): void {
   store<u64>(a, q128 ? load<u64>(scratch, 8) : 0, 8);
 }
 
-@inline
 export function getV128(n: u32): v128 {
   return v128.load(vAddr(n));
 }
 
 /** Writes a whole vector; a 64-bit (Q = 0) result clears bits 127:64. */
-@inline
 export function setV128(d: u32, v: v128, q128: bool): void {
   const a = vAddr(d);
   if (q128) v128.store(a, v);
