@@ -18,8 +18,6 @@ export interface MappedRegion {
   readonly cached: boolean;
   /** Normal memory: a live view of the region's bytes. Undefined for device memory. */
   readonly bytes: Uint8Array | undefined;
-  /** Device memory: the device model behind the region, if the board has one there. */
-  readonly device: { model: MmioDevice; offset: number } | undefined;
 }
 
 const SMALL_PAGE = 0x1000;
@@ -87,12 +85,7 @@ export class PdAddressSpace {
     const paddr = map.region.paddr;
     const size = map.region.size;
     const memory = this.board.memory;
-    if (memory.isRam(paddr, size)) {
-      return { ...common(map), bytes: memory.view(paddr, size), device: undefined };
-    }
-    const window = this.board.deviceAt(paddr);
-    const device = window ? { model: window.device, offset: paddr - window.base } : undefined;
-    return { ...common(map), bytes: undefined, device };
+    return { ...common(map), bytes: memory.isRam(paddr, size) ? memory.view(paddr, size) : undefined };
   }
 
   private access(
@@ -110,23 +103,11 @@ export class PdAddressSpace {
     }
     // Device memory faults on unaligned accesses, as the architecture requires.
     if (vaddr % size !== 0) this.fault(vaddr, write, "alignment");
-    const device = region.device;
-    if (!device) return size === 8 ? 0n : 0; // no model behind this device range: reads as zero, writes ignored
-    const at = device.offset + offset;
-    if (size === 8) {
-      if (write) {
-        const v = BigInt.asUintN(64, value as bigint);
-        device.model.write(at, 4, Number(v & 0xffffffffn));
-        device.model.write(at + 4, 4, Number(v >> 32n));
-        return 0;
-      }
-      return BigInt(device.model.read(at, 4) >>> 0) | (BigInt(device.model.read(at + 4, 4) >>> 0) << 32n);
-    }
-    if (write) {
-      device.model.write(at, size, Number(value) & mask(size));
-      return 0;
-    }
-    return (device.model.read(at, size) & mask(size)) >>> 0;
+    const paddr = region.paddr + offset;
+    const window = this.board.deviceAt(paddr);
+    // No model behind this device address: reads as zero, writes are ignored.
+    if (!window) return size === 8 ? 0n : 0;
+    return deviceAccess(window.device, paddr - window.base, size, write, value);
   }
 
   private loadRam(at: number, size: AccessSize): number | bigint {
@@ -223,6 +204,30 @@ function common(map: SdfMap) {
     perms: Object.freeze({ ...map.perms }),
     cached: map.cached,
   };
+}
+
+function deviceAccess(
+  device: MmioDevice,
+  at: number,
+  size: AccessSize,
+  write: boolean,
+  value: number | bigint | undefined,
+): number | bigint {
+  if (size === 8) {
+    // Device registers here are 32 bits wide: a 64-bit access is two, low word first.
+    if (write) {
+      const v = BigInt.asUintN(64, value as bigint);
+      device.write(at, 4, Number(v & 0xffffffffn));
+      device.write(at + 4, 4, Number(v >> 32n));
+      return 0;
+    }
+    return BigInt(device.read(at, 4) >>> 0) | (BigInt(device.read(at + 4, 4) >>> 0) << 32n);
+  }
+  if (write) {
+    device.write(at, size, Number(value) & mask(size));
+    return 0;
+  }
+  return (device.read(at, size) & mask(size)) >>> 0;
 }
 
 function mask(size: AccessSize): number {
