@@ -78,13 +78,12 @@ describe("serial connection", () => {
   test("input waits on the host side until the FIFO has room; nothing is dropped", () => {
     const host = new HostEvents();
     const console = new HarnessConsole();
-    let connection: SerialConnection | undefined;
     const device = new Pl011({
       irq: { set() {} },
-      transmit: (b) => connection!.transmit(b),
-      onReceiveSpace: () => connection!.receiveSpace(),
+      transmit: (b) => connection.transmit(b),
+      onReceiveSpace: () => connection.receiveSpace(),
     });
-    connection = new SerialConnection(device, console, host);
+    const connection = new SerialConnection(device, console, host);
     connection.start();
     console.type("abc");
     host.drain();

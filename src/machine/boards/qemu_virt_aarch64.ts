@@ -39,13 +39,12 @@ export function createQemuVirtBoard(options: QemuVirtOptions): Board {
   const memory = new PhysicalMemory({ ramBase: map.ramBase, ramSize: options.ramSize ?? map.ramSize });
   const interrupts = new InterruptLines();
   // The connection and the UART refer to each other: output and FIFO space go one way, bytes the other.
-  let serial: SerialConnection | undefined;
   const uart = new Pl011({
     irq: interrupts.line(map.uart.irq),
-    transmit: (byte) => serial!.transmit(byte),
-    onReceiveSpace: () => serial!.receiveSpace(),
+    transmit: (byte) => serial.transmit(byte),
+    onReceiveSpace: () => serial.receiveSpace(),
   });
-  serial = new SerialConnection(uart, options.console, options.host);
+  const serial = new SerialConnection(uart, options.console, options.host);
   const devices: DeviceWindow[] = [{ base: map.uart.base, size: map.uart.size, device: uart }];
   for (let n = 0; n < map.virtioMmio.slots; n++) {
     devices.push({
@@ -54,16 +53,15 @@ export function createQemuVirtBoard(options: QemuVirtOptions): Board {
       device: new EmptyVirtioMmioSlot(n),
     });
   }
-  const connection = serial;
   return {
     name: map.name,
     memory,
     devices,
     deviceAt: (paddr) => findWindow(devices, paddr),
     connectInterrupts: (sink) => interrupts.connect(sink),
-    debugPutc: (byte) => connection.transmit(byte),
+    debugPutc: (byte) => serial.transmit(byte),
     secureMonitorCall: qemuFirmwareCall,
-    start: () => connection.start(),
+    start: () => serial.start(),
     close: () => options.console.close(),
   };
 }
