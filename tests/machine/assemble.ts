@@ -93,12 +93,15 @@ export function identityMap(m: { memory: PhysicalMemory; vcpu: Vcpu }): void {
  * A core with RAM mapped RWX at stage 2, the program loaded at RAM_BASE and the
  * PC on it, at EL1h; unless `mmu` is false, the MMU is on with identityMap().
  */
-export async function machineWith(source: string, options: { mmu?: boolean } = {}): Promise<Machine> {
+export async function machineWith(
+  source: string,
+  options: { mmu?: boolean; gicVersion?: 2 | 3 } = {},
+): Promise<Machine> {
   const image = assemble(source);
   const memory = new PhysicalMemory({ ramBase: RAM_BASE, ramSize: RAM_SIZE });
   memory.view(RAM_BASE, image.length).set(image);
   const core = await createCpuCore(memory);
-  const vcpu = core.createVcpu();
+  const vcpu = core.createVcpu({ gicVersion: options.gicVersion ?? 2 });
   vcpu.mapStage2(RAM_BASE, RAM_BASE, RAM_SIZE, { read: true, write: true, execute: true }, false);
   vcpu.pstate = EL1H_MASKED;
   vcpu.pc = BigInt(RAM_BASE);
