@@ -41,12 +41,23 @@ export const SIMPLE_LAYOUT: GuestLayout = {
   }),
 };
 
+/** QEMU's virt board has 32 virtio-mmio transports from 0xa000000, 0x200 apart, on SPIs 16 up. */
+const QEMU_VIRT_VIRTIO_TRANSPORTS = Array.from({ length: 32 }, (_, i) => ({
+  base: 0x0a00_0000 + i * 0x200,
+  irq: 48 + i,
+}));
+
 /**
- * The device tree for QEMU's `-M virt,gic-version=2 -m 256M` running the guest at EL1: the same devices
- * as the simple layout but PSCI over HVC. QEMU loads the initrd itself (at RAM base + 128 MiB) and
- * rewrites /chosen's initrd properties, so none are given here.
+ * The device tree for QEMU's `-M virt,gic-version=2 -m 256M` running the guest at EL1: the simple
+ * layout's devices plus QEMU's virtio-mmio transports, and PSCI over HVC. QEMU loads the initrd itself
+ * (at RAM base + 128 MiB) and rewrites /chosen's initrd properties, so none are given here.
  */
 export function qemuVirtDeviceTree(): GuestDeviceTreeDescription {
   const simple = SIMPLE_LAYOUT.deviceTree(0);
-  return { ...simple, psciMethod: "hvc", chosen: { bootargs: QEMU_VIRT_BOOTARGS } };
+  return {
+    ...simple,
+    psciMethod: "hvc",
+    virtio: QEMU_VIRT_VIRTIO_TRANSPORTS,
+    chosen: { bootargs: QEMU_VIRT_BOOTARGS },
+  };
 }
