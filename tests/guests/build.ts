@@ -11,7 +11,9 @@ export const GUEST_BUILD_DIR = join(root, "build", "guests");
 /** Include directory of the guest runtime (`#include "lib/runtime.h"`). */
 export const GUEST_INCLUDE_DIR = here;
 const LIB_SOURCES = ["lib/start.S", "lib/runtime.c", "lib/mmu.c"].map((s) => join(here, s));
-const LIB_DEPENDENCIES = ["lib/runtime.h", "lib/mmu.h", "lib/guest.ld"].map((s) => join(here, s));
+const LIB_DEPENDENCIES = ["lib/runtime.h", "lib/mmu.h", "lib/gicv.h", "lib/guest.ld"].map((s) =>
+  join(here, s),
+);
 
 export const GUEST_CFLAGS = [
   "-O2",
@@ -29,6 +31,8 @@ export const GUEST_CFLAGS = [
   "-no-pie",
   "-fno-stack-protector",
   "-fno-tree-loop-distribute-patterns",
+  "-fno-asynchronous-unwind-tables",
+  "-Wl,--build-id=none",
   // No FP/SIMD in the guests' C code (the vectors do not save V registers), and no unaligned accesses
   // the compiler invents: data accesses with the MMU off are Device accesses.
   "-mgeneral-regs-only",

@@ -152,36 +152,126 @@ function stage2Host() {
   };
 }
 
-suite("bare-metal guests", () => {
-  it("boots at EL1 and sees ARMv8.0 ID registers (boot)", async () => {
-    await expectPass("boot");
+const GICV_IPA = 0x0801_0000;
+/** GICH_LR fields (GICv2 layout, see src/machine/cpu.ts). */
+const LR_PENDING = 1n << 28n;
+const LR_EOI = 1n << 19n;
+const lrPriority = (p: number) => BigInt(p >> 3) << 23n;
+
+/** Host side of seL4's VPPI flow for the timer guest; records what it did, in order. */
+function timerHost() {
+  const events: string[] = [];
+  return {
+    events,
+    setup({ vcpu }: GuestContext) {
+      vcpu.gicvBase = GICV_IPA;
+    },
+    onExit(exit: VcpuExit, { core, vcpu }: GuestContext): boolean {
+      switch (exit.kind) {
+        case "wfi": {
+          // Idle: skip virtual time to the armed deadline, as the kernel model will.
+          const ctl = vcpu.readSysreg("CNTV_CTL_EL0");
+          expect(ctl & 3n, "the guest waits in WFI with its timer armed and unmasked").toBe(1n);
+          const deadline = vcpu.readSysreg("CNTV_CVAL_EL0");
+          if (deadline > core.counter) core.counter = deadline;
+          vcpu.pc += 4n; // seL4 resumes a VCPU after the WFI it trapped
+          events.push("wfi");
+          return true;
+        }
+        case "vtimer":
+          vcpu.vtimerMasked = true;
+          vcpu.setListRegister(0, LR_PENDING | LR_EOI | lrPriority(0xa0) | 27n);
+          events.push("vtimer");
+          return true;
+        case "maintenance":
+          expect(exit.listRegister).toBe(0);
+          expect(vcpu.getListRegister(0) & (3n << 28n), "the LR is inactive after EOI").toBe(0n);
+          vcpu.vtimerMasked = false;
+          events.push("maintenance");
+          return true;
+        default:
+          return false;
+      }
+    },
+  };
+}
+
+/**
+ * Host side of the WFI guest: its one WFI exit injects SPI 40; its request (HVC #2) injects SPI 41
+ * while the guest has IRQs masked, after which its WFI must complete without exiting.
+ */
+function wfiHost() {
+  const events: string[] = [];
+  return {
+    events,
+    setup({ vcpu }: GuestContext) {
+      vcpu.gicvBase = GICV_IPA;
+    },
+    onExit(exit: VcpuExit, { vcpu }: GuestContext): boolean {
+      if (exit.kind === "wfi" && events.length === 0) {
+        vcpu.setListRegister(0, LR_PENDING | lrPriority(0xa0) | 40n);
+        vcpu.pc += 4n; // seL4 resumes a VCPU after the WFI it trapped
+        events.push("wfi: inject 40");
+        return true;
+      }
+      if (exit.kind === "hvc" && exit.imm === 2) {
+        const id = vcpu.getX(1);
+        vcpu.setListRegister(1, LR_PENDING | lrPriority(0xa0) | id);
+        vcpu.setX(0, 0n);
+        events.push(`request: inject ${id}`);
+        return true;
+      }
+      return false;
+    },
+  };
+}
+
+// The same programs under both GIC CPU interfaces a VM can have: they must not depend on it.
+for (const gicVersion of [2, 3] as const) {
+  suite(`bare-metal guests (GICv${gicVersion} vCPU)`, () => {
+    const pass = (name: string, host: Parameters<typeof runGuest>[1] = {}) =>
+      expectPass(name, { gicVersion, ...host });
+    it("boots at EL1 and sees ARMv8.0 ID registers (boot)", async () => {
+      await pass("boot");
+    });
+    it("takes and returns from BRK, UDF, SVC and undefined MRS exceptions (exceptions)", async () => {
+      await pass("exceptions");
+    });
+    it("translates through TTBR0 and TTBR1 with faults, TLBI and XN (mmu)", async () => {
+      await pass("mmu");
+    });
+    it("runs an EL0 task with SVC calls and EL0 faults (el0)", async () => {
+      await pass("el0");
+    });
+    it("zeroes one DCZID block with DC ZVA and faults on Device memory (dczva)", async () => {
+      await pass("dczva");
+    });
+    it("applies the unaligned-access rules of Normal and Device memory (unaligned)", async () => {
+      await pass("unaligned");
+    });
+    it("reports stage-2 aborts with full syndromes for every access size (stage2)", async () => {
+      const host = stage2Host();
+      await pass("stage2", host);
+      expect(host.seen).toEqual(STAGE2_SEQUENCE.map((s) => s.what));
+      expect(host.writes).toEqual([
+        [0, 1, 0x11n],
+        [2, 2, 0x2233n],
+        [4, 4, 0x44556677n],
+        [8, 8, 0x8899aabbccddeeffn],
+        [16, 8, 0n],
+        [0, 4, 0x44556677n],
+      ]);
+    });
+    it("delivers virtual timer interrupts through the GICV list registers (timer)", async () => {
+      const host = timerHost();
+      await pass("timer", host);
+      const round = ["wfi", "vtimer", "maintenance"];
+      expect(host.events).toEqual([...round, ...round]);
+    });
+    it("wakes from WFI on an injected interrupt, masked or not (wfi)", async () => {
+      const host = wfiHost();
+      await pass("wfi", host);
+      expect(host.events).toEqual(["wfi: inject 40", "request: inject 41"]);
+    });
   });
-  it("takes and returns from BRK, UDF, SVC and undefined MRS exceptions (exceptions)", async () => {
-    await expectPass("exceptions");
-  });
-  it("translates through TTBR0 and TTBR1 with faults, TLBI and XN (mmu)", async () => {
-    await expectPass("mmu");
-  });
-  it("runs an EL0 task with SVC calls and EL0 faults (el0)", async () => {
-    await expectPass("el0");
-  });
-  it("zeroes one DCZID block with DC ZVA and faults on Device memory (dczva)", async () => {
-    await expectPass("dczva");
-  });
-  it("applies the unaligned-access rules of Normal and Device memory (unaligned)", async () => {
-    await expectPass("unaligned");
-  });
-  it("reports stage-2 aborts with full syndromes for every access size (stage2)", async () => {
-    const host = stage2Host();
-    await expectPass("stage2", host);
-    expect(host.seen).toEqual(STAGE2_SEQUENCE.map((s) => s.what));
-    expect(host.writes).toEqual([
-      [0, 1, 0x11n],
-      [2, 2, 0x2233n],
-      [4, 4, 0x44556677n],
-      [8, 8, 0x8899aabbccddeeffn],
-      [16, 8, 0n],
-      [0, 4, 0x44556677n],
-    ]);
-  });
-});
+}

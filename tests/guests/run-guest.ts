@@ -2,7 +2,7 @@
 // stage 2 one to one, enters at EL1h and serves the conventions of tests/guests/lib/runtime.h (exit
 // and checkpoint HVCs, console stores). Exits a test's host side must answer go to its `onExit`.
 import { readFileSync } from "node:fs";
-import { createCpuCore, type Vcpu, type VcpuExit } from "../../src/machine/cpu.ts";
+import { createCpuCore, type CpuCore, type Vcpu, type VcpuExit } from "../../src/machine/cpu.ts";
 import { PhysicalMemory } from "../../src/machine/physical-memory.ts";
 import { buildGuest } from "./build.ts";
 import { decodeAbort } from "./syndrome.ts";
@@ -14,11 +14,14 @@ const PSTATE_EL1H_MASKED = 0x3c5;
 const SLICE = 100_000;
 
 export interface GuestContext {
+  core: CpuCore;
   vcpu: Vcpu;
   memory: PhysicalMemory;
 }
 
 export interface GuestHost {
+  /** The GIC CPU interface the vCPU offers (default 2: GICV registers only; 3 adds the ICC registers). */
+  gicVersion?: 2 | 3;
   /** Called before the first instruction (extra stage-2 mappings, GIC setup, RAM contents). */
   setup?(ctx: GuestContext): void;
   /** Answers an exit the runner does not handle itself; returns false when the exit is unexpected. */
@@ -70,7 +73,7 @@ export async function runGuestImage(
   const memory = new PhysicalMemory({ ramBase: GUEST_RAM_BASE, ramSize: GUEST_RAM_SIZE });
   memory.view(GUEST_RAM_BASE, image.length).set(image);
   const core = await createCpuCore(memory);
-  const vcpu = core.createVcpu();
+  const vcpu = core.createVcpu({ gicVersion: host.gicVersion ?? 2 });
   vcpu.mapStage2(
     GUEST_RAM_BASE,
     GUEST_RAM_BASE,
@@ -80,7 +83,7 @@ export async function runGuestImage(
   );
   vcpu.pstate = PSTATE_EL1H_MASKED;
   vcpu.pc = BigInt(GUEST_RAM_BASE);
-  const ctx: GuestContext = { vcpu, memory };
+  const ctx: GuestContext = { core, vcpu, memory };
   host.setup?.(ctx);
   let output = "";
   const checkpoints: [number, bigint][] = [];

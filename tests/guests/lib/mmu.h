@@ -7,7 +7,7 @@
 #define GUEST_MMU_H
 #include "runtime.h"
 
-#define HIGH_ALIAS 0xffffffc000000000UL /* TTBR1 VA of physical address 0 */
+#define HIGH_ALIAS 0xffffff8000000000UL /* TTBR1 VA of physical address 0: the bottom of the 39-bit upper range */
 
 /* MAIR_EL1 attribute indices. */
 #define ATTR_DEVICE 0
