@@ -119,7 +119,8 @@ export function acknowledge(group: u32): u32 {
   const lr = getListRegister(<u32>i);
   if (!canSignal(lr)) return SPURIOUS;
   setListRegister(<u32>i, (lr & ~(3 << 28)) | (2 << 28));
-  const bit = (<u64>1) << (<u64>((lrPriority(lr) & groupMask(group)) >> 3));
+  const priorityGroup = (lrPriority(lr) & groupMask(group)) >> 3;
+  const bit = (<u64>1) << (<u64>priorityGroup);
   if (group == 0) setSr(GIC_AP0, sr(GIC_AP0) | bit);
   else setSr(GIC_AP1, sr(GIC_AP1) | bit);
   return interruptId(lr);
