@@ -1,17 +1,14 @@
 // The Wordle tutorial's server: answers the client's guesses over PPC and, from part 4 on,
 // takes a new word from the VMM.
 
-import { definePd } from "../../src/microkit/index.ts";
+import { definePd, type Pd } from "../../src/microkit/index.ts";
 import { CharacterState, WORD_LENGTH } from "./wordle.ts";
 
 const CLIENT_CHANNEL = 1;
 const VMM_CHANNEL = 2;
 
-/** "hello" until the VMM hands over a word fetched by the Linux guest. */
-let word = "hello";
-
 /** Green for letters in place, yellow for letters elsewhere in the word (each counted once). */
-function calculateStates(guess: string): CharacterState[] {
+function calculateStates(word: string, guess: string): CharacterState[] {
   const remaining = new Map<string, number>();
   for (const letter of word) remaining.set(letter, (remaining.get(letter) ?? 0) + 1);
   const states: CharacterState[] = [];
@@ -40,26 +37,34 @@ function lettersFromMessage(get: (mr: number) => bigint): string {
   return letters.toLowerCase();
 }
 
-export default definePd({
-  init(pd) {
-    pd.dbgPuts("WORDLE SERVER: starting\n");
-  },
+// A factory: each boot starts with the tutorial's word.
+export default definePd(() => {
+  /** "hello" until the VMM hands over a word fetched by the Linux guest. */
+  let word = "hello";
+  return {
+    init(pd: Pd) {
+      pd.dbgPuts("WORDLE SERVER: starting\n");
+    },
 
-  notified() {},
+    notified() {},
 
-  protected(pd, channel) {
-    switch (channel) {
-      case CLIENT_CHANNEL: {
-        const states = calculateStates(lettersFromMessage((mr) => pd.mrGet(mr)));
-        states.forEach((state, i) => pd.mrSet(i, state));
-        return pd.msginfoNew(0, WORD_LENGTH);
+    protected(pd: Pd, channel: number) {
+      switch (channel) {
+        case CLIENT_CHANNEL: {
+          const states = calculateStates(
+            word,
+            lettersFromMessage((mr) => pd.mrGet(mr)),
+          );
+          states.forEach((state, i) => pd.mrSet(i, state));
+          return pd.msginfoNew(0, WORD_LENGTH);
+        }
+        case VMM_CHANNEL:
+          word = lettersFromMessage((mr) => pd.mrGet(mr));
+          break;
+        default:
+          pd.dbgPuts("ERROR!\n");
       }
-      case VMM_CHANNEL:
-        word = lettersFromMessage((mr) => pd.mrGet(mr));
-        break;
-      default:
-        pd.dbgPuts("ERROR!\n");
-    }
-    return pd.msginfoNew(0, 0);
-  },
+      return pd.msginfoNew(0, 0);
+    },
+  };
 });
