@@ -61,8 +61,13 @@ class RootfsTree {
       if (!existing) this.entries.set(parent, { type: "directory", path: parent });
     }
     const existing = this.entries.get(path);
+    if (existing && (existing.type === "directory") !== (entry.type === "directory")) {
+      throw new Error(
+        `initramfs: "${path}" is a ${entry.type} here but an earlier layer made it a ${existing.type}`,
+      );
+    }
     // A directory from an overlay keeps the contents below it; anything else replaces what was there.
-    if (existing?.type === "directory" && entry.type === "directory") return;
+    if (existing?.type === "directory") return;
     this.entries.set(path, { ...entry, path });
   }
 

@@ -1,0 +1,92 @@
+// `virtkit images` as a script would use it: a subprocess, JSON on stdout, progress and errors on stderr.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { readFdt } from "../../src/guest/dtb/fdt.ts";
+import { ensureMinimalKernel } from "../../src/guest/kernel/minimal-kernel.ts";
+import { cacheRoot } from "../../src/guest/cache.ts";
+import { silentProgress } from "../../src/guest/progress.ts";
+import { haveDebianPackages } from "./debian-tools.ts";
+
+const VIRTKIT = fileURLToPath(new URL("../../bin/virtkit.mjs", import.meta.url));
+const haveTools = haveDebianPackages(["qemu-user", "gcc-aarch64-linux-gnu", "linux-source-6.1"]);
+// Builds the minimal kernel when the cache is empty; other test files wait on the same build.
+const BUILD_TIMEOUT_MS = 1_200_000;
+
+function virtkit(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [VIRTKIT, ...args], { encoding: "utf8", timeout: BUILD_TIMEOUT_MS });
+}
+
+describe("virtkit images", () => {
+  it("rejects a kernel that is not an arm64 Image before building anything", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "virtkit-cli-")), "vmlinux");
+    writeFileSync(file, new Uint8Array(4096).fill(0x41));
+    const result = virtkit("images", "build", "--kernel", file);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `virtkit images: ${file}: not an arm64 Linux Image: the magic at offset 56 is 0x41414141`,
+    );
+    expect(virtkit("images", "build", "--kernel", "tiny").stderr).toMatch(
+      /--kernel must be minimal, debian or the path of an arm64 Image; "tiny"/,
+    );
+  });
+
+  describe.skipIf(!haveTools)("with the default images", () => {
+    it(
+      "prints the default kernel, initrd and DTB paths as JSON, and lists them",
+      () => {
+        const result = virtkit("images", "path", "--json");
+        expect(result.status, result.stderr).toBe(0);
+        const paths = JSON.parse(result.stdout) as { kernel: string; initrd: string; dtb: string };
+        expect(Object.keys(paths)).toEqual(["kernel", "initrd", "dtb"]);
+        expect(readFileSync(paths.kernel).readUInt32LE(56)).toBe(0x644d5241);
+        expect(readFileSync(paths.initrd).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+        expect(readFdt(readFileSync(paths.dtb), paths.dtb).root.children.map((c) => c.name)).toContain(
+          "chosen",
+        );
+        const list = virtkit("images", "list");
+        expect(list.status).toBe(0);
+        expect(list.stdout).toContain(paths.kernel);
+        expect(list.stdout).toMatch(/kernel minimal +\d+\.\d MiB {2}sha256:[0-9a-f]{16} {2}/);
+        expect(list.stdout).toContain("from linux-source-6.1 ");
+      },
+      BUILD_TIMEOUT_MS,
+    );
+
+    it(
+      "finds the minimal kernel in the cache without rebuilding, with its build log and config kept",
+      async () => {
+        const first = await ensureMinimalKernel({ cacheRoot: cacheRoot(), onProgress: silentProgress });
+        const log = join(first.dir, "build.log");
+        const logTime = statSync(log).mtimeMs;
+        const again = await ensureMinimalKernel({ cacheRoot: cacheRoot(), onProgress: silentProgress });
+        expect(again.built).toBe(false);
+        expect(again.path).toBe(first.path);
+        expect(statSync(log).mtimeMs).toBe(logTime);
+        expect(readFileSync(join(first.dir, "config"), "utf8")).toContain("CONFIG_VIRTIO_MMIO=y");
+        expect(readFileSync(log, "utf8")).toContain("allnoconfig");
+      },
+      BUILD_TIMEOUT_MS,
+    );
+
+    it(
+      "accepts a gzip-compressed Image of the user's own and caches it raw",
+      () => {
+        const paths = JSON.parse(virtkit("images", "path", "--json").stdout) as { kernel: string };
+        const raw = readFileSync(paths.kernel);
+        const gz = join(mkdtempSync(join(tmpdir(), "virtkit-cli-")), "Image.gz");
+        writeFileSync(gz, gzipSync(raw));
+        const result = virtkit("images", "path", "--json", "--kernel", gz);
+        expect(result.status, result.stderr).toBe(0);
+        const custom = (JSON.parse(result.stdout) as { kernel: string }).kernel;
+        expect(custom).toMatch(/kernels\/custom-[0-9a-f]{16}\/Image$/);
+        expect(readFileSync(custom).equals(raw)).toBe(true);
+      },
+      BUILD_TIMEOUT_MS,
+    );
+  });
+});
