@@ -17,7 +17,7 @@ import { exitKind, EXIT_NONE, EXIT_SLICE_END, EXIT_VTIMER } from "./exits";
 import { clearExclusiveMonitor } from "./exclusive-monitor";
 import { startSliceClock, endSliceClock, virtualTimerFiring, virtualTimerDeadline } from "./timer";
 import { virtualInterruptSignal, SIGNAL_IRQ, SIGNAL_FIQ } from "./gic";
-import { setSr, FAR_EL1 } from "./state";
+import { setSr, FAR_EL1, EVENT_REGISTER } from "./state";
 
 let sliceEnd: u64 = 0;
 
@@ -55,7 +55,10 @@ function checkEvents(): bool {
 /** Runs the current vCPU for at most `maxInstructions`; returns the exit kind. */
 export function run(maxInstructions: u32): u32 {
   exitKind = EXIT_NONE;
+  // A slice boundary clears the exclusive monitor (other vCPUs and the host may have
+  // written memory since), and that is a WFE wake-up event, as on hardware.
   clearExclusiveMonitor();
+  setSr(EVENT_REGISTER, 1);
   startSliceClock();
   sliceEnd = instret + <u64>maxInstructions;
   eventAt = 0;

@@ -24,6 +24,7 @@ import { activeSp } from "./registers";
 import { flushTlb, onTranslationRegimeChange } from "./mmu";
 import { resetGicInterface } from "./gic";
 import { bindFpSimdState } from "./fpsimd/index";
+import { startSliceClock, endSliceClock } from "./timer";
 
 export let vcpuCount: u32 = 0;
 export let currentVcpu: i32 = -1;
@@ -57,12 +58,15 @@ function restoreGlobals(): void {
 /** Makes vCPU `id` the running one. */
 export function selectVcpu(id: u32): void {
   if (<i32>id == currentVcpu || id >= vcpuCount) return;
+  // Machine time is kept in the instructions of the running vCPU: fold it in before switching.
+  endSliceClock();
   if (currentVcpu >= 0) {
     saveGlobals();
     memory.copy(saveSlot(<u32>currentVcpu), STATE_BASE, STATE_SIZE);
   }
   memory.copy(STATE_BASE, saveSlot(id), STATE_SIZE);
   restoreGlobals();
+  startSliceClock();
   currentVcpu = <i32>id;
   bindFpSimdState(FPSIMD_BASE + <usize>id * FPSIMD_STRIDE);
   flushTlb();
@@ -74,6 +78,7 @@ export function createVcpu(vmid: u32, mpidr: u64, gicVersion: u32): i32 {
   if (vcpuCount >= MAX_VCPUS) return -1;
   const id = vcpuCount++;
   const previous = currentVcpu;
+  endSliceClock();
   if (previous >= 0) {
     saveGlobals();
     memory.copy(saveSlot(<u32>previous), STATE_BASE, STATE_SIZE);
@@ -82,6 +87,7 @@ export function createVcpu(vmid: u32, mpidr: u64, gicVersion: u32): i32 {
   memory.fill(FPSIMD_BASE + <usize>id * FPSIMD_STRIDE, 0, FPSIMD_STRIDE);
   pc = 0;
   instret = 0;
+  startSliceClock();
   nzcv = 0;
   daif = 0x3c0;
   currentEl = 1;
