@@ -1,5 +1,6 @@
 // ESR_EL2 as seL4 hands it to the VMM (the FSR of a VMFault, the HSR of a VCPUFault).
 // Field positions follow the ARM ARM, "ESR_EL2, Exception Syndrome Register (EL2)".
+import { describeFaultStatus as describeLevelledFaultStatus } from "../../kernel/faults.ts";
 
 export const ExceptionClass = {
   WFX: 0x01,
@@ -33,17 +34,8 @@ export function isInstructionAbort(esr: number): boolean {
 
 /** The fault status code (DFSC/IFSC, bits 5:0) in words, as the ARM ARM names it. */
 export function describeFaultStatus(fsc: number): string {
-  const level = fsc & 3;
-  switch (fsc & 0x3c) {
-    case 0x00:
-      return `address size fault, level ${level}`;
-    case 0x04:
-      return `translation fault, level ${level}`;
-    case 0x08:
-      return `access flag fault, level ${level}`;
-    case 0x0c:
-      return `permission fault, level ${level}`;
-  }
+  // Address size, translation, access flag and permission faults carry a level; the kernel names those.
+  if ((fsc & 0x30) === 0) return describeLevelledFaultStatus(fsc);
   switch (fsc) {
     case 0x10:
       return "synchronous external abort";

@@ -51,7 +51,8 @@ export class Gicv2Distributor implements MmioHandler {
       checkSgiRegisterAccess(offset, size, false);
       return this.readSgiPending(vcpuId, offset, size);
     }
-    switch (offset) {
+    // A register is matched by the word that contains the offset, so misaligned accesses are reported.
+    switch (offset & ~3) {
       case CTLR:
         checkWordAccess("GICD_CTLR", offset, size, false);
         return BigInt(this.vgic.control);
@@ -85,7 +86,7 @@ export class Gicv2Distributor implements MmioHandler {
       this.writeSgiPending(vcpuId, offset, size, value);
       return;
     }
-    switch (offset) {
+    switch (offset & ~3) {
       case CTLR:
         checkWordAccess("GICD_CTLR", offset, size, true);
         this.vgic.setControl(Number(value & 3n));

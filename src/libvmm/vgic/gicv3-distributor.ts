@@ -52,7 +52,8 @@ export class Gicv3Distributor implements MmioHandler {
         intid >= PRIVATE_IRQ_COUNT && this.vgic.isImplemented(intid) ? this.vgic.route(intid) : 0n;
       return size === 8 ? route : (route >> BigInt(8 * (offset % 8))) & 0xffff_ffffn;
     }
-    switch (offset) {
+    // A register is matched by the word that contains the offset, so misaligned accesses are reported.
+    switch (offset & ~3) {
       case CTLR:
         checkAccess("GICD", "GICD_CTLR", offset, size, false, [4]);
         return BigInt(this.vgic.control | CTLR_ARE | CTLR_DS);
@@ -90,7 +91,7 @@ export class Gicv3Distributor implements MmioHandler {
       this.vgic.setRoute(intid, route);
       return;
     }
-    switch (offset) {
+    switch (offset & ~3) {
       case CTLR:
         checkAccess("GICD", "GICD_CTLR", offset, size, true, [4]);
         this.vgic.setControl(Number(value & 3n));

@@ -44,7 +44,7 @@ export class Gicv3Redistributors implements MmioHandler {
       const typer = this.typer(frame);
       return size === 8 ? typer : (typer >> BigInt(8 * (within - TYPER))) & 0xffff_ffffn;
     }
-    switch (within) {
+    switch (within & ~3) {
       case CTLR:
         checkAccess("GICR", "GICR_CTLR", within, size, false, [4]);
         return 0n; // no LPIs
@@ -70,7 +70,7 @@ export class Gicv3Redistributors implements MmioHandler {
       checkAccess("GICR", "GICR_TYPER", within, size, true, [8, 4]);
       return;
     }
-    switch (within) {
+    switch (within & ~3) {
       case CTLR:
       case IIDR:
         checkAccess("GICR", within === CTLR ? "GICR_CTLR" : "GICR_IIDR", within, size, true, [4]);
