@@ -2,11 +2,12 @@
 // "Data processing — scalar FP and Advanced SIMD" group or of the SIMD&FP loads and stores,
 // following the ARM ARM's top-level encoding table for those groups.
 //
-// Implemented: ARMv8.0-A FP (single and double precision, half precision in FCVT only) and
-// Advanced SIMD. Not implemented, so UNDEFINED here (ID_AA64PFR0_EL1.FP/AdvSIMD = 0 describes
-// exactly this; ID_AA64ISAR0_EL1 must advertise no AES/SHA/CRC-free crypto, RDM or DP):
-// FEAT_FP16 arithmetic, the crypto extensions (AES, SHA, PMULL.1Q), FRECPE/FRSQRTE/FRECPS/
-// FRSQRTS/URECPE/URSQRTE and FCVTXN.
+// Implemented: ARMv8.0-A FP (single and double precision, half precision in FCVT/FCVTL/FCVTN only)
+// and Advanced SIMD, which ID_AA64PFR0_EL1.FP = 0 and AdvSIMD = 0 describe. Not implemented, so
+// UNDEFINED here, and to be advertised as absent: FEAT_FP16 arithmetic, the cryptographic
+// extension (ID_AA64ISAR0_EL1.AES/SHA1/SHA2 = 0: AESE/AESD/AESMC/AESIMC, SHA*, PMULL/PMULL2 of
+// 64-bit elements), FEAT_RDM (SQRDMLAH/SQRDMLSH), FEAT_DotProd, FEAT_FHM, FEAT_JSCVT, FEAT_FCMA,
+// FEAT_FRINTTS and FEAT_BF16.
 import { executeFpScalar } from "./fp-scalar";
 import { executeSimdLoadStore } from "./loadstore";
 import {
@@ -22,6 +23,7 @@ import {
   acrossLanesInteger,
   integerByElement,
   scalarPairwiseAdd,
+  scalarThreeDifferent,
   scalarThreeSameInteger,
   scalarTwoRegMiscInteger,
   vectorThreeDifferent,
@@ -109,7 +111,7 @@ function advancedSimdScalar(insn: u32): bool {
     if (bit(insn, 10)) {
       return ((insn >> 11) & 31) >= 0b11000 ? scalarThreeSameFloat(insn) : scalarThreeSameInteger(insn);
     }
-    if (bit(insn, 11) == 0) return false; // Scalar three different (SQDMLAL etc.) is not implemented.
+    if (bit(insn, 11) == 0) return scalarThreeDifferent(insn);
     const kind = (insn >> 17) & 15;
     const opcode = (insn >> 12) & 31;
     if (kind == 0) {

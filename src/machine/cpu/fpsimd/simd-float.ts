@@ -1,7 +1,7 @@
 // Advanced SIMD floating point, vector and scalar: three same (arithmetic, fused multiply-add,
 // min/max, compares, pairwise), two-register miscellaneous (FRINT*, conversions, compares with
 // zero, FABS/FNEG/FSQRT, FCVTN/FCVTL), across lanes, pairwise scalar and by element.
-// Single and double precision lanes; the reciprocal estimate/step instructions are not implemented.
+// Single and double precision lanes.
 import {
   CMP_EQ,
   CMP_GE,
@@ -25,6 +25,7 @@ import {
 } from "./softfloat";
 import {
   RM_NEGINF,
+  RM_ODD,
   RM_POSINF,
   RM_TIEAWAY,
   RM_TIEEVEN,
@@ -38,6 +39,14 @@ import {
   setScalar,
 } from "./state";
 import { elementMask } from "./integer-ops";
+import {
+  fpRSqrtEstimate,
+  fpRecipEstimate,
+  fpRecpX,
+  fpStepFused,
+  unsignedRSqrtEstimate,
+  unsignedRecipEstimate,
+} from "./fp-estimates";
 
 /** Three-same FP operation code: U:a:opcode<2:0> (opcode = 11xxx). */
 function threeSameFloatElement(op: u32, a: u64, b: u64, d: u64, fmt: u32): u64 {
@@ -63,6 +72,10 @@ function threeSameFloatElement(op: u32, a: u64, b: u64, d: u64, fmt: u32): u64 {
       return fpAdd(a, b, fmt, true);
     case 0b1110:
       return fpMinMax(a, b, fmt, false, false);
+    case 0b0111:
+      return fpStepFused(a, b, fmt, false); // FRECPS
+    case 0b1111:
+      return fpStepFused(a, b, fmt, true); // FRSQRTS
     case 0b10011:
       return fpMul(a, b, fmt, false);
     case 0b10100:
@@ -106,10 +119,12 @@ const VECTOR_ELEMENT_OPS: u32 =
   (1 << 0b0011) |
   (1 << 0b0100) |
   (1 << 0b0110) |
+  (1 << 0b0111) |
   (1 << 0b1000) |
   (1 << 0b1001) |
   (1 << 0b1010) |
   (1 << 0b1110) |
+  (1 << 0b1111) |
   (1 << 0b10011) |
   (1 << 0b10100) |
   (1 << 0b10101) |
@@ -157,21 +172,21 @@ export function vectorThreeSameFloat(insn: u32): bool {
   return true;
 }
 
-/** Scalar three same, FP: FMULX, FCMEQ, FCMGE, FCMGT, FACGE, FACGT, FABD. */
+/** Scalar three same, FP: FMULX, FCMEQ, FRECPS, FRSQRTS, FCMGE, FCMGT, FACGE, FACGT, FABD. */
 export function scalarThreeSameFloat(insn: u32): bool {
   const sz = (insn >> 22) & 1;
   const op = (((insn >> 29) & 1) << 4) | (((insn >> 23) & 1) << 3) | ((insn >> 11) & 7);
-  if (
-    op != 0b0011 &&
-    op != 0b0100 &&
-    op != 0b10100 &&
-    op != 0b10101 &&
-    op != 0b11010 &&
-    op != 0b11100 &&
-    op != 0b11101
-  ) {
-    return false;
-  }
+  const scalarOps: u32 =
+    (1 << 0b0011) |
+    (1 << 0b0100) |
+    (1 << 0b0111) |
+    (1 << 0b1111) |
+    (1 << 0b10100) |
+    (1 << 0b10101) |
+    (1 << 0b11010) |
+    (1 << 0b11100) |
+    (1 << 0b11101);
+  if (((scalarOps >> op) & 1) == 0) return false;
   const fmt = formatOfSz(sz);
   const a = getElem((insn >> 5) & 31, 0, fmt);
   const b = getElem((insn >> 16) & 31, 0, fmt);
@@ -234,6 +249,14 @@ function twoRegMiscFloatElement(key: u32, v: u64, fmt: u32): u64 {
       return fpNeg(v, fmt);
     case 0b1_1_11111:
       return fpSqrt(v, fmt);
+    case 0b0_1_11101:
+      return fpRecipEstimate(v, fmt);
+    case 0b1_1_11101:
+      return fpRSqrtEstimate(v, fmt);
+    case 0b0_1_11100:
+      return fmt == FMT_S ? unsignedRecipEstimate(v) : UNALLOCATED; // URECPE
+    case 0b1_1_11100:
+      return fmt == FMT_S ? unsignedRSqrtEstimate(v) : UNALLOCATED; // URSQRTE
     default:
       return UNALLOCATED;
   }
@@ -242,8 +265,8 @@ function twoRegMiscFloatElement(key: u32, v: u64, fmt: u32): u64 {
 /** Which keys have a scalar form (conversions and compares with zero). */
 function scalarMiscAllocated(key: u32): bool {
   const opcode = key & 31;
-  if (opcode >= 0b11010 && opcode <= 0b11101)
-    return !(key == 0b0_1_11100 || key == 0b0_1_11101 || key == 0b1_1_11100 || key == 0b1_1_11101);
+  // URECPE/URSQRTE have no scalar form.
+  if (opcode >= 0b11010 && opcode <= 0b11101) return key != 0b0_1_11100 && key != 0b1_1_11100;
   return opcode >= 0b01100 && opcode <= 0b01110 && (key & 0b0_1_00000) != 0;
 }
 
@@ -272,7 +295,9 @@ export function vectorTwoRegMiscFloat(insn: u32): bool {
 
 /** FCVTN/FCVTN2 (narrow to the low or high half) and FCVTL/FCVTL2 (widen from it). */
 function narrowOrWiden(insn: u32, u: u32, a: u32, sz: u32, opcode: u32, n: u32, d: u32): bool {
-  if (u || a) return false; // FCVTXN (round to odd) and the BFloat16 forms are not implemented.
+  if (a || (u && (opcode != 0b10110 || !sz))) return false;
+  // FCVTXN (U = 1) narrows double to single rounding to odd, whatever FPCR says.
+  const rounding = u ? RM_ODD : fpcrRounding();
   const q = (insn >> 30) & 1;
   const wide = sz ? FMT_D : FMT_S;
   const narrowFmt = sz ? FMT_S : FMT_H;
@@ -284,7 +309,7 @@ function narrowOrWiden(insn: u32, u: u32, a: u32, sz: u32, opcode: u32, n: u32, 
       setResultElem(
         q * count + i,
         narrowFmt,
-        fpConvert(getElem(n, i, wide), wide, narrowFmt, fpcrRounding()),
+        fpConvert(getElem(n, i, wide), wide, narrowFmt, rounding),
       );
     }
     commitResult(d, true);
@@ -303,9 +328,20 @@ export function scalarTwoRegMiscFloat(insn: u32): bool {
   const a = (insn >> 23) & 1;
   const sz = (insn >> 22) & 1;
   const key = (u << 6) | (a << 5) | ((insn >> 12) & 31);
+  const n = (insn >> 5) & 31;
+  if (key == 0b1_0_10110) {
+    // FCVTXN Sd, Dn
+    if (!sz) return false;
+    setScalar(insn & 31, fpConvert(getElem(n, 0, FMT_D), FMT_D, FMT_S, RM_ODD), 4);
+    return true;
+  }
+  if (key == 0b0_1_11111) {
+    setScalar(insn & 31, fpRecpX(getElem(n, 0, formatOfSz(sz)), formatOfSz(sz)), 4 << sz);
+    return true;
+  }
   if (!scalarMiscAllocated(key)) return false;
   const fmt = formatOfSz(sz);
-  const r = twoRegMiscFloatElement(key, getElem((insn >> 5) & 31, 0, fmt), fmt);
+  const r = twoRegMiscFloatElement(key, getElem(n, 0, fmt), fmt);
   if (r == UNALLOCATED) return false;
   setScalar(insn & 31, r, 1 << fmt);
   return true;

@@ -621,3 +621,19 @@ export function integerByElement(insn: u32, scalar: bool): bool {
   commitResult(d, true);
   return true;
 }
+
+/** Scalar three different: SQDMLAL, SQDMLSL, SQDMULL. */
+export function scalarThreeDifferent(insn: u32): bool {
+  const size = (insn >> 22) & 3;
+  const opcode = (insn >> 12) & 15;
+  if ((insn >> 29) & 1 || (size != 1 && size != 2)) return false;
+  if (opcode != 0b1001 && opcode != 0b1011 && opcode != 0b1101) return false;
+  const d = insn & 31;
+  const product = sqdmull(getElem((insn >> 5) & 31, 0, size), getElem((insn >> 16) & 31, 0, size), size);
+  const acc = getElem(d, 0, size + 1);
+  let r = product;
+  if (opcode == 0b1001) r = sqadd(acc, product, size + 1);
+  else if (opcode == 0b1011) r = sqsub(acc, product, size + 1);
+  setScalar(d, r, 2 << size);
+  return true;
+}

@@ -21,6 +21,7 @@ import {
   FPSR_UFC,
   RM_NEGINF,
   RM_POSINF,
+  RM_ODD,
   RM_TIEAWAY,
   RM_TIEEVEN,
   fpcrRounding,
@@ -72,7 +73,7 @@ export function zero(sign: u32, fmt: u32): u64 {
   return sign ? signBit(fmt) : 0;
 }
 
-function maxNormal(sign: u32, fmt: u32): u64 {
+export function maxNormal(sign: u32, fmt: u32): u64 {
   return (sign ? signBit(fmt) : 0) | (expMaskBits(fmt) - ((<u64>1) << fracBits(fmt))) | fracMask(fmt);
 }
 
@@ -184,6 +185,7 @@ export function roundPack(sign: u32, sig: u64, exp: i32, fmt: u32, rmode: u32): 
       mant >>= 1;
     }
   }
+  if (rmode == RM_ODD && rem != 0) mant |= 1;
   const alternativeHalf = fmt == FMT_H && (control & FPCR_AHP) != 0;
   if (!alternativeHalf) {
     if (biasedExp >= (1 << expBits(fmt)) - 1) {
@@ -210,16 +212,16 @@ function roundFpcr(sign: u32, sig: u64, exp: i32, fmt: u32): u64 {
 // ---------------------------------------------------------------------------------------------
 // NaNs (FPProcessNaN, FPProcessNaNs, FPProcessNaNs3)
 
-function processNaN(bits: u64, cls: u32, fmt: u32): u64 {
+export function processNaN(bits: u64, cls: u32, fmt: u32): u64 {
   if (cls == CLS_SNAN) raiseFpsr(FPSR_IOC);
   if (fpcr() & FPCR_DN) return defaultNaN(fmt);
   return bits | ((<u64>1) << (fracBits(fmt) - 1));
 }
 
 /** Set by processNaNs2/3: whether an operand was a NaN, so the returned value is the result. */
-let nanDone = false;
+export let nanDone = false;
 
-function processNaNs2(a: u64, clsA: u32, b: u64, clsB: u32, fmt: u32): u64 {
+export function processNaNs2(a: u64, clsA: u32, b: u64, clsB: u32, fmt: u32): u64 {
   nanDone = true;
   if (clsA == CLS_SNAN) return processNaN(a, clsA, fmt);
   if (clsB == CLS_SNAN) return processNaN(b, clsB, fmt);
@@ -415,8 +417,11 @@ function shiftRightJam128(hi: u64, lo: u64, n: u32): void {
   }
 }
 
-/** FPMulAdd: addend + op1 × op2 with a single rounding. */
-export function fpMulAdd(addend: u64, op1: u64, op2: u64, fmt: u32): u64 {
+/**
+ * FPMulAdd: addend + op1 × op2 with a single rounding. The exact result is multiplied by
+ * 2^resultScale before that rounding (FRSQRTS halves it).
+ */
+export function fpMulAdd(addend: u64, op1: u64, op2: u64, fmt: u32, resultScale: i32 = 0): u64 {
   const clsA = unpack(addend, fmt);
   const signA = uSign;
   const sigA = uSig;
@@ -441,7 +446,7 @@ export function fpMulAdd(addend: u64, op1: u64, op2: u64, fmt: u32): u64 {
   if (infP) return infinity(signP, fmt);
   const roundNeg: u32 = fpcrRounding() == RM_NEGINF ? 1 : 0;
   if (clsA == CLS_ZERO && zeroP) return zero(signA == signP ? signA : roundNeg, fmt);
-  if (zeroP) return roundFpcr(signA, sigA, expA, fmt);
+  if (zeroP) return roundFpcr(signA, sigA, expA + resultScale, fmt);
   mul64x64(sig1, sig2);
   let pHi = mulHi;
   let pLo = mulLo;
@@ -481,9 +486,9 @@ export function fpMulAdd(addend: u64, op1: u64, op2: u64, fmt: u32): u64 {
       pHi = pHi - cHi - (pLo < cLo ? 1 : 0);
       pLo = lo;
     }
-    return roundFpcr(signR, narrow128(pHi, pLo), expP + narrowShift, fmt);
+    return roundFpcr(signR, narrow128(pHi, pLo), expP + narrowShift + resultScale, fmt);
   }
-  return roundFpcr(signP, narrow128(pHi, pLo), expP + narrowShift, fmt);
+  return roundFpcr(signP, narrow128(pHi, pLo), expP + narrowShift + resultScale, fmt);
 }
 
 let narrowShift: i32 = 0;

@@ -31,12 +31,14 @@ export const FPSR_IDC: u32 = 1 << 7;
 export const FPSR_QC: u32 = 1 << 27;
 const FPSR_WRITABLE: u32 = FPSR_QC | FPSR_IDC | 0x1f;
 
-// Rounding modes, numbered as FPCR.RMode, plus ties-away which only FCVTA*/FRINTA use.
+// Rounding modes, numbered as FPCR.RMode, plus ties-away (FCVTA*/FRINTA) and round to odd (FCVTXN).
 export const RM_TIEEVEN: u32 = 0;
 export const RM_POSINF: u32 = 1;
 export const RM_NEGINF: u32 = 2;
 export const RM_ZERO: u32 = 3;
 export const RM_TIEAWAY: u32 = 4;
+/** Round to odd (FCVTXN): truncate, then set the lowest bit when inexact. */
+export const RM_ODD: u32 = 5;
 
 export function vAddr(n: u32): usize {
   return stateBase + ((<usize>n) << 4);
