@@ -1,0 +1,42 @@
+// Connects libvmm to a VMM PD's libmicrokit API (src/microkit): vCPU control, interrupt injection and
+// acks, and the fault message. Only the calls listed in `MicrokitVmmApi` are used.
+import { VcpuReg, type MessageInfo, type Pd } from "../microkit/index.ts";
+import type { VcpuControl, VcpuRegisters } from "./vcpu.ts";
+import { decodeFault, type VcpuFault, type VmmInterruptControl } from "./vmm.ts";
+
+export type MicrokitVmmApi = Pick<
+  Pd,
+  "vcpuRestart" | "vcpuStop" | "vcpuArmInjectIrq" | "vcpuArmAckVppi" | "vcpuArmWriteReg" | "irqAck" | "mrGet"
+>;
+
+/**
+ * vCPU control through libmicrokit. `registers` reads and writes a vCPU's TCB registers (what libvmm does
+ * with seL4_TCB_ReadRegisters/WriteRegisters), which libmicrokit itself does not wrap.
+ */
+export function microkitVcpuControl(
+  pd: MicrokitVmmApi,
+  registers: (vcpuId: number) => VcpuRegisters,
+): VcpuControl {
+  return {
+    registers,
+    restart: (vcpuId, pc) => pd.vcpuRestart(vcpuId, pc),
+    stop: (vcpuId) => pd.vcpuStop(vcpuId),
+    writeSystemRegister: (vcpuId, name, value) => {
+      if (name === "SCTLR_EL1") pd.vcpuArmWriteReg(vcpuId, VcpuReg.SCTLR, value);
+    },
+  };
+}
+
+export function microkitInterrupts(pd: MicrokitVmmApi): VmmInterruptControl {
+  return {
+    injectIrq: (vcpuId, intid, priority, group, lrIndex) =>
+      pd.vcpuArmInjectIrq(vcpuId, intid, priority, group, lrIndex),
+    ackVppi: (vcpuId, intid) => pd.vcpuArmAckVppi(vcpuId, intid),
+    irqAck: (channel) => pd.irqAck(channel),
+  };
+}
+
+/** The fault a `fault(pd, child, msginfo)` entry point received. */
+export function microkitFault(pd: MicrokitVmmApi, msginfo: MessageInfo): VcpuFault | undefined {
+  return decodeFault(msginfo.label, (i) => pd.mrGet(i));
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { FaultLabel } from "../../src/kernel/faults.ts";
+import { messageInfo } from "../../src/microkit/index.ts";
+import {
+  microkitFault,
+  microkitInterrupts,
+  microkitVcpuControl,
+  type MicrokitVmmApi,
+} from "../../src/libvmm/microkit.ts";
+import { FakeRegisters } from "./fake-vcpu.ts";
+
+function recordingPd(mrs: bigint[] = []) {
+  const calls: string[] = [];
+  const pd: MicrokitVmmApi = {
+    vcpuRestart: (v, pc) => void calls.push(`vcpuRestart ${v} ${pc}`),
+    vcpuStop: (v) => void calls.push(`vcpuStop ${v}`),
+    vcpuArmInjectIrq: (v, irq, prio, group, index) =>
+      void calls.push(`inject ${v} ${irq} ${prio} ${group} ${index}`),
+    vcpuArmAckVppi: (v, irq) => void calls.push(`ackVppi ${v} ${irq}`),
+    vcpuArmWriteReg: (v, reg, value) => void calls.push(`writeReg ${v} ${reg} ${value}`),
+    irqAck: (ch) => void calls.push(`irqAck ${ch}`),
+    mrGet: (i) => mrs[i] ?? 0n,
+  };
+  return { pd, calls };
+}
+
+describe("the Microkit adapter", () => {
+  it("maps libvmm's vCPU and interrupt calls onto libmicrokit's", () => {
+    const { pd, calls } = recordingPd();
+    const regs = new FakeRegisters();
+    const control = microkitVcpuControl(pd, () => regs);
+    control.restart(0, 0x4008_0000n);
+    control.stop(1);
+    control.writeSystemRegister(0, "SCTLR_EL1", 0x30d0_0800n);
+    expect(control.registers(0)).toBe(regs);
+    const interrupts = microkitInterrupts(pd);
+    interrupts.injectIrq(0, 33, 20, 1, 3);
+    interrupts.ackVppi(0, 27);
+    interrupts.irqAck(1);
+    expect(calls).toEqual([
+      `vcpuRestart 0 ${0x4008_0000n}`,
+      "vcpuStop 1",
+      `writeReg 0 0 ${0x30d0_0800n}`, // seL4_VCPUReg_SCTLR
+      "inject 0 33 20 1 3",
+      "ackVppi 0 27",
+      "irqAck 1",
+    ]);
+  });
+
+  it("decodes the fault from the message registers", () => {
+    const { pd } = recordingPd([0x4008_0000n, 0x900_0000n, 0n, 0x9381_0046n]);
+    expect(microkitFault(pd, messageInfo(FaultLabel.VMFault, 4))).toEqual({
+      kind: "VMFault",
+      ip: 0x4008_0000n,
+      addr: 0x900_0000n,
+      prefetch: false,
+      fsr: 0x9381_0046,
+    });
+  });
+});
