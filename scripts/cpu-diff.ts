@@ -1,4 +1,4 @@
-// npm run test:cpu-diff -- --seed S --count N [--class a,b] [--batch N] [--max-mismatches N] [--keep] [--list]
+// npm run test:cpu-diff -- --seed S --count N [--class a,b] [--mmu] [--batch N] [--max-mismatches N] [--keep] [--list]
 // Runs the differential harness against qemu-aarch64 and exits non-zero on any mismatch.
 import { parseArgs } from "node:util";
 import { ALL_CLASSES } from "../tests/cpu/diff/generators/index.ts";
@@ -24,6 +24,7 @@ async function main(): Promise<number> {
       batch: { type: "string" },
       "max-mismatches": { type: "string" },
       keep: { type: "boolean" },
+      mmu: { type: "boolean" },
       list: { type: "boolean" },
     },
   });
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
     batchSize: integer("batch", values.batch, 2000),
     maxMismatches: integer("max-mismatches", values["max-mismatches"], 25),
     keepWorkDir: values.keep ?? false,
+    mmu: values.mmu ?? false,
     log: (line) => process.stderr.write(`\r${line}   `),
   });
   process.stderr.write("\n");

@@ -24,6 +24,8 @@ const suite = toolsProblem ? describe.skip : describe;
 /** Instructions per class in the fixed budget (well under a second per class when the core agrees). */
 const BUDGET_PER_CLASS = 5000;
 const BUDGET_SEED = 20261121;
+/** Instructions of all classes mixed, run with virtkit's MMU on. */
+const BUDGET_MMU_ON = 20000;
 
 suite("CPU differential harness against qemu-aarch64", () => {
   let harness: DifferentialHarness;
@@ -57,6 +59,20 @@ suite("CPU differential harness against qemu-aarch64", () => {
     expect(compareStates(q.state, k.state)).toEqual([]);
   });
 
+  it("runs Normal-memory classes with the MMU on: unaligned accesses fault only with it off", () => {
+    const state = randomState(new Random(4));
+    const items = [{ cls: "unaligned", lines: ["add x1, x28, #13", "ldr x2, [x1]", "str x2, [x1, #100]"] }];
+    const program = buildProgram(workDir, "unaligned-check", programSource(items, state));
+    const off = virtkit.run(program, false);
+    expect(off.ok ? "completed" : off.problem).toMatch(/data abort \(ESR_EL1 0x96000021/);
+    const on = virtkit.run(program, true);
+    const q = runInQemu(program.elf);
+    if (!on.ok) throw new Error(on.problem);
+    if (!q.ok) throw new Error(q.problem);
+    expect(compareStates(q.state, on.state)).toEqual([]);
+    expect(on.state.x[2]).toBe(new DataView(state.scratch.buffer).getBigUint64(13, true));
+  });
+
   it("names every field that differs", () => {
     const a = randomState(new Random(2));
     const b: CpuState = { ...a, x: [...a.x], v: [...a.v], scratch: a.scratch.slice() };
@@ -66,6 +82,19 @@ suite("CPU differential harness against qemu-aarch64", () => {
     b.v[7] = { lo: a.v[7]!.lo, hi: a.v[7]!.hi ^ 2n };
     b.scratch[17] = a.scratch[17]! ^ 0xff;
     expect(compareStates(a, b).map((d) => d.field)).toEqual(["x3", "nzcv", "fpsr", "v7", "scratch+0x10"]);
+  });
+
+  it(`every class with the MMU on (RAM as Normal memory): ${BUDGET_MMU_ON} instructions match qemu-aarch64`, async () => {
+    const report = await harness.run({
+      seed: BUDGET_SEED + 1,
+      count: BUDGET_MMU_ON,
+      mmu: true,
+      maxMismatches: 5,
+      keepWorkDir: true,
+    });
+    const text = report.mismatches.map((m, i) => formatReproducer(m, i + 1, report.workDir)).join("\n\n");
+    expect(report.generatorProblems).toEqual([]);
+    expect(report.mismatches.length, `mismatches with the MMU on:\n${text}`).toBe(0);
   });
 
   // One test per class, so a failure names its class and prints its reproducers.
@@ -85,6 +114,7 @@ suite("CPU differential harness against qemu-aarch64", () => {
       }
       const report = await harness.run({
         seed: BUDGET_SEED,
+        mmu: cls.needsNormalMemory ?? false,
         count: BUDGET_PER_CLASS,
         classes: [cls.name],
         batchSize: 2500,

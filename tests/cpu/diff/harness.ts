@@ -30,6 +30,11 @@ export interface DiffOptions {
   batchSize?: number;
   /** Stop looking after this many mismatches. */
   maxMismatches?: number;
+  /**
+   * Run virtkit with the MMU on (RAM Normal memory). Classes that need Normal memory always run so;
+   * with this set, every class does.
+   */
+  mmu?: boolean;
   /** Keep the work directory (programs, reproducers) instead of deleting it. */
   keepWorkDir?: boolean;
   log?: (line: string) => void;
@@ -58,6 +63,8 @@ export interface DiffReport {
   seed: number;
   instructions: number;
   classes: string[];
+  /** virtkit ran with the MMU on (RAM as Normal memory) rather than off (Device). */
+  mmu: boolean;
   tally: Record<string, ClassTally>;
   mismatches: Reproducer[];
   /** Programs qemu itself could not run: generator bugs, reported as failures too. */
@@ -71,6 +78,8 @@ type RunResult =
   | { kind: "qemu-failed"; problem: string };
 
 export class DifferentialHarness {
+  private mmu = false;
+
   private constructor(
     private readonly virtkit: VirtkitRunner,
     private readonly workDir: string,
@@ -91,13 +100,17 @@ export class DifferentialHarness {
 
   async run(options: DiffOptions): Promise<DiffReport> {
     const log = options.log ?? (() => {});
-    const classes = options.classes ? findClasses(options.classes) : this.supportedClasses();
+    const classes = options.classes
+      ? findClasses(options.classes)
+      : this.supportedClasses().filter((c) => options.mmu || !c.needsNormalMemory);
     const unsupported = classes.filter((c) => !this.supportedClasses().includes(c));
     if (unsupported.length > 0) {
       throw new Error(
         `the core's ID registers say ${unsupported.map((c) => c.name).join(", ")} are not implemented`,
       );
     }
+    // Device-memory rules (MMU off) forbid what Normal-memory classes do: they force the MMU on.
+    this.mmu = (options.mmu ?? false) || classes.some((c) => c.needsNormalMemory);
     const batchSize = options.batchSize ?? 2000;
     const maxMismatches = options.maxMismatches ?? 25;
     const rng = new Random(options.seed);
@@ -105,6 +118,7 @@ export class DifferentialHarness {
       seed: options.seed,
       instructions: 0,
       classes: classes.map((c) => c.name),
+      mmu: this.mmu,
       tally: Object.fromEntries(classes.map((c) => [c.name, { items: 0, instructions: 0, mismatches: 0 }])),
       mismatches: [],
       generatorProblems: [],
@@ -201,7 +215,7 @@ export class DifferentialHarness {
     const program = buildProgram(this.workDir, "program", programSource(items, state));
     const qemu = runInQemu(program.elf);
     if (!qemu.ok) return { kind: "qemu-failed", problem: `${qemu.problem} (program ${program.elf})` };
-    const virtkit = this.virtkit.run(program);
+    const virtkit = this.virtkit.run(program, this.mmu);
     if (!virtkit.ok) return { kind: "differ", qemu: qemu.state, virtkit: virtkit.problem, differences: [] };
     const differences = compareStates(qemu.state, virtkit.state);
     return differences.length === 0

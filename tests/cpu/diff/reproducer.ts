@@ -65,6 +65,7 @@ export function formatReproducer(repro: Reproducer, index: number, workDir: stri
 
 export function formatSummary(report: {
   seed: number;
+  mmu: boolean;
   instructions: number;
   tally: Record<string, { items: number; instructions: number; mismatches: number }>;
 }): string {
@@ -72,5 +73,8 @@ export function formatSummary(report: {
     ([name, t]) =>
       `  ${name.padEnd(16)} ${String(t.instructions).padStart(9)} instructions  ${String(t.mismatches).padStart(4)} mismatches`,
   );
-  return [`seed ${report.seed}: ${report.instructions} instructions`, ...rows].join("\n");
+  return [
+    `seed ${report.seed}, MMU ${report.mmu ? "on" : "off"}: ${report.instructions} instructions`,
+    ...rows,
+  ].join("\n");
 }

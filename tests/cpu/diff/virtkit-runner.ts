@@ -11,6 +11,14 @@ const RAM_SIZE = 16 * 1024 * 1024;
 const PSTATE_EL1H_MASKED = 0x3c5;
 /** SCTLR_EL1 RES1 bits of ARMv8.0 with M, A, C, I clear: MMU off, no alignment checking beyond Device rules. */
 const SCTLR_EL1_MMU_OFF = 0x30d00800n;
+/** The same with M, C and I set. */
+const SCTLR_EL1_MMU_ON = SCTLR_EL1_MMU_OFF | 1n | (1n << 2n) | (1n << 12n);
+/** A level-1 table, outside any program image, mapping the RAM gigabyte VA = PA as Normal write-back. */
+const IDENTITY_TABLE = RAM_BASE + 0x40_0000;
+/** T0SZ = 25 (39-bit VAs, walks start at level 1), write-back inner shareable walks, 4 KiB granule, EPD1, 36-bit IPS. */
+const TCR_EL1_IDENTITY = 25n | (1n << 8n) | (1n << 10n) | (3n << 12n) | (1n << 23n) | (1n << 32n);
+/** MAIR_EL1 attribute 0: Normal, inner and outer write-back. */
+const MAIR_EL1_NORMAL = 0xffn;
 const CPACR_EL1_FPEN = 3n << 20n;
 const EC_SVC64 = 0x15;
 const SLICE = 1_000_000;
@@ -39,11 +47,16 @@ export class VirtkitRunner {
     return this.vcpu.readSysreg("ID_AA64ISAR0_EL1");
   }
 
-  run(program: BuiltProgram, maxInstructions = 50_000_000): VirtkitOutcome {
+  /**
+   * Runs `program` from its entry to its exit SVC. With `mmu`, RAM is mapped VA = PA as Normal memory
+   * (unaligned accesses and DC ZVA allowed, as in qemu's user mode); without, data accesses are Device.
+   */
+  run(program: BuiltProgram, mmu = false, maxInstructions = 50_000_000): VirtkitOutcome {
     const { vcpu } = this;
     this.memory.view(RAM_BASE, program.image.length).set(program.image);
     for (let i = 0; i < 31; i++) vcpu.setX(i, 0n);
-    vcpu.writeSysreg("SCTLR_EL1", SCTLR_EL1_MMU_OFF);
+    if (mmu) this.installIdentityMap();
+    vcpu.writeSysreg("SCTLR_EL1", mmu ? SCTLR_EL1_MMU_ON : SCTLR_EL1_MMU_OFF);
     vcpu.writeSysreg("CPACR_EL1", CPACR_EL1_FPEN);
     vcpu.writeSysreg("VBAR_EL1", BigInt(program.vectors));
     vcpu.pstate = PSTATE_EL1H_MASKED;
@@ -67,6 +80,20 @@ export class VirtkitRunner {
       ok: false,
       problem: `still running after ${maxInstructions} instructions (pc 0x${vcpu.pc.toString(16)})`,
     };
+  }
+
+  private installIdentityMap(): void {
+    const table = new DataView(
+      this.memory.view(IDENTITY_TABLE, 4096).buffer,
+      this.memory.view(IDENTITY_TABLE, 4096).byteOffset,
+      4096,
+    );
+    for (let i = 0; i < 512; i++) table.setBigUint64(8 * i, 0n, true);
+    // Block descriptor: AttrIndx 0, inner shareable, access flag set.
+    table.setBigUint64(8 * (RAM_BASE >>> 30), BigInt(RAM_BASE) | 1n | (3n << 8n) | (1n << 10n), true);
+    this.vcpu.writeSysreg("MAIR_EL1", MAIR_EL1_NORMAL);
+    this.vcpu.writeSysreg("TCR_EL1", TCR_EL1_IDENTITY);
+    this.vcpu.writeSysreg("TTBR0_EL1", BigInt(IDENTITY_TABLE));
   }
 
   /** Says what stopped the program where it should have reached its exit SVC. */

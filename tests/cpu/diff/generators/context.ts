@@ -42,6 +42,11 @@ export interface InstructionClass {
   /** What the class covers, for --list and the docs. */
   description: string;
   generate(g: GenContext): string[];
+  /**
+   * The class makes accesses only Normal memory allows (unaligned, DC ZVA): the harness runs it on
+   * virtkit with the MMU on and RAM mapped as Normal write-back, as qemu's user mode sees memory.
+   */
+  needsNormalMemory?: boolean;
 }
 
 export class GenContext {

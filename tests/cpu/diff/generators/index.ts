@@ -5,6 +5,7 @@ import { fpClasses } from "./fp.ts";
 import { crc32, integerClasses } from "./integer.ts";
 import { memoryClasses } from "./memory.ts";
 import { simdClasses } from "./simd.ts";
+import { normalMemoryClasses } from "./unaligned.ts";
 
 export const ALL_CLASSES: InstructionClass[] = [
   ...integerClasses,
@@ -13,6 +14,7 @@ export const ALL_CLASSES: InstructionClass[] = [
   ...branchClasses,
   ...fpClasses,
   ...simdClasses,
+  ...normalMemoryClasses,
 ];
 
 /** Classes that exist only when an ID register field says so, with the test that decides. */

@@ -4,7 +4,7 @@
 // register as base (CONSTRAINED UNPREDICTABLE), load pairs never name one register twice.
 import { SCRATCH_BASE_REGISTER as X28, hex, type GenContext, type InstructionClass } from "./context.ts";
 
-interface Access {
+export interface Access {
   op: string;
   size: number;
   /** Transfer register is an X register. */
@@ -14,7 +14,7 @@ interface Access {
 
 const PREFETCH = ["pldl1keep", "pldl2strm", "pstl1keep", "plil1keep"];
 
-const SINGLE: Access[] = [
+export const SINGLE_ACCESSES: Access[] = [
   { op: "ldrb", size: 1, sf: false, load: true },
   { op: "ldrh", size: 2, sf: false, load: true },
   { op: "ldr", size: 4, sf: false, load: true },
@@ -61,7 +61,7 @@ const single: InstructionClass = {
     "LDR/STR/LDRB/LDRH/LDRS* in unsigned-offset, unscaled, pre-index, post-index, register-offset " +
     "(LSL/UXTW/SXTW/SXTX) and literal forms, SP as base, PRFM",
   generate(g) {
-    const a = g.rng.pick(SINGLE);
+    const a = g.rng.pick(SINGLE_ACCESSES);
     const rt = g.regIndex();
     const t = g.rng.chance(0.05) && !a.load ? 31 : rt;
     const reg = g.r(t, a.sf);
