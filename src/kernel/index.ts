@@ -31,4 +31,5 @@ export {
   VcpuReg,
   type MachineExit,
   type MachineVcpu,
+  type PassthroughLookup,
 } from "./vcpu.ts";

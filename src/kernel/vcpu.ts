@@ -1,31 +1,33 @@
 // seL4 VCPU objects and the threads that run them. A vCPU thread's "execution" is
 // `vcpu.run(n)` on the machine's CPU core; its exits become faults for the VMM.
 
+import type { Vcpu, VcpuExit } from "../machine/cpu.ts";
+import type { AccessSize, MmioDevice } from "../machine/devices/mmio.ts";
 import type { Fault } from "./faults.ts";
 import type { ComputeBody, SliceResult } from "./thread.ts";
 
-/** What the kernel needs from a machine vCPU (src/machine/cpu.ts provides it). */
-export interface MachineVcpu {
-  pc: bigint;
-  readonly instructionsRetired: number;
-  readSysreg(name: string): bigint;
-  writeSysreg(name: string, value: bigint): void;
-  getSp(el: 0 | 1): bigint;
-  setSp(el: 0 | 1, value: bigint): void;
-  setListRegister(index: number, value: bigint): void;
-  getListRegister(index: number): bigint;
-  run(maxInstructions: number): MachineExit;
-}
+/** What the kernel needs from a machine vCPU (src/machine/cpu.ts). */
+export type MachineVcpu = Pick<
+  Vcpu,
+  | "pc"
+  | "pstate"
+  | "instructionsRetired"
+  | "getX"
+  | "setX"
+  | "readSysreg"
+  | "writeSysreg"
+  | "getSp"
+  | "setSp"
+  | "setListRegister"
+  | "getListRegister"
+  | "vtimerMasked"
+  | "run"
+>;
 
-export type MachineExit =
-  | { kind: "slice-end" }
-  | { kind: "stage2-abort"; esr: number; far: bigint; ipa: number; instruction: number }
-  | { kind: "hvc" | "smc"; imm: number }
-  | { kind: "wfi" | "wfe" }
-  | { kind: "sysreg"; esr: number }
-  | { kind: "vtimer" }
-  | { kind: "maintenance"; index: number }
-  | { kind: "halted"; reason?: string };
+export type MachineExit = VcpuExit;
+
+/** The device behind a passed-through stage-2 device mapping, by IPA. */
+export type PassthroughLookup = (ipa: number) => { device: MmioDevice; offset: number } | undefined;
 
 /** seL4_VCPUReg numbering (the SMP layout, which includes VMPIDR_EL2). */
 export const VcpuReg = {
@@ -97,27 +99,40 @@ const EC_WFX = 0x01;
 const EC_HVC64 = 0x16;
 const EC_SMC64 = 0x17;
 const IL = 1 << 25;
+const ISV = 1 << 24;
+const SSE = 1 << 21;
+const SF = 1 << 15;
+const WNR = 1 << 6;
 
 /** Virtual nanoseconds per retired guest instruction (a 1 GHz virtual core). */
 export const NS_PER_INSTRUCTION = 1;
 
 export class VcpuObject implements ComputeBody {
   readonly kind = "compute";
-  /** PPIs the kernel masked after delivering a VPPIEvent, until AckVPPI. */
-  private readonly maskedVppis = new Set<number>();
 
   constructor(
     /** The vCPU id the VMM uses (the fault badge). */
     readonly id: number,
     readonly machine: MachineVcpu,
+    /** Passed-through device memory: accesses reach the device as on hardware, never the VMM. */
+    private readonly passthrough: PassthroughLookup = () => undefined,
   ) {}
 
   run(maxNs: number): SliceResult {
     const before = this.machine.instructionsRetired;
-    const exit = this.machine.run(Math.max(1, Math.floor(maxNs / NS_PER_INSTRUCTION)));
-    const usedNs = (this.machine.instructionsRetired - before) * NS_PER_INSTRUCTION;
-    const fault = this.faultFor(exit);
-    return fault ? { usedNs, fault } : { usedNs };
+    let budget = Math.max(1, Math.floor(maxNs / NS_PER_INSTRUCTION));
+    for (;;) {
+      const exit = this.machine.run(budget);
+      const retired = this.machine.instructionsRetired - before;
+      const usedNs = Math.max(1, retired) * NS_PER_INSTRUCTION;
+      if (exit.kind === "stage2-abort" && this.emulatePassthrough(exit)) {
+        budget = Math.floor(maxNs / NS_PER_INSTRUCTION) - retired;
+        if (budget > 0) continue;
+        return { usedNs };
+      }
+      const fault = this.faultFor(exit);
+      return fault ? { usedNs, fault } : { usedNs };
+    }
   }
 
   /** seL4_ARM_VCPU_InjectIRQ: writes a pending list register that raises a maintenance IRQ on EOI. */
@@ -134,7 +149,7 @@ export class VcpuObject implements ComputeBody {
   /** seL4_ARM_VCPU_AckVPPI. */
   ackVppi(irq: number): number {
     if (irq !== VTIMER_PPI) return Sel4Error.InvalidArgument;
-    this.maskedVppis.delete(irq);
+    this.machine.vtimerMasked = false;
     return Sel4Error.NoError;
   }
 
@@ -149,6 +164,42 @@ export class VcpuObject implements ComputeBody {
     if (name === undefined) return false;
     if (name === "SP_EL1") this.machine.setSp(1, value);
     else this.machine.writeSysreg(name, value);
+    return true;
+  }
+
+  /**
+   * A load or store with a valid syndrome (ISV) to passed-through device memory: done on
+   * the device, Rt written for loads, the PC past the instruction. False when the access
+   * is not to a passthrough device or cannot be decoded (it goes to the VMM as a VMFault).
+   */
+  private emulatePassthrough(exit: Extract<MachineExit, { kind: "stage2-abort" }>): boolean {
+    const target = this.passthrough(exit.ipa);
+    const iss = exit.esr & 0x1ffffff;
+    if (!target || !(iss & ISV)) return false;
+    const size = (1 << ((iss >> 22) & 3)) as AccessSize;
+    const rt = (iss >> 16) & 31;
+    const write = (iss & WNR) !== 0;
+    const machine = this.machine;
+    if (write) {
+      const value = rt === 31 ? 0n : machine.getX(rt);
+      if (size === 8) {
+        target.device.write(target.offset, 4, Number(value & 0xffffffffn));
+        target.device.write(target.offset + 4, 4, Number((value >> 32n) & 0xffffffffn));
+      } else {
+        target.device.write(target.offset, size, Number(value & ((1n << BigInt(size * 8)) - 1n)));
+      }
+    } else {
+      let value =
+        size === 8
+          ? BigInt(target.device.read(target.offset, 4) >>> 0) |
+            (BigInt(target.device.read(target.offset + 4, 4) >>> 0) << 32n)
+          : BigInt.asUintN(size * 8, BigInt(target.device.read(target.offset, size)));
+      // SSE: sign-extend; SF: 64-bit register, else the upper half is zero.
+      if (iss & SSE) value = BigInt.asUintN(64, BigInt.asIntN(size * 8, value));
+      if (!(iss & SF)) value &= 0xffffffffn;
+      if (rt !== 31) machine.setX(rt, value);
+    }
+    machine.pc += 4n;
     return true;
   }
 
@@ -174,11 +225,11 @@ export class VcpuObject implements ComputeBody {
       case "sysreg":
         return { kind: "VCPUFault", hsr: exit.esr >>> 0 };
       case "vtimer":
-        if (this.maskedVppis.has(VTIMER_PPI)) return undefined;
-        this.maskedVppis.add(VTIMER_PPI);
+        // seL4 masks the virtual timer's PPI until the VMM acks it (AckVPPI).
+        this.machine.vtimerMasked = true;
         return { kind: "VPPIEvent", irq: VTIMER_PPI };
       case "maintenance":
-        return { kind: "VGICMaintenance", index: exit.index };
+        return { kind: "VGICMaintenance", index: exit.listRegister };
       case "halted":
         return { kind: "VCPUFault", hsr: 0 };
     }

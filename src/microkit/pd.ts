@@ -8,6 +8,7 @@ import {
   messageInfo,
   type IrqHandler,
   type Kernel,
+  type MachineVcpu,
   type MessageInfo,
   type Notification,
   type Thread,
@@ -210,6 +211,20 @@ export class Pd {
     if (!wiring) return this.failedInvocation(BASE_VCPU_CAP + vcpu, message);
     const error = wiring.object.ackVppi(irq);
     if (error !== Sel4Error.NoError) this.crash(message, error);
+  }
+
+  /**
+   * The general registers, PC and PSTATE of a vCPU's thread, as seL4_TCB_ReadRegisters and
+   * seL4_TCB_WriteRegisters on its TCB give them to the VMM (libvmm advances a faulting
+   * vCPU's PC this way). Changes take effect when the vCPU next runs.
+   */
+  vcpuRegisters(vcpu: number): Pick<MachineVcpu, "getX" | "setX" | "pc" | "pstate"> | undefined {
+    const wiring = this.wiring.vcpus.get(vcpu);
+    if (!wiring) {
+      this.failedInvocation(BASE_VM_TCB_CAP + vcpu, "seL4_TCB_ReadRegisters: error reading vCPU registers");
+      return undefined;
+    }
+    return wiring.object.machine;
   }
 
   /** `reg` is a seL4_VCPUReg number (see VcpuReg). */

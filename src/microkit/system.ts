@@ -9,8 +9,10 @@ import {
   VcpuObject,
   runEventLoop,
   type MachineVcpu,
+  type PassthroughLookup,
   type Thread,
 } from "../kernel/index.ts";
+import type { Vcpu as CoreVcpu } from "../machine/cpu.ts";
 import { createQemuVirtBoard } from "../machine/boards/qemu_virt_aarch64.ts";
 import type { Board } from "../machine/boards/board.ts";
 import type { Console } from "../machine/devices/console.ts";
@@ -35,6 +37,9 @@ import {
 } from "./program.ts";
 import { pdSetvars } from "./setvars.ts";
 
+/** A machine vCPU with the stage-2 controls a VM's setup needs. */
+export type VmMachineVcpu = MachineVcpu & Pick<CoreVcpu, "mapStage2" | "gicvBase">;
+
 export interface BootOptions {
   console: Console;
   /** Folders searched for PD modules after the folder of the .system file. */
@@ -46,8 +51,11 @@ export interface BootOptions {
    * tests and embedders). PDs not listed still load their modules.
    */
   programs?: Readonly<Record<string, PdProgramDefinition>>;
-  /** Creates the machine vCPU behind each VM vCPU (the CPU core); needed for systems with VMs. */
-  createMachineVcpu?: (vm: VirtualMachine, vcpu: Vcpu, board: Board) => MachineVcpu;
+  /**
+   * Creates the machine vCPU behind each VM vCPU. By default systems with VMs get the wasm
+   * CPU core (src/machine/cpu.ts) on the board's memory, one VMID per VM.
+   */
+  createMachineVcpu?: (vm: VirtualMachine, vcpu: Vcpu, vmIndex: number) => VmMachineVcpu;
 }
 
 export interface RunningPd {
@@ -79,10 +87,10 @@ export async function bootSystem(
 ): Promise<RunningSystem> {
   const searchPaths = options.searchPaths ?? [];
   const programs = await loadPrograms(description, searchPaths, options.programs ?? {});
-  checkVirtualMachines(description, options);
 
   const host = new HostEvents();
   const board = createQemuVirtBoard({ console: options.console, host, ramSize: options.ramSize });
+  const createMachineVcpu = options.createMachineVcpu ?? (await cpuCoreVcpus(description, board));
   const monitor = new Monitor((text) => {
     for (const byte of Buffer.from(text, "latin1")) board.debugPutc(byte);
   });
@@ -131,7 +139,7 @@ export async function bootSystem(
       ]),
     );
     const children = new Map(pdd.children.map((child) => [child.id!, threads.get(child.name)!]));
-    const vcpus = createVcpus(kernel, pdd, thread, board, options);
+    const vcpus = createVcpus(kernel, pdd, thread, board, description, createMachineVcpu);
     const memory = new PdAddressSpace(pdd.name, pdd.maps, board);
     const pd = new Pd(
       {
@@ -215,15 +223,18 @@ async function loadPrograms(
   return programs;
 }
 
-function checkVirtualMachines(description: SystemDescription, options: BootOptions): void {
-  if (options.createMachineVcpu) return;
-  const vmm = description.allProtectionDomains.find((pd) => pd.virtualMachine);
-  if (vmm) {
-    throw new Error(
-      `Error: protection domain '${vmm.name}' has virtual machine '${vmm.virtualMachine!.name}', ` +
-        `but this runtime was started without a CPU core for vCPUs`,
-    );
-  }
+/** The wasm CPU core, loaded only when the system has virtual machines. */
+async function cpuCoreVcpus(
+  description: SystemDescription,
+  board: Board,
+): Promise<NonNullable<BootOptions["createMachineVcpu"]>> {
+  const unused = (): never => {
+    throw new Error("no virtual machines in this system");
+  };
+  if (!description.allProtectionDomains.some((pd) => pd.virtualMachine)) return unused;
+  const { createCpuCore } = await import("../machine/cpu.ts");
+  const core = await createCpuCore(board.memory);
+  return (_vm, vcpu, vmIndex) => core.createVcpu({ vmid: vmIndex, mpidr: BigInt(vcpu.id) });
 }
 
 function createVcpus(
@@ -231,13 +242,17 @@ function createVcpus(
   pdd: ProtectionDomain,
   vmm: Thread,
   board: Board,
-  options: BootOptions,
+  description: SystemDescription,
+  createMachineVcpu: NonNullable<BootOptions["createMachineVcpu"]>,
 ): Map<number, VcpuWiring> {
   const vcpus = new Map<number, VcpuWiring>();
   const vm = pdd.virtualMachine;
-  if (!vm || !options.createMachineVcpu) return vcpus;
+  if (!vm) return vcpus;
+  const vmIndex = description.allProtectionDomains.filter((pd) => pd.virtualMachine).indexOf(pdd);
   for (const decl of vm.vcpus) {
-    const object = new VcpuObject(decl.id, options.createMachineVcpu(vm, decl, board));
+    const machine = createMachineVcpu(vm, decl, vmIndex);
+    mapGuestPhysical(machine, vm, board);
+    const object = new VcpuObject(decl.id, machine, passthroughOf(vm, board));
     // VM threads start suspended until the VMM's vcpu_restart.
     const thread = kernel.createThread({
       name: `${vm.name}:vcpu${decl.id}`,
@@ -250,6 +265,30 @@ function createVcpus(
     vcpus.set(decl.id, { object, thread });
   }
   return vcpus;
+}
+
+/**
+ * The VM's maps become stage-2 mappings, as the Microkit tool sets them up. The GIC
+ * virtual CPU interface is not memory: the core emulates the GICV frame where it is mapped.
+ */
+function mapGuestPhysical(machine: VmMachineVcpu, vm: VirtualMachine, board: Board): void {
+  for (const map of vm.maps) {
+    const { paddr, size } = map.region;
+    if (paddr === board.gicVcpuInterface) machine.gicvBase = map.vaddr;
+    else machine.mapStage2(map.vaddr, paddr, size, map.perms, !board.memory.isRam(paddr, size));
+  }
+}
+
+/** Device memory mapped into the VM: the board's device behind a guest-physical address. */
+function passthroughOf(vm: VirtualMachine, board: Board): PassthroughLookup {
+  const devices = vm.maps.filter((m) => !board.memory.isRam(m.region.paddr, m.region.size));
+  return (ipa) => {
+    const map = devices.find((m) => ipa >= m.vaddr && ipa < m.vaddr + m.region.size);
+    if (!map) return undefined;
+    const paddr = map.region.paddr + (ipa - map.vaddr);
+    const window = board.deviceAt(paddr);
+    return window && { device: window.device, offset: paddr - window.base };
+  };
 }
 
 function prefillMemoryRegions(regions: readonly MemoryRegion[], board: Board): void {

@@ -135,11 +135,20 @@ describe("fault delivery", () => {
 
 class FakeVcpu implements MachineVcpu {
   pc = 0n;
+  pstate = 0x3c5;
   instructionsRetired = 0;
+  vtimerMasked = false;
+  readonly x = new Array<bigint>(31).fill(0n);
   readonly lrs = [0n, 0n, 0n, 0n];
   readonly sysregs = new Map<string, bigint>();
   sp1 = 0n;
   constructor(private readonly exits: MachineExit[]) {}
+  getX(n: number): bigint {
+    return this.x[n]!;
+  }
+  setX(n: number, value: bigint): void {
+    this.x[n] = value;
+  }
   readSysreg(name: string): bigint {
     return this.sysregs.get(name) ?? 0n;
   }
@@ -159,7 +168,7 @@ class FakeVcpu implements MachineVcpu {
     return this.lrs[index]!;
   }
   run(max: number): MachineExit {
-    const exit = this.exits.shift() ?? { kind: "halted" };
+    const exit = this.exits.shift() ?? { kind: "halted", reason: "test over" };
     const used = exit.kind === "slice-end" ? max : 10;
     this.instructionsRetired += used;
     this.pc += BigInt(used * 4);
@@ -203,12 +212,46 @@ describe("vCPU threads", () => {
     sys.kernel.restart(thread);
     sys.kernel.runReady(20);
     expect(thread.state).toBe("fault-blocked");
+    expect(machine.vtimerMasked).toBe(true);
+    expect(vcpu.ackVppi(27)).toBe(0);
+    expect(machine.vtimerMasked).toBe(false);
     expect(faults).toEqual([
       `0:${FaultLabel.VMFault}:40450928:50000000`,
       `0:${FaultLabel.VCPUFault}:5e000000:0`,
       `0:${FaultLabel.VPPIEvent}:1b:0`,
       `0:${FaultLabel.VCPUFault}:0:0`,
     ]);
+  });
+
+  test("loads and stores to passed-through device memory reach the device without the VMM", () => {
+    const machine = new FakeVcpu([
+      // str w1, [x0]: ISV, SAS word, SRT 1, WnR
+      { kind: "stage2-abort", esr: 0x93818046, far: 0n, ipa: 0x9000000, instruction: 0 },
+      // ldrsb x2, [x0, #0x18]: ISV, SAS byte, SSE, SRT 2, SF
+      { kind: "stage2-abort", esr: 0x93228007, far: 0n, ipa: 0x9000018, instruction: 0 },
+      // a store to an IPA that is not passed through goes to the VMM
+      { kind: "stage2-abort", esr: 0x93818046, far: 0n, ipa: 0x50000000, instruction: 0 },
+    ]);
+    const written: string[] = [];
+    const device = {
+      name: "fake",
+      read: (offset: number) => (offset === 0x18 ? 0x90 : 0),
+      write: (offset: number, size: number, value: number) => void written.push(`${offset}:${size}:${value}`),
+    };
+    const vcpu = new VcpuObject(0, machine, (ipa) =>
+      ipa >= 0x9000000 && ipa < 0x9001000 ? { device, offset: ipa - 0x9000000 } : undefined,
+    );
+    machine.x[1] = 0x1234_0041n;
+    const result = vcpu.run(1000);
+    expect(written).toEqual(["0:4:305397825"]);
+    expect(machine.x[2]).toBe(0xffff_ffff_ffff_ff90n);
+    expect(result.fault).toEqual({
+      kind: "VMFault",
+      ip: machine.pc,
+      addr: 0x50000000n,
+      prefetch: false,
+      fsr: 0x93818046,
+    });
   });
 
   test("InjectIRQ writes a pending list register and refuses an occupied one", () => {

@@ -14,6 +14,8 @@ export interface Board {
   readonly name: string;
   readonly memory: PhysicalMemory;
   readonly devices: readonly DeviceWindow[];
+  /** Physical address of the GIC virtual CPU interface (GICV) that VMs get mapped. */
+  readonly gicVcpuInterface: number;
   /** The device whose window holds `paddr`, if any. */
   deviceAt(paddr: number): DeviceWindow | undefined;
   /** Routes every interrupt line of the board to `sink` (the kernel). */

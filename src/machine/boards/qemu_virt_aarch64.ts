@@ -57,6 +57,7 @@ export function createQemuVirtBoard(options: QemuVirtOptions): Board {
     name: map.name,
     memory,
     devices,
+    gicVcpuInterface: map.gicVcpuInterface,
     deviceAt: (paddr) => findWindow(devices, paddr),
     connectInterrupts: (sink) => interrupts.connect(sink),
     debugPutc: (byte) => serial.transmit(byte),
