@@ -155,27 +155,42 @@ function lockHolder(lockFile: string): "alive" | "dead" | "gone" {
   }
 }
 
-/** Runs `fn` holding an exclusive lock file; a lock left by a dead process is taken over. */
-export async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * One attempt to take an exclusive lock file, taking over a lock left by a dead process. The lock
+ * appears atomically with its holder's pid in it: written aside, then hard-linked into place.
+ */
+function tryLock(lockFile: string): boolean {
   mkdirSync(join(lockFile, ".."), { recursive: true });
-  for (;;) {
-    // The lock appears atomically with its holder's pid in it: written aside, then hard-linked.
-    const claim = `${lockFile}.${process.pid}`;
-    writeFileSync(claim, String(process.pid));
-    try {
-      linkSync(claim, lockFile);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const holder = lockHolder(lockFile);
-      if (holder === "dead") rmSync(lockFile, { force: true });
-      else if (holder === "alive") await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
-    } finally {
-      rmSync(claim, { force: true });
-    }
+  const claim = `${lockFile}.${process.pid}`;
+  writeFileSync(claim, String(process.pid));
+  try {
+    linkSync(claim, lockFile);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    if (lockHolder(lockFile) === "dead") rmSync(lockFile, { force: true });
+    return false;
+  } finally {
+    rmSync(claim, { force: true });
   }
+}
+
+/** Runs `fn` holding an exclusive lock file, waiting while another process (or call) holds it. */
+export async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  while (!tryLock(lockFile)) await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
   try {
     return await fn();
+  } finally {
+    rmSync(lockFile, { force: true });
+  }
+}
+
+/** withLock for synchronous work (apt-get runs): the wait blocks the thread. */
+export function withLockSync<T>(lockFile: string, fn: () => T): T {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  while (!tryLock(lockFile)) Atomics.wait(sleeper, 0, 0, LOCK_POLL_MS);
+  try {
+    return fn();
   } finally {
     rmSync(lockFile, { force: true });
   }

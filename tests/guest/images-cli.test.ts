@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { readFdt } from "../../src/guest/dtb/fdt.ts";
+import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
+import { SIMPLE_LAYOUT } from "../../src/guest/layout.ts";
 import { ensureMinimalKernel } from "../../src/guest/kernel/minimal-kernel.ts";
 import { cacheRoot } from "../../src/guest/cache.ts";
 import { silentProgress } from "../../src/guest/progress.ts";
@@ -69,6 +71,32 @@ describe("virtkit images", () => {
         expect(statSync(log).mtimeMs).toBe(logTime);
         expect(readFileSync(join(first.dir, "config"), "utf8")).toContain("CONFIG_VIRTIO_MMIO=y");
         expect(readFileSync(log, "utf8")).toContain("allnoconfig");
+      },
+      BUILD_TIMEOUT_MS,
+    );
+
+    it(
+      "uses a user DTB only when its /chosen describes the initrd",
+      () => {
+        const dir = mkdtempSync(join(tmpdir(), "virtkit-cli-"));
+        const noInitrd = join(dir, "no-initrd.dtb");
+        writeFileSync(
+          noInitrd,
+          guestDtb({ ...SIMPLE_LAYOUT.deviceTree(0), chosen: { bootargs: "console=ttyAMA0" } }),
+        );
+        const refused = virtkit("images", "path", "--json", "--dtb", noInitrd);
+        expect(refused.status).toBe(1);
+        expect(refused.stderr).toMatch(
+          /the DTB's \/chosen has no linux,initrd-start\/end, so Linux will not find the initrd loaded at 0x4d000000-/,
+        );
+        const initrd = (JSON.parse(virtkit("images", "path", "--json").stdout) as { initrd: string }).initrd;
+        const covering = join(dir, "covering.dtb");
+        writeFileSync(covering, guestDtb(SIMPLE_LAYOUT.deviceTree(statSync(initrd).size)));
+        const accepted = virtkit("images", "path", "--json", "--dtb", covering);
+        expect(accepted.status, accepted.stderr).toBe(0);
+        const dtb = (JSON.parse(accepted.stdout) as { dtb: string }).dtb;
+        expect(dtb).toMatch(/dtbs\/user-covering-[0-9a-f]{16}\/guest.dtb$/);
+        expect(readFileSync(dtb).equals(readFileSync(covering))).toBe(true);
       },
       BUILD_TIMEOUT_MS,
     );

@@ -4,6 +4,9 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { withLockSync } from "../cache.ts";
+
+const EXTRACTED_MARKER = ".virtkit-extracted";
 
 export class DebianArchiveError extends Error {}
 
@@ -138,7 +141,8 @@ export function extractPackage(deb: string, dir: string): void {
 
 /**
  * Downloads `pkg:arch` and unpacks it under `<cacheRoot>/packages/`, once per version. Returns the
- * directory holding the package's files and the version.
+ * directory holding the package's files and the version. apt runs under a lock in the cache so that
+ * parallel builds (test files, two CLI runs) do not trip over apt's own locks.
  */
 export function ensureExtractedPackage(
   cacheRoot: string,
@@ -146,13 +150,18 @@ export function ensureExtractedPackage(
   arch: string,
   log: (line: string) => void,
 ): { root: string; version: string } {
-  const { deb, version } = downloadPackage(pkg, arch, join(cacheRoot, "debs"), log);
-  const root = join(cacheRoot, "packages", debFileName(pkg, version, arch).replace(/\.deb$/, ""));
-  const marker = join(root, ".virtkit-extracted");
-  if (!existsSync(marker)) {
-    rmSync(root, { recursive: true, force: true });
-    extractPackage(deb, root);
-    mkdirSync(marker);
-  }
-  return { root, version };
+  return withLockSync(join(cacheRoot, "apt.lock"), () => {
+    const { deb, version } = downloadPackage(pkg, arch, join(cacheRoot, "debs"), log);
+    const root = join(cacheRoot, "packages", debFileName(pkg, version, arch).replace(/\.deb$/, ""));
+    if (!existsSync(join(root, EXTRACTED_MARKER))) {
+      // Unpack aside and rename, so a directory under the final name is always complete.
+      const scratch = `${root}.extracting-${process.pid}`;
+      rmSync(scratch, { recursive: true, force: true });
+      extractPackage(deb, scratch);
+      mkdirSync(join(scratch, EXTRACTED_MARKER));
+      rmSync(root, { recursive: true, force: true });
+      renameSync(scratch, root);
+    }
+    return { root, version };
+  });
 }

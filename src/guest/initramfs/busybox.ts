@@ -2,7 +2,7 @@
 // comes from the binary itself (`busybox --list-full`, run under qemu-aarch64), so the links match
 // exactly what this build of busybox provides.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureDebianPackages } from "../../host/debian-packages.ts";
 import { ensureExtractedPackage } from "../debian/archive.ts";
@@ -37,7 +37,11 @@ export function ensureBusybox(cacheRoot: string, log: (line: string) => void): B
   const binary = readFileSync(binaryPath);
   checkAarch64Elf(binary, binaryPath);
   const listFile = join(root, "applets.txt");
-  if (!existsSync(listFile)) writeFileSync(listFile, `${listApplets(binaryPath).join("\n")}\n`);
+  if (!existsSync(listFile)) {
+    const scratch = `${listFile}.${process.pid}`;
+    writeFileSync(scratch, `${listApplets(binaryPath).join("\n")}\n`);
+    renameSync(scratch, listFile);
+  }
   const applets = readFileSync(listFile, "utf8")
     .split("\n")
     .filter((line) => line !== "");

@@ -4,7 +4,14 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ensureDebianPackages } from "../../host/debian-packages.ts";
-import { artifactDir, ensureArtifact, sha256, writeArtifact, type EnsuredArtifact } from "../cache.ts";
+import {
+  artifactDir,
+  ensureArtifact,
+  sha256,
+  withLockSync,
+  writeArtifact,
+  type EnsuredArtifact,
+} from "../cache.ts";
 import {
   candidateVersion,
   DebianArchiveError,
@@ -98,7 +105,11 @@ export function resolveModules(modulesDir: string, wanted: readonly string[]): K
 }
 
 /** The versioned kernel package the meta-package currently points to. */
-function currentKernelPackage(log: (line: string) => void): string {
+function currentKernelPackage(cacheRoot: string, log: (line: string) => void): string {
+  return withLockSync(join(cacheRoot, "apt.lock"), () => resolveKernelPackage(log));
+}
+
+function resolveKernelPackage(log: (line: string) => void): string {
   ensureForeignArchitecture("arm64", log);
   if (!candidateVersion(META_PACKAGE, "arm64", log)) {
     throw new DebianArchiveError(
@@ -120,7 +131,7 @@ export async function ensureDebianKernel(
   log: (line: string) => void,
 ): Promise<DebianKernel> {
   ensureDebianPackages(["xz-utils"]);
-  const pkg = currentKernelPackage(log);
+  const pkg = currentKernelPackage(cacheRoot, log);
   const { root, version } = ensureExtractedPackage(cacheRoot, pkg, "arm64", log);
   const source = `${pkg} ${version}`;
   const [release] = readdirSync(join(root, "lib/modules"));

@@ -46,26 +46,31 @@ export interface MinimalKernelOptions {
   fragment?: string;
 }
 
-/** Where the extracted source tree lives; shared by every fragment built from the same version. */
+/** The extracted source tree, shared by every fragment built from the same version. */
 async function ensureSourceTree(cacheRoot: string, version: string, onProgress: OnProgress): Promise<string> {
   const tree = join(cacheRoot, "src", `${LINUX_SOURCE_PACKAGE}_${version}`);
-  const marker = join(tree, ".virtkit-extracted");
-  if (existsSync(marker)) return tree;
+  const marker = ".virtkit-extracted";
+  if (existsSync(join(tree, marker))) return tree;
+  // Unpack aside and rename, so a tree under the final name is always complete.
   const scratch = `${tree}.extracting-${process.pid}`;
   rmSync(scratch, { recursive: true, force: true });
-  rmSync(tree, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true });
   await inPhase(onProgress, `extracting ${LINUX_SOURCE_TARBALL} (${version})`, () =>
     runLogged("tar", ["-xJf", LINUX_SOURCE_TARBALL, "-C", scratch], {
       cwd: scratch,
-      logFile: join(scratch, "..", `${LINUX_SOURCE_PACKAGE}_${version}.extract.log`),
+      logFile: join(scratch, "extract.log"),
       phase: "extracting",
       onProgress,
     }),
   );
+  mkdirSync(join(scratch, LINUX_SOURCE_PACKAGE, marker));
+  if (existsSync(join(tree, marker))) {
+    rmSync(scratch, { recursive: true, force: true });
+    return tree;
+  }
+  rmSync(tree, { recursive: true, force: true });
   renameSync(join(scratch, LINUX_SOURCE_PACKAGE), tree);
   rmSync(scratch, { recursive: true, force: true });
-  mkdirSync(marker);
   return tree;
 }
 
