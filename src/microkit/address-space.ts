@@ -8,7 +8,8 @@ import { FaultError, FaultStatus, abortSyndrome } from "../kernel/index.ts";
 import type { Board } from "../machine/boards/board.ts";
 import type { AccessSize, MmioDevice } from "../machine/devices/mmio.ts";
 
-export interface MappedRegion {
+/** One map of a PD, with accessors by offset from its start (checked like any access). */
+export class MappedRegion {
   /** The memory region's name. */
   readonly mr: string;
   readonly vaddr: number;
@@ -16,8 +17,50 @@ export interface MappedRegion {
   readonly paddr: number;
   readonly perms: Readonly<Perms>;
   readonly cached: boolean;
-  /** Normal memory: a live view of the region's bytes. Undefined for device memory. */
+  /** Normal memory: the region's bytes in physical RAM. Undefined for device memory. */
   readonly bytes: Uint8Array | undefined;
+
+  constructor(
+    map: SdfMap,
+    bytes: Uint8Array | undefined,
+    private readonly space: PdAddressSpace,
+  ) {
+    this.mr = map.mr;
+    this.vaddr = map.vaddr;
+    this.size = map.region.size;
+    this.paddr = map.region.paddr;
+    this.perms = Object.freeze({ ...map.perms });
+    this.cached = map.cached;
+    this.bytes = bytes;
+  }
+
+  read8(offset: number): number {
+    return this.space.read8(this.vaddr + offset);
+  }
+  read16(offset: number): number {
+    return this.space.read16(this.vaddr + offset);
+  }
+  read32(offset: number): number {
+    return this.space.read32(this.vaddr + offset);
+  }
+  read64(offset: number): bigint {
+    return this.space.read64(this.vaddr + offset);
+  }
+  write8(offset: number, value: number): void {
+    this.space.write8(this.vaddr + offset, value);
+  }
+  write16(offset: number, value: number): void {
+    this.space.write16(this.vaddr + offset, value);
+  }
+  write32(offset: number, value: number): void {
+    this.space.write32(this.vaddr + offset, value);
+  }
+  write64(offset: number, value: bigint): void {
+    this.space.write64(this.vaddr + offset, value);
+  }
+  view(offset: number, length: number): Uint8Array {
+    return this.space.view(this.vaddr + offset, length);
+  }
 }
 
 const SMALL_PAGE = 0x1000;
@@ -82,10 +125,9 @@ export class PdAddressSpace {
   }
 
   private mapRegion(map: SdfMap): MappedRegion {
-    const paddr = map.region.paddr;
-    const size = map.region.size;
+    const { paddr, size } = map.region;
     const memory = this.board.memory;
-    return { ...common(map), bytes: memory.isRam(paddr, size) ? memory.view(paddr, size) : undefined };
+    return new MappedRegion(map, memory.isRam(paddr, size) ? memory.view(paddr, size) : undefined, this);
   }
 
   private access(
@@ -193,17 +235,6 @@ export class PdAddressSpace {
     }
     return level;
   }
-}
-
-function common(map: SdfMap) {
-  return {
-    mr: map.mr,
-    vaddr: map.vaddr,
-    size: map.region.size,
-    paddr: map.region.paddr,
-    perms: Object.freeze({ ...map.perms }),
-    cached: map.cached,
-  };
 }
 
 function deviceAccess(

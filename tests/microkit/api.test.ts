@@ -259,6 +259,22 @@ describe("faults and isolation", () => {
     expect(out).toContain("fault_addr=0x0000000000401000  fsr=0x0000000092000007");
   });
 
+  test("region accessors work by offset and fault past the end of the map", async () => {
+    const xml =
+      '<memory_region name="page" size="0x1000" />' +
+      pd("alpha", "", '<map mr="page" vaddr="0x400000" perms="rw" />');
+    const out = await runToIdle(xml, {
+      alpha: initOnly((p) => {
+        const region = p.regions[0]!;
+        region.write32(0xffc, 0xabcd);
+        p.dbgPuts(`${region.mr} ${region.size} ${p.memory.read32(0x400ffc).toString(16)}\n`);
+        region.read8(0x1000);
+      }),
+    });
+    expect(out).toContain("page 4096 abcd\n");
+    expect(out).toContain("fault_addr=0x0000000000401000  fsr=0x0000000092000007");
+  });
+
   test("a child's fault goes to its parent's fault entry with the child id; pdRestart runs init again", async () => {
     const xml = pd(
       "parent",
