@@ -99,7 +99,7 @@ suite("CPU differential harness against qemu-aarch64", () => {
 
   // One test per class, so a failure names its class and prints its reproducers.
   for (const cls of ALL_CLASSES) {
-    it(`class ${cls.name}: ${BUDGET_PER_CLASS} generated instructions match qemu-aarch64`, async () => {
+    it(`class ${cls.name}: ${BUDGET_PER_CLASS} generated instructions match qemu-aarch64 (or are UNDEFINED when the ID registers say the class is absent)`, async () => {
       if (!harness.supportedClasses().includes(cls)) {
         // The ID registers say the class is absent: then it must be UNDEFINED, as on hardware without it.
         const lines = cls.generate(new GenContext(new Random(BUDGET_SEED)));

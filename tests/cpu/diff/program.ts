@@ -140,7 +140,7 @@ export function buildProgram(dir: string, name: string, source: string): BuiltPr
   const base = join(dir, name);
   writeFileSync(`${base}.S`, source);
   writeFileSync(join(dir, "program.ld"), LINKER_SCRIPT);
-  runTool(CROSS.as, ["-march=armv8-a+crc", "-o", `${base}.o`, `${base}.S`]);
+  runTool(CROSS.as, ["-march=armv8-a+crc+crypto+lse+rdm", "-o", `${base}.o`, `${base}.S`]);
   runTool(CROSS.ld, ["-static", "-T", join(dir, "program.ld"), "-o", `${base}.elf`, `${base}.o`]);
   runTool(CROSS.objcopy, ["-O", "binary", `${base}.elf`, `${base}.bin`]);
   const symbols = runTool(CROSS.nm, [`${base}.elf`]).toString();

@@ -11,7 +11,7 @@ import type { Reproducer } from "./harness.ts";
 export function disassemble(workDir: string, lines: readonly string[]): string[] {
   const base = join(workDir, "disassemble");
   writeFileSync(`${base}.S`, `.text\n${lines.join("\n")}\n`);
-  runTool(CROSS.as, ["-march=armv8-a+crc", "-o", `${base}.o`, `${base}.S`]);
+  runTool(CROSS.as, ["-march=armv8-a+crc+crypto+lse+rdm", "-o", `${base}.o`, `${base}.S`]);
   const dump = runTool(CROSS.objdump, ["-d", `${base}.o`]).toString();
   return dump
     .split("\n")

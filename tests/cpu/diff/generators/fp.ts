@@ -131,4 +131,35 @@ const compare: InstructionClass = {
   },
 };
 
-export const fpClasses: InstructionClass[] = [arithmetic, convert, compare];
+/** FPCR values with a random rounding mode and FZ/DN/AHP, as MOV immediates (bits 26:22 only). */
+function fpcrValue(g: GenContext): number {
+  return (
+    (g.rng.below(4) << 22) |
+    (g.rng.chance(0.3) ? 1 << 24 : 0) |
+    (g.rng.chance(0.3) ? 1 << 25 : 0) |
+    (g.rng.chance(0.2) ? 1 << 26 : 0)
+  );
+}
+
+const control: InstructionClass = {
+  name: "fp-control",
+  description:
+    "MSR/MRS FPCR (rounding mode, FZ, DN, AHP changed mid-sequence) and FPSR, followed by FP arithmetic",
+  generate(g) {
+    const rt = g.regIndex();
+    switch (g.rng.below(3)) {
+      case 0:
+        return [`mov x${rt}, #0x${fpcrValue(g).toString(16)}`, `msr fpcr, x${rt}`, ...arithmetic.generate(g)];
+      case 1:
+        return [
+          `mrs x${rt}, fpsr`,
+          `${g.rng.pick(["orr", "eor", "and"])} x${rt}, x${rt}, #0x${g.rng.pick([1, 2, 4, 8, 16, 0x80, 0x8000000]).toString(16)}`,
+          `msr fpsr, x${rt}`,
+        ];
+      default:
+        return [...convert.generate(g), `mrs x${rt}, ${g.rng.pick(["fpsr", "fpcr"])}`];
+    }
+  },
+};
+
+export const fpClasses: InstructionClass[] = [arithmetic, convert, compare, control];

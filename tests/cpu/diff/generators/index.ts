@@ -1,5 +1,6 @@
 // The registry of instruction classes the differential harness draws from.
 import { branchClasses } from "./branch.ts";
+import { crypto, extensionClasses, lse, rdm } from "./extensions.ts";
 import type { GenContext, GeneratedItem, InstructionClass } from "./context.ts";
 import { fpClasses } from "./fp.ts";
 import { crc32, integerClasses } from "./integer.ts";
@@ -15,12 +16,20 @@ export const ALL_CLASSES: InstructionClass[] = [
   ...fpClasses,
   ...simdClasses,
   ...normalMemoryClasses,
+  ...extensionClasses,
 ];
 
 /** Classes that exist only when an ID register field says so, with the test that decides. */
 export const OPTIONAL_CLASSES: Record<string, (idAa64Isar0: bigint) => boolean> = {
-  crc32: (isar0) => ((isar0 >> 16n) & 0xfn) !== 0n,
+  crc32: (isar0) => field(isar0, 16) !== 0n,
+  [crypto.name]: (isar0) => field(isar0, 4) >= 2n && field(isar0, 8) !== 0n && field(isar0, 12) !== 0n,
+  [lse.name]: (isar0) => field(isar0, 20) !== 0n,
+  [rdm.name]: (isar0) => field(isar0, 28) !== 0n,
 };
+
+function field(register: bigint, lsb: number): bigint {
+  return (register >> BigInt(lsb)) & 0xfn;
+}
 
 export function findClasses(names: readonly string[]): InstructionClass[] {
   return names.map((name) => {

@@ -386,7 +386,7 @@ const scalar: InstructionClass = {
     "scalar Advanced SIMD: ADD/SUB/CM*/shifts on D, saturating arithmetic and narrowing on B/H/S/D, ADDP/FADDP/FMAXP, FP estimates, integer-in-FP-register conversions",
   generate(g) {
     const d = () => `d${g.v()}`;
-    switch (g.rng.below(7)) {
+    switch (g.rng.below(9)) {
       case 0:
         return [
           `${g.rng.pick(["add", "sub", "cmeq", "cmge", "cmgt", "cmhi", "cmhs", "cmtst", "sshl", "ushl"])} ${d()}, ${d()}, ${d()}`,
