@@ -11,7 +11,7 @@ export {
   type SliceResult,
   type ThreadState,
 } from "./thread.ts";
-export { IrqHandler } from "./irq.ts";
+export { IrqHandler, type IrqTrigger } from "./irq.ts";
 export { Notification } from "./notification.ts";
 export { SchedulingContext } from "./scheduling-context.ts";
 export { VirtualClock, NS_PER_US } from "./time.ts";

@@ -2,8 +2,9 @@
 // delivers it and unmasks it on Ack; a level interrupt still asserted at Ack fires again,
 // an edge that arrived while masked stays pending until the Ack.
 
-import type { IrqTrigger } from "../sdf/model.ts";
 import type { Notification } from "./notification.ts";
+
+export type IrqTrigger = "level" | "edge";
 
 export class IrqHandler {
   /** Masked until the first Ack, as seL4 leaves a newly bound IRQ. */

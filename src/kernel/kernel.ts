@@ -8,7 +8,7 @@
 // only from the top-level loop, slice by slice.
 
 import { faultMessage, type Fault } from "./faults.ts";
-import { IrqHandler } from "./irq.ts";
+import { IrqHandler, type IrqTrigger } from "./irq.ts";
 import { messageInfo, transferMessageRegisters, type MessageInfo } from "./message.ts";
 import { Notification } from "./notification.ts";
 import { SchedulingContext } from "./scheduling-context.ts";
@@ -22,7 +22,6 @@ import {
   type ThreadBody,
 } from "./thread.ts";
 import { VirtualClock } from "./time.ts";
-import type { IrqTrigger } from "../sdf/model.ts";
 
 const PRIORITIES = 256;
 

@@ -137,6 +137,36 @@ describe("protected procedure calls", () => {
     expect(reply).toEqual({ label: 7, count: 1 });
   });
 
+  test("during a call the callee's priority rules: a thread between the two runs before the caller resumes", () => {
+    const sys = new TestSystem();
+    const middle = sys.thread("middle", { priority: 150 });
+    const server = sys.thread("server", {
+      priority: 200,
+      handler: (event) => {
+        if (event.kind === "call") sys.kernel.signal(middle.notification!, 1n);
+      },
+    });
+    const client = sys.thread("client", {
+      priority: 100,
+      handler: () => {
+        sys.kernel.call(server, 1, messageInfo(0, 0));
+        sys.log.push("client:replied");
+      },
+    });
+    sys.start(middle, server, client);
+    sys.kernel.signal(client.notification!, 1n);
+    sys.kernel.runReady();
+    expect(sys.log).toEqual([
+      "client:signal(1)",
+      "server:call(1)",
+      "server:end",
+      "middle:signal(1)",
+      "middle:end",
+      "client:replied",
+      "client:end",
+    ]);
+  });
+
   test("a passive server's call is charged to the caller's scheduling context", () => {
     const sys = new TestSystem();
     const server = sys.thread("server", { priority: 200 });

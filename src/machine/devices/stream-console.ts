@@ -4,6 +4,7 @@
 import type { Console } from "./console.ts";
 
 const CTRL_A = 0x01;
+const TERMINATING_SIGNALS: NodeJS.Signals[] = ["SIGTERM", "SIGHUP"];
 
 /** Plain stdio: bytes in, bytes out; end of input ends the console's input. */
 export class StdioConsole implements Console {
@@ -60,6 +61,11 @@ export class TerminalConsole extends StdioConsole {
   private readonly restore = (): void => {
     if (this.tty.isTTY) this.tty.setRawMode(false);
   };
+  /** Killed from outside: put the terminal back, then die of the same signal. */
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    this.close();
+    process.kill(process.pid, signal);
+  };
 
   constructor(
     private readonly tty: NodeJS.ReadStream = process.stdin,
@@ -72,6 +78,7 @@ export class TerminalConsole extends StdioConsole {
   override attachInput(onData: (bytes: Uint8Array) => void, onEnd: () => void): void {
     this.tty.setRawMode(true);
     process.once("exit", this.restore);
+    for (const signal of TERMINATING_SIGNALS) process.once(signal, this.onSignal);
     super.attachInput(onData, onEnd);
   }
 
@@ -79,6 +86,7 @@ export class TerminalConsole extends StdioConsole {
     super.close();
     this.restore();
     process.removeListener("exit", this.restore);
+    for (const signal of TERMINATING_SIGNALS) process.removeListener(signal, this.onSignal);
   }
 
   protected override filter(bytes: Uint8Array): Uint8Array {
