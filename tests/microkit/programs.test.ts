@@ -90,6 +90,21 @@ describe("program_image names a TypeScript module", () => {
   });
 });
 
+describe("memory regions", () => {
+  test("a prefilled region holds its file's bytes; setvar_prefill_size is the file's length", async () => {
+    const dir = folder({
+      "data.bin": "virtkit!",
+      "reader.ts":
+        `export default { init(pd) { const b = pd.memory.view(pd.setvars.data, pd.setvars.data_len); ` +
+        `pd.dbgPuts(Buffer.from(b).toString("latin1") + " " + pd.setvars.data_len + " " + pd.memory.read8(pd.setvars.data + 8) + "\\n"); }, notified() {} };\n`,
+      "s.system":
+        `<system><memory_region name="blob" prefill_path="data.bin" />` +
+        `${pd("reader", "", '<map mr="blob" vaddr="0x400000" perms="r" setvar_vaddr="data" setvar_prefill_size="data_len" />')}</system>`,
+    });
+    expect(await run(join(dir, "s.system"))).toContain("virtkit! 8 0\n");
+  });
+});
+
 describe("device memory", () => {
   test("a map of device space reaches the board's device model by offset", async () => {
     const out = await runToIdle(
