@@ -1,24 +1,30 @@
 // Connects libvmm to a VMM PD's libmicrokit API (src/microkit): vCPU control, interrupt injection and
 // acks, and the fault message. Only the calls listed in `MicrokitVmmApi` are used.
 import { VcpuReg, type MessageInfo, type Pd } from "../microkit/index.ts";
-import type { VcpuControl, VcpuRegisters } from "./vcpu.ts";
+import type { VcpuControl } from "./vcpu.ts";
 import { decodeFault, type VcpuFault, type VmmInterruptControl } from "./vmm.ts";
 
 export type MicrokitVmmApi = Pick<
   Pd,
-  "vcpuRestart" | "vcpuStop" | "vcpuArmInjectIrq" | "vcpuArmAckVppi" | "vcpuArmWriteReg" | "irqAck" | "mrGet"
+  | "vcpuRestart"
+  | "vcpuStop"
+  | "vcpuRegisters"
+  | "vcpuArmInjectIrq"
+  | "vcpuArmAckVppi"
+  | "vcpuArmWriteReg"
+  | "irqAck"
+  | "mrGet"
 >;
 
-/**
- * vCPU control through libmicrokit. `registers` reads and writes a vCPU's TCB registers (what libvmm does
- * with seL4_TCB_ReadRegisters/WriteRegisters), which libmicrokit itself does not wrap.
- */
-export function microkitVcpuControl(
-  pd: MicrokitVmmApi,
-  registers: (vcpuId: number) => VcpuRegisters,
-): VcpuControl {
+/** vCPU control through libmicrokit; a vCPU's registers are its TCB's (seL4_TCB_Read/WriteRegisters). */
+export function microkitVcpuControl(pd: MicrokitVmmApi): VcpuControl {
   return {
-    registers,
+    registers: (vcpuId) => {
+      const regs = pd.vcpuRegisters(vcpuId);
+      if (!regs)
+        throw new Error(`libvmm: the VMM has no vCPU ${vcpuId}; check the vcpu ids of its virtual_machine`);
+      return regs;
+    },
     restart: (vcpuId, pc) => pd.vcpuRestart(vcpuId, pc),
     stop: (vcpuId) => pd.vcpuStop(vcpuId),
     writeSystemRegister: (vcpuId, name, value) => {

@@ -11,7 +11,9 @@ import { FakeRegisters } from "./fake-vcpu.ts";
 
 function recordingPd(mrs: bigint[] = []) {
   const calls: string[] = [];
+  const regs = new FakeRegisters();
   const pd: MicrokitVmmApi = {
+    vcpuRegisters: (v) => (v === 0 ? regs : undefined),
     vcpuRestart: (v, pc) => void calls.push(`vcpuRestart ${v} ${pc}`),
     vcpuStop: (v) => void calls.push(`vcpuStop ${v}`),
     vcpuArmInjectIrq: (v, irq, prio, group, index) =>
@@ -21,18 +23,20 @@ function recordingPd(mrs: bigint[] = []) {
     irqAck: (ch) => void calls.push(`irqAck ${ch}`),
     mrGet: (i) => mrs[i] ?? 0n,
   };
-  return { pd, calls };
+  return { pd, calls, regs };
 }
 
 describe("the Microkit adapter", () => {
   it("maps libvmm's vCPU and interrupt calls onto libmicrokit's", () => {
-    const { pd, calls } = recordingPd();
-    const regs = new FakeRegisters();
-    const control = microkitVcpuControl(pd, () => regs);
+    const { pd, calls, regs } = recordingPd();
+    const control = microkitVcpuControl(pd);
     control.restart(0, 0x4008_0000n);
     control.stop(1);
     control.writeSystemRegister(0, "SCTLR_EL1", 0x30d0_0800n);
     expect(control.registers(0)).toBe(regs);
+    expect(() => control.registers(3)).toThrow(
+      "libvmm: the VMM has no vCPU 3; check the vcpu ids of its virtual_machine",
+    );
     const interrupts = microkitInterrupts(pd);
     interrupts.injectIrq(0, 33, 20, 1, 3);
     interrupts.ackVppi(0, 27);

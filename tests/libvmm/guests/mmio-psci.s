@@ -1,7 +1,9 @@
 // A bare-metal guest for libvmm's integration test: touches the virtual distributor, an emulated
-// device at every access size (with sign extension), and calls PSCI over HVC and SMC.
+// device at every access size (with sign extension), and calls PSCI over HVC and SMC. With x0 != 0 at
+// entry it skips the SMC PSCI_VERSION call (x10, x11 stay 0) and goes straight to SYSTEM_OFF.
     .global _start
 _start:
+    mov     x12, x0
     movz    x0, #0x0800, lsl #16        // GICD at 0x08000000
     mov     w1, #1
     str     w1, [x0]                    // GICD_CTLR = 1
@@ -25,11 +27,12 @@ _start:
     movz    w0, #0x8400, lsl #16        // PSCI_VERSION over HVC
     hvc     #0
     mov     x9, x0
+    cbnz    x12, 1f
     movz    w0, #0x8400, lsl #16        // PSCI_VERSION over SMC
     smc     #0
     mov     x10, x0
     mov     x11, #0x11                  // runs once: the SMC is stepped over exactly
-    movz    w0, #0x8400, lsl #16
+1:  movz    w0, #0x8400, lsl #16
     movk    w0, #0x8                    // PSCI SYSTEM_OFF
     smc     #0
     b       .

@@ -1,0 +1,23 @@
+// libvmm in TypeScript: what a VMM PD imports.
+export {
+  Vmm,
+  decodeFault,
+  type VcpuFault,
+  type VmmOptions,
+  type VmmInterruptControl,
+  type GicPlacement,
+} from "./vmm.ts";
+export { Guest, MAX_VCPUS, type GuestOptions, type VcpuStartState } from "./guest.ts";
+export { GuestRam, MAX_RAM_REGIONS, type GuestRamRegion } from "./guest-ram.ts";
+export { bootLinux, loadLinux, describeBoot, type LinuxImages, type LinuxBoot } from "./linux.ts";
+export { createVmmLog, type VmmLog } from "./log.ts";
+export { microkitVcpuControl, microkitInterrupts, microkitFault, type MicrokitVmmApi } from "./microkit.ts";
+export { SmcccDispatcher, type SipHandler, type SipCall } from "./smc.ts";
+export { PSCI_VERSION_1_1, PsciReturn, type PsciPlatform } from "./psci.ts";
+export { MmioRegions, GuestAccessError, type MmioHandler, type AccessSize } from "./fault/mmio.ts";
+export { emulateDataAbort, decodeDataAbort, type DataAbortOutcome } from "./fault/data-abort.ts";
+export { deviceTreeRegions, type DeviceTreeRegion } from "./fault/device-tree-regions.ts";
+export { disassemble } from "./fault/disassemble.ts";
+export { formatFaultReport, reportUnhandledFault } from "./fault/report.ts";
+export { Vgic, VTIMER_PPI, type InjectResult } from "./vgic/vgic.ts";
+export { PSTATE_EL1H_DAIF_MASKED, type VcpuControl, type VcpuRegisters } from "./vcpu.ts";
