@@ -90,7 +90,7 @@ suite("CPU differential harness against qemu-aarch64", () => {
       count: BUDGET_MMU_ON,
       mmu: true,
       maxMismatches: 5,
-      keepWorkDir: true,
+      keepWorkDir: false,
     });
     const text = report.mismatches.map((m, i) => formatReproducer(m, i + 1, report.workDir)).join("\n\n");
     expect(report.generatorProblems).toEqual([]);
@@ -119,7 +119,7 @@ suite("CPU differential harness against qemu-aarch64", () => {
         classes: [cls.name],
         batchSize: 2500,
         maxMismatches: 3,
-        keepWorkDir: true,
+        keepWorkDir: false,
       });
       const text = report.mismatches.map((m, i) => formatReproducer(m, i + 1, report.workDir)).join("\n\n");
       expect(report.generatorProblems).toEqual([]);

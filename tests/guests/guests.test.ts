@@ -156,10 +156,14 @@ const GICV_IPA = 0x0801_0000;
 /** GICH_LR fields (GICv2 layout, see src/machine/cpu.ts). */
 const LR_PENDING = 1n << 28n;
 const LR_EOI = 1n << 19n;
+const LR_GROUP1 = 1n << 30n;
 const lrPriority = (p: number) => BigInt(p >> 3) << 23n;
 
-/** Host side of seL4's VPPI flow for the timer guest; records what it did, in order. */
-function timerHost() {
+/**
+ * Host side of seL4's VPPI flow for the timer guests; records what it did, in order. `group` is the
+ * LR's Grp1 bit: Group 0 for the GICv2 guest, Group 1 for the ICC guest.
+ */
+function timerHost(group = 0n) {
   const events: string[] = [];
   return {
     events,
@@ -180,7 +184,7 @@ function timerHost() {
         }
         case "vtimer":
           vcpu.vtimerMasked = true;
-          vcpu.setListRegister(0, LR_PENDING | LR_EOI | lrPriority(0xa0) | 27n);
+          vcpu.setListRegister(0, LR_PENDING | LR_EOI | lrPriority(0xa0) | group | 27n);
           events.push("vtimer");
           return true;
         case "maintenance":
@@ -268,6 +272,13 @@ for (const gicVersion of [2, 3] as const) {
       const round = ["wfi", "vtimer", "maintenance"];
       expect(host.events).toEqual([...round, ...round]);
     });
+    if (gicVersion === 3) {
+      it("delivers the virtual timer through the ICC system registers, Group 1 (timer_icc)", async () => {
+        const host = timerHost(LR_GROUP1);
+        await pass("timer_icc", host);
+        expect(host.events).toEqual(["wfi", "vtimer", "maintenance"]);
+      });
+    }
     it("wakes from WFI on an injected interrupt, masked or not (wfi)", async () => {
       const host = wfiHost();
       await pass("wfi", host);
