@@ -33,6 +33,7 @@ import {
   instantiate,
   resolveProgramModule,
   ProgramError,
+  type PdProgram,
   type PdProgramDefinition,
 } from "./program.ts";
 import { pdSetvars } from "./setvars.ts";
@@ -106,73 +107,14 @@ export async function bootSystem(
   prefillMemoryRegions(description.memoryRegions, board);
 
   // Threads first: channels, children and fault handlers refer to each other's threads.
-  const threads = new Map<string, Thread>();
   const runtimes = new Map<string, PdRuntime>();
+  const threads = createPdThreads(kernel, description, runtimes);
+  const context: WiringContext = { kernel, board, monitor, description, threads, createMachineVcpu };
   for (const pdd of description.allProtectionDomains) {
-    const thread = kernel.createThread({
-      name: pdd.name,
-      priority: pdd.priority,
-      budgetUs: pdd.budget,
-      periodUs: pdd.period,
-      body: { kind: "event", handle: (event) => runtimes.get(pdd.name)!.handle(event) },
-    });
-    kernel.bindNotification(thread);
-    threads.set(pdd.name, thread);
-  }
-  for (const pdd of description.allProtectionDomains) {
-    const thread = threads.get(pdd.name)!;
-    if (pdd.parent !== undefined) thread.faultHandler = { thread: threads.get(pdd.parent)!, badge: pdd.id! };
-    const channels = new Map<number, ChannelWiring>();
-    for (const end of pdd.channels) {
-      const peerThread = threads.get(end.peer)!;
-      channels.set(end.id, {
-        peer: peerThread.notification!,
-        peerBadge: 1n << BigInt(end.peerId),
-        peerThread,
-        peerId: end.peerId,
-      });
-    }
-    const irqs = new Map(
-      pdd.irqs.map((irq) => [
-        irq.id,
-        kernel.createIrqHandler(irq.irq, irq.trigger, thread.notification!, irq.id),
-      ]),
-    );
-    const children = new Map(pdd.children.map((child) => [child.id!, threads.get(child.name)!]));
-    const vcpus = createVcpus(kernel, pdd, thread, board, description, createMachineVcpu);
-    const memory = new PdAddressSpace(pdd.name, pdd.maps, board);
-    const pd = new Pd(
-      {
-        name: pdd.name,
-        passive: pdd.passive,
-        irqs: pdd.irqMask,
-        notifications: pdd.notifyMask,
-        pps: pdd.ppMask,
-        setvars: pdSetvars(pdd),
-      },
-      {
-        kernel,
-        thread,
-        memory,
-        channels,
-        irqs,
-        children,
-        vcpus,
-        debugPutc: (byte) => board.debugPutc(byte),
-        secureMonitorCall: pdd.smc ? (args) => board.secureMonitorCall(args) : undefined,
-      },
-    );
     const { path, definition } = programs.get(pdd.name)!;
-    const runtime = new PdRuntime(pd, instantiate(pdd.name, path, definition), path, {
-      becomePassive: () => {
-        kernel.makePassive(thread);
-        monitor.passive(pdd.name);
-      },
-      notify: (channel) => kernel.signal(channels.get(channel)!.peer, channels.get(channel)!.peerBadge),
-      irqAck: (channel) => kernel.irqAck(irqs.get(channel)!),
-    });
-    runtimes.set(pdd.name, runtime);
-    pds.set(pdd.name, { description: pdd, pd, thread, runtime });
+    const running = wireProtectionDomain(context, pdd, instantiate(pdd.name, path, definition), path);
+    runtimes.set(pdd.name, running.runtime);
+    pds.set(pdd.name, running);
   }
 
   monitor.started();
@@ -194,6 +136,94 @@ export async function bootSystem(
     },
     stop: () => host.stop(),
   };
+}
+
+interface WiringContext {
+  kernel: Kernel;
+  board: Board;
+  monitor: Monitor;
+  description: SystemDescription;
+  threads: ReadonlyMap<string, Thread>;
+  createMachineVcpu: NonNullable<BootOptions["createMachineVcpu"]>;
+}
+
+/** One thread per PD, each with its notification, at the PD's priority and budget. */
+function createPdThreads(
+  kernel: Kernel,
+  description: SystemDescription,
+  runtimes: ReadonlyMap<string, PdRuntime>,
+): Map<string, Thread> {
+  const threads = new Map<string, Thread>();
+  for (const pdd of description.allProtectionDomains) {
+    const thread = kernel.createThread({
+      name: pdd.name,
+      priority: pdd.priority,
+      budgetUs: pdd.budget,
+      periodUs: pdd.period,
+      body: { kind: "event", handle: (event) => runtimes.get(pdd.name)!.handle(event) },
+    });
+    kernel.bindNotification(thread);
+    threads.set(pdd.name, thread);
+  }
+  return threads;
+}
+
+/** Gives a PD what its description grants: fault handler, channels, IRQs, children, vCPUs and maps. */
+function wireProtectionDomain(
+  context: WiringContext,
+  pdd: ProtectionDomain,
+  program: PdProgram,
+  programPath: string,
+): RunningPd {
+  const { kernel, board, monitor, threads } = context;
+  const thread = threads.get(pdd.name)!;
+  if (pdd.parent !== undefined) thread.faultHandler = { thread: threads.get(pdd.parent)!, badge: pdd.id! };
+  const channels = new Map<number, ChannelWiring>();
+  for (const end of pdd.channels) {
+    const peerThread = threads.get(end.peer)!;
+    channels.set(end.id, {
+      peer: peerThread.notification!,
+      peerBadge: 1n << BigInt(end.peerId),
+      peerThread,
+      peerId: end.peerId,
+    });
+  }
+  const irqs = new Map(
+    pdd.irqs.map((irq) => [
+      irq.id,
+      kernel.createIrqHandler(irq.irq, irq.trigger, thread.notification!, irq.id),
+    ]),
+  );
+  const pd = new Pd(
+    {
+      name: pdd.name,
+      passive: pdd.passive,
+      irqs: pdd.irqMask,
+      notifications: pdd.notifyMask,
+      pps: pdd.ppMask,
+      setvars: pdSetvars(pdd),
+    },
+    {
+      kernel,
+      thread,
+      memory: new PdAddressSpace(pdd.name, pdd.maps, board),
+      channels,
+      irqs,
+      children: new Map(pdd.children.map((child) => [child.id!, threads.get(child.name)!])),
+      vcpus: createVcpus(kernel, pdd, thread, board, context.description, context.createMachineVcpu),
+      debugPutc: (byte) => board.debugPutc(byte),
+      secureMonitorCall: pdd.smc ? (args) => board.secureMonitorCall(args) : undefined,
+    },
+  );
+  const runtime = new PdRuntime(pd, program, programPath, {
+    becomePassive: () => {
+      kernel.makePassive(thread);
+      monitor.passive(pdd.name);
+    },
+    notify: (channel) => kernel.signal(channels.get(channel)!.peer, channels.get(channel)!.peerBadge),
+    irqAck: (channel) => kernel.irqAck(irqs.get(channel)!),
+  });
+  return { description: pdd, pd, thread, runtime };
 }
 
 async function loadPrograms(
