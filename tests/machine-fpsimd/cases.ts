@@ -195,7 +195,14 @@ export function randomVectorInput(rng: Rng): Buffer {
   return input;
 }
 
+/**
+ * Soak runs: VIRTKIT_FPSIMD_SCALE multiplies every case count and VIRTKIT_FPSIMD_SEED shifts every
+ * seed, e.g. `VIRTKIT_FPSIMD_SCALE=20 VIRTKIT_FPSIMD_SEED=7 npx vitest run tests/machine-fpsimd`.
+ */
+const scale = Number(process.env.VIRTKIT_FPSIMD_SCALE ?? "1");
+const seedOffset = Number(process.env.VIRTKIT_FPSIMD_SEED ?? "0");
+
 export function makeCases(count: number, seed: number, make: (rng: Rng) => FpSimdCase): FpSimdCase[] {
-  const rng = new Rng(seed);
-  return Array.from({ length: count }, () => make(rng));
+  const rng = new Rng(seed + seedOffset * 0x9e3779b1);
+  return Array.from({ length: Math.round(count * scale) }, () => make(rng));
 }

@@ -2,6 +2,7 @@
 // conversions and rounding, under random FPCR rounding modes, FZ, DN and AHP.
 import { describe, it } from "vitest";
 import { makeCases, randomFpInput, type Rng } from "./cases.ts";
+import { OFF_V } from "./reference.ts";
 import { expectAgreement } from "./expect-agreement.ts";
 
 const reg = (rng: Rng): number => rng.below(32);
@@ -46,6 +47,42 @@ describe("scalar floating point matches qemu-aarch64", () => {
           reg(rng),
       ),
     );
+    await expectAgreement(cases);
+  });
+
+  it("FMADD/FMSUB with an addend that nearly cancels the product", async () => {
+    // a ≈ -(n·m): only an exact product keeps the low bits the result consists of.
+    const view = new DataView(new ArrayBuffer(8));
+    const cases = makeCases(CASES_PER_CLASS, 7, (rng) => {
+      const double = rng.below(2);
+      const input = randomFpInput(rng, double ? 8 : 4);
+      const n = (1 + rng.u32() / 2 ** 32) * 2 ** (rng.below(40) - 20) * (rng.chance(0.5) ? -1 : 1);
+      const m = (1 + rng.u32() / 2 ** 32) * 2 ** (rng.below(40) - 20);
+      const nudge = BigInt(rng.below(7)) - 3n;
+      if (double) {
+        view.setFloat64(0, n);
+        const nBits = view.getBigUint64(0);
+        view.setFloat64(0, m);
+        const mBits = view.getBigUint64(0);
+        view.setFloat64(0, -(n * m));
+        input.writeBigUInt64LE(nBits, OFF_V + 16);
+        input.writeBigUInt64LE(mBits, OFF_V + 32);
+        input.writeBigUInt64LE(view.getBigUint64(0) + nudge, OFF_V + 48);
+      } else {
+        const fn = Math.fround(n);
+        const fm = Math.fround(m);
+        view.setFloat32(0, fn);
+        input.writeUInt32LE(view.getUint32(0), OFF_V + 16);
+        view.setFloat32(0, fm);
+        input.writeUInt32LE(view.getUint32(0), OFF_V + 32);
+        view.setFloat32(0, Math.fround(-(fn * fm)));
+        input.writeUInt32LE(view.getUint32(0) + Number(nudge), OFF_V + 48);
+      }
+      // FMADD or FMSUB d0, d1, d2, d3 (FMSUB negates the product: swap the addend's sign too).
+      const o0 = rng.below(2);
+      if (o0) input[OFF_V + 48 + (double ? 7 : 3)]! ^= 0x80;
+      return { insn: 0x1f000000 | (double << 22) | (2 << 16) | (o0 << 15) | (3 << 10) | (1 << 5), input };
+    });
     await expectAgreement(cases);
   });
 

@@ -92,6 +92,7 @@ ${Array.from({ length: 8 }, (_, i) => `  stp x${2 * i}, x${2 * i + 1}, [x16, #${
   str xzr, [x16]
   add x27, x27, #${RECORD_BYTES}
   ret
+  .ltorg                  // literals of the code above stay in range however many cases follow
 
 run_cases:
 `;

@@ -102,7 +102,7 @@ describe("Advanced SIMD matches qemu-aarch64", () => {
       // SQRDMLAH/SQRDMLSH by element are FEAT_RDM, absent from both.
       return bits(insn, 12, 4) === 0b1101 && bits(insn, 29, 1) === 1;
     });
-    await expectAgreement([...vector, ...scalar], 0.2);
+    await expectAgreement([...vector, ...scalar], 0.15);
   });
 
   it("scalar three same, three different, two-register misc, pairwise and copy", async () => {

@@ -47,7 +47,7 @@ function recipSqrtEstimate(a: u32): u32 {
   if (a < 256) scaled = <u64>(a * 2 + 1);
   else scaled = <u64>((((a >> 1) << 1) + 1) * 2);
   let b: u64 = 512;
-  while (scaled * (b + 1) * (b + 1) < <u64>1 << 28) b++;
+  while (scaled * (b + 1) * (b + 1) < (<u64>1) << 28) b++;
   return <u32>((b + 1) >> 1);
 }
 
@@ -67,8 +67,8 @@ function splitFields(op: u64, fmt: u32): void {
 
 function packFields(sign: u32, exp: i32, fraction52: u64, fmt: u32): u64 {
   const s: u64 = sign ? signBit(fmt) : 0;
-  if (fmt == FMT_D) return s | ((<u64>exp & 0x7ff) << 52) | (fraction52 & 0xfffffffffffff);
-  return s | ((<u64>exp & 0xff) << 23) | ((fraction52 >> 29) & 0x7fffff);
+  if (fmt == FMT_D) return s | (((<u64>exp) & 0x7ff) << 52) | (fraction52 & 0xfffffffffffff);
+  return s | (((<u64>exp) & 0xff) << 23) | ((fraction52 >> 29) & 0x7fffff);
 }
 
 /** FPRecipEstimate (FRECPE). */
@@ -114,9 +114,9 @@ export function fpRecipEstimate(op: u64, fmt: u32): u64 {
   const estimate = recipEstimate(scaled);
   let resultFraction = (<u64>(estimate & 0xff)) << 44;
   if (resultExp == 0) {
-    resultFraction = (<u64>1 << 51) | (resultFraction >> 1);
+    resultFraction = ((<u64>1) << 51) | (resultFraction >> 1);
   } else if (resultExp == -1) {
-    resultFraction = (<u64>1 << 50) | (resultFraction >> 2);
+    resultFraction = ((<u64>1) << 50) | (resultFraction >> 2);
     resultExp = 0;
   }
   return packFields(sign, resultExp, resultFraction, fmt);
@@ -187,8 +187,8 @@ export function fpStepFused(a: u64, b: u64, fmt: u32, sqrtStep: bool): u64 {
   const biasValue: u64 = fmt == FMT_D ? 1023 : 127;
   if ((cls1 == CLS_INF && cls2 == CLS_ZERO) || (cls1 == CLS_ZERO && cls2 == CLS_INF)) {
     // 2.0, or 1.5 for the square-root step.
-    return sqrtStep ? (biasValue << f) | (<u64>1 << (f - 1)) : (biasValue + 1) << f;
+    return sqrtStep ? (biasValue << f) | ((<u64>1) << (f - 1)) : (biasValue + 1) << f;
   }
-  const constant = sqrtStep ? ((biasValue + 1) << f) | (<u64>1 << (f - 1)) : (biasValue + 1) << f;
+  const constant = sqrtStep ? ((biasValue + 1) << f) | ((<u64>1) << (f - 1)) : (biasValue + 1) << f;
   return fpMulAdd(constant, negA, b, fmt, sqrtStep ? -1 : 0);
 }

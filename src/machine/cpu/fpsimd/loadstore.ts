@@ -16,13 +16,27 @@ import {
   write64,
   write8,
 } from "../memory-access";
-import { pc } from "../state";
+import { SCTLR_EL1, currentEl, pc, sr } from "../state";
+import { EC_SP_ALIGNMENT, syncException } from "../exceptions";
 import { setElem, vAddr } from "./state";
 
 /** Sign-extends the low `bits` bits of v. */
 function signExtend(v: u64, bits: u32): u64 {
   const s = <u64>(64 - bits);
   return <u64>((<i64>(v << s)) >> s);
+}
+
+/**
+ * SP alignment checking (SCTLR_EL1.SA, or SA0 at EL0) for SP-based accesses; true when it raised
+ * the SP alignment fault, after which the instruction does nothing more.
+ * (The same rule as the core's general-register loads and stores, which keep theirs private.)
+ */
+function spAlignmentFault(n: u32, base: u64): bool {
+  if (n != 31 || (base & 15) == 0) return false;
+  const enabled = currentEl == 0 ? (sr(SCTLR_EL1) >> 4) & 1 : (sr(SCTLR_EL1) >> 3) & 1;
+  if (!enabled) return false;
+  syncException(EC_SP_ALIGNMENT, 0);
+  return true;
 }
 
 // Staging area for up to 4 whole Q registers of loaded data.
@@ -101,6 +115,7 @@ function pair(insn: u32): bool {
   const n = (insn >> 5) & 31;
   const offset = signExtend(<u64>((insn >> 15) & 0x7f), 7) * <u64>bytes;
   const base = getXSP(n);
+  if (spAlignmentFault(n, base)) return true;
   const address = mode == 1 ? base : base + offset;
   if (isLoad) {
     if (!readInto(staging, address, bytes)) return true;
@@ -154,6 +169,7 @@ function registerForms(insn: u32): bool {
     writeback = kind != 0;
     newBase = base + imm;
   }
+  if (spAlignmentFault(n, base)) return true;
   if (isLoad) {
     if (!readInto(staging, address, bytes)) return true;
     commitScalar(t, staging, bytes);
@@ -207,6 +223,7 @@ function multipleStructures(insn: u32, postIndex: bool): bool {
   const t = insn & 31;
   const n = (insn >> 5) & 31;
   const base = getXSP(n);
+  if (spAlignmentFault(n, base)) return true;
   const regBytes: u32 = q ? 16 : 8;
   const total = regs * regBytes;
   if (selem == 1) {
@@ -292,6 +309,7 @@ function singleStructure(insn: u32): bool {
   }
   const esize: u32 = 1 << scale;
   const base = getXSP(n);
+  if (spAlignmentFault(n, base)) return true;
   let address = base;
   for (let e: u32 = 0; e < selem; e++) {
     const reg = (t + e) & 31;

@@ -306,11 +306,7 @@ function narrowOrWiden(insn: u32, u: u32, a: u32, sz: u32, opcode: u32, n: u32, 
     beginResultFrom(d);
     if (!q) clearResult();
     for (let i: u32 = 0; i < <u32>count; i++) {
-      setResultElem(
-        q * count + i,
-        narrowFmt,
-        fpConvert(getElem(n, i, wide), wide, narrowFmt, rounding),
-      );
+      setResultElem(q * count + i, narrowFmt, fpConvert(getElem(n, i, wide), wide, narrowFmt, rounding));
     }
     commitResult(d, true);
     return true;

@@ -27,7 +27,7 @@ import {
   getV128,
   setResultElem,
   setScalar,
-  setV128,
+  RESULT_VECTOR,
   beginResultFrom,
   clearResult,
 } from "./state";
@@ -169,7 +169,8 @@ function logic(q: bool, u: bool, size: u32, m: u32, n: u32, d: u32): bool {
       r = v128.bitselect(a, dv, b); // BIT: insert n where m is set
     else r = v128.bitselect(dv, a, b); // BIF: insert n where m is clear
   }
-  setV128(d, r, q);
+  v128.store(RESULT_VECTOR, r);
+  commitResult(d, q);
   return true;
 }
 
@@ -373,11 +374,13 @@ export function vectorTwoRegMiscInteger(insn: u32): bool {
     case 0b00101: // CNT / NOT / RBIT
       if (!u) {
         if (size != 0) return false;
-        setV128(d, i8x16.popcnt(getV128(n)), q);
+        v128.store(RESULT_VECTOR, i8x16.popcnt(getV128(n)));
+        commitResult(d, q);
         return true;
       }
       if (size == 0) {
-        setV128(d, v128.not(getV128(n)), q);
+        v128.store(RESULT_VECTOR, v128.not(getV128(n)));
+        commitResult(d, q);
         return true;
       }
       if (size != 1) return false;

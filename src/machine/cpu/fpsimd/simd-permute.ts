@@ -10,7 +10,7 @@ import {
   getV128,
   setResultElem,
   setScalar,
-  setV128,
+  RESULT_VECTOR,
   beginResultFrom,
 } from "./state";
 
@@ -199,7 +199,8 @@ export function modifiedImmediate(insn: u32): bool {
     const fmt = op ? FMT_D : FMT_S;
     let v = expandFpImm(imm8, fmt);
     if (fmt == FMT_S) v |= v << 32;
-    setV128(d, i64x2.splat(<i64>v), q);
+    v128.store(RESULT_VECTOR, i64x2.splat(<i64>v));
+    commitResult(d, q);
     return true;
   }
   const imm = expandSimdImm(op, cmode, imm8);
@@ -207,11 +208,13 @@ export function modifiedImmediate(insn: u32): bool {
   if (!isLogical) {
     // MOVI/MVNI; op = 1 with cmode 1110 is MOVI of a 64-bit pattern (not inverted).
     const v = op && cmode != 14 ? ~imm : imm;
-    setV128(d, i64x2.splat(<i64>v), q);
+    v128.store(RESULT_VECTOR, i64x2.splat(<i64>v));
+    commitResult(d, q);
     return true;
   }
   const current = getV128(d);
   const pattern = i64x2.splat(<i64>imm);
-  setV128(d, op ? v128.andnot(current, pattern) : v128.or(current, pattern), q);
+  v128.store(RESULT_VECTOR, op ? v128.andnot(current, pattern) : v128.or(current, pattern));
+  commitResult(d, q);
   return true;
 }

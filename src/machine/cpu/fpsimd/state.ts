@@ -15,11 +15,14 @@ export function bindFpSimdState(base: usize): void {
 }
 
 // FPCR fields (ARMv8.0-A; the trap enables are RAZ/WI because no exception traps are implemented).
+// Len (18:16) and Stride (21:20) only matter to AArch32, but are kept for context switching, as a
+// Cortex-A53 (and qemu's model of it) does; so are FPSR's AArch32 condition flags (31:28).
 export const FPCR_AHP: u32 = 1 << 26;
 export const FPCR_DN: u32 = 1 << 25;
 export const FPCR_FZ: u32 = 1 << 24;
 const FPCR_RMODE_SHIFT: u32 = 22;
-const FPCR_WRITABLE: u32 = FPCR_AHP | FPCR_DN | FPCR_FZ | (3 << FPCR_RMODE_SHIFT);
+const FPCR_LEN_STRIDE: u32 = (3 << 20) | (7 << 16);
+const FPCR_WRITABLE: u32 = FPCR_AHP | FPCR_DN | FPCR_FZ | (3 << FPCR_RMODE_SHIFT) | FPCR_LEN_STRIDE;
 
 // FPSR cumulative flags.
 export const FPSR_IOC: u32 = 1 << 0;
@@ -29,7 +32,8 @@ export const FPSR_UFC: u32 = 1 << 3;
 export const FPSR_IXC: u32 = 1 << 4;
 export const FPSR_IDC: u32 = 1 << 7;
 export const FPSR_QC: u32 = 1 << 27;
-const FPSR_WRITABLE: u32 = FPSR_QC | FPSR_IDC | 0x1f;
+const FPSR_AARCH32_NZCV: u32 = 0xf0000000;
+const FPSR_WRITABLE: u32 = FPSR_AARCH32_NZCV | FPSR_QC | FPSR_IDC | 0x1f;
 
 // Rounding modes, numbered as FPCR.RMode, plus ties-away (FCVTA*/FRINTA) and round to odd (FCVTXN).
 export const RM_TIEEVEN: u32 = 0;
@@ -127,6 +131,8 @@ function storeElemAt(a: usize, sizeLog2: u32, v: u64): void {
 // Vector results are built in a scratch register first because the destination may also be
 // a source; commitResult then copies it out and zeroes the upper half for 64-bit forms.
 const scratch: usize = memory.data(32, 16);
+/** Where whole-vector results are stored (v128.store) before commitResult. */
+export const RESULT_VECTOR: usize = scratch;
 
 export function setResultElem(index: u32, sizeLog2: u32, v: u64): void {
   storeElemAt(scratch + ((<usize>index) << sizeLog2), sizeLog2, v);
@@ -158,14 +164,4 @@ export function commitResult(d: u32, q128: bool): void {
 
 export function getV128(n: u32): v128 {
   return v128.load(vAddr(n));
-}
-
-/** Writes a whole vector; a 64-bit (Q = 0) result clears bits 127:64. */
-export function setV128(d: u32, v: v128, q128: bool): void {
-  const a = vAddr(d);
-  if (q128) v128.store(a, v);
-  else {
-    v128.store_lane<u64>(a, v, 0);
-    store<u64>(a, 0, 8);
-  }
 }
