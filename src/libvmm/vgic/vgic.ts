@@ -5,7 +5,6 @@
 // stays "pending" here from injection until the guest's EOI raises a maintenance fault, and clearing its
 // pending or enable bit cannot withdraw it from a list register (only from the overflow queue).
 import type { VmmLog } from "../log.ts";
-import { hex } from "../vcpu.ts";
 import { ListRegisters, type VirtualIrqSink } from "./list-registers.ts";
 
 export type GicVersion = 2 | 3;
@@ -335,20 +334,6 @@ export class Vgic {
     const irq = this.requireIrq(0, intid);
     irq.route = route & 0xff_80ff_ffffn;
     this.deliver(0, intid, irq);
-  }
-
-  /** A description of `intid`'s state for fault reports and tests. */
-  describe(vcpuId: number, intid: number): string {
-    const irq = this.requireIrq(vcpuId, intid);
-    const flags = [
-      irq.enabled ? "enabled" : "disabled",
-      irq.pending ? `pending ${hex(irq.pending)}` : "not pending",
-      irq.active ? "active" : "inactive",
-      `priority ${hex(irq.priority)}`,
-      `group ${irq.group}`,
-    ];
-    if (irq.listedOn !== undefined) flags.push(`listed on vCPU ${irq.listedOn}`);
-    return `interrupt ${intid}: ${flags.join(", ")}`;
   }
 
   // ---- Delivery ----
