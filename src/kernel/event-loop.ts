@@ -69,14 +69,16 @@ export class HostEvents {
 
 const yieldToHost = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Dispatches before giving host I/O a turn, so input is seen while threads compute. */
-const DISPATCHES_PER_TURN = 256;
+/** Host I/O gets a turn at least this often (wall-clock ms) while threads compute. */
+const TURN_MS = 10;
+const DISPATCHES_PER_TURN = 10_000;
 
 export async function runEventLoop(kernel: Kernel, host: HostEvents): Promise<void> {
   for (;;) {
     if (host.stopRequested) return;
     host.drain();
-    if (kernel.runReady(DISPATCHES_PER_TURN)) {
+    const turnEnds = performance.now() + TURN_MS;
+    if (kernel.runReady(DISPATCHES_PER_TURN, () => performance.now() > turnEnds)) {
       await yieldToHost();
       continue;
     }

@@ -194,14 +194,18 @@ export class Kernel {
 
   // ---- the top-level loop's interface ----
 
-  /** Runs ready threads until none is left or `maxDispatches` were run; true if work remains. */
-  runReady(maxDispatches = 1000): boolean {
+  /**
+   * Runs ready threads until none is left, `maxDispatches` were run or `yieldNow()` says
+   * the host needs a turn; true if work remains.
+   */
+  runReady(maxDispatches = 1000, yieldNow: () => boolean = () => false): boolean {
     if (this.currentThread) throw new Error("runReady must be called from the top level");
     for (let i = 0; i < maxDispatches; i++) {
       const thread = this.highestReady();
       if (!thread) return false;
       this.dispatch(thread);
       this.clock.fireDue();
+      if (yieldNow()) break;
     }
     return this.highestReady() !== undefined;
   }

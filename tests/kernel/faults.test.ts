@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import {
   FaultError,
   FaultLabel,
+  NS_PER_INSTRUCTION,
   VcpuObject,
   messageInfo,
   type MachineExit,
@@ -211,12 +212,14 @@ describe("vCPU threads", () => {
     machine.pc = 0x40080000n;
     sys.kernel.restart(thread);
     sys.kernel.runReady(20);
+    // One full slice (a 1 ms budget of instructions, 4 bytes each), then 10 instructions to the abort.
+    const afterSliceAndAbort = 0x40080000 + 4 * (1_000_000 / NS_PER_INSTRUCTION) + 4 * 10;
     expect(thread.state).toBe("fault-blocked");
     expect(machine.vtimerMasked).toBe(true);
     expect(vcpu.ackVppi(27)).toBe(0);
     expect(machine.vtimerMasked).toBe(false);
     expect(faults).toEqual([
-      `0:${FaultLabel.VMFault}:40450928:50000000`,
+      `0:${FaultLabel.VMFault}:${afterSliceAndAbort.toString(16)}:50000000`,
       `0:${FaultLabel.VCPUFault}:5e000000:0`,
       `0:${FaultLabel.VPPIEvent}:1b:0`,
       `0:${FaultLabel.VCPUFault}:0:0`,
