@@ -279,6 +279,11 @@ for (const gicVersion of [2, 3] as const) {
         expect(host.events).toEqual(["wfi", "vtimer", "maintenance"]);
       });
     }
+    it("takes a timer interrupt from an EL0 task and resumes it (el0_irq)", async () => {
+      const host = timerHost();
+      await pass("el0_irq", host);
+      expect(host.events).toEqual(["vtimer", "maintenance"]);
+    });
     it("wakes from WFI on an injected interrupt, masked or not (wfi)", async () => {
       const host = wfiHost();
       await pass("wfi", host);
