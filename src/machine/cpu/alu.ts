@@ -1,5 +1,6 @@
 // Arithmetic helpers shared by the integer data-processing instructions.
 import { nzcv } from "./state";
+import { CONDITION_TABLE, LOGICAL_IMMEDIATE_CACHE } from "./layout";
 
 /** AddWithCarry on 64 bits; sets NZCV when `setFlags`. */
 export function addWithCarry64(x: u64, y: u64, carry: u64, setFlags: bool): u64 {
@@ -31,40 +32,55 @@ export function setLogicalFlags(result: u64, sixtyFour: bool): void {
   nzcv = (n << 31) | (result == 0 ? 1 << 30 : 0);
 }
 
-/** ConditionHolds on the current NZCV. */
+/**
+ * ConditionHolds on the current NZCV: bit `nzcv` of the cond-th halfword of
+ * CONDITION_TABLE says whether condition `cond` holds for those flags.
+ */
 export function conditionHolds(cond: u32): bool {
-  const flags = nzcv >> 28;
-  const n = (flags >> 3) & 1;
-  const z = (flags >> 2) & 1;
-  const c = (flags >> 1) & 1;
-  const v = flags & 1;
-  let result: bool;
-  switch (cond >> 1) {
-    case 0:
-      result = z != 0;
-      break;
-    case 1:
-      result = c != 0;
-      break;
-    case 2:
-      result = n != 0;
-      break;
-    case 3:
-      result = v != 0;
-      break;
-    case 4:
-      result = c != 0 && z == 0;
-      break;
-    case 5:
-      result = n == v;
-      break;
-    case 6:
-      result = n == v && z == 0;
-      break;
-    default:
-      return true;
+  return ((load<u16>(CONDITION_TABLE + ((<usize>cond) << 1)) >> (nzcv >> 28)) & 1) != 0;
+}
+
+/** Fills CONDITION_TABLE from the ARM ARM's ConditionHolds() pseudocode. */
+export function initConditionTable(): void {
+  for (let cond: u32 = 0; cond < 16; cond++) {
+    let bits: u32 = 0;
+    for (let flags: u32 = 0; flags < 16; flags++) {
+      const n = (flags >> 3) & 1;
+      const z = (flags >> 2) & 1;
+      const c = (flags >> 1) & 1;
+      const v = flags & 1;
+      let result: bool;
+      switch (cond >> 1) {
+        case 0:
+          result = z != 0;
+          break;
+        case 1:
+          result = c != 0;
+          break;
+        case 2:
+          result = n != 0;
+          break;
+        case 3:
+          result = v != 0;
+          break;
+        case 4:
+          result = c != 0 && z == 0;
+          break;
+        case 5:
+          result = n == v;
+          break;
+        case 6:
+          result = n == v && z == 0;
+          break;
+        default:
+          result = true;
+          break;
+      }
+      if (cond & 1 && cond != 15) result = !result;
+      if (result) bits |= 1 << flags;
+    }
+    store<u16>(CONDITION_TABLE + ((<usize>cond) << 1), <u16>bits);
   }
-  return cond & 1 ? !result : result;
 }
 
 /** Masks of DecodeBitMasks(); `bitMasksValid` is false for reserved encodings. */
@@ -106,6 +122,21 @@ export function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool): v
   wmask = replicate(rorElem(welem, r, esize), esize);
   tmask = replicate(telem, esize);
   bitMasksValid = true;
+}
+
+/**
+ * The bitmask immediate of a logical instruction (N:immr:imms), or 0 for a reserved
+ * encoding (no valid bitmask immediate is 0). Results are memoised in
+ * LOGICAL_IMMEDIATE_CACHE, where 0 means "not computed yet".
+ */
+export function bitmaskImmediate(n: u32, immr: u32, imms: u32): u64 {
+  const slot = LOGICAL_IMMEDIATE_CACHE + ((<usize>((n << 12) | (immr << 6) | imms)) << 3);
+  const cached = load<u64>(slot);
+  if (cached != 0) return cached;
+  decodeBitMasks(n, imms, immr, true);
+  if (!bitMasksValid) return 0;
+  store<u64>(slot, wmask);
+  return wmask;
 }
 
 /** High 64 bits of the unsigned 128-bit product. */

@@ -7,6 +7,7 @@ import {
   addWithCarry32,
   setLogicalFlags,
   decodeBitMasks,
+  bitmaskImmediate,
   wmask,
   tmask,
   bitMasksValid,
@@ -66,9 +67,9 @@ function logicalImmediate(insn: u32): bool {
   const opc = (insn >> 29) & 3;
   const n = (insn >> 22) & 1;
   if (!sf && n) return false;
-  decodeBitMasks(n, (insn >> 10) & 0x3f, (insn >> 16) & 0x3f, true);
-  if (!bitMasksValid) return false;
-  const imm = sf ? wmask : wmask & 0xffff_ffff;
+  const mask = bitmaskImmediate(n, (insn >> 16) & 0x3f, (insn >> 10) & 0x3f);
+  if (mask == 0) return false;
+  const imm = sf ? mask : mask & 0xffff_ffff;
   const rn = (insn >> 5) & 31;
   const rd = insn & 31;
   const x = getX(rn);
@@ -121,20 +122,41 @@ function bitfield(insn: u32): bool {
   const imms = (insn >> 10) & 0x3f;
   if (opc == 3 || n != sf) return false;
   if (!sf && (immr >= 32 || imms >= 32)) return false;
+  if (opc != 1) {
+    setX(insn & 31, signedOrUnsignedField(getX((insn >> 5) & 31), immr, imms, opc == 0, sf != 0));
+    return true;
+  }
+  // BFM: the ARM ARM's masks, with the destination's other bits kept.
   decodeBitMasks(n, imms, immr, false);
   if (!bitMasksValid) return false;
   const size: u64 = sf ? 64 : 32;
   const sizeMask: u64 = sf ? ~(<u64>0) : 0xffff_ffff;
-  const rn = (insn >> 5) & 31;
   const rd = insn & 31;
-  const src = getX(rn) & sizeMask;
-  const dst = opc == 1 ? getX(rd) & sizeMask : 0;
+  const src = getX((insn >> 5) & 31) & sizeMask;
+  const dst = getX(rd) & sizeMask;
   const r = <u64>immr;
   const rotated = r == 0 ? src : ((src >> r) | (src << (size - r))) & sizeMask;
   const bot = (dst & ~wmask) | (rotated & wmask);
-  const top = opc == 0 ? ((src >> (<u64>imms)) & 1 ? sizeMask : 0) : dst;
-  setX(rd, ((top & ~tmask) | (bot & tmask)) & sizeMask);
+  setX(rd, ((dst & ~tmask) | (bot & tmask)) & sizeMask);
   return true;
+}
+
+/**
+ * SBFM/UBFM without masks: with imms >= immr the field src[imms:immr] moves to
+ * bit 0 (SBFX/UBFX, ASR/LSR); otherwise src[imms:0] moves to bit size-immr
+ * (SBFIZ/UBFIZ, LSL). Sign- or zero-extended to the register size.
+ */
+function signedOrUnsignedField(src: u64, immr: u32, imms: u32, signed: bool, sf: bool): u64 {
+  const size: u32 = sf ? 64 : 32;
+  const sizeMask: u64 = sf ? ~(<u64>0) : 0xffff_ffff;
+  // Move src[imms] to bit 63, then shift right (arithmetically when signed).
+  const top = src << (<u64>(63 - imms));
+  if (imms >= immr) {
+    const shift = <u64>(63 - imms + immr);
+    return (signed ? <u64>((<i64>top) >> shift) : top >> shift) & sizeMask;
+  }
+  const field = signed ? <u64>((<i64>top) >> (<u64>(63 - imms))) : top >> (<u64>(63 - imms));
+  return (field << (<u64>(size - immr))) & sizeMask;
 }
 
 function extract(insn: u32): bool {

@@ -15,7 +15,8 @@ import {
   HOST_VTIMER_MASKED,
 } from "./state";
 import { configureMemory, mapStage2 as mapStage2Range, flushTlb, onTranslationRegimeChange } from "./mmu";
-import { CORE_END } from "./layout";
+import { CORE_END, LOGICAL_IMMEDIATE_CACHE, LOGICAL_IMMEDIATE_CACHE_SIZE } from "./layout";
+import { initConditionTable } from "./alu";
 import { exitEsr, exitFar, exitIpa, exitInsn, exitValue } from "./exits";
 import { readSystemRegister, writeSystemRegister, sysregValue, SR_OK } from "./sysregs";
 import { getListRegister as readLr, setListRegister as writeLr } from "./gic";
@@ -30,6 +31,8 @@ export { getVLo, getVHi, setV, readFpcr, writeFpcr, readFpsr, writeFpsr } from "
 /** Sets where guest physical RAM lives; returns the bytes the core needs below ramOffset. */
 export function init(ramBase: u64, ramSize: u64, ramOffset: u64): u32 {
   configureMemory(ramBase, ramSize, ramOffset);
+  initConditionTable();
+  memory.fill(LOGICAL_IMMEDIATE_CACHE, 0, LOGICAL_IMMEDIATE_CACHE_SIZE);
   flushTlb();
   return <u32>CORE_END;
 }

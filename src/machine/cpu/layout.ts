@@ -12,6 +12,11 @@ export const MAX_VCPUS: u32 = 64;
 /** SIMD&FP register blocks, one per vCPU, FPSIMD_STRIDE bytes each (bound by the FP/SIMD unit). */
 export const FPSIMD_BASE: usize = 0x1a_0000;
 export const FPSIMD_STRIDE: usize = 0x240;
+/** ConditionHolds() lookup: 16 conditions x 16-bit masks over the NZCV values. */
+export const CONDITION_TABLE: usize = 0x1a_a000;
+/** Memoised bitmask immediates of logical instructions, indexed by N:immr:imms (u64 each, 64 KiB). */
+export const LOGICAL_IMMEDIATE_CACHE: usize = 0x1b_0000;
+export const LOGICAL_IMMEDIATE_CACHE_SIZE: usize = 8192 * 8;
 /** Main ASID-tagged TLB: TLB_ENTRIES entries of TLB_ENTRY_SIZE bytes. */
 export const TLB_BASE: usize = 0x20_0000;
 export const TLB_ENTRIES: u32 = 4096;
