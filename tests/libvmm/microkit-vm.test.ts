@@ -85,3 +85,60 @@ describe.runIf(haveTools && haveCore)("libvmm in a VMM PD", () => {
     );
   });
 });
+
+const SMP_SYSTEM = `
+  <memory_region name="guest_ram" size="0x200000" page_size="0x200000" phys_addr="0x40000000" />
+  <memory_region name="gic_vcpu" size="0x1000" phys_addr="0x8040000" />
+  <protection_domain name="vmm" priority="101">
+    <program_image path="vmm.elf" />
+    <map mr="guest_ram" vaddr="0x40000000" perms="rw" setvar_vaddr="guest_ram_vaddr" />
+    <virtual_machine name="guest" priority="100">
+      <vcpu id="0" />
+      <vcpu id="1" />
+      <map mr="guest_ram" vaddr="0x40000000" perms="rwx" />
+      <map mr="gic_vcpu" vaddr="0x8010000" perms="rw" cached="false" />
+    </virtual_machine>
+  </protection_domain>`;
+
+describe.runIf(haveTools && haveCore)("libvmm with two vCPUs in a VMM PD", () => {
+  it("starts a secondary vCPU with CPU_ON, delivers its SGI, and sees it turn off", async () => {
+    const guest = buildGuest(new URL("./guests/smp-sgi.s", import.meta.url).pathname);
+    let vmm: Vmm | undefined;
+    const { console, done } = await boot(SMP_SYSTEM, {
+      vmm: {
+        init(pd) {
+          vmm = new Vmm({
+            vmName: "guest",
+            vcpuCount: 2,
+            log: createVmmLog(pd.name, (line) => pd.dbgPuts(`${line}\n`)),
+            control: microkitVcpuControl(pd),
+            interrupts: microkitInterrupts(pd),
+            gic: { version: 2, distributor: 0x800_0000 },
+            onSystemOff: () => {
+              const x = (v: number, n: number) => pd.vcpuRegisters(v)!.getX(n).toString(16);
+              pd.dbgPuts(`vmm: vcpu0 x19=${x(0, 19)} x21=${x(0, 21)} x22=${x(0, 22)}\n`);
+              pd.dbgPuts(`vmm: vcpu1 x20=${x(1, 20)} x23=${x(1, 23)}\n`);
+            },
+          });
+          pd.memory.view(pd.setvars.guest_ram_vaddr!, guest.length).set(guest);
+          vmm.guest.start(0, { pc: 0x4000_0000n, x0: 0n });
+        },
+        notified(_pd, channel) {
+          vmm!.handleNotification(channel);
+        },
+        fault(pd, child, msginfo) {
+          const fault = microkitFault(pd, msginfo);
+          return fault ? vmm!.handleFault(child, fault) : false;
+        },
+      },
+    });
+    await done;
+    expect(console.output).toBe(
+      "MON|INFO: Microkit Monitor started!\n" +
+        "vmm|INFO: guest: starting vCPU 1 at 0x40000094\n" + // the `secondary` label
+        "vmm|INFO: guest: the guest powered off (PSCI SYSTEM_OFF)\n" +
+        "vmm: vcpu0 x19=3 x21=0 x22=1\n" +
+        "vmm: vcpu1 x20=1234 x23=80000001\n",
+    );
+  });
+});
