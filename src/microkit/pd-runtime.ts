@@ -7,7 +7,7 @@ import {
   type KernelEvent,
   type MessageInfo,
 } from "../kernel/index.ts";
-import type { Pd } from "./pd.ts";
+import type { DeferredSlot, Pd } from "./pd.ts";
 import type { PdProgram } from "./program.ts";
 
 export interface RuntimeHooks {
@@ -27,6 +27,7 @@ export class PdRuntime implements EventBody {
     private readonly pd: Pd,
     private readonly program: PdProgram,
     private readonly programPath: string,
+    private readonly deferred: DeferredSlot,
     private readonly hooks: RuntimeHooks,
   ) {}
 
@@ -45,10 +46,10 @@ export class PdRuntime implements EventBody {
     const { pd, program } = this;
     switch (event.kind) {
       case "start":
-        pd.deferred = undefined;
+        this.deferred.action = undefined;
         program.init(pd);
         // A passive PD's request to the monitor takes the one deferred slot, as in libmicrokit.
-        if (pd.passive) pd.deferred = { kind: "passive" };
+        if (pd.passive) this.deferred.action = { kind: "passive" };
         // libmicrokit acks every IRQ once before its first receive (seL4 issue 1536).
         for (let channel = 0; channel < 64; channel++) {
           if ((pd.irqs >> BigInt(channel)) & 1n) pd.irqAck(channel);
@@ -61,13 +62,13 @@ export class PdRuntime implements EventBody {
         return undefined;
       case "call":
         if (!program.protected) {
-          pd.missingEntryPoint("protected");
+          this.missingEntryPoint("protected");
           return undefined;
         }
         return program.protected(pd, event.badge, event.info);
       case "fault": {
         if (!program.fault) {
-          pd.missingEntryPoint("fault");
+          this.missingEntryPoint("fault");
           return undefined;
         }
         const result = program.fault(pd, event.badge, event.info);
@@ -77,10 +78,16 @@ export class PdRuntime implements EventBody {
     }
   }
 
+  /** libmicrokit's weak default entry points: report, then crash as microkit_internal_crash(0). */
+  private missingEntryPoint(entry: "protected" | "fault"): void {
+    this.pd.dbgPuts(`${this.pd.name} is missing the '${entry}' entry point\n`);
+    this.pd.memory.write32(0, 0);
+  }
+
   private flushDeferred(): void {
-    const action = this.pd.deferred;
+    const action = this.deferred.action;
     if (!action) return;
-    this.pd.deferred = undefined;
+    this.deferred.action = undefined;
     if (action.kind === "passive") this.hooks.becomePassive();
     else if (action.kind === "notify") this.hooks.notify(action.channel);
     else this.hooks.irqAck(action.channel);

@@ -48,12 +48,19 @@ export interface PdWiring {
   vcpus: ReadonlyMap<number, VcpuWiring>;
   /** seL4_DebugPutChar. */
   debugPutc: (byte: number) => void;
+  /** Shared with the PD's handler loop, which sends it. */
+  deferred: DeferredSlot;
   /** The board's secure monitor (EL3 firmware), for PDs with smc="true". */
   secureMonitorCall: ((args: readonly bigint[]) => bigint[]) | undefined;
 }
 
 export type DeferredAction =
   { kind: "notify"; channel: number } | { kind: "irqAck"; channel: number } | { kind: "passive" };
+
+/** microkit_have_signal / microkit_signal_*: the one deferred action, sent at the next receive. */
+export interface DeferredSlot {
+  action: DeferredAction | undefined;
+}
 
 export class Pd {
   /** microkit_name. */
@@ -66,8 +73,6 @@ export class Pd {
   readonly pps: bigint;
   /** Every setvar of the PD (setvar_vaddr, setvar_size, setvar_id, <setvar>...) by symbol. */
   readonly setvars: Readonly<Record<string, number>>;
-  /** microkit_have_signal / microkit_signal_*: the one deferred action, sent at the next receive. */
-  deferred: DeferredAction | undefined;
 
   constructor(
     options: {
@@ -133,12 +138,12 @@ export class Pd {
   deferredNotify(channel: number): void {
     if (!this.allowed(this.notifications, channel))
       return this.invalidChannel("microkit_deferred_notify", channel);
-    this.deferred = { kind: "notify", channel };
+    this.wiring.deferred.action = { kind: "notify", channel };
   }
 
   deferredIrqAck(channel: number): void {
     if (!this.allowed(this.irqs, channel)) return this.invalidChannel("microkit_deferred_irq_ack", channel);
-    this.deferred = { kind: "irqAck", channel };
+    this.wiring.deferred.action = { kind: "irqAck", channel };
   }
 
   // ---- messages ----
@@ -287,12 +292,6 @@ export class Pd {
   private crash(message: string, error: number): void {
     this.dbgPuts(`${message}\n`);
     this.memory.write32(error, 0);
-  }
-
-  /** libmicrokit's missing-entry-point report and crash. */
-  missingEntryPoint(entry: "protected" | "fault"): void {
-    this.dbgPuts(`${this.name} is missing the '${entry}' entry point\n`);
-    this.memory.write32(0, 0);
   }
 }
 

@@ -26,7 +26,7 @@ import type {
 } from "../sdf/model.ts";
 import { PdAddressSpace } from "./address-space.ts";
 import { Monitor } from "./monitor.ts";
-import { Pd, type ChannelWiring, type VcpuWiring } from "./pd.ts";
+import { Pd, type ChannelWiring, type DeferredSlot, type VcpuWiring } from "./pd.ts";
 import { PdRuntime } from "./pd-runtime.ts";
 import {
   importProgram,
@@ -188,6 +188,7 @@ function wireProtectionDomain(
       peerId: end.peerId,
     });
   }
+  const deferred: DeferredSlot = { action: undefined };
   const irqs = new Map(
     pdd.irqs.map((irq) => [
       irq.id,
@@ -212,10 +213,11 @@ function wireProtectionDomain(
       children: new Map(pdd.children.map((child) => [child.id!, threads.get(child.name)!])),
       vcpus: createVcpus(kernel, pdd, thread, board, context.description, context.createMachineVcpu),
       debugPutc: (byte) => board.debugPutc(byte),
+      deferred,
       secureMonitorCall: pdd.smc ? (args) => board.secureMonitorCall(args) : undefined,
     },
   );
-  const runtime = new PdRuntime(pd, program, programPath, {
+  const runtime = new PdRuntime(pd, program, programPath, deferred, {
     becomePassive: () => {
       kernel.makePassive(thread);
       monitor.passive(pdd.name);
