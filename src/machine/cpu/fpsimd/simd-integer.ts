@@ -21,6 +21,7 @@ import {
   uqsub,
   usqadd,
 } from "./integer-ops";
+import { fastPathTaken, threeSameVector } from "./simd-fast";
 import {
   commitResult,
   getElem,
@@ -135,6 +136,12 @@ export function vectorThreeSameInteger(insn: u32): bool {
   if (opcode == 0b10100 || opcode == 0b10101 || opcode == 0b10111)
     return pairwise(q, u, size, opcode, m, n, d);
   if (((threeSameSizes(opcode, u) >> size) & 1) == 0 || (size == 3 && !q)) return false;
+  const fast = threeSameVector(opcode, u, size, getV128(n), getV128(m), q);
+  if (fastPathTaken) {
+    v128.store(RESULT_VECTOR, fast);
+    commitResult(d, q);
+    return true;
+  }
   const elements = (q ? <u32>16 : 8) >> size;
   for (let i: u32 = 0; i < elements; i++) {
     const r = threeSameElement(

@@ -20,8 +20,12 @@ function copySize(imm5: u32): u32 {
 }
 
 function replicate(d: u32, size: u32, v: u64, q: bool): void {
-  const elements = (q ? <u32>16 : 8) >> size;
-  for (let i: u32 = 0; i < <u32>elements; i++) setResultElem(i, size, v);
+  let r: v128;
+  if (size == 0) r = i8x16.splat(<i8>v);
+  else if (size == 1) r = i16x8.splat(<i16>v);
+  else if (size == 2) r = i32x4.splat(<i32>v);
+  else r = i64x2.splat(<i64>v);
+  v128.store(RESULT_VECTOR, r);
   commitResult(d, q);
 }
 
