@@ -1,9 +1,9 @@
 // Whole-vector fast paths, with wasm SIMD, for the integer three-same operations compilers and
 // string functions use most. Each computes exactly what the element-by-element definition in
-// simd-integer.ts computes; fastPathTaken says whether the operation was handled here.
-import { FPSR_QC, raiseFpsr } from "./state";
+// simd-integer.ts computes.
+import { FPSR_QC, RESULT_VECTOR, commitResult, getV128, raiseFpsr } from "./state";
 
-export let fastPathTaken = false;
+let fastPathTaken = false;
 
 function compareGreater(a: v128, b: v128, size: u32, unsigned: bool): v128 {
   if (size == 0) return unsigned ? i8x16.gt_u(a, b) : i8x16.gt_s(a, b);
@@ -30,10 +30,18 @@ function saturated(sat: v128, wrapping: v128, q: bool): v128 {
 }
 
 /**
- * The three-same integer operation `opcode` (bits 15:11) on whole vectors, or any value with
- * fastPathTaken = false when it has no fast path for this opcode and size.
+ * Executes the three-same integer operation `opcode` (bits 15:11) on whole vectors,
+ * Vd = Vn op Vm; false when it has no fast path for this opcode and size.
  */
-export function threeSameVector(opcode: u32, u: bool, size: u32, a: v128, b: v128, q: bool): v128 {
+export function threeSameFast(opcode: u32, u: bool, size: u32, n: u32, m: u32, d: u32, q: bool): bool {
+  const r = threeSameVector(opcode, u, size, getV128(n), getV128(m), q);
+  if (!fastPathTaken) return false;
+  v128.store(RESULT_VECTOR, r);
+  commitResult(d, q);
+  return true;
+}
+
+function threeSameVector(opcode: u32, u: bool, size: u32, a: v128, b: v128, q: bool): v128 {
   fastPathTaken = true;
   switch (opcode) {
     case 0b10000: // ADD/SUB
@@ -73,4 +81,55 @@ export function threeSameVector(opcode: u32, u: bool, size: u32, a: v128, b: v12
   }
   fastPathTaken = false;
   return a;
+}
+
+/** The even-numbered and odd-numbered elements of the concatenation Vm:Vn (for pairwise ops). */
+function evens(a: v128, b: v128, size: u32): v128 {
+  if (size == 0) return i8x16.shuffle(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  if (size == 1) return i8x16.shuffle(a, b, 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29);
+  if (size == 2) return i8x16.shuffle(a, b, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+  return i8x16.shuffle(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+}
+
+function odds(a: v128, b: v128, size: u32): v128 {
+  if (size == 0) return i8x16.shuffle(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  if (size == 1) return i8x16.shuffle(a, b, 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31);
+  if (size == 2) return i8x16.shuffle(a, b, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+  return i8x16.shuffle(a, b, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+}
+
+/**
+ * ADDP, SMAXP/UMAXP, SMINP/UMINP (vector) on whole vectors. For 64-bit forms (Q = 0) the two
+ * sources' low halves are packed into one vector first, so their pairs line up the same way.
+ */
+export function pairwiseFast(opcode: u32, u: bool, size: u32, n: u32, m: u32, d: u32, q: bool): bool {
+  let a = getV128(n);
+  let b = getV128(m);
+  if (!q) {
+    // Elements of Vn's low half, then Vm's, as one 128-bit "Vn" whose pairs give the 64-bit result.
+    a = i64x2.replace_lane(a, 1, i64x2.extract_lane(b, 0));
+    b = a;
+  }
+  const x = evens(a, b, size);
+  const y = odds(a, b, size);
+  let r: v128;
+  if (opcode == 0b10111) {
+    if (size == 0) r = i8x16.add(x, y);
+    else if (size == 1) r = i16x8.add(x, y);
+    else if (size == 2) r = i32x4.add(x, y);
+    else r = i64x2.add(x, y);
+  } else if (size == 3) {
+    return false;
+  } else if (opcode == 0b10100) {
+    if (size == 0) r = u ? i8x16.max_u(x, y) : i8x16.max_s(x, y);
+    else if (size == 1) r = u ? i16x8.max_u(x, y) : i16x8.max_s(x, y);
+    else r = u ? i32x4.max_u(x, y) : i32x4.max_s(x, y);
+  } else {
+    if (size == 0) r = u ? i8x16.min_u(x, y) : i8x16.min_s(x, y);
+    else if (size == 1) r = u ? i16x8.min_u(x, y) : i16x8.min_s(x, y);
+    else r = u ? i32x4.min_u(x, y) : i32x4.min_s(x, y);
+  }
+  v128.store(RESULT_VECTOR, r);
+  commitResult(d, q);
+  return true;
 }

@@ -21,7 +21,7 @@ import {
   uqsub,
   usqadd,
 } from "./integer-ops";
-import { fastPathTaken, threeSameVector } from "./simd-fast";
+import { pairwiseFast, threeSameFast } from "./simd-fast";
 import {
   commitResult,
   getElem,
@@ -136,12 +136,7 @@ export function vectorThreeSameInteger(insn: u32): bool {
   if (opcode == 0b10100 || opcode == 0b10101 || opcode == 0b10111)
     return pairwise(q, u, size, opcode, m, n, d);
   if (((threeSameSizes(opcode, u) >> size) & 1) == 0 || (size == 3 && !q)) return false;
-  const fast = threeSameVector(opcode, u, size, getV128(n), getV128(m), q);
-  if (fastPathTaken) {
-    v128.store(RESULT_VECTOR, fast);
-    commitResult(d, q);
-    return true;
-  }
+  if (threeSameFast(opcode, u, size, n, m, d, q)) return true;
   const elements = (q ? <u32>16 : 8) >> size;
   for (let i: u32 = 0; i < elements; i++) {
     const r = threeSameElement(
@@ -185,6 +180,7 @@ function logic(q: bool, u: bool, size: u32, m: u32, n: u32, d: u32): bool {
 function pairwise(q: bool, u: bool, size: u32, opcode: u32, m: u32, n: u32, d: u32): bool {
   if (opcode == 0b10111 && u) return false;
   if (size == 3 && (!q || opcode != 0b10111)) return false;
+  if (pairwiseFast(opcode, u, size, n, m, d, q)) return true;
   const elements = (q ? <u32>16 : 8) >> size;
   const half = elements >> 1;
   for (let i: u32 = 0; i < elements; i++) {
