@@ -83,6 +83,9 @@ export interface VmmOptions {
   onSystemReset?(): void;
 }
 
+const CNTV_CTL_ENABLE = 1n;
+const CNTV_CTL_IMASK = 2n;
+
 /** seL4 syscall numbers libvmm lets a guest's kernel make: PA_TO_IPA and NOP, both no-ops here. */
 const TOLERATED_SYSCALLS = new Set([65n, 67n]);
 
@@ -249,10 +252,16 @@ export class Vmm {
     return outcome === "resume";
   }
 
-  /** Resumes at once when an interrupt is already listed or queued (a spurious wake-up is architectural). */
+  /**
+   * Leaves the vCPU blocked until the VMM next injects an interrupt into it. It resumes at once (WFI may
+   * complete early) when an interrupt is already listed or queued, or when its virtual timer is armed:
+   * a timer can only interrupt a running vCPU, so a vCPU waiting for its own timer must keep running.
+   */
   private sleepUntilInterrupt(vcpuId: number): boolean {
     const lrs = this.vgic.listRegisters[vcpuId]!;
     if (lrs.listed.some((l) => l !== undefined) || lrs.queued.length > 0) return true;
+    const timer = this.options.control.readSystemRegister(vcpuId, "CNTV_CTL_EL0");
+    if ((timer & CNTV_CTL_ENABLE) !== 0n && (timer & CNTV_CTL_IMASK) === 0n) return true;
     this.sleeping.add(vcpuId);
     return false;
   }

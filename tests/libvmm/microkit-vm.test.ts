@@ -142,3 +142,52 @@ describe.runIf(haveTools && haveCore)("libvmm with two vCPUs in a VMM PD", () =>
     );
   });
 });
+
+const VTIMER_SYSTEM = SMP_SYSTEM.replace('      <vcpu id="1" />\n', "");
+
+describe.runIf(haveTools && haveCore)("libvmm's virtual timer in a VMM PD", () => {
+  it("injects PPI 27 on the VPPI event and acks it on the guest's EOI", async () => {
+    const guest = buildGuest(new URL("./guests/vtimer.s", import.meta.url).pathname);
+    let vmm: Vmm | undefined;
+    const faults: string[] = [];
+    const { console, done } = await boot(VTIMER_SYSTEM, {
+      vmm: {
+        init(pd) {
+          vmm = new Vmm({
+            vmName: "guest",
+            vcpuCount: 1,
+            log: createVmmLog(pd.name, (line) => pd.dbgPuts(`${line}\n`)),
+            control: microkitVcpuControl(pd),
+            interrupts: microkitInterrupts(pd),
+            gic: { version: 2, distributor: 0x800_0000 },
+            onSystemOff: () => pd.dbgPuts(`vmm: x19=${pd.vcpuRegisters(0)!.getX(19)}\n`),
+          });
+          pd.memory.view(pd.setvars.guest_ram_vaddr!, guest.length).set(guest);
+          vmm.guest.start(0, { pc: 0x4000_0000n, x0: 0n });
+        },
+        notified(_pd, channel) {
+          vmm!.handleNotification(channel);
+        },
+        fault(pd, child, msginfo) {
+          const fault = microkitFault(pd, msginfo)!;
+          if (fault.kind !== "VMFault")
+            faults.push(fault.kind === "VCPUFault" ? `VCPUFault EC ${fault.hsr >>> 26}` : fault.kind);
+          return vmm!.handleFault(child, fault);
+        },
+      },
+    });
+    await done;
+    expect(console.output).toBe(
+      "MON|INFO: Microkit Monitor started!\n" +
+        "vmm|INFO: guest: the guest powered off (PSCI SYSTEM_OFF)\n" +
+        "vmm: x19=27\n",
+    );
+    // WFI (EC 1) returns at once while the timer is armed; then the VPPI flow and SYSTEM_OFF over HVC (EC 22).
+    expect(faults.filter((f) => f !== "VCPUFault EC 1")).toEqual([
+      "VPPIEvent",
+      "VGICMaintenance",
+      "VCPUFault EC 22",
+    ]);
+    expect(faults.filter((f) => f === "VCPUFault EC 1").length).toBeGreaterThan(0);
+  });
+});

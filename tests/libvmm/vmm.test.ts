@@ -102,6 +102,15 @@ describe("Vmm", () => {
     expect(control.calls).toEqual(["restart 0 0x40080008"]);
     // With an interrupt still listed, WFI returns at once.
     expect(vmm.handleFault(0, { kind: "VCPUFault", hsr: HSR_WFI })).toBe(true);
+    vmm.handleFault(0, { kind: "VGICMaintenance", index: 0 });
+    expect(vmm.handleFault(0, { kind: "VCPUFault", hsr: HSR_WFI })).toBe(false);
+    vmm.handleNotification(1);
+    // An armed virtual timer can only fire in a running vCPU: WFI returns at once; a masked one does not count.
+    vmm.handleFault(0, { kind: "VGICMaintenance", index: 0 });
+    control.timerControl[0] = 1n;
+    expect(vmm.handleFault(0, { kind: "VCPUFault", hsr: HSR_WFI })).toBe(true);
+    control.timerControl[0] = 3n;
+    expect(vmm.handleFault(0, { kind: "VCPUFault", hsr: HSR_WFI })).toBe(false);
     expect(vmm.handleNotification(5)).toBe(false);
   });
 
