@@ -22,10 +22,10 @@ if (toolsProblem && process.env.CI) throw new Error(toolsProblem);
 const suite = toolsProblem ? describe.skip : describe;
 
 /** Instructions per class in the fixed budget (well under a second per class when the core agrees). */
-const BUDGET_PER_CLASS = 5000;
+const BUDGET_PER_CLASS = 4000;
 const BUDGET_SEED = 20261121;
 /** Instructions of all classes mixed, run with virtkit's MMU on. */
-const BUDGET_MMU_ON = 20000;
+const BUDGET_MMU_ON = 16000;
 
 suite("CPU differential harness against qemu-aarch64", () => {
   let harness: DifferentialHarness;

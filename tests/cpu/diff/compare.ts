@@ -1,5 +1,5 @@
 // Field-by-field comparison of two end states, described for people.
-import type { CpuState } from "./state.ts";
+import { SNAPSHOT_SIZE, decodeSnapshot, type CpuState, type Snapshot } from "./state.ts";
 
 export interface Difference {
   field: string;
@@ -10,23 +10,57 @@ export interface Difference {
 const hex64 = (v: bigint) => `0x${v.toString(16).padStart(16, "0")}`;
 const hex32 = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, "0")}`;
 
-export function compareStates(qemu: CpuState, virtkit: CpuState): Difference[] {
+/** The first item whose snapshot differs between the two logs, with what differs in it. */
+export function firstDifferentSnapshot(
+  qemu: Uint8Array,
+  virtkit: Uint8Array,
+): { index: number; differences: Difference[] } | undefined {
+  const count = Math.min(qemu.length, virtkit.length) / SNAPSHOT_SIZE;
+  for (let i = 0; i < count; i++) {
+    const q = qemu.subarray(i * SNAPSHOT_SIZE, (i + 1) * SNAPSHOT_SIZE);
+    const k = virtkit.subarray(i * SNAPSHOT_SIZE, (i + 1) * SNAPSHOT_SIZE);
+    if (!Buffer.from(q.buffer, q.byteOffset, q.length).equals(k)) {
+      return { index: i, differences: compareRegisters(decodeSnapshot(qemu, i), decodeSnapshot(virtkit, i)) };
+    }
+  }
+  if (qemu.length !== virtkit.length) {
+    const field = "snapshot count";
+    return {
+      index: count,
+      differences: [
+        { field, qemu: String(qemu.length / SNAPSHOT_SIZE), virtkit: String(virtkit.length / SNAPSHOT_SIZE) },
+      ],
+    };
+  }
+  return undefined;
+}
+
+/** Registers and flags that differ between two snapshots or states. */
+function compareRegisters(qemu: Snapshot, virtkit: Snapshot): Difference[] {
   const out: Difference[] = [];
   qemu.x.forEach((q, i) => {
     if (q !== virtkit.x[i]) out.push({ field: `x${i}`, qemu: hex64(q), virtkit: hex64(virtkit.x[i]!) });
   });
-  if (qemu.sp !== virtkit.sp) out.push({ field: "sp", qemu: hex64(qemu.sp), virtkit: hex64(virtkit.sp) });
-  if (qemu.nzcv !== virtkit.nzcv)
+  if (qemu.nzcv !== virtkit.nzcv) {
     out.push({ field: "nzcv", qemu: nzcvText(qemu.nzcv), virtkit: nzcvText(virtkit.nzcv) });
-  if (qemu.fpcr !== virtkit.fpcr)
-    out.push({ field: "fpcr", qemu: hex32(qemu.fpcr), virtkit: hex32(virtkit.fpcr) });
-  if (qemu.fpsr !== virtkit.fpsr)
+  }
+  if (qemu.fpsr !== virtkit.fpsr) {
     out.push({ field: "fpsr", qemu: fpsrText(qemu.fpsr), virtkit: fpsrText(virtkit.fpsr) });
+  }
   qemu.v.forEach((q, i) => {
     const k = virtkit.v[i]!;
     if (q.lo !== k.lo || q.hi !== k.hi)
       out.push({ field: `v${i}`, qemu: vectorText(q), virtkit: vectorText(k) });
   });
+  return out;
+}
+
+/** Everything that differs between two end states: registers, SP, flags, FPCR/FPSR and scratch memory. */
+export function compareStates(qemu: CpuState, virtkit: CpuState): Difference[] {
+  const out = compareRegisters(qemu, virtkit);
+  if (qemu.sp !== virtkit.sp) out.push({ field: "sp", qemu: hex64(qemu.sp), virtkit: hex64(virtkit.sp) });
+  if (qemu.fpcr !== virtkit.fpcr)
+    out.push({ field: "fpcr", qemu: hex32(qemu.fpcr), virtkit: hex32(virtkit.fpcr) });
   for (let i = 0; i < qemu.scratch.length; i += 8) {
     const q = qemu.scratch.subarray(i, i + 8);
     const k = virtkit.scratch.subarray(i, i + 8);

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compareStates, type Difference } from "./compare.ts";
+import { compareStates, firstDifferentSnapshot, type Difference } from "./compare.ts";
 import { GenContext, type GeneratedItem, type InstructionClass } from "./generators/context.ts";
 import {
   ALL_CLASSES,
@@ -45,9 +45,9 @@ export interface Reproducer {
   /** The failing items: one when the culprit fails alone, else the shortest failing prefix. */
   items: GeneratedItem[];
   initial: CpuState;
-  qemu: CpuState;
-  /** virtkit's end state, or why it did not reach the end. */
-  virtkit: CpuState | string;
+  /** Why virtkit did not reach the end, if it did not (then `differences` is empty). */
+  virtkitProblem?: string;
+  /** What differs after the failing item (its snapshot), or at the end. */
   differences: Difference[];
   /** The assembly source of the reproducer program, runnable with qemu-aarch64. */
   source: string;
@@ -72,10 +72,16 @@ export interface DiffReport {
   workDir: string;
 }
 
-type RunResult =
-  | { kind: "same"; qemu: CpuState }
-  | { kind: "differ"; qemu: CpuState; virtkit: CpuState | string; differences: Difference[] }
-  | { kind: "qemu-failed"; problem: string };
+interface Differ {
+  kind: "differ";
+  /** The first item whose snapshot differs, when both sides ran to the end. */
+  firstItem?: number;
+  /** Why virtkit did not reach the end, if it did not. */
+  virtkitProblem?: string;
+  differences: Difference[];
+}
+
+type RunResult = { kind: "same" } | Differ | { kind: "qemu-failed"; problem: string };
 
 export class DifferentialHarness {
   private mmu = false;
@@ -160,54 +166,71 @@ export class DifferentialHarness {
         report.generatorProblems.push(whole.problem);
         return;
       }
-      // Invariant: the prefix of length `good` matches, the prefix of length `bad` differs.
-      let good = 0;
-      let goodState = state;
-      let bad = rest.length;
-      let badRun: RunResult = whole;
-      while (bad - good > 1) {
-        const mid = (good + bad) >> 1;
-        const r = this.runBoth(rest.slice(0, mid), state);
-        if (r.kind === "same") {
-          good = mid;
-          goodState = r.qemu;
-        } else if (r.kind === "differ") {
-          bad = mid;
-          badRun = r;
-        } else {
-          report.generatorProblems.push(r.problem);
-          return;
-        }
+      // The snapshot log names the first differing item; without it (virtkit stopped, or only memory
+      // differs at the end) a binary search over prefixes finds it.
+      const found =
+        whole.firstItem !== undefined
+          ? { bad: whole.firstItem + 1, run: whole }
+          : this.search(rest, state, whole);
+      if ("problem" in found) {
+        report.generatorProblems.push(found.problem);
+        return;
       }
-      const culprit = rest[bad - 1]!;
-      const alone = this.runBoth([culprit], goodState);
-      const failing = badRun as Extract<RunResult, { kind: "differ" }>;
+      const culprit = rest[found.bad - 1]!;
+      const before = found.bad === 1 ? state : this.qemuState(rest.slice(0, found.bad - 1), state);
+      const alone = this.runBoth([culprit], before);
       const repro =
         alone.kind === "differ"
-          ? this.reproducer(culprit.cls, [culprit], goodState, alone)
-          : this.reproducer(culprit.cls, rest.slice(0, bad), state, failing);
+          ? this.reproducer(culprit.cls, [culprit], before, alone)
+          : this.reproducer(culprit.cls, rest.slice(0, found.bad), state, found.run);
       report.mismatches.push(repro);
       report.tally[culprit.cls]!.mismatches++;
-      state = failing.qemu;
-      rest = rest.slice(bad);
+      state = this.qemuState(rest.slice(0, found.bad), state);
+      rest = rest.slice(found.bad);
     }
   }
 
-  private reproducer(
-    cls: string,
+  /** The shortest prefix that differs, given that all of `items` does. */
+  private search(
     items: GeneratedItem[],
-    initial: CpuState,
-    run: Extract<RunResult, { kind: "differ" }>,
-  ): Reproducer {
+    state: CpuState,
+    whole: Differ,
+  ): { bad: number; run: Differ } | { problem: string } {
+    // Invariant: the prefix of length `good` matches, the prefix of length `bad` differs.
+    let good = 0;
+    let bad = items.length;
+    let run = whole;
+    while (bad - good > 1) {
+      const mid = (good + bad) >> 1;
+      const r = this.runBoth(items.slice(0, mid), state);
+      if (r.kind === "qemu-failed") return { problem: r.problem };
+      if (r.kind === "same") {
+        good = mid;
+      } else {
+        bad = mid;
+        run = r;
+      }
+    }
+    return { bad, run };
+  }
+
+  private reproducer(cls: string, items: GeneratedItem[], initial: CpuState, run: Differ): Reproducer {
     return {
       cls,
       items,
       initial,
-      qemu: run.qemu,
-      virtkit: run.virtkit,
+      virtkitProblem: run.virtkitProblem,
       differences: run.differences,
       source: programSource(items, initial),
     };
+  }
+
+  /** qemu's complete end state (registers and scratch) after `items`: the reference to continue from. */
+  private qemuState(items: GeneratedItem[], state: CpuState): CpuState {
+    const program = buildProgram(this.workDir, "program", programSource(items, state));
+    const qemu = runInQemu(program.elf);
+    if (!qemu.ok) throw new Error(`qemu could not run a prefix it ran before: ${qemu.problem}`);
+    return qemu.state;
   }
 
   private runBoth(items: GeneratedItem[], state: CpuState): RunResult {
@@ -216,10 +239,10 @@ export class DifferentialHarness {
     const qemu = runInQemu(program.elf);
     if (!qemu.ok) return { kind: "qemu-failed", problem: `${qemu.problem} (program ${program.elf})` };
     const virtkit = this.virtkit.run(program, this.mmu);
-    if (!virtkit.ok) return { kind: "differ", qemu: qemu.state, virtkit: virtkit.problem, differences: [] };
+    if (!virtkit.ok) return { kind: "differ", virtkitProblem: virtkit.problem, differences: [] };
+    const first = firstDifferentSnapshot(qemu.log, virtkit.log);
+    if (first) return { kind: "differ", firstItem: first.index, differences: first.differences };
     const differences = compareStates(qemu.state, virtkit.state);
-    return differences.length === 0
-      ? { kind: "same", qemu: qemu.state }
-      : { kind: "differ", qemu: qemu.state, virtkit: virtkit.state, differences };
+    return differences.length === 0 ? { kind: "same" } : { kind: "differ", differences };
   }
 }

@@ -1,17 +1,20 @@
 // Turns generated items and an initial state into one static AArch64 program that both sides run from
-// the same bytes at the same addresses: qemu-aarch64 as a Linux user process, virtkit at EL1 with the
-// MMU off. The prologue loads the state, the items run, the epilogue stores the state and makes the
-// write + exit system calls. Under virtkit the first SVC lands in the vector table, whose entries all
+// the same bytes at the same addresses: qemu-aarch64 as a Linux user process, virtkit at EL1. The
+// prologue loads the state, each item runs followed by a snapshot of the registers into the log, the
+// epilogue stores the state and makes the write (result + scratch, then the log) and exit system calls. Under virtkit the first SVC lands in the vector table, whose entries all
 // leave through HVC #(0x100 + vector index), so the harness also learns about any unexpected exception.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CROSS, runTool } from "../toolchain.ts";
-import type { GeneratedItem } from "./generators/context.ts";
+import { SNAPSHOT_REGISTER as X27, type GeneratedItem } from "./generators/context.ts";
 import {
   BLOCK_SIZE,
   CODE_ADDRESS,
   DATA_ADDRESS,
+  LOG_ADDRESS,
+  MAX_SNAPSHOTS,
   REPORT_SIZE,
+  SNAPSHOT_SIZE,
   SLOT,
   encodeBlock,
   type CpuState,
@@ -35,6 +38,8 @@ SECTIONS {
   .text : { *(.text*) }
   . = ${DATA_ADDRESS};
   .data : { *(.data*) }
+  . = ${LOG_ADDRESS};
+  .log : { *(.log) }
 }
 `;
 
@@ -88,10 +93,33 @@ function epilogue(): string[] {
     `mov x2, #${REPORT_SIZE}`,
     "mov x8, #64",
     "svc #0",
+    "mov x0, #1",
+    "adrp x1, snapshot_log",
+    `sub x2, x${X27}, x1`,
+    "svc #0",
     "mov x0, #0",
     "mov x8, #93",
     "svc #0",
   );
+  return lines;
+}
+
+/** Stores X0-X30, NZCV, FPSR and V0-V31 at x27 and advances it by SNAPSHOT_SIZE (see state.ts). */
+function snapshot(): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < 26; i += 2) lines.push(`stp x${i}, x${i + 1}, [x${X27}], #16`);
+  lines.push(
+    `stp x26, xzr, [x${X27}], #16`,
+    `stp x28, x29, [x${X27}], #16`,
+    `str x30, [x${X27}], #8`,
+    "mrs x0, nzcv",
+    `str x0, [x${X27}], #8`,
+    "mrs x0, fpsr",
+    `str x0, [x${X27}]`,
+    `ldur x0, [x${X27}, #-256]`,
+    `add x${X27}, x${X27}, #16`,
+  );
+  for (let i = 0; i < 32; i += 2) lines.push(`stp q${i}, q${i + 1}, [x${X27}], #32`);
   return lines;
 }
 
@@ -114,7 +142,12 @@ function dataWords(bytes: Uint8Array): string[] {
 }
 
 export function programSource(items: readonly GeneratedItem[], state: CpuState): string {
-  const body = items.flatMap((item) => item.lines);
+  if (items.length > MAX_SNAPSHOTS) {
+    throw new Error(
+      `a program holds at most ${MAX_SNAPSHOTS} items (their snapshots fill the log); got ${items.length}`,
+    );
+  }
+  const body = items.flatMap((item) => [...item.lines, ...snapshot()]);
   return [
     ".text",
     ".globl _start",
@@ -125,11 +158,16 @@ export function programSource(items: readonly GeneratedItem[], state: CpuState):
     ".data",
     ".balign 16",
     "initial_state:",
-    ...dataWords(encodeBlock(state)),
+    // Whatever state a run starts from, its snapshots go from the start of the log.
+    ...dataWords(encodeBlock({ ...state, x: state.x.map((v, i) => (i === X27 ? BigInt(LOG_ADDRESS) : v)) })),
     "result_state:",
     `.zero ${BLOCK_SIZE}`,
     "scratch:",
     ...dataWords(state.scratch),
+    '.section .log, "aw", %nobits',
+    ".balign 4096",
+    "snapshot_log:",
+    `.skip ${items.length * SNAPSHOT_SIZE}`,
     "",
   ].join("\n");
 }

@@ -50,8 +50,8 @@ export function formatReproducer(repro: Reproducer, index: number, workDir: stri
     ...regs.v.map((n) => `  v${n} = ${vectorText(init.v[n]!)}`),
     `  nzcv = ${nzcvText(init.nzcv)}, fpcr = 0x${init.fpcr.toString(16)}, fpsr = ${fpsrText(init.fpsr)}`,
   ];
-  if (typeof repro.virtkit === "string") {
-    out.push(`virtkit did not finish: ${repro.virtkit}`);
+  if (repro.virtkitProblem) {
+    out.push(`virtkit did not finish: ${repro.virtkitProblem}`);
   } else {
     out.push("results that differ (qemu-aarch64 | virtkit):");
     for (const d of repro.differences) out.push(`  ${d.field.padEnd(14)} ${d.qemu} | ${d.virtkit}`);

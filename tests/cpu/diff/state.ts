@@ -2,7 +2,7 @@
 // test program's data area (the prologue loads the "initial" block, the epilogue stores the "result"
 // block; qemu writes result + scratch to stdout, virtkit leaves them in RAM).
 import type { Random } from "./random.ts";
-import { SCRATCH_BASE_REGISTER, SCRATCH_SIZE } from "./generators/context.ts";
+import { SCRATCH_BASE_REGISTER, SCRATCH_SIZE, SNAPSHOT_REGISTER } from "./generators/context.ts";
 
 export const CODE_ADDRESS = 0x4000_0000;
 /** Within ADRP range of the code, far enough for a batch of a few thousand items. */
@@ -14,6 +14,15 @@ export const STACK_ADDRESS = SCRATCH_ADDRESS + 2048;
 export const BLOCK_SIZE = 0x400;
 /** Bytes the program reports: the result block followed by the scratch area. */
 export const REPORT_SIZE = BLOCK_SIZE + SCRATCH_SIZE;
+
+/**
+ * The snapshot log: after every item the program stores X0-X30, NZCV, FPSR and V0-V31 here, so a
+ * result that a later instruction overwrites is still compared. 1 MiB above the code, up to 2 MiB.
+ */
+export const LOG_ADDRESS = 0x4010_0000;
+/** X0-X30 (X27, the log pointer, stored as 0), NZCV at 248, FPSR at 256, V0-V31 from 272. */
+export const SNAPSHOT_SIZE = 272 + 32 * 16;
+export const MAX_SNAPSHOTS = Math.floor(0x20_0000 / SNAPSHOT_SIZE);
 
 /** Byte offsets inside a state block. */
 export const SLOT = { x: 0, sp: 248, nzcv: 256, fpcr: 264, fpsr: 272, v: 288 } as const;
@@ -134,6 +143,7 @@ function vectorHalf(rng: Random): bigint {
 export function randomState(rng: Random): CpuState {
   const x = Array.from({ length: 31 }, () => integerValue(rng));
   x[SCRATCH_BASE_REGISTER] = BigInt(SCRATCH_ADDRESS);
+  x[SNAPSHOT_REGISTER] = BigInt(LOG_ADDRESS);
   const rounding = rng.chance(0.5) ? rng.below(4) : 0;
   const fpcr =
     (rounding << 22) |
@@ -181,6 +191,25 @@ export function decodeReport(report: Uint8Array): CpuState {
     fpcr: Number(u64(SLOT.fpcr)),
     fpsr: Number(u64(SLOT.fpsr)),
     v: Array.from({ length: 32 }, (_, i) => ({ lo: u64(SLOT.v + 16 * i), hi: u64(SLOT.v + 16 * i + 8) })),
-    scratch: report.slice(BLOCK_SIZE),
+    scratch: report.slice(BLOCK_SIZE, REPORT_SIZE),
+  };
+}
+
+/** Registers and flags after one item, as its snapshot stored them. */
+export interface Snapshot {
+  x: bigint[];
+  nzcv: number;
+  fpsr: number;
+  v: VectorValue[];
+}
+
+export function decodeSnapshot(log: Uint8Array, index: number): Snapshot {
+  const view = new DataView(log.buffer, log.byteOffset + index * SNAPSHOT_SIZE, SNAPSHOT_SIZE);
+  const u64 = (offset: number) => view.getBigUint64(offset, true);
+  return {
+    x: Array.from({ length: 31 }, (_, i) => u64(8 * i)),
+    nzcv: Number(u64(248)),
+    fpsr: Number(u64(256)),
+    v: Array.from({ length: 32 }, (_, i) => ({ lo: u64(272 + 16 * i), hi: u64(280 + 16 * i) })),
   };
 }

@@ -3,7 +3,8 @@
 import { createCpuCore, type CpuCore, type Vcpu, type VcpuExit } from "../../../src/machine/cpu.ts";
 import { PhysicalMemory } from "../../../src/machine/physical-memory.ts";
 import { SYNC_CURRENT_EL_SPX, VECTOR_HVC_BASE, type BuiltProgram } from "./program.ts";
-import { REPORT_SIZE, RESULT_BLOCK, decodeReport, type CpuState } from "./state.ts";
+import { LOG_ADDRESS, REPORT_SIZE, RESULT_BLOCK, decodeReport, type CpuState } from "./state.ts";
+import { SNAPSHOT_REGISTER } from "./generators/context.ts";
 
 export const RAM_BASE = 0x4000_0000;
 const RAM_SIZE = 16 * 1024 * 1024;
@@ -24,7 +25,8 @@ const EC_SVC64 = 0x15;
 const SLICE = 1_000_000;
 
 export type VirtkitOutcome =
-  { ok: true; state: CpuState; instructions: number } | { ok: false; problem: string; pc?: bigint };
+  | { ok: true; state: CpuState; log: Uint8Array; instructions: number }
+  | { ok: false; problem: string; pc?: bigint };
 
 export class VirtkitRunner {
   private constructor(
@@ -70,8 +72,9 @@ export class VirtkitRunner {
       if (exit.kind === "hvc" && exit.imm === VECTOR_HVC_BASE + SYNC_CURRENT_EL_SPX) {
         const esr = vcpu.readSysreg("ESR_EL1");
         if (Number(esr >> 26n) === EC_SVC64) {
-          const report = this.memory.view(RESULT_BLOCK, REPORT_SIZE).slice();
-          return { ok: true, state: decodeReport(report), instructions };
+          const state = decodeReport(this.memory.view(RESULT_BLOCK, REPORT_SIZE).slice());
+          const logSize = Number(state.x[SNAPSHOT_REGISTER]!) - LOG_ADDRESS;
+          return { ok: true, state, log: this.memory.view(LOG_ADDRESS, logSize).slice(), instructions };
         }
       }
       return { ok: false, problem: this.describe(exit), pc: vcpu.pc };

@@ -5,10 +5,12 @@ import type { Random } from "../random.ts";
 
 /** x28 always holds the scratch area's address; generators must never write it. */
 export const SCRATCH_BASE_REGISTER = 28;
+/** x27 points at the next free snapshot slot of the log; generators must never use it. */
+export const SNAPSHOT_REGISTER = 27;
 export const SCRATCH_SIZE = 4096;
 
 /** General registers generators may freely read and write. */
-const REGISTER_POOL = [...Array.from({ length: 28 }, (_, i) => i), 29, 30];
+const REGISTER_POOL = [...Array.from({ length: 27 }, (_, i) => i), 29, 30];
 
 export const CONDITIONS = [
   "eq",
