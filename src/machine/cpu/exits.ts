@@ -1,4 +1,5 @@
 // Why run() returned to the host, and the details the host needs (KVM_RUN style).
+import { requestEventCheck } from "./state";
 
 export const EXIT_NONE: u32 = 0;
 export const EXIT_SLICE_END: u32 = 1;
@@ -24,7 +25,9 @@ export let exitInsn: u32 = 0;
 /** HVC/SMC immediate, or the list register index of a maintenance exit. */
 export let exitValue: u32 = 0;
 
+/** Ends the slice after the current instruction (the run loop sees it at its next event check). */
 export function raiseExit(kind: u32, value: u32): void {
   exitKind = kind;
   exitValue = value;
+  requestEventCheck();
 }

@@ -26,7 +26,7 @@ import {
   VMID,
 } from "./state";
 import { dataAbortToGuest, instructionAbortToGuest } from "./exceptions";
-import { exitKind, exitEsr, exitFar, exitIpa, exitInsn, EXIT_STAGE2_ABORT } from "./exits";
+import { raiseExit, exitEsr, exitFar, exitIpa, exitInsn, EXIT_STAGE2_ABORT } from "./exits";
 import { instructionSyndrome } from "./syndrome";
 import { gicvRead, gicvWrite, GICV_SIZE } from "./gic";
 
@@ -205,7 +205,7 @@ function stage2Abort(va: u64, ipa: u64, kind: u32, fsc: u32, s1ptw: bool): void 
     if (s1ptw) esr |= 1 << 7;
     else esr |= instructionSyndrome(currentInsn);
   }
-  exitKind = EXIT_STAGE2_ABORT;
+  raiseExit(EXIT_STAGE2_ABORT, 0);
   nextPc = pc;
   exitEsr = esr;
   exitFar = va;

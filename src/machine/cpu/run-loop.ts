@@ -26,6 +26,7 @@ const DAIF_F: u32 = 1 << 6;
 
 /** Handles pending events; returns true when the slice must end. */
 function checkEvents(): bool {
+  if (exitKind != EXIT_NONE) return true;
   if (instret >= sliceEnd) {
     exitKind = EXIT_SLICE_END;
     return true;
@@ -90,7 +91,6 @@ export function run(maxInstructions: u32): u32 {
     execute(insn);
     pc = nextPc;
     instret++;
-    if (exitKind != EXIT_NONE) break;
   }
   endSliceClock();
   return exitKind;
