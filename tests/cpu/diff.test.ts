@@ -2,7 +2,7 @@
 // a fixed seed each, compared against qemu-aarch64; plus checks that the harness itself sees the
 // state it should (so a silent harness cannot pass).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compareStates } from "./diff/compare.ts";
+import { compareStates, firstDifferentSnapshot } from "./diff/compare.ts";
 import { GenContext } from "./diff/generators/context.ts";
 import { ALL_CLASSES } from "./diff/generators/index.ts";
 import { DifferentialHarness } from "./diff/harness.ts";
@@ -10,7 +10,7 @@ import { buildProgram, programSource } from "./diff/program.ts";
 import { runInQemu } from "./diff/qemu-runner.ts";
 import { Random } from "./diff/random.ts";
 import { formatReproducer } from "./diff/reproducer.ts";
-import { randomState, type CpuState } from "./diff/state.ts";
+import { SNAPSHOT_SIZE, decodeSnapshot, randomState, type CpuState } from "./diff/state.ts";
 import { VirtkitRunner } from "./diff/virtkit-runner.ts";
 import { ensureCpuTestTools } from "./toolchain.ts";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -57,6 +57,20 @@ suite("CPU differential harness against qemu-aarch64", () => {
       expect(s.x[5]).toBe(state.x[5]);
     }
     expect(compareStates(q.state, k.state)).toEqual([]);
+    // One snapshot per item, taken right after it: x1 is 8 from the first on, v2 set from the second.
+    for (const log of [q.log, k.log]) {
+      expect(log.length).toBe(3 * SNAPSHOT_SIZE);
+      expect(decodeSnapshot(log, 0).x[1]).toBe(8n);
+      expect(decodeSnapshot(log, 0).v[2]).toEqual(state.v[2]);
+      expect(decodeSnapshot(log, 1).v[2]!.lo).toBe(0x3ff8000000000000n);
+      expect(decodeSnapshot(log, 2).nzcv).toBe(0);
+    }
+    const corrupted = k.log.slice();
+    corrupted[2 * SNAPSHOT_SIZE + 8 * 5] ^= 0x10;
+    expect(firstDifferentSnapshot(q.log, corrupted)).toMatchObject({
+      index: 2,
+      differences: [{ field: "x5" }],
+    });
   });
 
   it("runs Normal-memory classes with the MMU on: unaligned accesses fault only with it off", () => {
