@@ -25,11 +25,13 @@ export {
   type Fault,
 } from "./faults.ts";
 export {
+  NS_PER_COUNTER_TICK,
   NS_PER_INSTRUCTION,
   Sel4Error,
   VcpuObject,
   VcpuReg,
   type MachineExit,
   type MachineVcpu,
+  type CounterSync,
   type PassthroughLookup,
 } from "./vcpu.ts";

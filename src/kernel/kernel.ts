@@ -348,7 +348,7 @@ export class Kernel {
   private runSlice(thread: Thread, body: ComputeBody): void {
     const now = this.clock.nowNs;
     const slice = Math.max(1, Math.min(thread.sc.available(now), this.maxSliceNs));
-    const result = body.run(slice);
+    const result = body.run(slice, now);
     const used = Math.max(1, result.usedNs);
     this.clock.advance(used);
     const exhausted = thread.sc.charge(now, used);
@@ -391,6 +391,24 @@ export class Kernel {
       from: thread,
     });
     if (handler.thread.state === "receiving") this.makeReady(handler.thread);
+    this.armWakeup(thread, fault);
+  }
+
+  /**
+   * A compute thread blocked on `fault` may have something that happens by itself (a
+   * sleeping vCPU's timer): at that time the blocked fault gives way to the new one.
+   */
+  private armWakeup(thread: Thread, blockedOn: Fault): void {
+    const body = thread.body;
+    const at = body.kind === "compute" ? body.wakeupAt?.() : undefined;
+    if (body.kind !== "compute" || at === undefined) return;
+    this.clock.at(Math.max(at, this.clock.nowNs), () => {
+      if (thread.state !== "fault-blocked" || thread.pendingFault !== blockedOn) return;
+      const fault = body.wake?.();
+      if (!fault) return;
+      this.cancelIpc(thread);
+      this.raiseFault(thread, fault);
+    });
   }
 
   private replyToFault(child: Thread, _reply: MessageInfo): void {

@@ -35,8 +35,15 @@ export interface SliceResult {
 
 export interface ComputeBody {
   readonly kind: "compute";
-  /** Executes for at most `maxNs` of virtual time. */
-  run(maxNs: number): SliceResult;
+  /** Executes for at most `maxNs` of virtual time, starting at virtual time `nowNs`. */
+  run(maxNs: number, nowNs: number): SliceResult;
+  /**
+   * While the thread is blocked on a fault: the virtual time at which something it waits
+   * for happens by itself, such as a sleeping vCPU's timer.
+   */
+  wakeupAt?(): number | undefined;
+  /** That time has come: the fault to raise instead of the one it is blocked on, if still due. */
+  wake?(): Fault | undefined;
 }
 
 export type ThreadBody = EventBody | ComputeBody;

@@ -26,6 +26,9 @@ export type MachineVcpu = Pick<
 
 export type MachineExit = VcpuExit;
 
+/** Brings the machine's counter up to virtual time `nowNs` (it never goes back). */
+export type CounterSync = (nowNs: number) => void;
+
 /** The device behind a passed-through stage-2 device mapping, by IPA. */
 export type PassthroughLookup = (ipa: number) => { device: MmioDevice; offset: number } | undefined;
 
@@ -109,9 +112,14 @@ const WNR = 1 << 6;
  * (16 ns a tick) and by default advances one tick per 4 instructions, a 250 MHz core.
  */
 export const NS_PER_INSTRUCTION = 4;
+/** Virtual nanoseconds per tick of the 62.5 MHz system counter. */
+export const NS_PER_COUNTER_TICK = 16;
 
 export class VcpuObject implements ComputeBody {
   readonly kind = "compute";
+
+  /** The last exit was WFI/WFE: the vCPU sleeps until an interrupt. */
+  private waitingForInterrupt = false;
 
   constructor(
     /** The vCPU id the VMM uses (the fault badge). */
@@ -119,9 +127,13 @@ export class VcpuObject implements ComputeBody {
     readonly machine: MachineVcpu,
     /** Passed-through device memory: accesses reach the device as on hardware, never the VMM. */
     private readonly passthrough: PassthroughLookup = () => undefined,
+    /** Keeps the machine's counter at the kernel's virtual time across idle periods. */
+    private readonly syncCounter: CounterSync = () => {},
   ) {}
 
-  run(maxNs: number): SliceResult {
+  run(maxNs: number, nowNs: number): SliceResult {
+    this.syncCounter(nowNs);
+    this.waitingForInterrupt = false;
     const before = this.machine.instructionsRetired;
     let budget = Math.max(1, Math.floor(maxNs / NS_PER_INSTRUCTION));
     for (;;) {
@@ -133,9 +145,27 @@ export class VcpuObject implements ComputeBody {
         if (budget > 0) continue;
         return { usedNs };
       }
+      this.waitingForInterrupt = exit.kind === "wfi" || exit.kind === "wfe";
       const fault = this.faultFor(exit);
       return fault ? { usedNs, fault } : { usedNs };
     }
+  }
+
+  /**
+   * A vCPU sleeping in WFI/WFE with its virtual timer armed (CNTV_CTL enabled, not masked,
+   * and the PPI not masked by the kernel) wakes when the timer fires.
+   */
+  wakeupAt(): number | undefined {
+    if (!this.waitingForInterrupt || this.machine.vtimerMasked) return undefined;
+    if ((this.machine.readSysreg("CNTV_CTL_EL0") & 3n) !== 1n) return undefined;
+    const deadline = this.machine.readSysreg("CNTV_CVAL_EL0") + this.machine.readSysreg("CNTVOFF_EL2");
+    return Number(deadline) * NS_PER_COUNTER_TICK;
+  }
+
+  /** The sleeping vCPU's timer fired: a VPPIEvent, as seL4 raises when the timer's interrupt arrives. */
+  wake(): Fault | undefined {
+    if (this.wakeupAt() === undefined) return undefined;
+    return this.faultFor({ kind: "vtimer" });
   }
 
   /** seL4_ARM_VCPU_InjectIRQ: writes a pending list register that raises a maintenance IRQ on EOI. */
@@ -221,6 +251,9 @@ export class VcpuObject implements ComputeBody {
       case "hvc":
         return { kind: "VCPUFault", hsr: ((EC_HVC64 << 26) | IL | (exit.imm & 0xffff)) >>> 0 };
       case "smc":
+        // A trapped SMC (HCR_EL2.TSC) is not executed: seL4 reports it with the PC at the SMC,
+        // and the VMM steps over it. The core leaves the PC past it, as for an executed HVC.
+        this.machine.pc -= 4n;
         return { kind: "VCPUFault", hsr: ((EC_SMC64 << 26) | IL | (exit.imm & 0xffff)) >>> 0 };
       case "wfi":
       case "wfe":

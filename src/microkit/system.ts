@@ -9,6 +9,8 @@ import {
   VcpuObject,
   runEventLoop,
   type MachineVcpu,
+  NS_PER_COUNTER_TICK,
+  type CounterSync,
   type PassthroughLookup,
   type Thread,
 } from "../kernel/index.ts";
@@ -57,6 +59,8 @@ export interface BootOptions {
    * CPU core (src/machine/cpu.ts) on the board's memory, one VMID per VM.
    */
   createMachineVcpu?: (vm: VirtualMachine, vcpu: Vcpu, vmIndex: number) => VmMachineVcpu;
+  /** Moves the machine's counter to the kernel's virtual time (with createMachineVcpu). */
+  syncCounter?: CounterSync;
 }
 
 export interface RunningPd {
@@ -91,7 +95,9 @@ export async function bootSystem(
 
   const host = new HostEvents();
   const board = createQemuVirtBoard({ console: options.console, host, ramSize: options.ramSize });
-  const createMachineVcpu = options.createMachineVcpu ?? (await cpuCoreVcpus(description, board));
+  const machine = options.createMachineVcpu
+    ? { createVcpu: options.createMachineVcpu, syncCounter: options.syncCounter ?? (() => {}) }
+    : await cpuCoreVcpus(description, board);
   const monitor = new Monitor((text) => {
     for (const byte of Buffer.from(text, "latin1")) board.debugPutc(byte);
   });
@@ -109,7 +115,7 @@ export async function bootSystem(
   // Threads first: channels, children and fault handlers refer to each other's threads.
   const runtimes = new Map<string, PdRuntime>();
   const threads = createPdThreads(kernel, description, runtimes);
-  const context: WiringContext = { kernel, board, monitor, description, threads, createMachineVcpu };
+  const context: WiringContext = { kernel, board, monitor, description, threads, machine };
   for (const pdd of description.allProtectionDomains) {
     const { path, definition } = programs.get(pdd.name)!;
     const running = wireProtectionDomain(context, pdd, instantiate(pdd.name, path, definition), path);
@@ -144,7 +150,13 @@ interface WiringContext {
   monitor: Monitor;
   description: SystemDescription;
   threads: ReadonlyMap<string, Thread>;
-  createMachineVcpu: NonNullable<BootOptions["createMachineVcpu"]>;
+  machine: VcpuMachine;
+}
+
+/** How VM vCPUs get their machine vCPUs, and how the machine's counter follows virtual time. */
+interface VcpuMachine {
+  createVcpu: NonNullable<BootOptions["createMachineVcpu"]>;
+  syncCounter: CounterSync;
 }
 
 /** One thread per PD, each with its notification, at the PD's priority and budget. */
@@ -211,7 +223,7 @@ function wireProtectionDomain(
       channels,
       irqs,
       children: new Map(pdd.children.map((child) => [child.id!, threads.get(child.name)!])),
-      vcpus: createVcpus(kernel, pdd, thread, board, context.description, context.createMachineVcpu),
+      vcpus: createVcpus(kernel, pdd, thread, board, context.description, context.machine),
       debugPutc: (byte) => board.debugPutc(byte),
       deferred,
       secureMonitorCall: pdd.smc ? (args) => board.secureMonitorCall(args) : undefined,
@@ -256,17 +268,24 @@ async function loadPrograms(
 }
 
 /** The wasm CPU core, loaded only when the system has virtual machines. */
-async function cpuCoreVcpus(
-  description: SystemDescription,
-  board: Board,
-): Promise<NonNullable<BootOptions["createMachineVcpu"]>> {
-  const unused = (): never => {
-    throw new Error("no virtual machines in this system");
-  };
-  if (!description.allProtectionDomains.some((pd) => pd.virtualMachine)) return unused;
+async function cpuCoreVcpus(description: SystemDescription, board: Board): Promise<VcpuMachine> {
+  if (!description.allProtectionDomains.some((pd) => pd.virtualMachine)) {
+    return {
+      createVcpu: () => {
+        throw new Error("no virtual machines in this system");
+      },
+      syncCounter: () => {},
+    };
+  }
   const { createCpuCore } = await import("../machine/cpu.ts");
   const core = await createCpuCore(board.memory);
-  return (_vm, vcpu, vmIndex) => core.createVcpu({ vmid: vmIndex, mpidr: BigInt(vcpu.id) });
+  return {
+    createVcpu: (_vm, vcpu, vmIndex) => core.createVcpu({ vmid: vmIndex, mpidr: BigInt(vcpu.id) }),
+    syncCounter: (nowNs) => {
+      const ticks = BigInt(Math.floor(nowNs / NS_PER_COUNTER_TICK));
+      if (ticks > core.counter) core.counter = ticks;
+    },
+  };
 }
 
 function createVcpus(
@@ -275,16 +294,16 @@ function createVcpus(
   vmm: Thread,
   board: Board,
   description: SystemDescription,
-  createMachineVcpu: NonNullable<BootOptions["createMachineVcpu"]>,
+  machineOf: VcpuMachine,
 ): Map<number, VcpuWiring> {
   const vcpus = new Map<number, VcpuWiring>();
   const vm = pdd.virtualMachine;
   if (!vm) return vcpus;
   const vmIndex = description.allProtectionDomains.filter((pd) => pd.virtualMachine).indexOf(pdd);
   for (const decl of vm.vcpus) {
-    const machine = createMachineVcpu(vm, decl, vmIndex);
+    const machine = machineOf.createVcpu(vm, decl, vmIndex);
     mapGuestPhysical(machine, vm, board);
-    const object = new VcpuObject(decl.id, machine, passthroughOf(vm, board));
+    const object = new VcpuObject(decl.id, machine, passthroughOf(vm, board), machineOf.syncCounter);
     // VM threads start suspended until the VMM's vcpu_restart.
     const thread = kernel.createThread({
       name: `${vm.name}:vcpu${decl.id}`,

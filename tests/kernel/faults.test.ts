@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import {
   FaultError,
   FaultLabel,
+  NS_PER_COUNTER_TICK,
   NS_PER_INSTRUCTION,
   VcpuObject,
   messageInfo,
@@ -245,7 +246,7 @@ describe("vCPU threads", () => {
       ipa >= 0x9000000 && ipa < 0x9001000 ? { device, offset: ipa - 0x9000000 } : undefined,
     );
     machine.x[1] = 0x1234_0041n;
-    const result = vcpu.run(1000);
+    const result = vcpu.run(1000, 0);
     expect(written).toEqual(["0:4:305397825"]);
     expect(machine.x[2]).toBe(0xffff_ffff_ffff_ff90n);
     expect(result.fault).toEqual({
@@ -255,6 +256,49 @@ describe("vCPU threads", () => {
       prefetch: false,
       fsr: 0x93818046,
     });
+  });
+
+  test("a vCPU sleeping in WFI wakes with a VPPIEvent when its virtual timer fires, in virtual time", () => {
+    const sys = new TestSystem();
+    const machine = new FakeVcpu([{ kind: "wfi" }, { kind: "slice-end" }]);
+    machine.sysregs.set("CNTV_CTL_EL0", 1n); // enabled, not masked
+    machine.sysregs.set("CNTV_CVAL_EL0", 5000n);
+    const synced: number[] = [];
+    const vcpu = new VcpuObject(0, machine, undefined, (now) => synced.push(now));
+    const faults: string[] = [];
+    const vmm = sys.thread("vmm", {
+      priority: 101,
+      handler: (event, self) => {
+        if (event.kind !== "fault") return undefined;
+        faults.push(`${event.info.label}@${sys.kernel.clock.nowNs}`);
+        // Sleep on WFI (no reply); resume on the timer's event.
+        return event.info.label === FaultLabel.VPPIEvent && self.mrs[0] === 27n
+          ? messageInfo(0, 0)
+          : undefined;
+      },
+    });
+    const thread = sys.kernel.createThread({
+      name: "vcpu0",
+      priority: 100,
+      budgetUs: 1000,
+      periodUs: 1000,
+      body: vcpu,
+      faultHandler: { thread: vmm, badge: 0 },
+    });
+    sys.start(vmm);
+    sys.kernel.restart(thread);
+    expect(sys.kernel.runReady()).toBe(false);
+    expect(faults).toEqual([`${FaultLabel.VCPUFault}@2040`]);
+    expect(sys.kernel.clock.skipToNextDeadline()).toBe(true);
+    expect(sys.kernel.clock.nowNs).toBe(5000 * NS_PER_COUNTER_TICK);
+    sys.kernel.runReady(2);
+    expect(faults).toEqual([
+      `${FaultLabel.VCPUFault}@2040`,
+      `${FaultLabel.VPPIEvent}@${5000 * NS_PER_COUNTER_TICK + 1000}`,
+    ]);
+    expect(machine.vtimerMasked).toBe(true);
+    // Resumed: its next slice starts with the machine's counter brought up to virtual time.
+    expect(synced.at(-1)).toBe(5000 * NS_PER_COUNTER_TICK + 1000);
   });
 
   test("InjectIRQ writes a pending list register and refuses an occupied one", () => {
