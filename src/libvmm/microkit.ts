@@ -11,7 +11,6 @@ export type MicrokitVmmApi = Pick<
   | "vcpuRegisters"
   | "vcpuArmInjectIrq"
   | "vcpuArmAckVppi"
-  | "vcpuArmReadReg"
   | "vcpuArmWriteReg"
   | "irqAck"
   | "mrGet"
@@ -31,8 +30,6 @@ export function microkitVcpuControl(pd: MicrokitVmmApi): VcpuControl {
     writeSystemRegister: (vcpuId, name, value) => {
       if (name === "SCTLR_EL1") pd.vcpuArmWriteReg(vcpuId, VcpuReg.SCTLR, value);
     },
-    readSystemRegister: (vcpuId, name) =>
-      name === "CNTV_CTL_EL0" ? pd.vcpuArmReadReg(vcpuId, VcpuReg.CNTV_CTL) : 0n,
   };
 }
 

@@ -21,8 +21,6 @@ export interface VcpuControl {
   stop(vcpuId: number): void;
   /** microkit_vcpu_arm_write_reg for the EL1 system registers a vCPU start must reset. */
   writeSystemRegister(vcpuId: number, name: "SCTLR_EL1", value: bigint): void;
-  /** microkit_vcpu_arm_read_reg for the virtual timer's control, which decides whether WFI may sleep. */
-  readSystemRegister(vcpuId: number, name: "CNTV_CTL_EL0"): bigint;
 }
 
 /** EL1h with D, A, I and F masked: the state the arm64 boot protocol and PSCI CPU_ON require. */

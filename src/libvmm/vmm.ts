@@ -83,9 +83,6 @@ export interface VmmOptions {
   onSystemReset?(): void;
 }
 
-const CNTV_CTL_ENABLE = 1n;
-const CNTV_CTL_IMASK = 2n;
-
 /** seL4 syscall numbers libvmm lets a guest's kernel make: PA_TO_IPA and NOP, both no-ops here. */
 const TOLERATED_SYSCALLS = new Set([65n, 67n]);
 
@@ -253,15 +250,13 @@ export class Vmm {
   }
 
   /**
-   * Leaves the vCPU blocked until the VMM next injects an interrupt into it. It resumes at once (WFI may
-   * complete early) when an interrupt is already listed or queued, or when its virtual timer is armed:
-   * a timer can only interrupt a running vCPU, so a vCPU waiting for its own timer must keep running.
+   * Leaves the vCPU blocked until the VMM next injects an interrupt into it — a passthrough IRQ, an SGI,
+   * or its virtual timer, whose VPPI event the kernel raises when the timer of a vCPU waiting in WFI
+   * fires. It resumes at once (WFI may complete early) when an interrupt is already listed or queued.
    */
   private sleepUntilInterrupt(vcpuId: number): boolean {
     const lrs = this.vgic.listRegisters[vcpuId]!;
     if (lrs.listed.some((l) => l !== undefined) || lrs.queued.length > 0) return true;
-    const timer = this.options.control.readSystemRegister(vcpuId, "CNTV_CTL_EL0");
-    if ((timer & CNTV_CTL_ENABLE) !== 0n && (timer & CNTV_CTL_IMASK) === 0n) return true;
     this.sleeping.add(vcpuId);
     return false;
   }

@@ -122,7 +122,6 @@ export async function createCoreVm(
         events.push("stop");
       },
       writeSystemRegister: (_v, name, value) => vcpu.writeSysreg(name, value),
-      readSystemRegister: (_v, name) => vcpu.readSysreg(name),
     },
     interrupts: {
       injectIrq: (_v, intid, priority, group, lr) =>

@@ -61,11 +61,6 @@ export class FakeVcpuControl {
   writeSystemRegister(vcpuId: number, name: string, value: bigint): void {
     this.calls.push(`${name} ${vcpuId} 0x${value.toString(16)}`);
   }
-  /** CNTV_CTL_EL0 per vCPU (the virtual timer's ENABLE 0, IMASK 1, ISTATUS 2). */
-  readonly timerControl: bigint[] = [];
-  readSystemRegister(vcpuId: number): bigint {
-    return this.timerControl[vcpuId] ?? 0n;
-  }
 }
 
 export function recordingLog(pd = "vmm") {

@@ -104,13 +104,10 @@ describe("Vmm", () => {
     expect(vmm.handleFault(0, { kind: "VCPUFault", hsr: HSR_WFI })).toBe(true);
     vmm.handleFault(0, { kind: "VGICMaintenance", index: 0 });
     expect(vmm.handleFault(0, { kind: "VCPUFault", hsr: HSR_WFI })).toBe(false);
-    vmm.handleNotification(1);
-    // An armed virtual timer can only fire in a running vCPU: WFI returns at once; a masked one does not count.
-    vmm.handleFault(0, { kind: "VGICMaintenance", index: 0 });
-    control.timerControl[0] = 1n;
-    expect(vmm.handleFault(0, { kind: "VCPUFault", hsr: HSR_WFI })).toBe(true);
-    control.timerControl[0] = 3n;
-    expect(vmm.handleFault(0, { kind: "VCPUFault", hsr: HSR_WFI })).toBe(false);
+    // The kernel raises the virtual timer's VPPI event for a vCPU waiting in WFI: it wakes it.
+    vmm.vgic.setEnabled(0, 27, true);
+    expect(vmm.handleFault(0, { kind: "VPPIEvent", irq: 27 })).toBe(true);
+    expect(control.calls.at(-1)).toBe("restart 0 0x40080010");
     expect(vmm.handleNotification(5)).toBe(false);
   });
 
