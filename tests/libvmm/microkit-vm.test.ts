@@ -57,9 +57,8 @@ describe.runIf(haveTools && haveCore)("libvmm in a VMM PD", () => {
             write: (_v, offset, size, value) => void writes.push(`${offset}/${size}=0x${value.toString(16)}`),
           });
           pd.memory.view(pd.setvars.guest_ram_vaddr!, guest.length).set(guest);
-          // x0 = 1: no SMC PSCI_VERSION. The kernel model reports a trapped SMC with the PC already past
-          // it, where seL4 (and the ARM ARM, for HCR_EL2.TSC traps) leave it at the SMC, which the VMM then
-          // steps over; core-integration.test.ts checks that path with seL4's convention.
+          // x0 = 1 skips the SMC PSCI_VERSION call: stepping over it needs the kernel model to report a
+          // trapped SMC with the PC at the SMC, as seL4 does; core-integration.test.ts checks that path.
           vmm.guest.start(0, { pc: 0x4000_0000n, x0: 1n });
         },
         notified(_pd, channel) {
