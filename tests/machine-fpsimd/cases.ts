@@ -195,6 +195,11 @@ export function randomVectorInput(rng: Rng): Buffer {
   return input;
 }
 
+/** Integer-flavoured or FP-flavoured vector data, half and half. */
+export function mixedInput(rng: Rng): Buffer {
+  return rng.chance(0.5) ? randomVectorInput(rng) : randomFpInput(rng, rng.pick([4, 8]));
+}
+
 /**
  * Soak runs: VIRTKIT_FPSIMD_SCALE multiplies every case count and VIRTKIT_FPSIMD_SEED shifts every
  * seed, e.g. `VIRTKIT_FPSIMD_SCALE=20 VIRTKIT_FPSIMD_SEED=7 npx vitest run tests/machine-fpsimd`.

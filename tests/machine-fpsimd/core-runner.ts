@@ -62,10 +62,6 @@ export async function createCoreRunner(initialScratch: Buffer): Promise<CoreRunn
   let next = 0;
   return {
     run(c: FpSimdCase): Buffer {
-      if (next * 4 >= CODE_BYTES) throw new Error("core runner: code area full; run fewer cases per runner");
-      // A fresh address per case, so no decoded-instruction cache can hold a stale word.
-      const pc = CODE_ADDRESS + 4 * next++;
-      memory.view(pc, 4).set(Buffer.from(new Uint32Array([c.insn >>> 0]).buffer));
       const input = c.input;
       for (let n = 0; n < 32; n++) {
         vcpu.setV(n, input.readBigUInt64LE(OFF_V + 16 * n), input.readBigUInt64LE(OFF_V + 16 * n + 8));
@@ -73,15 +69,30 @@ export async function createCoreRunner(initialScratch: Buffer): Promise<CoreRunn
       for (let n = 0; n < 16; n++) vcpu.setX(n, input.readBigUInt64LE(OFF_X + 8 * n));
       vcpu.fpcr = Number(input.readBigUInt64LE(OFF_FPCR_FPSR));
       vcpu.fpsr = 0;
-      vcpu.pstate = Number(input.readBigUInt64LE(OFF_NZCV)) | 0x3c5; // EL1h, interrupts masked
-      vcpu.pc = BigInt(pc);
-      undefined_ = false;
-      const exit = vcpu.run(1);
-      if (exit.kind !== "slice-end") throw new Error(`core runner: unexpected exit ${JSON.stringify(exit)}`);
-      if (!undefined_ && vcpu.pc !== BigInt(pc + 4)) {
-        throw new Error(
-          `core runner: 0x${(c.insn >>> 0).toString(16)} left the PC at 0x${vcpu.pc.toString(16)}`,
-        );
+      let pstate = Number(input.readBigUInt64LE(OFF_NZCV)) | 0x3c5; // EL1h, interrupts masked
+      let anyUndefined = false;
+      for (const insn of c.insns) {
+        if (next * 4 >= CODE_BYTES)
+          throw new Error("core runner: code area full; run fewer cases per runner");
+        // A fresh address per instruction, so no decoded-instruction cache can hold a stale word.
+        const pc = CODE_ADDRESS + 4 * next++;
+        memory.view(pc, 4).set(Buffer.from(new Uint32Array([insn >>> 0]).buffer));
+        vcpu.pstate = pstate;
+        vcpu.pc = BigInt(pc);
+        undefined_ = false;
+        const exit = vcpu.run(1);
+        if (exit.kind !== "slice-end")
+          throw new Error(`core runner: unexpected exit ${JSON.stringify(exit)}`);
+        if (undefined_) {
+          // Like the reference's SIGILL handler: note it and go on after the instruction.
+          anyUndefined = true;
+        } else if (vcpu.pc !== BigInt(pc + 4)) {
+          throw new Error(
+            `core runner: 0x${(insn >>> 0).toString(16)} left the PC at 0x${vcpu.pc.toString(16)}`,
+          );
+        } else {
+          pstate = vcpu.pstate;
+        }
       }
       const out = Buffer.alloc(RECORD_BYTES);
       for (let n = 0; n < 32; n++) {
@@ -91,8 +102,8 @@ export async function createCoreRunner(initialScratch: Buffer): Promise<CoreRunn
       }
       for (let n = 0; n < 16; n++) out.writeBigUInt64LE(vcpu.getX(n), OFF_X + 8 * n);
       out.writeBigUInt64LE(BigInt(vcpu.fpsr >>> 0), OFF_FPCR_FPSR);
-      out.writeBigUInt64LE(BigInt((vcpu.pstate & 0xf0000000) >>> 0), OFF_NZCV);
-      out.writeBigUInt64LE(undefined_ ? 1n : 0n, OFF_UNDEF);
+      out.writeBigUInt64LE(BigInt((pstate & 0xf0000000) >>> 0), OFF_NZCV);
+      out.writeBigUInt64LE(anyUndefined ? 1n : 0n, OFF_UNDEF);
       return out;
     },
     scratch(): Buffer {

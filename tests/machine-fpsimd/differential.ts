@@ -25,7 +25,7 @@ function hex(b: Buffer, offset: number, bytes: number): string {
 }
 
 function describeDifference(c: FpSimdCase, want: Buffer, got: Buffer): string {
-  const lines = [`insn 0x${(c.insn >>> 0).toString(16).padStart(8, "0")}  ${disassemble(c.insn)}`];
+  const lines = c.insns.map((w) => `insn 0x${(w >>> 0).toString(16).padStart(8, "0")}  ${disassemble(w)}`);
   lines.push(`  FPCR ${hex(c.input, OFF_FPCR_FPSR, 4)}  NZCV in ${hex(c.input, OFF_NZCV, 4)}`);
   const field = (name: string, off: number, bytes: number, inOff?: number): void => {
     if (want.subarray(off, off + bytes).equals(got.subarray(off, off + bytes))) return;

@@ -12,7 +12,7 @@ const ftype = (rng: Rng): number => rng.below(2); // 0 single, 1 double
 function fpCase(make: (rng: Rng, t: number) => number) {
   return (rng: Rng) => {
     const t = ftype(rng);
-    return { insn: make(rng, t), input: randomFpInput(rng, t === 1 ? 8 : 4) };
+    return { insns: [make(rng, t)], input: randomFpInput(rng, t === 1 ? 8 : 4) };
   };
 }
 
@@ -81,7 +81,10 @@ describe("scalar floating point matches qemu-aarch64", () => {
       // FMADD or FMSUB d0, d1, d2, d3 (FMSUB negates the product: swap the addend's sign too).
       const o0 = rng.below(2);
       if (o0) input[OFF_V + 48 + (double ? 7 : 3)]! ^= 0x80;
-      return { insn: 0x1f000000 | (double << 22) | (2 << 16) | (o0 << 15) | (3 << 10) | (1 << 5), input };
+      return {
+        insns: [0x1f000000 | (double << 22) | (2 << 16) | (o0 << 15) | (3 << 10) | (1 << 5)],
+        input,
+      };
     });
     await expectAgreement(cases);
   });

@@ -121,7 +121,7 @@ describe("SIMD&FP loads and stores on the whole core match qemu-aarch64", () => 
     ensureReferenceTools();
     execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
     const cases: FpSimdCase[] = makeCases(CASES, 31, (rng) => ({
-      insn: loadStoreInstruction(rng),
+      insns: [loadStoreInstruction(rng)],
       input: loadStoreInput(rng),
     }));
     const scratch = Buffer.from(Array.from({ length: SCRATCH_BYTES }, (_, i) => (i * 131 + (i >> 8)) & 0xff));
