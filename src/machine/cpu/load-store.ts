@@ -2,35 +2,11 @@
 // addressing mode, literals, pairs, exclusives and load-acquire/store-release.
 import { getX, setX, getXSP, setXSP } from "./registers";
 import { pc, currentEl, sr, SCTLR_EL1 } from "./state";
-import {
-  read8,
-  read16,
-  read32,
-  read64,
-  write8,
-  write16,
-  write32,
-  write64,
-  accessFaulted,
-} from "./memory-access";
+import { readSized, writeSized, accessFaulted } from "./memory-access";
 import { translateForHost, beginUnprivileged, endUnprivileged, alignmentFaultAt } from "./mmu";
 import { syncException, EC_SP_ALIGNMENT } from "./exceptions";
 import { extendReg } from "./data-processing-register";
 import { setExclusiveMonitor, checkAndClearExclusiveMonitor } from "./exclusive-monitor";
-
-function loadSized(va: u64, size: u32): u64 {
-  if (size == 3) return read64(va);
-  if (size == 2) return read32(va);
-  if (size == 1) return read16(va);
-  return read8(va);
-}
-
-function storeSized(va: u64, size: u32, v: u64): void {
-  if (size == 3) write64(va, v);
-  else if (size == 2) write32(va, v);
-  else if (size == 1) write16(va, v);
-  else write8(va, v);
-}
 
 /** Base register value; with SP as the base, checks SCTLR_EL1.SA/SA0. Returns false after a fault. */
 let baseAddress: u64 = 0;
@@ -63,10 +39,10 @@ function extendLoaded(v: u64, size: u32, signed: bool, to64: bool): u64 {
  */
 function transfer(va: u64, size: u32, opc: u32, rt: u32): bool {
   if (opc == 0) {
-    storeSized(va, size, getX(rt));
+    writeSized(va, size, getX(rt));
     return !accessFaulted;
   }
-  const v = loadSized(va, size);
+  const v = readSized(va, size);
   if (accessFaulted) return false;
   setX(rt, extendLoaded(v, size, opc >= 2, opc == 2));
   return true;
@@ -96,7 +72,7 @@ function loadLiteral(insn: u32): bool {
   const va = pc + offset;
   if (opc == 3) return true; // PRFM (literal)
   const size: u32 = opc == 1 ? 3 : 2;
-  const v = loadSized(va, size);
+  const v = readSized(va, size);
   if (accessFaulted) return true;
   setX(insn & 31, opc == 2 ? <u64>(<i64>(<i32>v)) : v);
   return true;
@@ -136,12 +112,12 @@ function unscaledOrIndexed(insn: u32): bool {
   const va = mode == 1 ? baseAddress : baseAddress + imm;
   if (opc == 0) {
     // Store: the value is read before the base is written back.
-    storeSized(va, size, getX(rt));
+    writeSized(va, size, getX(rt));
     if (accessFaulted) return true;
     if (mode != 0) setXSP(rn, baseAddress + imm);
     return true;
   }
-  const v = loadSized(va, size);
+  const v = readSized(va, size);
   if (accessFaulted) return true;
   if (mode != 0) setXSP(rn, baseAddress + imm);
   setX(rt, extendLoaded(v, size, opc >= 2, opc == 2));
@@ -181,14 +157,14 @@ function pair(insn: u32): bool {
   if (!isLoad) {
     const a = getX(rt);
     const b = getX(rt2);
-    storeSized(va, size, a);
+    writeSized(va, size, a);
     if (accessFaulted) return true;
-    storeSized(va + bytes, size, b);
+    writeSized(va + bytes, size, b);
     if (accessFaulted) return true;
   } else {
-    let a = loadSized(va, size);
+    let a = readSized(va, size);
     if (accessFaulted) return true;
-    let b = loadSized(va + bytes, size);
+    let b = readSized(va + bytes, size);
     if (accessFaulted) return true;
     if (opc == 1) {
       a = <u64>(<i64>(<i32>a));

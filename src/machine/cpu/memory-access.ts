@@ -70,3 +70,23 @@ export function write64(va: u64, v: u64): void {
   if (host) store<u64>(host, v);
   else writeSlow(va, 8, v);
 }
+
+/** Load of 1 << log2Size bytes (the size field of a load/store), zero-extended. */
+export function readSized(va: u64, log2Size: u32): u64 {
+  const host = probe(fastReadBase, va, (<u64>1) << log2Size);
+  if (!host) return readSlow(va, 1 << log2Size);
+  if (log2Size == 3) return load<u64>(host);
+  if (log2Size == 2) return <u64>load<u32>(host);
+  if (log2Size == 1) return <u64>load<u16>(host);
+  return <u64>load<u8>(host);
+}
+
+/** Store of the low 1 << log2Size bytes of v. */
+export function writeSized(va: u64, log2Size: u32, v: u64): void {
+  const host = probe(fastWriteBase, va, (<u64>1) << log2Size);
+  if (!host) writeSlow(va, 1 << log2Size, v);
+  else if (log2Size == 3) store<u64>(host, v);
+  else if (log2Size == 2) store<u32>(host, <u32>v);
+  else if (log2Size == 1) store<u16>(host, <u16>v);
+  else store<u8>(host, <u8>v);
+}
