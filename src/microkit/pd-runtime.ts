@@ -65,7 +65,7 @@ export class PdRuntime implements EventBody {
           this.missingEntryPoint("protected");
           return undefined;
         }
-        return program.protected(pd, event.badge, event.info);
+        return checkReply(program.protected(pd, event.badge, event.info));
       case "fault": {
         if (!program.fault) {
           this.missingEntryPoint("fault");
@@ -92,6 +92,15 @@ export class PdRuntime implements EventBody {
     else if (action.kind === "notify") this.hooks.notify(action.channel);
     else this.hooks.irqAck(action.channel);
   }
+}
+
+/** protected() must answer every call: a PD written in JavaScript may forget to return. */
+function checkReply(reply: unknown): MessageInfo {
+  const info = reply as Partial<MessageInfo> | undefined;
+  if (typeof info?.label !== "number" || typeof info.count !== "number") {
+    throw new TypeError(`protected() returned ${String(reply)}: return the reply, e.g. pd.msginfoNew(0, 0)`);
+  }
+  return reply as MessageInfo;
 }
 
 /** The first stack frame inside the PD's own source file, as file:line:column. */

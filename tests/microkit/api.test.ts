@@ -140,6 +140,22 @@ describe("protected procedure calls and messages", () => {
     expect(lines(out).slice(1)).toEqual(["call on 4 label 3 count 2", "reply label 5 count 1 mr0 42"]);
   });
 
+  test("a protected entry point that returns no reply faults its PD with a clear message", async () => {
+    const out = await runToIdle(
+      pd("client", 'priority="100"') +
+        pd("server", 'priority="200"') +
+        channel(end("client", 1, 'pp="true"'), end("server", 4)),
+      {
+        client: initOnly((p) => void p.ppcall(1, p.msginfoNew(0, 0))),
+        server: { init() {}, notified() {}, protected: (() => undefined) as never },
+      },
+    );
+    expect(out).toContain("MON|ERROR: faulting PD: server\n");
+    expect(out).toContain(
+      "MON|ERROR: UserException: TypeError: protected() returned undefined: return the reply, e.g. pd.msginfoNew(0, 0)",
+    );
+  });
+
   test("mrSet/mrGet hold 64 words of 64 bits; MR 64 does not exist", async () => {
     const out = await runToIdle(pd("alpha", 'priority="1"'), {
       alpha: initOnly((p) => {
