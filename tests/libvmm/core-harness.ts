@@ -76,7 +76,7 @@ export async function createCoreVm(
     reservedForCore: 64 * 1024 * 1024,
   });
   const core = await createCpuCore(memory);
-  const vcpu = core.createVcpu({ vmid: 0, mpidr: 0n });
+  const vcpu = core.createVcpu({ vmid: 0, mpidr: 0n, gicVersion: options.gic?.version ?? 2 });
   vcpu.mapStage2(
     GUEST_RAM_BASE,
     GUEST_RAM_BASE,

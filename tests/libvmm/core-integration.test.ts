@@ -77,13 +77,13 @@ describe.runIf(haveTools && haveCore)("libvmm fault reports on the CPU core", ()
     expect(report.slice(0, 3)).toEqual([
       "ERROR: guest: unexpected memory fault on vCPU 0",
       "  address: 0x9000000 (guest-physical), write of 4 bytes (word) from w2 = 0x41",
-      "  pc: 0x4000000c  str w2, [x1]",
+      "  pc: 0x40000014  str w2, [x1]",
     ]);
     // ISV, SAS = word, SRT = 2, WnR; the translation level is the core's stage-2 table walk.
     expect(report[3]).toMatch(
       /^ {2}syndrome: ESR_EL2 0x9382004[4-7] \(EC 0x24\), translation fault, level [0-3]$/,
     );
-    expect(vm.vcpu.pc).toBe(0x4000_000cn);
+    expect(vm.vcpu.pc).toBe(0x4000_0014n);
   });
 
   it("explains a pair load from an emulated device, which has no syndrome to emulate", async () => {
@@ -93,9 +93,20 @@ describe.runIf(haveTools && haveCore)("libvmm fault reports on the CPU core", ()
     expect(report[1]).toBe(
       "  address: 0x8000000 (guest-physical), read of unknown size (the syndrome does not say)",
     );
-    expect(report[2]).toBe("  pc: 0x40000018  ldp x2, x3, [x1]");
+    expect(report[2]).toBe("  pc: 0x40000020  ldp x2, x3, [x1]");
     expect(report[4]).toContain(
       "cause: 'ldp x2, x3, [x1]' does not describe its access in the syndrome (ISV = 0",
     );
+  });
+});
+
+describe.runIf(haveTools && haveCore)("libvmm's GICv3 on the CPU core", () => {
+  it("raises an SGI from a trapped ICC_SGI1R_EL1 write and delivers it through the ICC registers", async () => {
+    const vm = await createCoreVm(buildGuest(new URL("./guests/gicv3-sgi.s", import.meta.url).pathname), {
+      gic: { version: 3, distributor: 0x3880_0000, redistributors: 0x3888_0000 },
+    });
+    expect(vm.run()).toBe("stopped");
+    expect(vm.log).toEqual(["INFO: guest: the guest powered off (PSCI SYSTEM_OFF)"]);
+    expect(vm.vcpu.getX(19)).toBe(5n);
   });
 });
