@@ -109,8 +109,9 @@ export class Pd {
     this.wiring.debugPutc(byte & 0xff);
   }
 
+  /** Writes `text` as UTF-8 bytes, what a terminal shows as the same text. */
   dbgPuts(text: string): void {
-    for (const byte of Buffer.from(text, "latin1")) this.wiring.debugPutc(byte);
+    for (const byte of Buffer.from(text, "utf8")) this.wiring.debugPutc(byte);
   }
 
   // ---- channels ----
