@@ -133,3 +133,57 @@ export function pairwiseFast(opcode: u32, u: bool, size: u32, n: u32, m: u32, d:
   commitResult(d, q);
   return true;
 }
+
+/** SSHR/USHR (1 ≤ right ≤ element bits) and SHL on whole vectors; false for other shifts. */
+export function shiftImmediateFast(
+  opcode: u32,
+  u: bool,
+  size: u32,
+  right: u32,
+  left: u32,
+  n: u32,
+  d: u32,
+  q: bool,
+): bool {
+  const a = getV128(n);
+  const bitsInElement: u32 = 8 << size;
+  let r: v128;
+  if (opcode == 0b00000) {
+    // An arithmetic shift by the full width gives the sign; a logical one gives zero.
+    if (right == bitsInElement && u) r = i64x2.splat(0);
+    else {
+      const amount = right == bitsInElement ? right - 1 : right;
+      if (size == 0) r = u ? i8x16.shr_u(a, amount) : i8x16.shr_s(a, amount);
+      else if (size == 1) r = u ? i16x8.shr_u(a, amount) : i16x8.shr_s(a, amount);
+      else if (size == 2) r = u ? i32x4.shr_u(a, amount) : i32x4.shr_s(a, amount);
+      else r = u ? i64x2.shr_u(a, amount) : i64x2.shr_s(a, amount);
+    }
+  } else if (opcode == 0b01010 && !u) {
+    if (size == 0) r = i8x16.shl(a, left);
+    else if (size == 1) r = i16x8.shl(a, left);
+    else if (size == 2) r = i32x4.shl(a, left);
+    else r = i64x2.shl(a, left);
+  } else {
+    return false;
+  }
+  v128.store(RESULT_VECTOR, r);
+  commitResult(d, q);
+  return true;
+}
+
+/** TBL/TBX with 1–4 table registers, one swizzle per table register. */
+export function tableLookupFast(tableRegs: u32, isTbx: bool, n: u32, m: u32, d: u32, q: bool): void {
+  const indices = getV128(m);
+  let r = i64x2.splat(0);
+  for (let k: u32 = 0; k < tableRegs; k++) {
+    // Indices below this register's range wrap to 240 and up, which swizzle maps to zero.
+    const local = i8x16.sub(indices, i8x16.splat(<i8>(16 * k)));
+    r = v128.or(r, i8x16.swizzle(getV128((n + k) & 31), local));
+  }
+  if (isTbx) {
+    const outOfRange = i8x16.ge_u(indices, i8x16.splat(<i8>(16 * tableRegs)));
+    r = v128.bitselect(getV128(d), r, outOfRange);
+  }
+  v128.store(RESULT_VECTOR, r);
+  commitResult(d, q);
+}

@@ -2,6 +2,7 @@
 // table lookups (TBL, TBX), modified immediates (MOVI, MVNI, ORR, BIC, FMOV) and scalar DUP.
 import { getX, setX } from "../registers";
 import { expandFpImm } from "./fp-scalar";
+import { tableLookupFast } from "./simd-fast";
 import { FMT_D, FMT_S } from "./softfloat";
 import {
   commitResult,
@@ -151,14 +152,7 @@ export function tableLookup(insn: u32): bool {
   const m = (insn >> 16) & 31;
   const n = (insn >> 5) & 31;
   const d = insn & 31;
-  const bytes: u32 = q ? 16 : 8;
-  beginResultFrom(d);
-  for (let i: u32 = 0; i < bytes; i++) {
-    const index = <u32>getElem(m, i, 0);
-    if (index < tableRegs * 16) setResultElem(i, 0, getElem((n + (index >> 4)) & 31, index & 15, 0));
-    else if (!isTbx) setResultElem(i, 0, 0);
-  }
-  commitResult(d, q);
+  tableLookupFast(tableRegs, isTbx, n, m, d, q);
   return true;
 }
 

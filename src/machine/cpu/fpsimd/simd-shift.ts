@@ -12,6 +12,7 @@ import {
   signed,
 } from "./integer-ops";
 import { FMT_D, FMT_S, fixedToFp, fpToFixed } from "./softfloat";
+import { shiftImmediateFast } from "./simd-fast";
 import {
   RM_ZERO,
   beginResultFrom,
@@ -138,6 +139,7 @@ export function vectorShiftImmediate(insn: u32): bool {
     return true;
   }
   if (!shiftOpcodeAllocated(opcode, u)) return false;
+  if (shiftImmediateFast(opcode, u, size, right, left, n, d, q)) return true;
   for (let i: u32 = 0; i < <u32>elements; i++) {
     setResultElem(
       i,
