@@ -3,39 +3,15 @@
 // their ratio and writes bench/results/cpu-<timestamp>.json and .md. Instruction counts come from
 // virtkit's instructionsRetired; qemu runs the same object code, its start-up measured and subtracted.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { CROSS, ensureCpuTestTools, runTool } from "../../tests/cpu/toolchain.ts";
-import { GUEST_CFLAGS, linkGuest } from "../../tests/guests/build.ts";
-import { runGuestImage } from "../../tests/guests/run-guest.ts";
+import { CROSS, ensureCpuTestTools } from "../../tests/cpu/toolchain.ts";
+import { buildWorkload, runWorkloadInQemu, runWorkloadOnVirtkit } from "./workload.ts";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..", "..");
-const buildDir = join(root, "build", "bench-cpu");
-const resultsDir = join(root, "bench", "results");
-
-function build(): { linuxElf: string; bareMetalBin: string } {
-  mkdirSync(buildDir, { recursive: true });
-  const workload = join(buildDir, "workload.o");
-  runTool(CROSS.gcc, [...GUEST_CFLAGS, "-c", "-o", workload, join(here, "workload.c")]);
-  const linuxElf = join(buildDir, "workload-linux.elf");
-  runTool(CROSS.gcc, [...GUEST_CFLAGS, "-o", linuxElf, join(here, "linux-entry.c"), workload]);
-  const bare = linkGuest(buildDir, "workload-baremetal", [join(here, "baremetal-main.c"), workload]);
-  return { linuxElf, bareMetalBin: bare.bin };
-}
-
-/** Runs the Linux build in qemu-aarch64; returns the printed checksum and the wall time. */
-function runQemu(elf: string, iterations: number): { checksum: bigint; seconds: number } {
-  const start = performance.now();
-  const r = spawnSync(CROSS.qemu, ["-cpu", "cortex-a53", elf, String(iterations)], { encoding: "utf8" });
-  const seconds = (performance.now() - start) / 1000;
-  if (r.status !== 0)
-    throw new Error(`qemu-aarch64 ${elf} ${iterations} failed (${r.status ?? r.signal}): ${r.stderr}`);
-  return { checksum: BigInt(`0x${r.stdout.trim()}`), seconds };
-}
+const resultsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "results");
 
 function best<T>(runs: T[], key: (t: T) => number): T {
   return runs.reduce((a, b) => (key(b) < key(a) ? b : a));
@@ -49,39 +25,24 @@ async function main(): Promise<void> {
     throw new Error(`--iterations takes a positive integer`);
   const problem = ensureCpuTestTools();
   if (problem) throw new Error(problem);
-  const { linuxElf, bareMetalBin } = build();
-  const image = readFileSync(bareMetalBin);
+  const { linuxElf, bareMetalImage } = buildWorkload();
 
   const virtkitRuns = [];
   for (let i = 0; i < repeat; i++) {
-    const result = await runGuestImage(
-      "bench-cpu",
-      image,
-      {
-        onExit(exit, { vcpu }) {
-          if (exit.kind !== "hvc" || exit.imm !== 2) return false;
-          vcpu.setX(0, BigInt(iterations));
-          return true;
-        },
-      },
-      Number.MAX_SAFE_INTEGER,
-    );
-    const checksum = result.checkpoints.find(([id]) => id === 1)?.[1];
-    if (result.code !== 0 || checksum === undefined)
-      throw new Error(`the bare-metal benchmark failed: ${result.console}`);
-    virtkitRuns.push({ checksum, seconds: result.runSeconds, instructions: result.instructions });
+    const run = await runWorkloadOnVirtkit(bareMetalImage, iterations);
+    virtkitRuns.push(run);
     process.stderr.write(
-      `virtkit run ${i + 1}: ${result.instructions} instructions in ${result.runSeconds.toFixed(3)} s\n`,
+      `virtkit run ${i + 1}: ${run.instructions} instructions in ${run.seconds.toFixed(3)} s\n`,
     );
   }
   const virtkit = best(virtkitRuns, (r) => r.seconds);
 
   const startup = best(
-    Array.from({ length: repeat }, () => runQemu(linuxElf, 0)),
+    Array.from({ length: repeat }, () => runWorkloadInQemu(linuxElf, 0)),
     (r) => r.seconds,
   );
   const qemu = best(
-    Array.from({ length: repeat }, () => runQemu(linuxElf, iterations)),
+    Array.from({ length: repeat }, () => runWorkloadInQemu(linuxElf, iterations)),
     (r) => r.seconds,
   );
   if (qemu.checksum !== virtkit.checksum) {
@@ -89,7 +50,13 @@ async function main(): Promise<void> {
       `checksums differ: qemu 0x${qemu.checksum.toString(16)}, virtkit 0x${virtkit.checksum.toString(16)}`,
     );
   }
-  const qemuSeconds = Math.max(qemu.seconds - startup.seconds, 1e-6);
+  const qemuSeconds = qemu.seconds - startup.seconds;
+  if (qemuSeconds < 0.1) {
+    throw new Error(
+      `qemu-aarch64 ran the workload for only ${qemuSeconds.toFixed(3)} s beyond its start-up: too short to time; ` +
+        `use more --iterations (${Math.ceil((iterations * 0.2) / Math.max(qemuSeconds, 0.001))} or more)`,
+    );
+  }
   const virtkitMips = virtkit.instructions / virtkit.seconds / 1e6;
   const qemuMips = virtkit.instructions / qemuSeconds / 1e6;
   const qemuVersion = spawnSync(CROSS.qemu, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0];

@@ -1,0 +1,63 @@
+// Builds bench/cpu/workload.c once into one object and links it twice: a static Linux program for
+// qemu-aarch64 and a bare-metal image for virtkit, then runs either with an iteration count. Used by
+// the benchmark (bench/cpu/run.ts) and by the test that both compute the same checksum.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CROSS, runTool } from "../../tests/cpu/toolchain.ts";
+import { GUEST_CFLAGS, linkGuest } from "../../tests/guests/build.ts";
+import { runGuestImage } from "../../tests/guests/run-guest.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const buildDir = join(here, "..", "..", "build", "bench-cpu");
+
+export interface WorkloadPrograms {
+  linuxElf: string;
+  bareMetalImage: Uint8Array;
+}
+
+export function buildWorkload(): WorkloadPrograms {
+  mkdirSync(buildDir, { recursive: true });
+  const workload = join(buildDir, "workload.o");
+  runTool(CROSS.gcc, [...GUEST_CFLAGS, "-c", "-o", workload, join(here, "workload.c")]);
+  const linuxElf = join(buildDir, "workload-linux.elf");
+  runTool(CROSS.gcc, [...GUEST_CFLAGS, "-o", linuxElf, join(here, "linux-entry.c"), workload]);
+  const bare = linkGuest(buildDir, "workload-baremetal", [join(here, "baremetal-main.c"), workload]);
+  return { linuxElf, bareMetalImage: readFileSync(bare.bin) };
+}
+
+/** Runs the Linux build in qemu-aarch64; returns the printed checksum and the wall time. */
+export function runWorkloadInQemu(elf: string, iterations: number): { checksum: bigint; seconds: number } {
+  const start = performance.now();
+  const r = spawnSync(CROSS.qemu, ["-cpu", "cortex-a53", elf, String(iterations)], { encoding: "utf8" });
+  const seconds = (performance.now() - start) / 1000;
+  if (r.status !== 0) {
+    throw new Error(`qemu-aarch64 ${elf} ${iterations} failed (${r.status ?? r.signal}): ${r.stderr}`);
+  }
+  return { checksum: BigInt(`0x${r.stdout.trim()}`), seconds };
+}
+
+/** Runs the bare-metal build on a virtkit vCPU (it asks for the iteration count with HVC #2). */
+export async function runWorkloadOnVirtkit(
+  image: Uint8Array,
+  iterations: number,
+): Promise<{ checksum: bigint; seconds: number; instructions: number }> {
+  const result = await runGuestImage(
+    "bench-cpu",
+    image,
+    {
+      onExit(exit, { vcpu }) {
+        if (exit.kind !== "hvc" || exit.imm !== 2) return false;
+        vcpu.setX(0, BigInt(iterations));
+        return true;
+      },
+    },
+    Number.MAX_SAFE_INTEGER,
+  );
+  const checksum = result.checkpoints.find(([id]) => id === 1)?.[1];
+  if (result.code !== 0 || checksum === undefined) {
+    throw new Error(`the bare-metal workload failed (code ${result.code}): ${result.console}`);
+  }
+  return { checksum, seconds: result.runSeconds, instructions: result.instructions };
+}
