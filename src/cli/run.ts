@@ -5,8 +5,7 @@ import { join } from "node:path";
 import { Option } from "commander";
 import type { RegisterCommand } from "./commands.ts";
 import { addSystemOptions, loadSystem, type SystemOptions } from "./check.ts";
-import { bootSystem } from "../microkit/index.ts";
-import { ProgramError } from "../microkit/program.ts";
+import { ProgramError, bootSystem } from "../microkit/index.ts";
 import type { Console } from "../machine/devices/console.ts";
 import { StdioConsole, TerminalConsole } from "../machine/devices/stream-console.ts";
 

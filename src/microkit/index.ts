@@ -1,5 +1,5 @@
 export { Pd, MAX_CHANNEL_ID } from "./pd.ts";
-export { definePd, type PdProgram, type PdProgramDefinition } from "./program.ts";
+export { ProgramError, definePd, type PdProgram, type PdProgramDefinition } from "./program.ts";
 export { PdAddressSpace, type MappedRegion } from "./address-space.ts";
 export {
   bootSystem,
