@@ -147,16 +147,19 @@ function bitfield(insn: u32): bool {
  * (SBFIZ/UBFIZ, LSL). Sign- or zero-extended to the register size.
  */
 function signedOrUnsignedField(src: u64, immr: u32, imms: u32, signed: bool, sf: bool): u64 {
-  const size: u32 = sf ? 64 : 32;
   const sizeMask: u64 = sf ? ~(<u64>0) : 0xffff_ffff;
+  const lead: u64 = 63 - imms;
   // Move src[imms] to bit 63, then shift right (arithmetically when signed).
-  const top = src << (<u64>(63 - imms));
+  const top = src << lead;
+  const topSigned: i64 = <i64>top;
   if (imms >= immr) {
-    const shift = <u64>(63 - imms + immr);
-    return (signed ? <u64>((<i64>top) >> shift) : top >> shift) & sizeMask;
+    const shift: u64 = lead + immr;
+    const fieldAtZero = signed ? <u64>(topSigned >> shift) : top >> shift;
+    return fieldAtZero & sizeMask;
   }
-  const field = signed ? <u64>((<i64>top) >> (<u64>(63 - imms))) : top >> (<u64>(63 - imms));
-  return (field << (<u64>(size - immr))) & sizeMask;
+  const field = signed ? <u64>(topSigned >> lead) : top >> lead;
+  const position: u64 = (sf ? 64 : 32) - immr;
+  return (field << position) & sizeMask;
 }
 
 function extract(insn: u32): bool {
