@@ -98,6 +98,17 @@ describe.runIf(haveTools && haveCore)("libvmm fault reports on the CPU core", ()
       "cause: 'ldp x2, x3, [x1]' does not describe its access in the syndrome (ISV = 0",
     );
   });
+
+  it("reports a jump to an address with no memory", async () => {
+    const vm = await createCoreVm(guest(), { x0: 2n });
+    expect(vm.run()).toBe("stopped");
+    const report = vm.log.join("\n").split("\n");
+    expect(report.slice(0, 3)).toEqual([
+      "ERROR: guest: unexpected instruction fetch fault on vCPU 0",
+      "  address: 0x60000000 (guest-physical): the guest jumped to an address with no memory behind it",
+      "  pc: 0x60000000  (instruction not readable)",
+    ]);
+  });
 });
 
 describe.runIf(haveTools && haveCore)("libvmm's GICv3 on the CPU core", () => {
