@@ -50,7 +50,9 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
     }
     let stop = (): void => {};
     const console: Console =
-      kind === "tty" ? new TerminalConsole(process.stdin, process.stdout, () => stop()) : new StdioConsole();
+      kind === "tty"
+        ? new TerminalConsole(process.stdin, process.stdout, () => stop())
+        : new StdioConsole(process.stdin, process.stdout, () => stop());
     try {
       const system = await bootSystem(description, { console, searchPaths: options.searchPath });
       stop = () => system.stop();

@@ -10,13 +10,25 @@ const TERMINATING_SIGNALS: NodeJS.Signals[] = ["SIGTERM", "SIGHUP"];
 export class StdioConsole implements Console {
   private pending: Uint8Array[] = [];
   private flushScheduled = false;
+  private outputClosed = false;
 
   constructor(
     protected readonly input: NodeJS.ReadableStream = process.stdin,
     private readonly output: NodeJS.WritableStream = process.stdout,
-  ) {}
+    /** Called once if the reader of the output goes away (e.g. `| head`). */
+    onOutputClosed: () => void = () => {},
+  ) {
+    output.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      if (this.outputClosed) return;
+      this.outputClosed = true;
+      this.pending = [];
+      onOutputClosed();
+    });
+  }
 
   write(bytes: Uint8Array): void {
+    if (this.outputClosed) return;
     this.pending.push(bytes.slice());
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -44,7 +56,7 @@ export class StdioConsole implements Console {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 || this.outputClosed) return;
     this.output.write(Buffer.concat(this.pending));
     this.pending = [];
   }
@@ -72,7 +84,7 @@ export class TerminalConsole extends StdioConsole {
     output: NodeJS.WritableStream = process.stdout,
     private readonly onQuit: () => void = () => {},
   ) {
-    super(tty, output);
+    super(tty, output, onQuit);
   }
 
   override attachInput(onData: (bytes: Uint8Array) => void, onEnd: () => void): void {
