@@ -186,12 +186,6 @@ export class Kernel {
     if (handler?.setLine(high)) this.deliverIrq(handler);
   }
 
-  /** Unwinds the current thread if the kernel has abandoned it (stopped or restarted meanwhile). */
-  checkCurrent(): void {
-    const thread = this.currentThread;
-    if (thread?.abandoned) throw new ThreadAbandoned(thread);
-  }
-
   // ---- the top-level loop's interface ----
 
   /**
@@ -207,10 +201,6 @@ export class Kernel {
       this.clock.fireDue();
       if (yieldNow()) break;
     }
-    return this.highestReady() !== undefined;
-  }
-
-  hasReadyThreads(): boolean {
     return this.highestReady() !== undefined;
   }
 
@@ -248,6 +238,12 @@ export class Kernel {
       this.dispatch(next);
     }
     this.checkCurrent();
+  }
+
+  /** Unwinds the current thread if the kernel has abandoned it (stopped or restarted meanwhile). */
+  private checkCurrent(): void {
+    const thread = this.currentThread;
+    if (thread?.abandoned) throw new ThreadAbandoned(thread);
   }
 
   private dispatch(thread: Thread): void {

@@ -265,6 +265,6 @@ function mask(size: AccessSize): number {
   return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
 }
 
-export function hex(value: number | bigint): string {
+function hex(value: number | bigint): string {
   return `0x${value.toString(16)}`;
 }
