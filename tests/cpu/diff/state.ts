@@ -66,7 +66,7 @@ const INTEGER_EDGES = [
   32n,
 ];
 
-const DOUBLE_EDGES = [
+export const DOUBLE_EDGES = [
   0n,
   0x8000000000000000n,
   0x3ff0000000000000n,
@@ -92,7 +92,7 @@ const DOUBLE_EDGES = [
   0x41dfffffffc00000n,
 ];
 
-const FLOAT_EDGES = [
+export const FLOAT_EDGES = [
   0, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7fa00000, 0xffc00123,
   0x00000001, 0x007fffff, 0x7f7fffff, 0x00800000, 0x3f000000, 0x4f000000, 0xcf000000, 0x5f000000, 0x3fc00000,
   0x40200000, 0x4effffff, 0x3c00, 0x7c00, 0x7e00, 0x0001, 0x7bff, 0x8000,

@@ -1,6 +1,7 @@
 // Scalar floating point (single and double; half precision only in conversions, as ARMv8.0 has it):
 // arithmetic, fused multiply-add, conversions to and from integers and between precisions, rounding,
 // compares and conditional select. The rounding mode, FZ and DN come from the random initial FPCR.
+import { DOUBLE_EDGES, FLOAT_EDGES } from "../state.ts";
 import type { GenContext, InstructionClass } from "./context.ts";
 
 function fpReg(g: GenContext, p: "h" | "s" | "d"): string {
@@ -147,7 +148,33 @@ const control: InstructionClass = {
     "MSR/MRS FPCR (rounding mode, FZ, DN, AHP changed mid-sequence) and FPSR, followed by FP arithmetic",
   generate(g) {
     const rt = g.regIndex();
-    switch (g.rng.below(3)) {
+    switch (g.rng.below(4)) {
+      case 3: {
+        // An edge value (NaN, infinity, denormal, ±0, ...) from a literal, then an operation on it.
+        const double = g.rng.chance(0.5);
+        const literal = g.label();
+        const skip = g.label();
+        const value = double
+          ? `.quad 0x${g.rng.pick(DOUBLE_EDGES).toString(16)}`
+          : `.word 0x${g.rng.pick(FLOAT_EDGES).toString(16)}`;
+        const p = double ? "d" : "s";
+        const reg = `${p}${g.v()}`;
+        const use = g.rng.chance(0.6)
+          ? `${g.rng.pick(["fadd", "fsub", "fmul", "fdiv", "fmax", "fmin", "fmaxnm", "fminnm"])} ${p}${g.v()}, ${reg}, ${p}${g.v()}`
+          : g.rng.chance(0.5)
+            ? `${g.rng.pick(["fsqrt", "frintx", "frinta", "fabs", "fneg"])} ${p}${g.v()}, ${reg}`
+            : `${g.rng.pick(TO_INT)} ${g.reg(g.sf())}, ${reg}`;
+        return [
+          `ldr ${reg}, ${literal}`,
+          `b ${skip}`,
+          ".balign 8",
+          `${literal}:`,
+          value,
+          ".balign 4",
+          `${skip}:`,
+          use,
+        ];
+      }
       case 0:
         return [`mov x${rt}, #0x${fpcrValue(g).toString(16)}`, `msr fpcr, x${rt}`, ...arithmetic.generate(g)];
       case 1:
