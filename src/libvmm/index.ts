@@ -11,7 +11,14 @@ export { Guest, MAX_VCPUS, type GuestOptions, type VcpuStartState } from "./gues
 export { GuestRam, MAX_RAM_REGIONS, type GuestRamRegion } from "./guest-ram.ts";
 export { bootLinux, loadLinux, describeBoot, type LinuxImages, type LinuxBoot } from "./linux.ts";
 export { createVmmLog, type VmmLog } from "./log.ts";
-export { microkitVcpuControl, microkitInterrupts, microkitFault, type MicrokitVmmApi } from "./microkit.ts";
+export {
+  microkitVcpuControl,
+  microkitInterrupts,
+  microkitFault,
+  microkitStage1Registers,
+  type MicrokitVmmApi,
+} from "./microkit.ts";
+export { guestInstructionReader, translateGuestVirtual, type Stage1RegisterReader } from "./stage1.ts";
 export { SmcccDispatcher, type SipHandler, type SipCall } from "./smc.ts";
 export { PSCI_VERSION_1_1, PsciReturn, type PsciPlatform } from "./psci.ts";
 export { MmioRegions, GuestAccessError, type MmioHandler, type AccessSize } from "./fault/mmio.ts";

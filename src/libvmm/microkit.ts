@@ -1,6 +1,7 @@
 // Connects libvmm to a VMM PD's libmicrokit API (src/microkit): vCPU control, interrupt injection and
 // acks, and the fault message. Only the calls listed in `MicrokitVmmApi` are used.
 import { VcpuReg, type MessageInfo, type Pd } from "../microkit/index.ts";
+import type { Stage1Register, Stage1RegisterReader } from "./stage1.ts";
 import type { VcpuControl } from "./vcpu.ts";
 import { decodeFault, type VcpuFault, type VmmInterruptControl } from "./vmm.ts";
 
@@ -11,6 +12,7 @@ export type MicrokitVmmApi = Pick<
   | "vcpuRegisters"
   | "vcpuArmInjectIrq"
   | "vcpuArmAckVppi"
+  | "vcpuArmReadReg"
   | "vcpuArmWriteReg"
   | "irqAck"
   | "mrGet"
@@ -45,4 +47,16 @@ export function microkitInterrupts(pd: MicrokitVmmApi): VmmInterruptControl {
 /** The fault a `fault(pd, child, msginfo)` entry point received. */
 export function microkitFault(pd: MicrokitVmmApi, msginfo: MessageInfo): VcpuFault | undefined {
   return decodeFault(msginfo.label, (i) => pd.mrGet(i));
+}
+
+const STAGE1_REGISTERS: Record<Stage1Register, number> = {
+  SCTLR_EL1: VcpuReg.SCTLR,
+  TCR_EL1: VcpuReg.TCR,
+  TTBR0_EL1: VcpuReg.TTBR0,
+  TTBR1_EL1: VcpuReg.TTBR1,
+};
+
+/** A vCPU's stage-1 control registers, for `guestInstructionReader`. */
+export function microkitStage1Registers(pd: MicrokitVmmApi): Stage1RegisterReader {
+  return (vcpuId, name) => pd.vcpuArmReadReg(vcpuId, STAGE1_REGISTERS[name]);
 }

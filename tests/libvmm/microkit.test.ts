@@ -4,6 +4,7 @@ import { messageInfo } from "../../src/microkit/index.ts";
 import {
   microkitFault,
   microkitInterrupts,
+  microkitStage1Registers,
   microkitVcpuControl,
   type MicrokitVmmApi,
 } from "../../src/libvmm/microkit.ts";
@@ -20,6 +21,7 @@ function recordingPd(mrs: bigint[] = []) {
       void calls.push(`inject ${v} ${irq} ${prio} ${group} ${index}`),
     vcpuArmAckVppi: (v, irq) => void calls.push(`ackVppi ${v} ${irq}`),
     vcpuArmWriteReg: (v, reg, value) => void calls.push(`writeReg ${v} ${reg} ${value}`),
+    vcpuArmReadReg: (v, reg) => BigInt(v * 100 + reg),
     irqAck: (ch) => void calls.push(`irqAck ${ch}`),
     mrGet: (i) => mrs[i] ?? 0n,
   };
@@ -48,6 +50,16 @@ describe("the Microkit adapter", () => {
       "inject 0 33 20 1 3",
       "ackVppi 0 27",
       "irqAck 1",
+    ]);
+  });
+
+  it("reads the stage-1 registers by their seL4_VCPUReg numbers", () => {
+    const read = microkitStage1Registers(recordingPd().pd);
+    expect(["SCTLR_EL1", "TTBR0_EL1", "TTBR1_EL1", "TCR_EL1"].map((n) => read(1, n as never))).toEqual([
+      100n,
+      101n,
+      102n,
+      103n,
     ]);
   });
 
