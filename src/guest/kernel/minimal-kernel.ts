@@ -3,7 +3,7 @@
 // shared/reference/anchors.md); cached by a hash of the fragment and the source package version.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, copyFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDebianPackages } from "../../host/debian-packages.ts";
 import {
@@ -16,7 +16,7 @@ import {
 } from "../cache.ts";
 import { installedVersion } from "../debian/archive.ts";
 import { inPhase, type OnProgress } from "../progress.ts";
-import { runLogged } from "../run-logged.ts";
+import { runLogged, stopOrphanedBuild } from "../run-logged.ts";
 import { checkConfigApplied, parseConfigFragment } from "./config-fragment.ts";
 import { loadArm64Image } from "./image-header.ts";
 
@@ -81,11 +81,16 @@ export async function ensureMinimalKernel(options: MinimalKernelOptions): Promis
   const settings = parseConfigFragment(fragment, fragmentPath);
   ensureDebianPackages(MINIMAL_KERNEL_PACKAGES);
   const version = installedVersion(LINUX_SOURCE_PACKAGE);
-  const dir = artifactDir(options.cacheRoot, "kernel", "minimal", sha256(fragment, version));
+  const inputsHash = sha256(fragment, version);
+  const dir = artifactDir(options.cacheRoot, "kernel", "minimal", inputsHash);
   return ensureArtifact(dir, async (dir) => {
     const { onProgress } = options;
     const source = await ensureSourceTree(options.cacheRoot, version, onProgress);
-    const objects = join(dir, "build");
+    // Outside the artifact directory, so an interrupted build resumes where make stopped.
+    const objects = join(options.cacheRoot, "build", `kernel-minimal-${inputsHash.slice(0, 16)}`);
+    const pidFile = `${objects}.make-pid`;
+    await stopOrphanedBuild(pidFile);
+    mkdirSync(objects, { recursive: true });
     const logFile = join(dir, "build.log");
     const env = {
       ...process.env,
@@ -102,9 +107,10 @@ export async function ensureMinimalKernel(options: MinimalKernelOptions): Promis
           phase,
           onProgress,
           env,
+          pidFile,
         }),
       );
-    await make("configuring (allnoconfig + minimal.config)", [
+    await make(`configuring (allnoconfig + ${basename(fragmentPath)})`, [
       `KCONFIG_ALLCONFIG=${fragmentPath}`,
       "allnoconfig",
     ]);
