@@ -187,3 +187,25 @@ export function tableLookupFast(tableRegs: u32, isTbx: bool, n: u32, m: u32, d: 
   v128.store(RESULT_VECTOR, r);
   commitResult(d, q);
 }
+
+/**
+ * SHRN/SHRN2: shifts each double-width element of Vn right by 1..narrow-bits and packs the low
+ * halves into the low (Q = 0, upper half cleared) or high (Q = 1) half of Vd.
+ */
+export function shiftRightNarrowFast(size: u32, right: u32, n: u32, d: u32, q: bool): void {
+  const a = getV128(n);
+  let packed: v128;
+  if (size == 0) {
+    const w = i16x8.shr_u(a, right);
+    packed = i8x16.shuffle(w, w, 0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
+  } else if (size == 1) {
+    const w = i32x4.shr_u(a, right);
+    packed = i8x16.shuffle(w, w, 0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13);
+  } else {
+    const w = i64x2.shr_u(a, right);
+    packed = i8x16.shuffle(w, w, 0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11);
+  }
+  const low = i64x2.extract_lane(packed, 0);
+  v128.store(RESULT_VECTOR, q ? i64x2.replace_lane(getV128(d), 1, low) : i64x2.replace_lane(packed, 1, 0));
+  commitResult(d, q);
+}

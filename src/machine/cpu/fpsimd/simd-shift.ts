@@ -12,7 +12,7 @@ import {
   signed,
 } from "./integer-ops";
 import { FMT_D, FMT_S, fixedToFp, fpToFixed } from "./softfloat";
-import { shiftImmediateFast } from "./simd-fast";
+import { shiftImmediateFast, shiftRightNarrowFast } from "./simd-fast";
 import {
   RM_ZERO,
   beginResultFrom,
@@ -116,6 +116,10 @@ export function vectorShiftImmediate(insn: u32): bool {
         setResultElem(i, size + 1, (v << left) & elementMask(size + 1));
       }
       commitResult(d, true);
+      return true;
+    }
+    if (opcode == 0b10000 && !u) {
+      shiftRightNarrowFast(size, right, n, d, q);
       return true;
     }
     beginResultFrom(d);
