@@ -2,10 +2,13 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  GuestRam,
   Vmm,
   createVmmLog,
+  guestInstructionReader,
   microkitFault,
   microkitInterrupts,
+  microkitStage1Registers,
   microkitVcpuControl,
 } from "../../src/libvmm/index.ts";
 import { VcpuObject } from "../../src/kernel/vcpu.ts";
@@ -192,5 +195,47 @@ describe.runIf(haveTools && haveCore && kernelWakesWaitingVcpus)("libvmm's virtu
       "VCPUFault EC 22",
     ]);
     expect(faults.filter((f) => f === "VCPUFault EC 1").length).toBeGreaterThan(0);
+  });
+});
+
+describe.runIf(haveTools && haveCore)("libvmm's fault report in a VMM PD", () => {
+  it("reports a store to an unmapped device with the instruction read from guest memory", async () => {
+    const guest = buildGuest(new URL("./guests/bad-access.s", import.meta.url).pathname);
+    let vmm: Vmm | undefined;
+    const { console, done } = await boot(SYSTEM, {
+      vmm: {
+        init(pd) {
+          const ram = new GuestRam([
+            { gpa: 0x4000_0000, bytes: pd.memory.view(pd.setvars.guest_ram_vaddr!, 0x20_0000) },
+          ]);
+          vmm = new Vmm({
+            vmName: "guest",
+            vcpuCount: 1,
+            log: createVmmLog(pd.name, (line) => pd.dbgPuts(`${line}\n`)),
+            control: microkitVcpuControl(pd),
+            interrupts: microkitInterrupts(pd),
+            gic: { version: 2, distributor: 0x800_0000 },
+            ram,
+            readInstruction: guestInstructionReader(ram, microkitStage1Registers(pd)),
+          });
+          ram.write(0x4000_0000, guest);
+          vmm.guest.start(0, { pc: 0x4000_0000n, x0: 0n });
+        },
+        notified() {},
+        fault(pd, child, msginfo) {
+          return vmm!.handleFault(child, microkitFault(pd, msginfo)!);
+        },
+      },
+    });
+    await done;
+    const lines = console.output.split("\n");
+    expect(lines.slice(1, 4)).toEqual([
+      "vmm|ERROR: guest: unexpected memory fault on vCPU 0",
+      "vmm|ERROR:   address: 0x9000000 (guest-physical), write of 4 bytes (word) from w2 = 0x41",
+      "vmm|ERROR:   pc: 0x40000014  str w2, [x1]",
+    ]);
+    expect(lines).toContain(
+      "vmm|ERROR:   vCPU 0 of 'guest' is stopped; the rest of the system keeps running",
+    );
   });
 });
