@@ -1,6 +1,6 @@
 // Exceptions, EL0, the MMU with both TTBRs, stage-2 aborts and the host exits.
 import { describe, expect, it } from "vitest";
-import { machineWith, runToExit, RAM_BASE, TABLES } from "./assemble.ts";
+import { machineWith, runToExit, RAM_BASE, TABLES, type Machine } from "./assemble.ts";
 
 const DATA = RAM_BASE + 0x10_0000;
 const MMIO = 0x0900_0000;
@@ -67,6 +67,67 @@ describe("exceptions and EL0", () => {
     expect(runToExit(m.vcpu)).toEqual({ kind: "hvc", imm: 0x14 }); // current EL with SPx
     expect(m.vcpu.getX(20) >> 26n).toBe(0x0en);
     expect(m.vcpu.getX(23) & (1n << 20n)).toBe(1n << 20n); // SPSR.IL
+  });
+});
+
+describe("synchronous exception syndromes", () => {
+  async function firstException(body: string, setup?: (v: Machine["vcpu"]) => void) {
+    const m = await machineWith(`
+      adr x0, vectors
+      msr vbar_el1, x0
+      ${body}
+      hvc #0
+      ${VECTORS}
+    `);
+    setup?.(m.vcpu);
+    const exit = runToExit(m.vcpu);
+    return { exit, esr: m.vcpu.getX(20), far: m.vcpu.getX(22), elr: m.vcpu.getX(21) };
+  }
+
+  it("raises SP alignment (SCTLR_EL1.SA), PC alignment, FP access and alignment faults on Device memory", async () => {
+    const sp = await firstException(
+      `
+      mrs x1, sctlr_el1
+      orr x1, x1, #8
+      msr sctlr_el1, x1
+      ldr x2, =${DATA + 8}
+      mov sp, x2
+      ldr x3, [sp]`,
+    );
+    expect(sp.esr >> 26n).toBe(0x26n);
+    const pcAlign = await firstException(`
+      adr x1, 1f
+      add x1, x1, #2
+      br x1
+    1: nop`);
+    expect(pcAlign.esr >> 26n).toBe(0x22n);
+    expect(pcAlign.far & 3n).toBe(2n);
+    const fp = await firstException("fmov d0, x1");
+    expect(fp.esr).toBe((0x07n << 26n) | (1n << 25n));
+    const device = await firstException(`
+      ldr x1, =${MMIO + 1}
+      ldr w2, [x1]`);
+    expect(device.esr).toBe((0x25n << 26n) | (1n << 25n) | 0x21n);
+    expect(device.far).toBe(BigInt(MMIO + 1));
+  });
+
+  it("traps EL0 counter reads unless CNTKCTL_EL1 allows them", async () => {
+    const m = await machineWith(`
+      adr x0, vectors
+      msr vbar_el1, x0
+      adr x0, el0
+      msr elr_el1, x0
+      msr spsr_el1, xzr
+      eret
+    el0:
+      mrs x5, cntvct_el0
+      hvc #0
+      ${VECTORS}
+    `);
+    expect(runToExit(m.vcpu)).toEqual({ kind: "hvc", imm: 0x18 });
+    // EC 0x18 with Op0 3, Op2 2, Op1 3, CRn 14, Rt 5, CRm 0, read.
+    const iss = (3n << 20n) | (2n << 17n) | (3n << 14n) | (14n << 10n) | (5n << 5n) | 1n;
+    expect(m.vcpu.getX(20)).toBe((0x18n << 26n) | (1n << 25n) | iss);
   });
 });
 

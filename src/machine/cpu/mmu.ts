@@ -367,11 +367,11 @@ function raiseStage1Fault(va: u64, kind: u32): void {
 }
 
 /**
- * Full translation of one access at privilege `el`. On success sets outPa, outIpa,
+ * Full translation of one access of `size` bytes (1 for fetches) at privilege `el`. On success sets outPa, outIpa,
  * outDevice, outS2 and returns true; otherwise the guest exception or the
  * stage-2 exit has been raised. GICV accesses return true with outS2 = 0.
  */
-function translate(va: u64, kind: u32, el: u32): bool {
+function translate(va: u64, kind: u32, el: u32, size: u32): bool {
   if (!lookupStage1(va, kind)) {
     raiseStage1Fault(va, kind);
     return false;
@@ -380,6 +380,11 @@ function translate(va: u64, kind: u32, el: u32): bool {
     s1Fault = FSC_PERMISSION | s1Level;
     s1Stage2Fault = false;
     raiseStage1Fault(va, kind);
+    return false;
+  }
+  // Unaligned accesses to stage-1 Device memory fault at the end of stage 1, before stage 2.
+  if (s1Flags & T_DEVICE && misaligned(va, size)) {
+    alignmentFaultAt(va, kind == ACCESS_WRITE);
     return false;
   }
   const ipa = s1Ipa;
@@ -420,7 +425,7 @@ export function alignmentFaultAt(va: u64, write: bool): void {
   markAccessFaulted();
 }
 
-/** Checks the alignment rules that apply to every access (SCTLR_EL1.A, device memory). */
+/** True when `va` is not a multiple of `size` (a power of two). */
 function misaligned(va: u64, size: u32): bool {
   return (va & (<u64>size - 1)) != 0;
 }
@@ -453,8 +458,13 @@ function crossesPage(va: u64, size: u32): bool {
 
 /** Translates a data access and checks it may go to RAM; returns the host address or 0. */
 function dataAccess(va: u64, size: u32, kind: u32, el: u32): usize {
-  if (!translate(va, kind, el)) return 0;
-  if (outDevice || sr(SCTLR_EL1) & 2) {
+  // SCTLR_EL1.A is checked before translation, Device alignment after stage 1, stage-2 Device after both.
+  if (sr(SCTLR_EL1) & 2 && misaligned(va, size)) {
+    alignmentFaultAt(va, kind == ACCESS_WRITE);
+    return 0;
+  }
+  if (!translate(va, kind, el, size)) return 0;
+  if (outDevice) {
     if (misaligned(va, size)) {
       alignmentFaultAt(va, kind == ACCESS_WRITE);
       return 0;
@@ -579,7 +589,7 @@ export function fetchMiss(va: u64): bool {
     fetchAddend = load<u64>(entry, 8);
     return true;
   }
-  if (!translate(va, ACCESS_FETCH, currentEl)) return false;
+  if (!translate(va, ACCESS_FETCH, currentEl, 1)) return false;
   if (!isRam(outPa, 4)) {
     stage2Abort(va, outIpa, ACCESS_FETCH, FSC_TRANSLATION | 3, false);
     return false;
@@ -619,7 +629,7 @@ export function addressTranslate(va: u64, write: bool, el: u32): u64 {
 
 /** DC ZVA: zeroes an aligned block; device memory gives an alignment fault. */
 export function zeroBlock(va: u64, size: u32): void {
-  if (!translate(va, ACCESS_WRITE, currentEl)) return;
+  if (!translate(va, ACCESS_WRITE, currentEl, 1)) return;
   if (outDevice) {
     alignmentFaultAt(va, true);
     return;
