@@ -165,6 +165,25 @@ describe("formatFaultReport", () => {
     );
   });
 
+  it("says which right a permission fault lacks, without the remedies for unmapped addresses", () => {
+    const esr = dataAbortEsr({ size: 4, srt: 1, sf: false, write: true, dfsc: 0x0f });
+    const lines = formatFaultReport(context, unhandled(0x4000_1000, esr));
+    expect(lines).toContain(
+      "  cause: virtual machine 'linux' maps 0x40001000 without this right (a permission fault): add \"w\" to the perms of its <map>",
+    );
+    expect(lines.some((l) => l.includes("to fix it"))).toBe(false);
+    const fetch = formatFaultReport(
+      { vmName: "linux", vcpuId: 0, pc: 0x4000_2000n },
+      { kind: "instruction-abort", esr: ((0x20 << 26) | (1 << 25) | 0x0f) >>> 0, ipa: 0x4000_2000 },
+    );
+    expect(fetch[1]).toBe(
+      "  address: 0x40002000 (guest-physical): the guest executed from memory its map does not make executable",
+    );
+    expect(fetch).toContain(
+      "  cause: virtual machine 'linux' maps 0x40002000 without this right (a permission fault): add \"x\" to the perms of its <map>",
+    );
+  });
+
   it("reports an instruction fetch from nowhere", () => {
     const esr = ((0x20 << 26) | (1 << 25) | 0x06) >>> 0;
     const lines = formatFaultReport(

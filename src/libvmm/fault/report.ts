@@ -69,11 +69,15 @@ export function formatFaultReport(context: FaultContext, fault: UnhandledFault):
     instruction === undefined ? "(instruction not readable)" : disassemble(instruction, pc);
   const claiming = context.deviceTree ? nodesClaiming(context.deviceTree, fault.ipa) : [];
   const node = claiming[0];
+  // A permission fault means the address is mapped, but without the right the access needs.
+  const permission = (fault.esr & 0x3c) === 0x0c;
 
   if (fault.kind === "instruction-abort") {
     lines.push(`${vmName}: unexpected instruction fetch fault on vCPU ${vcpuId}`);
     lines.push(
-      `  address: ${hex(fault.ipa)} (guest-physical): the guest jumped to an address with no memory behind it`,
+      permission
+        ? `  address: ${hex(fault.ipa)} (guest-physical): the guest executed from memory its map does not make executable`
+        : `  address: ${hex(fault.ipa)} (guest-physical): the guest jumped to an address with no memory behind it`,
     );
   } else {
     lines.push(`${vmName}: unexpected memory fault on vCPU ${vcpuId}`);
@@ -100,6 +104,12 @@ export function formatFaultReport(context: FaultContext, fault: UnhandledFault):
     lines.push(
       "  the guest must reach this address with single general-purpose loads and stores (readl/writel)",
     );
+  } else if (permission) {
+    const needed = fault.kind === "instruction-abort" ? "x" : fault.outcome.syndrome.write ? "w" : "r";
+    lines.push(
+      `  cause: virtual machine '${vmName}' maps ${hex(fault.ipa)} without this right (a permission fault): ` +
+        `add "${needed}" to the perms of its <map>`,
+    );
   } else {
     lines.push(`  cause: nothing is mapped or emulated at ${hex(fault.ipa)} for this VM`);
   }
@@ -111,7 +121,7 @@ export function formatFaultReport(context: FaultContext, fault: UnhandledFault):
   const servedByDevice =
     fault.kind === "data-abort" &&
     (fault.outcome.kind === "rejected" || (fault.outcome.kind === "no-syndrome" && fault.outcome.region));
-  if (!servedByDevice) lines.push(...remedies(vmName, fault.ipa, node));
+  if (!servedByDevice && !permission) lines.push(...remedies(vmName, fault.ipa, node));
   lines.push(`  vCPU ${vcpuId} of '${vmName}' is stopped; the rest of the system keeps running`);
   return lines;
 }
