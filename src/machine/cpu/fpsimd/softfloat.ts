@@ -32,10 +32,10 @@ export const FMT_S: u32 = 2;
 export const FMT_D: u32 = 3;
 
 export const CLS_ZERO: u32 = 0;
-export const CLS_NUMBER: u32 = 1;
+const CLS_NUMBER: u32 = 1;
 export const CLS_INF: u32 = 2;
-export const CLS_QNAN: u32 = 3;
-export const CLS_SNAN: u32 = 4;
+const CLS_QNAN: u32 = 3;
+const CLS_SNAN: u32 = 4;
 
 export function fracBits(fmt: u32): u32 {
   return fmt == FMT_D ? 52 : fmt == FMT_S ? 23 : 10;
@@ -80,8 +80,8 @@ export function maxNormal(sign: u32, fmt: u32): u64 {
 // ---------------------------------------------------------------------------------------------
 // Unpacking (FPUnpack): results in these globals because AssemblyScript has no tuples.
 export let uSign: u32 = 0;
-export let uExp: i32 = 0;
-export let uSig: u64 = 0;
+let uExp: i32 = 0;
+let uSig: u64 = 0;
 
 /** Classifies `bits`, flushing a denormal input to zero (and raising IDC) when FPCR.FZ applies. */
 export function unpack(bits: u64, fmt: u32): u32 {
@@ -125,7 +125,7 @@ export function isNaNClass(cls: u32): bool {
 // Rounding (FPRound)
 
 /** Shift right keeping a sticky bit: any 1 shifted out sets bit 0. */
-export function shiftRightJam(x: u64, n: u32): u64 {
+function shiftRightJam(x: u64, n: u32): u64 {
   if (n == 0) return x;
   if (n >= 64) return x != 0 ? 1 : 0;
   return (x >> n) | (x << (64 - n) != 0 ? 1 : 0);
@@ -135,7 +135,7 @@ export function shiftRightJam(x: u64, n: u32): u64 {
  * Rounds sign × sig × 2^exp (sig ≠ 0) to `fmt` with rounding mode `rmode`, raising OFC, UFC and
  * IXC. Flush-to-zero follows FPCR.FZ for single and double; half precision never flushes.
  */
-export function roundPack(sign: u32, sig: u64, exp: i32, fmt: u32, rmode: u32): u64 {
+function roundPack(sign: u32, sig: u64, exp: i32, fmt: u32, rmode: u32): u64 {
   const lz = <i32>clz(sig);
   if (lz == 0) {
     sig = (sig >> 1) | (sig & 1);
@@ -295,10 +295,10 @@ export function fpAdd(a: u64, b: u64, fmt: u32, subtract: bool): u64 {
 }
 
 // 64 × 64 → 128-bit product, in these globals.
-export let mulHi: u64 = 0;
-export let mulLo: u64 = 0;
+let mulHi: u64 = 0;
+let mulLo: u64 = 0;
 
-export function mul64x64(a: u64, b: u64): void {
+function mul64x64(a: u64, b: u64): void {
   const aL = a & 0xffffffff;
   const aH = a >> 32;
   const bL = b & 0xffffffff;

@@ -138,14 +138,6 @@ export function setResultElem(index: u32, sizeLog2: u32, v: u64): void {
   storeElemAt(scratch + ((<usize>index) << sizeLog2), sizeLog2, v);
 }
 
-export function getResultElem(index: u32, sizeLog2: u32): u64 {
-  const a = scratch + ((<usize>index) << sizeLog2);
-  if (sizeLog2 == 0) return <u64>load<u8>(a);
-  if (sizeLog2 == 1) return <u64>load<u16>(a);
-  if (sizeLog2 == 2) return <u64>load<u32>(a);
-  return load<u64>(a);
-}
-
 /** Starts a result from the current value of register d (for instructions that keep lanes). */
 export function beginResultFrom(d: u32): void {
   v128.store(scratch, v128.load(vAddr(d)));
