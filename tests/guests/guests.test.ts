@@ -201,23 +201,20 @@ function timerHost(group = 0n) {
 }
 
 /**
- * Host side of the WFI guest: its one WFI exit injects SPI 40; its request (HVC #2) injects SPI 41
- * while the guest has IRQs masked, after which its WFI must complete without exiting.
+ * Host side of the WFI guest: its first WFI exit injects SPI 40; its request (HVC #2) injects SPI 41
+ * while the guest has IRQs masked, after which its WFI must complete without exiting; its last WFI
+ * gets SPI 42 and is resumed at the WFI itself, so the interrupt must be taken before the WFI runs
+ * again (the LR is no longer pending at the WFI's second exit).
  */
 function wfiHost() {
   const events: string[] = [];
+  const skipWfi = (vcpu: GuestContext["vcpu"]) => (vcpu.pc += 4n); // as seL4 resumes a VCPU
   return {
     events,
     setup({ vcpu }: GuestContext) {
       vcpu.gicvBase = GICV_IPA;
     },
     onExit(exit: VcpuExit, { vcpu }: GuestContext): boolean {
-      if (exit.kind === "wfi" && events.length === 0) {
-        vcpu.setListRegister(0, LR_PENDING | lrPriority(0xa0) | 40n);
-        vcpu.pc += 4n; // seL4 resumes a VCPU after the WFI it trapped
-        events.push("wfi: inject 40");
-        return true;
-      }
       if (exit.kind === "hvc" && exit.imm === 2) {
         const id = vcpu.getX(1);
         vcpu.setListRegister(1, LR_PENDING | lrPriority(0xa0) | id);
@@ -225,7 +222,24 @@ function wfiHost() {
         events.push(`request: inject ${id}`);
         return true;
       }
-      return false;
+      if (exit.kind !== "wfi") return false;
+      switch (events.length) {
+        case 0:
+          vcpu.setListRegister(0, LR_PENDING | lrPriority(0xa0) | 40n);
+          skipWfi(vcpu);
+          events.push("wfi: inject 40");
+          return true;
+        case 2:
+          vcpu.setListRegister(2, LR_PENDING | lrPriority(0xa0) | 42n);
+          events.push("wfi: inject 42, resume at the WFI");
+          return true;
+        case 3:
+          events.push(`wfi again, LR2 ${(vcpu.getListRegister(2) >> 28n) & 1n ? "still pending" : "taken"}`);
+          skipWfi(vcpu);
+          return true;
+        default:
+          return false;
+      }
     },
   };
 }
@@ -287,7 +301,12 @@ for (const gicVersion of [2, 3] as const) {
     it("wakes from WFI on an injected interrupt, masked or not (wfi)", async () => {
       const host = wfiHost();
       await pass("wfi", host);
-      expect(host.events).toEqual(["wfi: inject 40", "request: inject 41"]);
+      expect(host.events).toEqual([
+        "wfi: inject 40",
+        "request: inject 41",
+        "wfi: inject 42, resume at the WFI",
+        "wfi again, LR2 taken",
+      ]);
     });
   });
 }

@@ -1,7 +1,7 @@
 // WFI wake-up: with nothing pending the guest's WFI exits to the host, which injects a virtual SPI
 // through a list register and resumes after the WFI; the guest takes the interrupt. With IRQs masked,
 // an interrupt already pending makes WFI complete at once (no exit), and it is taken as soon as the
-// mask is lifted.
+// mask is lifted. A WFI resumed with an interrupt pending and unmasked takes the interrupt first.
 #include "lib/gicv.h"
 
 #define INJECTED_SPI 40
@@ -36,6 +36,12 @@ int main(void) {
   asm volatile("isb" ::: "memory");
   CHECK_EQ(5, irqs, 2);
   CHECK_EQ(6, last_id, INJECTED_SPI + 1);
+
+  /* The host injects SPI 42 on this WFI's exit but resumes at the WFI itself: the pending, unmasked
+     interrupt must be taken before the WFI runs again; the WFI's second exit then moves on. */
+  asm volatile("wfi" ::: "memory");
+  CHECK_EQ(8, irqs, 3);
+  CHECK_EQ(9, last_id, INJECTED_SPI + 2);
   console_puts("wfi: done\n");
   return 0;
 }
