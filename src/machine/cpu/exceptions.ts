@@ -28,8 +28,6 @@ export const EC_UNKNOWN: u32 = 0x00;
 export const EC_FP_ACCESS: u32 = 0x07;
 export const EC_ILLEGAL_STATE: u32 = 0x0e;
 export const EC_SVC64: u32 = 0x15;
-export const EC_HVC64: u32 = 0x16;
-export const EC_SMC64: u32 = 0x17;
 export const EC_SYSREG: u32 = 0x18;
 export const EC_IABT_LOWER: u32 = 0x20;
 export const EC_IABT_SAME: u32 = 0x21;
@@ -45,7 +43,6 @@ export const ESR_IL: u32 = 1 << 25;
 export const VECTOR_SYNC: u32 = 0;
 export const VECTOR_IRQ: u32 = 1;
 export const VECTOR_FIQ: u32 = 2;
-export const VECTOR_SERROR: u32 = 3;
 
 /** Undefined instructions executed since the core was created (diagnostics). */
 export let undefinedCount: u32 = 0;

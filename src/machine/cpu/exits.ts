@@ -11,7 +11,6 @@ export const EXIT_WFE: u32 = 6;
 export const EXIT_SYSREG: u32 = 7;
 export const EXIT_VTIMER: u32 = 8;
 export const EXIT_MAINTENANCE: u32 = 9;
-export const EXIT_HALTED: u32 = 10;
 
 export let exitKind: u32 = EXIT_NONE;
 /** ESR_EL2 syndrome for stage-2 aborts and trapped system registers. */

@@ -72,7 +72,6 @@ export const SPSR_ABT: usize = SR + 0x100;
 export const SPSR_UND: usize = SR + 0x108;
 export const SPSR_IRQ: usize = SR + 0x110;
 export const SPSR_FIQ: usize = SR + 0x118;
-export const PMUSERENR_EL0: usize = SR + 0x120;
 export const HOST_VTIMER_MASKED: usize = SR + 0x128;
 export const EVENT_REGISTER: usize = SR + 0x130;
 export const SEV_SEEN: usize = SR + 0x138;
