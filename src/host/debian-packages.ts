@@ -50,5 +50,6 @@ export function ensureDebianPackages(
   runApt(["update", "-qq"], log);
   runApt(["install", "-y", "-qq", "--no-install-recommends", ...missing], log);
   const still = missingDebianPackages(missing);
-  if (still.length > 0) throw new MissingPackagesError(`packages still missing after apt-get: ${still.join(" ")}`);
+  if (still.length > 0)
+    throw new MissingPackagesError(`packages still missing after apt-get: ${still.join(" ")}`);
 }

@@ -28,7 +28,8 @@ export class PhysicalMemory {
       throw new Error("RAM size and reserved size must be multiples of 64 KiB");
     }
     const pages = (reserved + options.ramSize) / WASM_PAGE;
-    if (pages > 65536) throw new Error(`RAM of ${options.ramSize} bytes does not fit in 4 GiB of wasm memory`);
+    if (pages > 65536)
+      throw new Error(`RAM of ${options.ramSize} bytes does not fit in 4 GiB of wasm memory`);
     // Fixed size: growing would detach every typed-array view handed out.
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.ramBase = options.ramBase;
