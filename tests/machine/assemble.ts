@@ -95,12 +95,12 @@ export function identityMap(m: { memory: PhysicalMemory; vcpu: Vcpu }): void {
  */
 export async function machineWith(
   source: string,
-  options: { mmu?: boolean; gicVersion?: 2 | 3 } = {},
+  options: { mmu?: boolean; gicVersion?: 2 | 3; realtime?: boolean } = {},
 ): Promise<Machine> {
   const image = assemble(source);
   const memory = new PhysicalMemory({ ramBase: RAM_BASE, ramSize: RAM_SIZE });
   memory.view(RAM_BASE, image.length).set(image);
-  const core = await createCpuCore(memory);
+  const core = await createCpuCore(memory, { realtime: options.realtime ?? false });
   const vcpu = core.createVcpu({ gicVersion: options.gicVersion ?? 2 });
   vcpu.mapStage2(RAM_BASE, RAM_BASE, RAM_SIZE, { read: true, write: true, execute: true }, false);
   vcpu.pstate = EL1H_MASKED;

@@ -92,3 +92,30 @@ describe("virtual timer and GIC virtual CPU interface", () => {
     expect(v.getListRegister(1) & (3n << 28n)).toBe(0n);
   });
 });
+
+describe("counter modes", () => {
+  const program = `
+    mrs x0, cntvct_el0
+    hvc #0
+    mrs x1, cntvct_el0
+    hvc #0
+  `;
+
+  async function ticksAcrossPause(realtime: boolean): Promise<bigint> {
+    const m = await machineWith(program, { realtime });
+    expect(runToExit(m.vcpu)).toEqual({ kind: "hvc", imm: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(runToExit(m.vcpu)).toEqual({ kind: "hvc", imm: 0 });
+    return m.vcpu.getX(1) - m.vcpu.getX(0);
+  }
+
+  it("advances with retired instructions by default, ignoring host time", async () => {
+    // Two instructions apart at 4 instructions per tick.
+    expect(await ticksAcrossPause(false)).toBeLessThanOrEqual(1n);
+  });
+
+  it("follows the wall clock in realtime mode", async () => {
+    // 50 ms at 62.5 MHz is 3.125 M ticks; allow for a coarse timer.
+    expect(await ticksAcrossPause(true)).toBeGreaterThan(2_000_000n);
+  });
+});
