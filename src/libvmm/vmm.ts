@@ -11,6 +11,7 @@ import { MmioRegions } from "./fault/mmio.ts";
 import { reportUnhandledFault, type FaultContext } from "./fault/report.ts";
 import { Guest } from "./guest.ts";
 import type { GuestRam } from "./guest-ram.ts";
+import { bootLinux, type LinuxBoot, type LinuxImages } from "./linux.ts";
 import type { VmmLog } from "./log.ts";
 import { SmcccDispatcher } from "./smc.ts";
 import { MASK64, hex, type VcpuControl } from "./vcpu.ts";
@@ -76,10 +77,13 @@ export interface VmmOptions {
   gic: GicPlacement;
   /** Interrupt lines of the virtual distributor (default 256). */
   gicLines?: number;
+  /** The guest's RAM: needed by bootLinux, and checks PSCI CPU_ON entry points. */
   ram?: GuestRam;
   /** Reads the instruction at a guest PC for fault reports (through the guest's page tables). */
   readInstruction?(vcpuId: number, pc: bigint): number | undefined;
+  /** PSCI SYSTEM_OFF: every vCPU has stopped. */
   onSystemOff?(): void;
+  /** PSCI SYSTEM_RESET: every vCPU has stopped and the distributor is reset; a guest started with bootLinux is already booting again. */
   onSystemReset?(): void;
 }
 
@@ -93,6 +97,8 @@ export class Vmm {
   readonly smccc: SmcccDispatcher;
   /** The memory-mapped nodes of the guest's DTB, named in fault reports. */
   deviceTree: readonly DeviceTreeRegion[] = [];
+  /** The Linux images booted, for SYSTEM_RESET. */
+  private linux: { images: LinuxImages; dtbAddress: number } | undefined;
   /** vCPUs asleep in WFI or CPU_SUSPEND, woken by the next virtual interrupt. */
   private readonly sleeping = new Set<number>();
 
@@ -112,6 +118,8 @@ export class Vmm {
       },
       onSystemReset: () => {
         this.sleeping.clear();
+        this.vgic.reset();
+        if (this.linux) this.bootLinux(this.linux.images, this.linux.dtbAddress);
         options.onSystemReset?.();
       },
     });
@@ -151,6 +159,18 @@ export class Vmm {
     for (let v = 0; v < options.vcpuCount; v++)
       this.vgic.registerVtimer(v, (id, irq) => interrupts.ackVppi(id, irq));
     this.smccc = new SmcccDispatcher(this.guest, log);
+  }
+
+  /**
+   * Loads a Linux guest into `ram` and starts vCPU 0 (libvmm's guest_start). PSCI SYSTEM_RESET then
+   * reloads the same images and boots again.
+   */
+  bootLinux(images: LinuxImages, dtbAddress: number): LinuxBoot {
+    const { ram } = this.options;
+    if (!ram) throw new Error("Vmm.bootLinux needs the guest's RAM: pass `ram` to new Vmm({ … })");
+    const boot = bootLinux(this.guest, ram, images, dtbAddress);
+    this.linux = { images, dtbAddress };
+    return boot;
   }
 
   /** Passes the IRQ on `channel` through to the guest as `intid` (libvmm's virq_register_passthrough). */

@@ -174,3 +174,29 @@ describe("Vgic passthrough and the virtual timer", () => {
     );
   });
 });
+
+describe("Vgic reset", () => {
+  it("returns the distributor to its reset state, keeping registrations and what is in list registers", () => {
+    const { vgic, injected } = enabledVgic();
+    for (let intid = 40; intid < 46; intid++) {
+      vgic.registerIrq(0, intid);
+      vgic.setEnabled(0, intid, true);
+      vgic.setPriority(0, intid, 0x80);
+      vgic.inject(0, intid);
+    }
+    expect(vgic.listRegisters[0]!.queued).toHaveLength(2);
+    vgic.reset();
+    expect(vgic.control).toBe(0);
+    expect(vgic.enabled(0, 40)).toBe(false);
+    expect(vgic.enabled(0, 3)).toBe(true); // GICv2 SGIs stay enabled
+    expect(vgic.priority(0, 40)).toBe(0);
+    expect(vgic.pendingSources(0, 44)).toBe(0);
+    expect(vgic.listRegisters[0]!.queued).toEqual([]);
+    // The listed ones leave on their EOI; the registrations still work afterwards.
+    vgic.handleMaintenance(0, 0);
+    vgic.setControl(1);
+    vgic.setEnabled(0, 44, true);
+    expect(vgic.inject(0, 44)).toBe("listed");
+    expect(injected.at(-1)).toBe("0:44:0:0@0");
+  });
+});

@@ -3,6 +3,7 @@ import { FaultLabel } from "../../src/kernel/faults.ts";
 import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
 import { SIMPLE_LAYOUT } from "../../src/guest/layout.ts";
 import { deviceTreeRegions } from "../../src/libvmm/fault/device-tree-regions.ts";
+import { GuestRam } from "../../src/libvmm/guest-ram.ts";
 import { Vmm, decodeFault, type GicPlacement } from "../../src/libvmm/vmm.ts";
 import { FakeVcpuControl, dataAbortEsr, recordingLog } from "./fake-vcpu.ts";
 
@@ -195,3 +196,59 @@ describe("decodeFault", () => {
     expect(decodeFault(99, () => 0n)).toBeUndefined();
   });
 });
+
+describe("Vmm SYSTEM_RESET", () => {
+  it("reloads the Linux images, resets the distributor and boots vCPU 0 again", () => {
+    const image = new Uint8Array(0x1000);
+    const header = new DataView(image.buffer);
+    header.setBigUint64(8, 0x8_0000n, true); // text_offset
+    header.setBigUint64(16, 0x10_0000n, true); // image_size
+    header.setUint32(56, 0x644d_5241, true);
+    image.fill(0x77, 64);
+    const bytes = new Uint8Array(0x1000_0000);
+    const ram = new GuestRam([{ gpa: 0x4000_0000, bytes }]);
+    const control = new FakeVcpuControl(2);
+    const resets: string[] = [];
+    const vmm = new Vmm({
+      vmName: "linux",
+      vcpuCount: 2,
+      log: recordingLog(),
+      control,
+      gic: { version: 2, distributor: 0x800_0000 },
+      interrupts: { injectIrq: () => undefined, ackVppi: () => undefined, irqAck: () => undefined },
+      ram,
+      onSystemReset: () => resets.push("reset"),
+    });
+    expect(() =>
+      new Vmm({ ...vmmOptionsWithoutRam(control) }).bootLinux({ kernel: image, dtb: new Uint8Array() }, 0),
+    ).toThrow("Vmm.bootLinux needs the guest's RAM: pass `ram` to new Vmm({ … })");
+    const dtb = guestDtb(SIMPLE_LAYOUT.deviceTree(0));
+    vmm.bootLinux({ kernel: image, dtb }, 0x4f00_0000);
+    vmm.vgic.setControl(1);
+    control.regs[0]!.setX(0, 0x8400_0003n); // CPU_ON vCPU 1
+    control.regs[0]!.setX(1, 1n);
+    control.regs[0]!.setX(2, 0x4008_0000n);
+    vmm.handleFault(0, { kind: "VCPUFault", hsr: HSR_SMC });
+    bytes.fill(0, 0x8_0000, 0x9_0000); // the guest overwrote its kernel
+    control.calls.length = 0;
+    control.regs[1]!.setX(0, 0x8400_0009n); // SYSTEM_RESET, from vCPU 1
+    expect(vmm.handleFault(1, { kind: "VCPUFault", hsr: HSR_SMC })).toBe(false);
+    expect(control.calls).toEqual(["stop 0", "stop 1", "SCTLR_EL1 0 0x30d00800", "restart 0 0x40080000"]);
+    expect(resets).toEqual(["reset"]);
+    expect(bytes[0x8_0040]).toBe(0x77);
+    expect(control.regs[0]!.getX(0)).toBe(0x4f00_0000n);
+    expect(vmm.vgic.control).toBe(0);
+    expect(vmm.guest.isOn(1)).toBe(false);
+  });
+});
+
+function vmmOptionsWithoutRam(control: FakeVcpuControl) {
+  return {
+    vmName: "linux",
+    vcpuCount: 1,
+    log: recordingLog(),
+    control,
+    gic: { version: 2, distributor: 0x800_0000 } as const,
+    interrupts: { injectIrq: () => undefined, ackVppi: () => undefined, irqAck: () => undefined },
+  };
+}

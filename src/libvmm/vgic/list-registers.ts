@@ -37,6 +37,11 @@ export class ListRegisters {
     return "listed";
   }
 
+  /** Drops every queued interrupt (a distributor reset). */
+  clearQueue(): void {
+    this.queue.length = 0;
+  }
+
   /** Withdraws a queued interrupt (one already in a list register stays there). */
   unqueue(intid: number): void {
     const at = this.queue.findIndex((q) => q.intid === intid);

@@ -52,14 +52,28 @@ export interface VgicOptions {
   log: VmmLog;
 }
 
-function newIrq(intid: number): IrqState {
-  return {
+/** The distributor's reset state of an interrupt (registration by the VMM is kept across resets). */
+function resetIrq(irq: IrqState, intid: number, version: GicVersion): void {
+  // GICv2 SGIs cannot be disabled (their enable bits are RAO/WI).
+  irq.enabled = version === 2 && intid < SGI_COUNT;
+  irq.pending = 0;
+  irq.active = false;
+  irq.priority = 0;
+  irq.group = 0;
+  irq.edge = intid < SGI_COUNT;
+  irq.targets = 0;
+  irq.route = 0n;
+  irq.pendingAgain = false;
+}
+
+function newIrq(intid: number, version: GicVersion): IrqState {
+  const irq: IrqState = {
     enabled: false,
     pending: 0,
     active: false,
     priority: 0,
     group: 0,
-    edge: intid < SGI_COUNT,
+    edge: false,
     targets: 0,
     route: 0n,
     listedOn: undefined,
@@ -67,6 +81,8 @@ function newIrq(intid: number): IrqState {
     registered: false,
     ack: undefined,
   };
+  resetIrq(irq, intid, version);
+  return irq;
 }
 
 export class Vgic {
@@ -100,14 +116,34 @@ export class Vgic {
       (_, v) => new ListRegisters(v, options.sink),
     );
     this.privateIrqs = Array.from({ length: options.vcpuCount }, () =>
-      Array.from({ length: PRIVATE_IRQ_COUNT }, (_, i) => {
-        const irq = newIrq(i);
-        // GICv2 SGIs cannot be disabled (their enable bits are RAO/WI).
-        if (options.version === 2 && i < SGI_COUNT) irq.enabled = true;
-        return irq;
+      Array.from({ length: PRIVATE_IRQ_COUNT }, (_, i) => newIrq(i, options.version)),
+    );
+    this.spis = Array.from({ length: lines - PRIVATE_IRQ_COUNT }, (_, i) =>
+      newIrq(i + PRIVATE_IRQ_COUNT, options.version),
+    );
+  }
+
+  /**
+   * Returns the distributor to its reset state for a guest reboot, keeping the VMM's registrations.
+   * Queued interrupts are dropped; those already in list registers stay until their EOI, as the VMM
+   * cannot withdraw them.
+   */
+  reset(): void {
+    this.control = 0;
+    for (const lrs of this.listRegisters) lrs.clearQueue();
+    const inListRegister = (intid: number, v: number) =>
+      this.listRegisters[v]!.listed.some((l) => l?.intid === intid);
+    this.privateIrqs.forEach((irqs) =>
+      irqs.forEach((irq, intid) => {
+        resetIrq(irq, intid, this.version);
+        if (irq.listedOn !== undefined && !inListRegister(intid, irq.listedOn)) irq.listedOn = undefined;
       }),
     );
-    this.spis = Array.from({ length: lines - PRIVATE_IRQ_COUNT }, (_, i) => newIrq(i + PRIVATE_IRQ_COUNT));
+    this.spis.forEach((irq, i) => {
+      resetIrq(irq, i + PRIVATE_IRQ_COUNT, this.version);
+      if (irq.listedOn !== undefined && !inListRegister(i + PRIVATE_IRQ_COUNT, irq.listedOn))
+        irq.listedOn = undefined;
+    });
   }
 
   /** The state of `intid` as `vcpuId` sees it; undefined for an INTID the distributor does not implement. */
