@@ -78,6 +78,10 @@ export async function ensureGuestImages(options: GuestImageOptions = {}): Promis
   const log = (line: string): void => onProgress({ type: "phase", phase: line.replace(/^virtkit: /, "") });
   const kernelChoice = options.kernel ?? "minimal";
   const layout = SIMPLE_LAYOUT;
+  // Resolved first, so a mistyped example fails before minutes of kernel build.
+  const overlay = options.example
+    ? exampleOverlay(options.examplesDir ?? EXAMPLES_DIR, options.example)
+    : undefined;
 
   let kernel: EnsuredArtifact;
   let modules: KernelModule[] = [];
@@ -99,9 +103,6 @@ export async function ensureGuestImages(options: GuestImageOptions = {}): Promis
   const kernelHeader = loadArm64Image(readFileSync(kernel.path), kernel.path).header;
 
   const busybox = ensureBusybox(root, log);
-  const overlay = options.example
-    ? exampleOverlay(options.examplesDir ?? EXAMPLES_DIR, options.example)
-    : undefined;
   const sources = [`${BUSYBOX_PACKAGE}:arm64 ${busybox.version}`];
   if (modules.length > 0)
     sources.push(`modules ${modules.map((m) => m.name).join(",")} of ${kernel.manifest.source}`);
