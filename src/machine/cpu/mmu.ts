@@ -371,7 +371,7 @@ function raiseStage1Fault(va: u64, kind: u32): void {
  * outDevice, outS2 and returns true; otherwise the guest exception or the
  * stage-2 exit has been raised. GICV accesses return true with outS2 = 0.
  */
-function translate(va: u64, kind: u32, el: u32, size: u32): bool {
+function translate(va: u64, kind: u32, el: u32, size: u32, zeroingBlock: bool = false): bool {
   if (!lookupStage1(va, kind)) {
     raiseStage1Fault(va, kind);
     return false;
@@ -382,8 +382,8 @@ function translate(va: u64, kind: u32, el: u32, size: u32): bool {
     raiseStage1Fault(va, kind);
     return false;
   }
-  // Unaligned accesses to stage-1 Device memory fault at the end of stage 1, before stage 2.
-  if (s1Flags & T_DEVICE && misaligned(va, size)) {
+  // Unaligned accesses (and DC ZVA) to stage-1 Device memory fault at the end of stage 1, before stage 2.
+  if (s1Flags & T_DEVICE && (zeroingBlock || misaligned(va, size))) {
     alignmentFaultAt(va, kind == ACCESS_WRITE);
     return false;
   }
@@ -629,7 +629,7 @@ export function addressTranslate(va: u64, write: bool, el: u32): u64 {
 
 /** DC ZVA: zeroes an aligned block; device memory gives an alignment fault. */
 export function zeroBlock(va: u64, size: u32): void {
-  if (!translate(va, ACCESS_WRITE, currentEl, 1)) return;
+  if (!translate(va, ACCESS_WRITE, currentEl, size, true)) return;
   if (outDevice) {
     alignmentFaultAt(va, true);
     return;
