@@ -8,8 +8,6 @@ import { CROSS, runTool } from "../cpu/toolchain.ts";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
 export const GUEST_BUILD_DIR = join(root, "build", "guests");
-/** Include directory of the guest runtime (`#include "lib/runtime.h"`). */
-export const GUEST_INCLUDE_DIR = here;
 const LIB_SOURCES = ["lib/start.S", "lib/runtime.c", "lib/mmu.c", "lib/el0.c"].map((s) => join(here, s));
 const LIB_DEPENDENCIES = ["lib/runtime.h", "lib/mmu.h", "lib/gicv.h", "lib/el0.h", "lib/guest.ld"].map((s) =>
   join(here, s),

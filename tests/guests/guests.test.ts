@@ -3,12 +3,28 @@
 import { describe, expect, it } from "vitest";
 import type { VcpuExit } from "../../src/machine/cpu.ts";
 import { ensureCpuTestTools } from "../cpu/toolchain.ts";
+import { guestNames } from "./build.ts";
 import { describeResult, runGuest, type GuestContext } from "./run-guest.ts";
 import { decodeAbort, extendLoad } from "./syndrome.ts";
 
 const toolsProblem = ensureCpuTestTools();
 if (toolsProblem && process.env.CI) throw new Error(toolsProblem);
 const suite = toolsProblem ? describe.skip : describe;
+
+/** Every guest program the suite below runs; a new tests/guests/*.c needs a test here. */
+const TESTED_GUESTS = [
+  "boot",
+  "dczva",
+  "el0",
+  "el0_irq",
+  "exceptions",
+  "mmu",
+  "stage2",
+  "timer",
+  "timer_icc",
+  "unaligned",
+  "wfi",
+];
 
 async function expectPass(name: string, host?: Parameters<typeof runGuest>[1]): Promise<void> {
   const result = await runGuest(name, host);
@@ -243,6 +259,12 @@ function wfiHost() {
     },
   };
 }
+
+suite("bare-metal guest sources", () => {
+  it("has a test for every program in tests/guests/", () => {
+    expect(guestNames()).toEqual([...TESTED_GUESTS].sort());
+  });
+});
 
 // The same programs under both GIC CPU interfaces a VM can have: they must not depend on it.
 for (const gicVersion of [2, 3] as const) {

@@ -7,7 +7,6 @@ import { SCRATCH_BASE_REGISTER, SCRATCH_SIZE, SNAPSHOT_REGISTER } from "./genera
 export const CODE_ADDRESS = 0x4000_0000;
 /** Within ADRP range of the code, far enough for a batch of a few thousand items. */
 export const DATA_ADDRESS = 0x4008_0000;
-export const INITIAL_BLOCK = DATA_ADDRESS;
 export const RESULT_BLOCK = DATA_ADDRESS + 0x400;
 export const SCRATCH_ADDRESS = DATA_ADDRESS + 0x800;
 export const STACK_ADDRESS = SCRATCH_ADDRESS + 2048;
