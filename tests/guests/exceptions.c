@@ -1,5 +1,6 @@
 // Exception round trips at EL1: BRK, UDF, SVC and an EL2-only MRS each reach the EL1 vector with the
-// right ESR_EL1, ELR_EL1 and SPSR_EL1, and ERET resumes where the handler says.
+// right ESR_EL1, ELR_EL1 and SPSR_EL1, and ERET resumes where the handler says. SMC and HVC go to the
+// host instead (see the test's host side), which answers and resumes after them.
 #include "lib/runtime.h"
 
 static int svc_hook(struct frame *f, unsigned vector) {
@@ -47,6 +48,14 @@ int main(void) {
   asm volatile("msr daifclr, #4\n brk #1\n msr daifset, #4" ::: "memory");
   CHECK_EQ(40, (last_exception.spsr >> 6) & 0xf, 0xb);
   CHECK_EQ(41, (read_sysreg(daif) >> 6) & 0xf, 0xf);
+
+  /* SMC and HVC leave to the host with their immediate; it answers in x0 and resumes after them. */
+  register u64 a0 asm("x0") = 5;
+  asm volatile("smc #0x77" : "+r"(a0)::"memory");
+  CHECK_EQ(45, a0, 5 + 0x77);
+  a0 = 6;
+  asm volatile("hvc #0x55" : "+r"(a0)::"memory");
+  CHECK_EQ(46, a0, 6 * 0x55);
 
   /* ELR_EL1 and SPSR_EL1 are plain read/write registers at EL1. */
   write_sysreg(elr_el1, 0x40001234UL);

@@ -274,8 +274,18 @@ for (const gicVersion of [2, 3] as const) {
     it("boots at EL1 and sees ARMv8.0 ID registers (boot)", async () => {
       await pass("boot");
     });
-    it("takes and returns from BRK, UDF, SVC and undefined MRS exceptions (exceptions)", async () => {
-      await pass("exceptions");
+    it("takes and returns from BRK, UDF, SVC and undefined MRS exceptions; SMC and HVC exit (exceptions)", async () => {
+      const calls: string[] = [];
+      await pass("exceptions", {
+        onExit(exit, { vcpu }) {
+          if (exit.kind === "smc" && exit.imm === 0x77) vcpu.setX(0, vcpu.getX(0) + 0x77n);
+          else if (exit.kind === "hvc" && exit.imm === 0x55) vcpu.setX(0, vcpu.getX(0) * 0x55n);
+          else return false;
+          calls.push(`${exit.kind} #0x${exit.imm.toString(16)}`);
+          return true;
+        },
+      });
+      expect(calls).toEqual(["smc #0x77", "hvc #0x55"]);
     });
     it("translates through TTBR0 and TTBR1 with faults, TLBI and XN (mmu)", async () => {
       await pass("mmu");
