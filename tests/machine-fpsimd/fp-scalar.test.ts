@@ -2,7 +2,7 @@
 // conversions and rounding, under random FPCR rounding modes, FZ, DN and AHP.
 import { describe, it } from "vitest";
 import { makeCases, randomFpInput, type Rng } from "./cases.ts";
-import { OFF_V } from "./reference.ts";
+import { OFF_FPCR_FPSR, OFF_V } from "./reference.ts";
 import { expectAgreement } from "./expect-agreement.ts";
 
 const reg = (rng: Rng): number => rng.below(32);
@@ -85,6 +85,40 @@ describe("scalar floating point matches qemu-aarch64", () => {
         insns: [0x1f000000 | (double << 22) | (2 << 16) | (o0 << 15) | (3 << 10) | (1 << 5)],
         input,
       };
+    });
+    await expectAgreement(cases);
+  });
+
+  it("FADD/FSUB/FMUL/FNMUL, scalar and vector, in round-to-nearest without flush-to-zero", async () => {
+    // The FPCR under which wasm's own arithmetic is used when it is provably exact.
+    const cases = makeCases(CASES_PER_CLASS, 8, (rng) => {
+      const t = ftype(rng);
+      const input = randomFpInput(rng, t === 1 ? 8 : 4);
+      input.writeBigUInt64LE(rng.chance(0.8) ? 0n : 1n << 25n, OFF_FPCR_FPSR);
+      if (rng.chance(0.5)) {
+        // Significands of 20–34 bits: products land on both sides of 53 (and 24) significant bits.
+        for (let n = 0; n < 32; n++) {
+          for (let lane = 0; lane < 2; lane++) {
+            const k = BigInt(20 + rng.below(15));
+            const odd = (1n << (k - 1n)) | (rng.u64() & ((1n << (k - 1n)) - 1n)) | 1n;
+            const exponent = BigInt(1023 - 30 + rng.below(60));
+            const fraction = (odd << (53n - k)) & ((1n << 52n) - 1n);
+            input.writeBigUInt64LE((exponent << 52n) | fraction, OFF_V + 16 * n + 8 * lane);
+          }
+        }
+      }
+      const scalar =
+        0x1e200800 |
+        (t << 22) |
+        (reg(rng) << 16) |
+        (rng.pick([0, 2, 3, 8]) << 12) |
+        (reg(rng) << 5) |
+        reg(rng);
+      // FADD/FSUB (U = 0, a = 0/1, opcode 11010) and FMUL (U = 1, opcode 11011), 2S/4S/2D.
+      const op = rng.pick([0x0e20d400, 0x0ea0d400, 0x2e20dc00]);
+      const q = t === 1 ? 1 : rng.below(2);
+      const vector = op | (q << 30) | (t << 22) | (reg(rng) << 16) | (reg(rng) << 5) | reg(rng);
+      return { insns: [rng.chance(0.5) ? scalar : vector], input };
     });
     await expectAgreement(cases);
   });

@@ -26,6 +26,7 @@ import {
   RM_TIEEVEN,
   fpcrRounding,
 } from "./state";
+import { nativeAdd, nativeDone, nativeMul } from "./native-fast";
 
 export const FMT_H: u32 = 1;
 export const FMT_S: u32 = 2;
@@ -273,6 +274,10 @@ function addUnpacked(signA: u32, sigA: u64, expA: i32, signB: u32, sigB: u64, ex
 
 /** FPAdd, or FPSub when `subtract`. */
 export function fpAdd(a: u64, b: u64, fmt: u32, subtract: bool): u64 {
+  if (fmt != FMT_H) {
+    const r = nativeAdd(a, subtract ? b ^ signBit(fmt) : b, fmt == FMT_D);
+    if (nativeDone) return r;
+  }
   const clsA = unpack(a, fmt);
   const signA = uSign;
   const sigA = uSig;
@@ -313,6 +318,10 @@ function mul64x64(a: u64, b: u64): void {
 
 /** FPMul; with `extended` it is FPMulX (∞ × 0 = ±2 instead of invalid). */
 export function fpMul(a: u64, b: u64, fmt: u32, extended: bool): u64 {
+  if (fmt != FMT_H) {
+    const r = nativeMul(a, b, fmt == FMT_D);
+    if (nativeDone) return r;
+  }
   const clsA = unpack(a, fmt);
   const signA = uSign;
   const sigA = uSig;
