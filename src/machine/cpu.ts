@@ -442,6 +442,17 @@ export class Vcpu {
     this.select().setVtimerMasked(masked ? 1 : 0);
   }
 
+  /**
+   * The count (CNTPCT_EL0 ticks) at which the virtual timer condition becomes true, or undefined when
+   * the timer is disabled or masked by the guest: a host idling after a "wfi" exit can move
+   * `core.counter` there.
+   */
+  get vtimerDeadline(): bigint | undefined {
+    const ctl = this.readSysreg("CNTV_CTL_EL0");
+    if ((ctl & 3n) !== 1n) return undefined;
+    return BigInt.asUintN(64, this.readSysreg("CNTV_CVAL_EL0") + this.readSysreg("CNTVOFF_EL2"));
+  }
+
   /** Runs up to maxInstructions; the PC afterwards is where EL2 would see it. */
   run(maxInstructions: number): VcpuExit {
     if (!Number.isInteger(maxInstructions) || maxInstructions <= 0 || maxInstructions > 0xffff_ffff) {

@@ -46,7 +46,8 @@ describe("virtual timer and GIC virtual CPU interface", () => {
     expect(runToExit(v)).toEqual({ kind: "wfi" });
     const wfiPc = v.pc;
     // Idle: skip virtual time to the deadline and resume after the WFI.
-    m.core.counter = v.readSysreg("CNTV_CVAL_EL0");
+    expect(v.vtimerDeadline).toBe(v.readSysreg("CNTV_CVAL_EL0"));
+    m.core.counter = v.vtimerDeadline!;
     v.pc += 4n;
     expect(runToExit(v)).toEqual({ kind: "vtimer" });
     expect(v.readSysreg("CNTV_CTL_EL0") & 4n).toBe(4n); // ISTATUS
