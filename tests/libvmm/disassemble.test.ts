@@ -18,7 +18,8 @@ describe("disassemble (known encodings)", () => {
     ["b 0x40200008", 0x14000002, 0x4020_0000n],
     ["bl 0xffc", 0x97ffffff, 0x1000n],
     ["add x0, x1, #0x10", 0x91004020, 0n],
-    [".word 0x00000000", 0x00000000, 0n],
+    ["udf #0", 0x00000000, 0n],
+    [".word 0x00010000", 0x00010000, 0n], // reserved
     [".word 0x1e202000", 0x1e202000, 0n], // scalar FP: not covered
   ])("%s", (text, word, pc) => {
     expect(disassemble(word, pc)).toBe(text);

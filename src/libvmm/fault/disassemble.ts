@@ -13,7 +13,9 @@ export function disassemble(insn: number, pc = 0n): string {
   const word = insn >>> 0;
   const op0 = (word >>> 25) & 0xf;
   let text: string | undefined;
-  if ((op0 & 0b1110) === 0b1000) text = disassembleDataProcessingImmediate(word, pc);
+  if (word >>> 16 === 0)
+    text = `udf #${word}`; // permanently undefined
+  else if ((op0 & 0b1110) === 0b1000) text = disassembleDataProcessingImmediate(word, pc);
   else if ((op0 & 0b1110) === 0b1010) text = disassembleBranchSystem(word, pc);
   else if ((op0 & 0b0101) === 0b0100) text = disassembleLoadStore(word, pc);
   else if ((op0 & 0b0111) === 0b0101) text = disassembleDataProcessingRegister(word);

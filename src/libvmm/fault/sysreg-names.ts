@@ -89,23 +89,52 @@ const SYSTEM_INSTRUCTIONS: Record<string, string> = {
   "3,7,10,1": "dc cvac",
   "3,7,11,1": "dc cvau",
   "3,7,12,1": "dc cvap",
+  "3,7,13,1": "dc cvadp",
   "3,7,14,1": "dc civac",
   "0,7,8,0": "at s1e1r",
   "0,7,8,1": "at s1e1w",
   "0,7,8,2": "at s1e0r",
   "0,7,8,3": "at s1e0w",
+  "0,8,1,0": "tlbi vmalle1os",
+  "0,8,1,1": "tlbi vae1os",
+  "0,8,1,2": "tlbi aside1os",
+  "0,8,1,3": "tlbi vaae1os",
+  "0,8,1,5": "tlbi vale1os",
+  "0,8,1,7": "tlbi vaale1os",
+  "0,8,2,1": "tlbi rvae1is",
+  "0,8,2,3": "tlbi rvaae1is",
+  "0,8,2,5": "tlbi rvale1is",
+  "0,8,2,7": "tlbi rvaale1is",
   "0,8,3,0": "tlbi vmalle1is",
   "0,8,3,1": "tlbi vae1is",
   "0,8,3,2": "tlbi aside1is",
   "0,8,3,3": "tlbi vaae1is",
   "0,8,3,5": "tlbi vale1is",
   "0,8,3,7": "tlbi vaale1is",
+  "0,8,6,1": "tlbi rvae1",
+  "0,8,6,3": "tlbi rvaae1",
+  "0,8,6,5": "tlbi rvale1",
+  "0,8,6,7": "tlbi rvaale1",
   "0,8,7,0": "tlbi vmalle1",
   "0,8,7,1": "tlbi vae1",
   "0,8,7,2": "tlbi aside1",
   "0,8,7,3": "tlbi vaae1",
   "0,8,7,5": "tlbi vale1",
   "0,8,7,7": "tlbi vaale1",
+  "4,8,0,1": "tlbi ipas2e1is",
+  "4,8,0,5": "tlbi ipas2le1is",
+  "4,8,3,0": "tlbi alle2is",
+  "4,8,3,1": "tlbi vae2is",
+  "4,8,3,4": "tlbi alle1is",
+  "4,8,3,5": "tlbi vale2is",
+  "4,8,3,6": "tlbi vmalls12e1is",
+  "4,8,4,1": "tlbi ipas2e1",
+  "4,8,4,5": "tlbi ipas2le1",
+  "4,8,7,0": "tlbi alle2",
+  "4,8,7,1": "tlbi vae2",
+  "4,8,7,4": "tlbi alle1",
+  "4,8,7,5": "tlbi vale2",
+  "4,8,7,6": "tlbi vmalls12e1",
 };
 
 /** The register's ARM ARM name, or the generic S<op0>_<op1>_C<n>_C<m>_<op2> form. */
@@ -113,12 +142,28 @@ export function systemRegisterName(op0: number, op1: number, crn: number, crm: n
   return REGISTERS[`${op0},${op1},${crn},${crm},${op2}`] ?? `S${op0}_${op1}_C${crn}_C${crm}_${op2}`;
 }
 
+/** The operations that take no register operand; every other named one always shows its Xt. */
+const WITHOUT_REGISTER = new Set([
+  "ic ialluis",
+  "ic iallu",
+  "tlbi vmalle1os",
+  "tlbi vmalle1is",
+  "tlbi vmalle1",
+  "tlbi alle1is",
+  "tlbi alle1",
+  "tlbi alle2is",
+  "tlbi alle2",
+  "tlbi vmalls12e1is",
+  "tlbi vmalls12e1",
+]);
+
 /** "dc civac", "tlbi vmalle1", … for a SYS encoding (op0 = 1), if it has a name. */
 export function systemInstructionName(
   op1: number,
   crn: number,
   crm: number,
   op2: number,
-): string | undefined {
-  return SYSTEM_INSTRUCTIONS[`${op1},${crn},${crm},${op2}`];
+): { name: string; takesRegister: boolean } | undefined {
+  const name = SYSTEM_INSTRUCTIONS[`${op1},${crn},${crm},${op2}`];
+  return name === undefined ? undefined : { name, takesRegister: !WITHOUT_REGISTER.has(name) };
 }

@@ -71,6 +71,7 @@ const HINTS: Record<number, string> = {
   17: "psb csync",
   18: "tsb csync",
   20: "csdb",
+  22: "clearbhb",
   24: "paciaz",
   25: "paciasp",
   26: "pacibz",
@@ -128,10 +129,7 @@ function system(insn: number): string | undefined {
   if (op0 === 1) {
     const named = systemInstructionName(op1, crn, crm, op2);
     if (read) return `sysl ${x(rt)}, ${immDec(op1)}, C${crn}, C${crm}, ${immDec(op2)}`;
-    if (named)
-      return named.startsWith("dc") || named.endsWith("vau") || named.startsWith("at") || rt !== 31
-        ? `${named}, ${x(rt)}`
-        : named;
+    if (named) return named.takesRegister ? `${named.name}, ${x(rt)}` : named.name;
     return `sys ${immDec(op1)}, C${crn}, C${crm}, ${immDec(op2)}${rt === 31 ? "" : `, ${x(rt)}`}`;
   }
   // Everything else in op0 = 0 and 2–3 is a register move; unnamed registers print as S<op0>_<op1>_C<n>_C<m>_<op2>.
@@ -152,6 +150,8 @@ function barrier(crm: number, op2: number): string | undefined {
     }
     case 6:
       return crm === 15 ? "isb" : `isb ${immHex(crm)}`;
+    case 7:
+      return crm === 0 ? "sb" : undefined;
   }
   return undefined;
 }
