@@ -94,6 +94,35 @@ describe("virtual timer and GIC virtual CPU interface", () => {
   });
 });
 
+describe("GICv2 split EOI", () => {
+  it("drops priority on EOIR and deactivates only on DIR when EOImode is 1", async () => {
+    const m = await machineWith(`
+      ldr x1, =${GICV}
+      mov w2, #0x201             // EnableGrp0 | EOImode
+      str w2, [x1]
+      mov w2, #0xf0
+      str w2, [x1, #4]
+      ldr w5, [x1, #0xc]         // IAR
+      str w5, [x1, #0x10]        // EOIR: priority drop only
+      ldr w6, [x1, #0x14]        // RPR: idle again
+      hvc #1
+      add x7, x1, #0x1000
+      str w5, [x7]               // GICV_DIR: deactivation
+      hvc #2
+    `);
+    const v = m.vcpu;
+    v.gicvBase = GICV;
+    v.setListRegister(3, pendingLr(33n, 4n, true));
+    expect(runToExit(v)).toEqual({ kind: "hvc", imm: 1 });
+    expect(v.getX(5)).toBe(33n);
+    expect(v.getX(6)).toBe(0xffn);
+    expect((v.getListRegister(3) >> 28n) & 3n).toBe(2n); // still active
+    expect(runToExit(v)).toEqual({ kind: "maintenance", listRegister: 3 });
+    expect((v.getListRegister(3) >> 28n) & 3n).toBe(0n);
+    expect(runToExit(v)).toEqual({ kind: "hvc", imm: 2 });
+  });
+});
+
 describe("counter modes", () => {
   const program = `
     mrs x0, cntvct_el0
