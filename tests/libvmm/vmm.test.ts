@@ -252,3 +252,33 @@ function vmmOptionsWithoutRam(control: FakeVcpuControl) {
     interrupts: { injectIrq: () => undefined, ackVppi: () => undefined, irqAck: () => undefined },
   };
 }
+
+describe("Vmm robustness", () => {
+  it("survives random faults: any syndrome, address, register value and SMCCC call", () => {
+    for (const gic of [
+      { version: 2, distributor: 0x800_0000 },
+      { version: 3, distributor: 0x800_0000, redistributors: 0x80a_0000 },
+    ] as const) {
+      const { vmm, control } = setup(2, gic);
+      let seed = 7;
+      const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+      const wide = () => (BigInt(next()) << 32n) | BigInt(next());
+      for (let i = 0; i < 5000; i++) {
+        const vcpuId = next() % 2;
+        const regs = control.regs[vcpuId]!;
+        for (let n = 0; n < 31; n++) regs.setX(n, wide());
+        const ec = [0x24, 0x20, 0x01, 0x16, 0x17, 0x18, 0x00][next() % 7]!;
+        const hsr = ((ec << 26) | (1 << 25) | (next() & 0x1ff_ffff)) >>> 0;
+        const addr = BigInt(0x800_0000 + (next() % 0xc_0000));
+        expect(() =>
+          vmm.handleFault(
+            vcpuId,
+            ec === 0x24 || ec === 0x20
+              ? { kind: "VMFault", ip: regs.pc, addr, prefetch: ec === 0x20, fsr: hsr }
+              : { kind: "VCPUFault", hsr },
+          ),
+        ).not.toThrow();
+      }
+    }
+  });
+});
