@@ -3,7 +3,14 @@
 import { getX, setX, getXSP, setXSP } from "./registers";
 import { pc, currentEl, sr, SCTLR_EL1 } from "./state";
 import { readSized, writeSized, accessFaulted } from "./memory-access";
-import { translateForHost, beginUnprivileged, endUnprivileged, alignmentFaultAt } from "./mmu";
+import {
+  translateForHost,
+  beginUnprivileged,
+  endUnprivileged,
+  alignmentFaultAt,
+  loadHost,
+  storeHost,
+} from "./mmu";
 import { syncException, EC_SP_ALIGNMENT } from "./exceptions";
 import { extendReg } from "./data-processing-register";
 import { setExclusiveMonitor, checkAndClearExclusiveMonitor } from "./exclusive-monitor";
@@ -220,7 +227,7 @@ function exclusiveOrOrdered(insn: u32): bool {
       setX(rt, a);
       setX(rt2, b);
     } else {
-      setX(rt, hostLoad(host, size));
+      setX(rt, loadHost(host, 1 << size));
     }
     setExclusiveMonitor(host, totalBytes);
     return true;
@@ -236,23 +243,9 @@ function exclusiveOrOrdered(insn: u32): bool {
         store<u32>(host + 4, <u32>getX(rt2));
       }
     } else {
-      hostStore(host, size, getX(rt));
+      storeHost(host, 1 << size, getX(rt));
     }
   }
   setX(rs, ok ? 0 : 1);
   return true;
-}
-
-function hostLoad(host: usize, size: u32): u64 {
-  if (size == 3) return load<u64>(host);
-  if (size == 2) return <u64>load<u32>(host);
-  if (size == 1) return <u64>load<u16>(host);
-  return <u64>load<u8>(host);
-}
-
-function hostStore(host: usize, size: u32, v: u64): void {
-  if (size == 3) store<u64>(host, v);
-  else if (size == 2) store<u32>(host, <u32>v);
-  else if (size == 1) store<u16>(host, <u16>v);
-  else store<u8>(host, <u8>v);
 }

@@ -430,14 +430,16 @@ function misaligned(va: u64, size: u32): bool {
   return (va & (<u64>size - 1)) != 0;
 }
 
-function loadHost(host: usize, size: u32): u64 {
+/** Loads `size` bytes (1, 2, 4 or 8) from a host address. */
+export function loadHost(host: usize, size: u32): u64 {
   if (size == 1) return <u64>load<u8>(host);
   if (size == 2) return <u64>load<u16>(host);
   if (size == 4) return <u64>load<u32>(host);
   return load<u64>(host);
 }
 
-function storeHost(host: usize, size: u32, v: u64): void {
+/** Stores the low `size` bytes (1, 2, 4 or 8) of v at a host address. */
+export function storeHost(host: usize, size: u32, v: u64): void {
   if (size == 1) store<u8>(host, <u8>v);
   else if (size == 2) store<u16>(host, <u16>v);
   else if (size == 4) store<u32>(host, <u32>v);
