@@ -416,11 +416,14 @@ export class Kernel {
   }
 
   private cancelIpc(thread: Thread): void {
+    const fault = thread.pendingFault;
     thread.pendingFault = undefined;
     if (thread.faultHandler !== "monitor") {
       const queue = thread.faultHandler.thread.endpointQueue;
       const index = queue.findIndex((m) => m.from === thread);
-      if (index >= 0) queue.splice(index, 1);
+      if (index < 0) return;
+      queue.splice(index, 1);
+      if (fault && thread.body.kind === "compute") thread.body.faultWithdrawn?.(fault);
     }
   }
 

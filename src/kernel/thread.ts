@@ -44,6 +44,8 @@ export interface ComputeBody {
   wakeupAt?(): number | undefined;
   /** That time has come: the fault to raise instead of the one it is blocked on, if still due. */
   wake?(): Fault | undefined;
+  /** The fault it was blocked on was withdrawn (a restart) before its handler received it. */
+  faultWithdrawn?(fault: Fault): void;
 }
 
 export type ThreadBody = EventBody | ComputeBody;

@@ -168,6 +168,15 @@ export class VcpuObject implements ComputeBody {
     return this.faultFor({ kind: "vtimer" });
   }
 
+  /**
+   * A VPPI event the VMM never received (it restarted the sleeping vCPU first, woken by another
+   * interrupt) would leave the timer's PPI masked for good, with no EOI to ack it: unmask it, so the
+   * still-firing timer raises the event again once the vCPU runs.
+   */
+  faultWithdrawn(fault: Fault): void {
+    if (fault.kind === "VPPIEvent") this.machine.vtimerMasked = false;
+  }
+
   /** seL4_ARM_VCPU_InjectIRQ: writes a pending list register that raises a maintenance IRQ on EOI. */
   injectIrq(virq: number, priority: number, group: number, index: number): number {
     if (index >= LIST_REGISTERS || virq >= 1024 || priority > 31 || group > 1) return Sel4Error.RangeError;
