@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { buildCore } from "./build-core.ts";
 import { createCpuCore } from "../../src/machine/cpu.ts";
 import { PhysicalMemory } from "../../src/machine/physical-memory.ts";
 import { ensureReferenceTools } from "./reference.ts";
@@ -48,7 +49,7 @@ function qemuReadBack(): { fpcr: bigint; fpsr: bigint } {
 describe("FPCR and FPSR", () => {
   it("keep the same bits as a Cortex-A53", async () => {
     ensureReferenceTools();
-    execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
+    buildCore();
     const expected = qemuReadBack();
     const core = await createCpuCore(new PhysicalMemory({ ramBase: 0x4000_0000, ramSize: 0x10_0000 }));
     const vcpu = core.createVcpu();

@@ -1,8 +1,8 @@
 // SIMD&FP loads the qemu-aarch64 comparisons cannot reach, checked on the whole core against the
 // ARM ARM: LDR (literal) of S, D and Q, and SP alignment checking (SCTLR_EL1.SA) for SP-based
 // SIMD&FP accesses.
-import { execFileSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
+import { buildCore } from "./build-core.ts";
 import { createCpuCore, type Vcpu } from "../../src/machine/cpu.ts";
 import { PhysicalMemory } from "../../src/machine/physical-memory.ts";
 
@@ -15,7 +15,7 @@ let memory: PhysicalMemory;
 let vcpu: Vcpu;
 
 beforeAll(async () => {
-  execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
+  buildCore();
   memory = new PhysicalMemory({ ramBase: RAM, ramSize: 0x10_0000 });
   const core = await createCpuCore(memory);
   vcpu = core.createVcpu();

@@ -2,8 +2,8 @@
 // LDR/STR/LDUR/STUR, LDP/STP/LDNP/STNP, and LD1–LD4/ST1–ST4 (multiple, single, replicate,
 // post-index), with registers, FPSR and the memory they touch compared.
 // LDR (literal) is PC-relative and so is covered by the core's own tests, not here.
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { buildCore } from "./build-core.ts";
 import { makeCases, type Rng } from "./cases.ts";
 import { createCoreRunner } from "./core-runner.ts";
 import { compareWithQemu } from "./differential.ts";
@@ -119,7 +119,7 @@ function loadStoreInstruction(rng: Rng): number {
 describe("SIMD&FP loads and stores on the whole core match qemu-aarch64", () => {
   it("registers and memory agree after every addressing mode", async () => {
     ensureReferenceTools();
-    execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
+    buildCore();
     const cases: FpSimdCase[] = makeCases(CASES, 31, (rng) => ({
       insns: [loadStoreInstruction(rng)],
       input: loadStoreInput(rng),

@@ -229,16 +229,17 @@ interface HarnessExports {
 }
 
 const HARNESS_ENTRY = `
-export { executeFpSimd, getVLo, getVHi, setV, writeFpcr, readFpsr, writeFpsr } from "../../src/machine/cpu/fpsimd/index";
-export { getX, setX } from "../../src/machine/cpu/registers";
-import { nzcv } from "../../src/machine/cpu/state";
+export { executeFpSimd, getVLo, getVHi, setV, writeFpcr, readFpsr, writeFpsr } from "../../../src/machine/cpu/fpsimd/index";
+export { getX, setX } from "../../../src/machine/cpu/registers";
+import { nzcv } from "../../../src/machine/cpu/state";
 export function getNzcv(): u32 { return nzcv; }
 export function setNzcv(v: u32): void { nzcv = v; }
 `;
 
 /** Compiles the FP/SIMD unit with a small entry of its own and instantiates it. */
 export async function loadFpSimdHarness(root: string): Promise<(c: FpSimdCase) => Buffer> {
-  const dir = join(root, "build/fpsimd-harness");
+  // One directory per process: test files compiling at the same time must not share outputs.
+  const dir = join(root, "build/fpsimd-harness", String(process.pid));
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "entry.ts"), HARNESS_ENTRY);
   const wasmPath = join(dir, "harness.wasm");
@@ -263,7 +264,9 @@ export async function loadFpSimdHarness(root: string): Promise<(c: FpSimdCase) =
     ],
     { stdio: "inherit" },
   );
-  const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), {
+  const wasm = readFileSync(wasmPath);
+  rmSync(dir, { recursive: true, force: true });
+  const { instance } = await WebAssembly.instantiate(wasm, {
     env: {
       abort: () => {
         throw new Error("FP/SIMD harness aborted");

@@ -1,8 +1,8 @@
 // Sequences of 2–8 FP/SIMD instructions from every class, run back to back against qemu-aarch64:
 // results feed later instructions, FPSR flags accumulate, FCMP/FCCMP flags reach FCSEL/FCCMP.
 // Once on the stand-alone FP/SIMD unit, once on the whole core.
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { buildCore } from "./build-core.ts";
 import { makeCases, mixedInput, type Rng } from "./cases.ts";
 import { createCoreRunner } from "./core-runner.ts";
 import { compareWithQemu } from "./differential.ts";
@@ -30,7 +30,7 @@ describe("FP/SIMD instruction sequences match qemu-aarch64", () => {
 
   it("on the whole core", async () => {
     ensureReferenceTools();
-    execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
+    buildCore();
     const cases = makeCases(1000, 42, sequenceCase);
     const scratch = Buffer.alloc(SCRATCH_BYTES);
     const reference = runOnQemu(cases, scratch);
