@@ -194,9 +194,15 @@ export function scalarThreeSameFloat(insn: u32): bool {
   return true;
 }
 
-/** Two-register misc FP element ops, keyed U:a:opcode (opcode 5 bits); 0xff… marks unallocated. */
-const UNALLOCATED: u64 = 0xdead_0000_0000_0001;
+/** Set by twoRegMiscFloatElement when its key (U:a:opcode) is not an allocated operation. */
+let unallocated = false;
 
+function unallocatedKey(): u64 {
+  unallocated = true;
+  return 0;
+}
+
+/** One element of a two-register misc FP operation, keyed U:a:opcode (opcode = bits 16:12). */
 function twoRegMiscFloatElement(key: u32, v: u64, fmt: u32): u64 {
   const ones = elementMask(fmt);
   const bits: u32 = 8 << fmt;
@@ -254,11 +260,11 @@ function twoRegMiscFloatElement(key: u32, v: u64, fmt: u32): u64 {
     case 0b1_1_11101:
       return fpRSqrtEstimate(v, fmt);
     case 0b0_1_11100:
-      return fmt == FMT_S ? unsignedRecipEstimate(v) : UNALLOCATED; // URECPE
+      return fmt == FMT_S ? unsignedRecipEstimate(v) : unallocatedKey(); // URECPE
     case 0b1_1_11100:
-      return fmt == FMT_S ? unsignedRSqrtEstimate(v) : UNALLOCATED; // URSQRTE
+      return fmt == FMT_S ? unsignedRSqrtEstimate(v) : unallocatedKey(); // URSQRTE
     default:
-      return UNALLOCATED;
+      return unallocatedKey();
   }
 }
 
@@ -285,8 +291,9 @@ export function vectorTwoRegMiscFloat(insn: u32): bool {
   const key = (u << 6) | (a << 5) | opcode;
   const elements = (q ? <u32>16 : 8) >> fmt;
   for (let i: u32 = 0; i < <u32>elements; i++) {
+    unallocated = false;
     const r = twoRegMiscFloatElement(key, getElem(n, i, fmt), fmt);
-    if (r == UNALLOCATED) return false;
+    if (unallocated) return false;
     setResultElem(i, fmt, r);
   }
   commitResult(d, q);
@@ -337,8 +344,9 @@ export function scalarTwoRegMiscFloat(insn: u32): bool {
   }
   if (!scalarMiscAllocated(key)) return false;
   const fmt = formatOfSz(sz);
+  unallocated = false;
   const r = twoRegMiscFloatElement(key, getElem(n, 0, fmt), fmt);
-  if (r == UNALLOCATED) return false;
+  if (unallocated) return false;
   setScalar(insn & 31, r, 1 << fmt);
   return true;
 }

@@ -35,7 +35,7 @@ import {
 
 const ONES: u64 = <u64>-1;
 
-/** One element of the integer three-same group (opcode = bits 15:11), or a 2-bit "invalid" marker. */
+/** One element of the integer three-same group (opcode = bits 15:11); d is the accumulator. */
 function threeSameElement(opcode: u32, u: bool, size: u32, a: u64, b: u64, d: u64): u64 {
   const mask = elementMask(size);
   switch (opcode) {
