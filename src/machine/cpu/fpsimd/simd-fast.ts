@@ -209,3 +209,63 @@ export function shiftRightNarrowFast(size: u32, right: u32, n: u32, d: u32, q: b
   v128.store(RESULT_VECTOR, q ? i64x2.replace_lane(getV128(d), 1, low) : i64x2.replace_lane(packed, 1, 0));
   commitResult(d, q);
 }
+
+const ACROSS_ADD: u32 = 0;
+const ACROSS_MAX: u32 = 1;
+const ACROSS_MIN: u32 = 2;
+
+function lanewise(kind: u32, u: bool, size: u32, a: v128, b: v128): v128 {
+  if (kind == ACROSS_ADD) return size == 0 ? i8x16.add(a, b) : size == 1 ? i16x8.add(a, b) : i32x4.add(a, b);
+  if (kind == ACROSS_MAX) {
+    if (size == 0) return u ? i8x16.max_u(a, b) : i8x16.max_s(a, b);
+    if (size == 1) return u ? i16x8.max_u(a, b) : i16x8.max_s(a, b);
+    return u ? i32x4.max_u(a, b) : i32x4.max_s(a, b);
+  }
+  if (size == 0) return u ? i8x16.min_u(a, b) : i8x16.min_s(a, b);
+  if (size == 1) return u ? i16x8.min_u(a, b) : i16x8.min_s(a, b);
+  return u ? i32x4.min_u(a, b) : i32x4.min_s(a, b);
+}
+
+/**
+ * ADDV, SMAXV/UMAXV, SMINV/UMINV by halving: each step folds the upper half of the live lanes onto
+ * the lower half (the operations are associative and commutative, so the order is immaterial).
+ * Returns the reduced element, zero-extended.
+ */
+export function acrossLanesFast(opcode: u32, u: bool, size: u32, n: u32, q: bool): u64 {
+  const kind = opcode == 0b11011 ? ACROSS_ADD : opcode == 0b01010 ? ACROSS_MAX : ACROSS_MIN;
+  let v = getV128(n);
+  if (q)
+    v = lanewise(
+      kind,
+      u,
+      size,
+      v,
+      i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15),
+    );
+  if (size < 2)
+    v = lanewise(kind, u, size, v, i8x16.shuffle(v, v, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7));
+  if (size < 1)
+    v = lanewise(kind, u, size, v, i8x16.shuffle(v, v, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3));
+  if (size == 0)
+    return <u64>(
+      i8x16.extract_lane_u(
+        lanewise(kind, u, 0, v, i8x16.shuffle(v, v, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)),
+        0,
+      )
+    );
+  if (size == 1)
+    return <u64>(
+      i16x8.extract_lane_u(
+        lanewise(kind, u, 1, v, i8x16.shuffle(v, v, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3)),
+        0,
+      )
+    );
+  return <u64>(
+    (<u32>(
+      i32x4.extract_lane(
+        lanewise(kind, u, 2, v, i8x16.shuffle(v, v, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7)),
+        0,
+      )
+    ))
+  );
+}

@@ -21,7 +21,7 @@ import {
   uqsub,
   usqadd,
 } from "./integer-ops";
-import { pairwiseFast, threeSameFast } from "./simd-fast";
+import { acrossLanesFast, pairwiseFast, threeSameFast } from "./simd-fast";
 import {
   commitResult,
   getElem,
@@ -512,24 +512,15 @@ export function acrossLanesInteger(insn: u32): bool {
   const n = (insn >> 5) & 31;
   if (size == 3 || (size == 2 && !q)) return false;
   if (opcode != 0b00011 && opcode != 0b01010 && opcode != 0b11010 && !(opcode == 0b11011 && !u)) return false;
-  const elements = (q ? <u32>16 : 8) >> size;
-  let acc = extend(getElem(n, 0, size), size, u);
-  for (let i: u32 = 1; i < <u32>elements; i++) {
-    const v = extend(getElem(n, i, size), size, u);
-    switch (opcode) {
-      case 0b00011:
-      case 0b11011:
-        acc += v;
-        break;
-      case 0b01010:
-        if (u ? v > acc : <i64>v > <i64>acc) acc = v;
-        break;
-      default:
-        if (u ? v < acc : <i64>v < <i64>acc) acc = v;
-    }
+  if (opcode != 0b00011) {
+    setScalar(insn & 31, acrossLanesFast(opcode, u, size, n, q), 1 << size);
+    return true;
   }
-  if (opcode == 0b00011) setScalar(insn & 31, acc & elementMask(size + 1), 2 << size);
-  else setScalar(insn & 31, acc & elementMask(size), 1 << size);
+  // SADDLV/UADDLV: the sum is kept at double width.
+  const elements = (q ? <u32>16 : 8) >> size;
+  let sum: u64 = 0;
+  for (let i: u32 = 0; i < elements; i++) sum += extend(getElem(n, i, size), size, u);
+  setScalar(insn & 31, sum & elementMask(size + 1), 2 << size);
   return true;
 }
 
