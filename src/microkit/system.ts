@@ -94,7 +94,12 @@ export async function bootSystem(
   const programs = await loadPrograms(description, searchPaths, options.programs ?? {});
 
   const host = new HostEvents();
-  const board = createQemuVirtBoard({ console: options.console, host, ramSize: options.ramSize });
+  const board = createQemuVirtBoard({
+    console: options.console,
+    host,
+    ramSize: options.ramSize,
+    onPowerOff: () => host.stop(),
+  });
   const machine = options.createMachineVcpu
     ? { createVcpu: options.createMachineVcpu, syncCounter: options.syncCounter ?? (() => {}) }
     : await cpuCoreVcpus(description, board);

@@ -32,6 +32,8 @@ export interface QemuVirtOptions {
   host: HostEventSink;
   /** RAM size in bytes (default 2 GiB). */
   ramSize?: number;
+  /** The firmware was asked to power the board off (PSCI SYSTEM_OFF over SMC). */
+  onPowerOff?: () => void;
 }
 
 export function createQemuVirtBoard(options: QemuVirtOptions): Board {
@@ -61,22 +63,29 @@ export function createQemuVirtBoard(options: QemuVirtOptions): Board {
     deviceAt: (paddr) => findWindow(devices, paddr),
     connectInterrupts: (sink) => interrupts.connect(sink),
     debugPutc: (byte) => serial.transmit(byte),
-    secureMonitorCall: qemuFirmwareCall,
+    secureMonitorCall: (args) => qemuFirmwareCall(args, options.onPowerOff ?? (() => {})),
     start: () => serial.start(),
     close: () => options.console.close(),
   };
 }
 
 const PSCI_VERSION = 0x8400_0000n;
+const PSCI_SYSTEM_OFF = 0x8400_0008n;
 const PSCI_1_1 = 0x0001_0001n;
 const SMCCC_NOT_SUPPORTED = BigInt.asUintN(64, -1n);
 
 /**
  * QEMU's built-in EL3 firmware for the virt machine answers PSCI over SMC; the VMM's
- * PSCI handling is libvmm's, so only the version query and "not supported" remain here.
+ * PSCI handling is libvmm's, so only the version query, SYSTEM_OFF (QEMU exits: a VMM whose
+ * guest powered off ends the run this way) and "not supported" remain here.
  */
-function qemuFirmwareCall(args: readonly bigint[]): bigint[] {
+function qemuFirmwareCall(args: readonly bigint[], powerOff: () => void): bigint[] {
   const result = [...args];
-  result[0] = args[0] === PSCI_VERSION ? PSCI_1_1 : SMCCC_NOT_SUPPORTED;
+  if (args[0] === PSCI_SYSTEM_OFF) {
+    powerOff();
+    result[0] = 0n;
+  } else {
+    result[0] = args[0] === PSCI_VERSION ? PSCI_1_1 : SMCCC_NOT_SUPPORTED;
+  }
   return result;
 }
