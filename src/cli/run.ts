@@ -11,6 +11,7 @@ import { StdioConsole, TerminalConsole } from "../machine/devices/stream-console
 
 interface RunOptions extends SystemOptions {
   console?: "tty" | "stdio";
+  kernel?: string;
 }
 
 export const registerRun: RegisterCommand = (program, setExitCode) => {
@@ -29,6 +30,11 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
           "--console <kind>",
           "tty: raw terminal (default in a terminal); stdio: plain pipes",
         ).choices(["tty", "stdio"]),
+      )
+      .option(
+        "--kernel <kernel>",
+        "the guest kernel of VMMs that boot from the image cache (examples/simple): minimal, debian or " +
+          "an arm64 Image file; sets VIRTKIT_KERNEL",
       ),
   ).action(async (target: string, options: RunOptions) => {
     const file = systemFileOf(target);
@@ -42,6 +48,8 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
       setExitCode(1);
       return;
     }
+    // PD modules are loaded by bootSystem, after this: the VMM reads it at import time.
+    if (options.kernel !== undefined) process.env.VIRTKIT_KERNEL = options.kernel;
     const kind = options.console ?? (process.stdin.isTTY && process.stdout.isTTY ? "tty" : "stdio");
     if (kind === "tty" && !process.stdin.isTTY) {
       process.stderr.write("Error: --console tty needs a terminal on stdin; use --console stdio for pipes\n");
@@ -77,13 +85,24 @@ function systemFileOf(target: string): { ok: true; path: string } | { ok: false;
     return { ok: false, error: `Error: cannot read '${target}': no such file or folder` };
   }
   if (!isFolder) return { ok: true, path: target };
-  const systems = readdirSync(target)
-    .filter((name) => name.endsWith(".system"))
-    .sort();
+  let systems = systemFilesIn(target);
+  // An example folder keeps its system in a board folder (examples/simple/qemu_virt_aarch64/).
+  if (systems.length === 0) {
+    systems = readdirSync(target, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .flatMap((entry) => systemFilesIn(join(target, entry.name)).map((name) => join(entry.name, name)))
+      .sort();
+  }
   if (systems.length === 1) return { ok: true, path: join(target, systems[0]!) };
   if (systems.length === 0) return { ok: false, error: `Error: folder '${target}' holds no .system file` };
   return {
     ok: false,
     error: `Error: folder '${target}' holds ${systems.join(", ")}: name the one to run, e.g. ${join(target, systems[0]!)}`,
   };
+}
+
+function systemFilesIn(folder: string): string[] {
+  return readdirSync(folder)
+    .filter((name) => name.endsWith(".system"))
+    .sort();
 }
