@@ -1,0 +1,71 @@
+// libvmm's `simple` example as a TypeScript VMM PD: one Linux guest with 256 MiB of RAM, the PL011
+// passed through (its IRQ 33 arrives on channel 1 and is injected into the guest), the GICv2
+// distributor emulated, PSCI over SMC. The kernel, initramfs and device tree come from the image cache
+// (src/guest), built on first use.
+import { readFileSync } from "node:fs";
+import { definePd } from "../../../src/microkit/index.ts";
+import {
+  GuestRam,
+  Vmm,
+  bootLinux,
+  createVmmLog,
+  describeBoot,
+  deviceTreeRegions,
+  microkitFault,
+  microkitInterrupts,
+  microkitVcpuControl,
+} from "../../../src/libvmm/index.ts";
+import { ensureGuestImages } from "../../../src/guest/images.ts";
+import { streamProgress } from "../../../src/guest/progress.ts";
+
+const UART_IRQ = 33;
+const UART_CHANNEL = 1;
+const BOOT_VCPU = 0;
+const PSCI_SYSTEM_OFF = 0x8400_0008;
+
+/** `minimal` (default), `debian`, or an arm64 Image file: `virtkit run --kernel` sets it. */
+const kernel = process.env.VIRTKIT_KERNEL ?? "minimal";
+
+// Top-level await: the PD's init runs only once the images exist (the first build takes minutes).
+const images = await ensureGuestImages({ kernel, onProgress: streamProgress(process.stderr) });
+const { layout } = images;
+
+export default definePd(() => {
+  let vmm: Vmm;
+  return {
+    init(pd) {
+      const log = createVmmLog(pd.name, (line) => pd.dbgPuts(`${line}\n`));
+      const ramVaddr = pd.setvars.guest_ram_vaddr;
+      if (ramVaddr === undefined)
+        throw new Error('simple.system must map guest_ram into the VMM with setvar_vaddr="guest_ram_vaddr"');
+      const ram = new GuestRam([{ gpa: layout.ram.base, bytes: pd.memory.view(ramVaddr, layout.ram.size) }]);
+      vmm = new Vmm({
+        vmName: "linux",
+        vcpuCount: 1,
+        log,
+        control: microkitVcpuControl(pd),
+        interrupts: microkitInterrupts(pd),
+        gic: { version: 2, distributor: layout.deviceTree(0).gic.distributor.base },
+        ram,
+        // The guest was the whole system: power the board off too, which ends `virtkit run`.
+        onSystemOff: () => void pd.armSmcCall([PSCI_SYSTEM_OFF]),
+      });
+      vmm.registerPassthroughIrq(BOOT_VCPU, UART_IRQ, UART_CHANNEL);
+      const linux = {
+        kernel: readFileSync(images.kernel),
+        dtb: readFileSync(images.dtb),
+        initrd: readFileSync(images.initrd),
+      };
+      vmm.deviceTree = deviceTreeRegions(linux.dtb);
+      const boot = bootLinux(vmm.guest, ram, linux, layout.dtbAddress);
+      log.info(`linux: ${describeBoot(boot)}`);
+    },
+    notified(_pd, channel) {
+      vmm.handleNotification(channel);
+    },
+    fault(pd, child, msginfo) {
+      const fault = microkitFault(pd, msginfo);
+      return fault !== undefined && vmm.handleFault(child, fault);
+    },
+  };
+});

@@ -1,0 +1,79 @@
+// Scripted console sessions with a Linux guest of the `simple` example, as libvmm's CI drives QEMU:
+// wait for a line, type, wait for the prompt. The system runs in this process on virtkit's own CPU core.
+import { join } from "node:path";
+import { bootSystemFile, type RunningSystem } from "../../src/microkit/index.ts";
+import { HarnessConsole } from "../../src/machine/devices/harness-console.ts";
+import { ensureGuestImages } from "../../src/guest/images.ts";
+import { streamProgress } from "../../src/guest/progress.ts";
+
+export const SIMPLE_SYSTEM = join(
+  import.meta.dirname,
+  "../../examples/simple/qemu_virt_aarch64/simple.system",
+);
+
+/** The default timeout of one wait: booting to the login prompt takes 10-60 s of host time. */
+const WAIT_MS = 180_000;
+
+export class LinuxSession {
+  /** Where the next wait starts looking, so each wait sees only new output. */
+  private cursor = 0;
+  private commands = 0;
+
+  private constructor(
+    readonly system: RunningSystem,
+    readonly console: HarnessConsole,
+    /** Settles when the run ends (the board powered off). */
+    readonly done: Promise<void>,
+  ) {}
+
+  /** Boots the simple example with `kernel` (`minimal` or `debian`), building its images if missing. */
+  static async boot(kernel: string): Promise<LinuxSession> {
+    // The VMM reads VIRTKIT_KERNEL when its module loads; the images are built here first so that
+    // a first run shows the build's progress instead of a silent wait.
+    await ensureGuestImages({ kernel, onProgress: streamProgress(process.stderr) });
+    process.env.VIRTKIT_KERNEL = kernel;
+    const console = new HarnessConsole();
+    const system = await bootSystemFile(SIMPLE_SYSTEM, { console });
+    return new LinuxSession(system, console, system.run());
+  }
+
+  /** Resolves with the output up to and including `text` once it appears after the previous match. */
+  async waitFor(text: string, timeoutMs = WAIT_MS): Promise<string> {
+    const output = await this.console.waitFor(text, { from: this.cursor, timeoutMs });
+    const at = output.indexOf(text, this.cursor);
+    const seen = output.slice(this.cursor, at + text.length);
+    this.cursor = at + text.length;
+    return seen;
+  }
+
+  type(text: string): void {
+    this.console.type(text);
+  }
+
+  /** Logs in as root at the login prompt and waits for the shell's prompt. */
+  async login(): Promise<void> {
+    await this.waitFor("buildroot login: ");
+    this.type("root\n");
+    await this.waitFor("# ");
+  }
+
+  /**
+   * Runs a shell command and returns its output. Markers the shell prints, but the echo of the typed
+   * line does not contain (the quotes split them), frame the output.
+   */
+  async run(command: string): Promise<string> {
+    const id = ++this.commands;
+    this.type(`echo "<<""${id}<<"; ${command}; echo ">>""${id}>>"\n`);
+    await this.waitFor(`<<${id}<<\r\n`);
+    const output = await this.waitFor(`>>${id}>>`);
+    await this.waitFor("# ");
+    return output.slice(0, -`>>${id}>>`.length).replace(/\r/g, "");
+  }
+
+  /** Types `poweroff` and waits for the run to end. */
+  async powerOff(): Promise<void> {
+    this.type("poweroff\n");
+    await this.waitFor("reboot: Power down");
+    await this.done;
+  }
+}
