@@ -17,6 +17,7 @@ import {
 } from "../../../src/libvmm/index.ts";
 import { ensureGuestImages } from "../../../src/guest/images.ts";
 import { streamProgress } from "../../../src/guest/progress.ts";
+import { startTrace, traceInterval } from "./trace.ts";
 
 const UART_IRQ = 33;
 const UART_CHANNEL = 1;
@@ -25,6 +26,7 @@ const PSCI_SYSTEM_OFF = 0x8400_0008;
 
 /** `minimal` (default), `debian`, or an arm64 Image file: `virtkit run --kernel` sets it. */
 const kernel = process.env.VIRTKIT_KERNEL ?? "minimal";
+const trace = traceInterval();
 
 // Top-level await: the PD's init runs only once the images exist (the first build takes minutes).
 const images = await ensureGuestImages({ kernel, onProgress: streamProgress(process.stderr) });
@@ -59,6 +61,7 @@ export default definePd(() => {
       vmm.deviceTree = deviceTreeRegions(linux.dtb);
       const boot = bootLinux(vmm.guest, ram, linux, layout.dtbAddress);
       log.info(`linux: ${describeBoot(boot)}`);
+      if (trace !== undefined) startTrace(pd, vmm.vgic, BOOT_VCPU, trace);
     },
     notified(_pd, channel) {
       vmm.handleNotification(channel);
