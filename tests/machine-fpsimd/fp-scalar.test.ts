@@ -89,7 +89,7 @@ describe("scalar floating point matches qemu-aarch64", () => {
     await expectAgreement(cases);
   });
 
-  it("FADD/FSUB/FMUL/FNMUL, scalar and vector, in round-to-nearest without flush-to-zero", async () => {
+  it("FADD/FSUB/FMUL/FNMUL/FDIV/FSQRT, scalar and vector, in round-to-nearest without flush-to-zero", async () => {
     // The FPCR under which wasm's own arithmetic is used when it is provably exact.
     const cases = makeCases(CASES_PER_CLASS, 8, (rng) => {
       const t = ftype(rng);
@@ -111,13 +111,36 @@ describe("scalar floating point matches qemu-aarch64", () => {
         0x1e200800 |
         (t << 22) |
         (reg(rng) << 16) |
-        (rng.pick([0, 2, 3, 8]) << 12) |
+        (rng.pick([0, 1, 2, 3, 8]) << 12) |
         (reg(rng) << 5) |
         reg(rng);
-      // FADD/FSUB (U = 0, a = 0/1, opcode 11010) and FMUL (U = 1, opcode 11011), 2S/4S/2D.
-      const op = rng.pick([0x0e20d400, 0x0ea0d400, 0x2e20dc00]);
+      // FADD/FSUB (U = 0, a = 0/1, opcode 11010), FMUL (U = 1, 11011), FDIV (U = 1, 11111), 2S/4S/2D.
+      const op = rng.pick([0x0e20d400, 0x0ea0d400, 0x2e20dc00, 0x2e20fc00]);
       const q = t === 1 ? 1 : rng.below(2);
       const vector = op | (q << 30) | (t << 22) | (reg(rng) << 16) | (reg(rng) << 5) | reg(rng);
+      // FSQRT, scalar and vector, sometimes of exact squares.
+      if (rng.chance(0.25)) {
+        if (rng.chance(0.5)) {
+          const view = new DataView(new ArrayBuffer(8));
+          for (let n = 0; n < 32; n++) {
+            for (let lane = 0; lane < 4; lane++) {
+              const root = 1 + rng.below(4095);
+              view.setFloat32(0, root * root * 4 ** (rng.below(20) - 10));
+              input.writeUInt32LE(view.getUint32(0), OFF_V + 16 * n + 4 * lane);
+            }
+            if (t === 1) {
+              for (let lane = 0; lane < 2; lane++) {
+                const root = 1 + rng.below(2 ** 26);
+                view.setFloat64(0, root * root * 4 ** (rng.below(20) - 10));
+                input.writeBigUInt64LE(view.getBigUint64(0), OFF_V + 16 * n + 8 * lane);
+              }
+            }
+          }
+        }
+        const sqrtScalar = 0x1e21c000 | (t << 22) | (reg(rng) << 5) | reg(rng);
+        const sqrtVector = 0x2ea1f800 | (q << 30) | (t << 22) | (reg(rng) << 5) | reg(rng);
+        return { insns: [rng.chance(0.5) ? sqrtScalar : sqrtVector], input };
+      }
       return { insns: [rng.chance(0.5) ? scalar : vector], input };
     });
     await expectAgreement(cases);

@@ -26,7 +26,7 @@ import {
   RM_TIEEVEN,
   fpcrRounding,
 } from "./state";
-import { nativeAdd, nativeDone, nativeMul } from "./native-fast";
+import { nativeAdd, nativeDiv, nativeDone, nativeMul, nativeSqrt } from "./native-fast";
 
 export const FMT_H: u32 = 1;
 export const FMT_S: u32 = 2;
@@ -344,6 +344,10 @@ export function fpMul(a: u64, b: u64, fmt: u32, extended: bool): u64 {
 }
 
 export function fpDiv(a: u64, b: u64, fmt: u32): u64 {
+  if (fmt != FMT_H) {
+    const r = nativeDiv(a, b, fmt == FMT_D);
+    if (nativeDone) return r;
+  }
   const clsA = unpack(a, fmt);
   const signA = uSign;
   const sigA = uSig;
@@ -375,6 +379,10 @@ export function fpDiv(a: u64, b: u64, fmt: u32): u64 {
 }
 
 export function fpSqrt(a: u64, fmt: u32): u64 {
+  if (fmt != FMT_H) {
+    const r = nativeSqrt(a, fmt == FMT_D);
+    if (nativeDone) return r;
+  }
   const cls = unpack(a, fmt);
   if (isNaNClass(cls)) return processNaN(a, cls, fmt);
   if (cls == CLS_ZERO) return a & signBit(fmt);
