@@ -81,6 +81,30 @@ describe.skipIf(!haveQemu)("guest images boot under qemu-system-aarch64", () => 
       },
       LOGIN_TIMEOUT_MS + 240_000,
     );
+    it(
+      "gives the login prompt on the virtIO console when console=hvc0",
+      async () => {
+        const { dtb } = scratchFiles();
+        guest = new QemuConsole([
+          ...["-M", "virt,gic-version=2", "-cpu", "cortex-a53", "-m", "256M", "-no-reboot"],
+          ...["-display", "none", "-monitor", "none", "-serial", "none"],
+          ...["-kernel", images.kernel, "-initrd", images.initrd, "-dtb", dtb, "-append", "console=hvc0"],
+          ...[
+            "-chardev",
+            "stdio,id=console0",
+            "-device",
+            "virtio-serial-device",
+            "-device",
+            "virtconsole,chardev=console0",
+          ],
+        ]);
+        await login(guest);
+        expect(await guest.run("cut -d ' ' -f 1 /proc/consoles")).toBe("hvc0\n");
+        guest.send("poweroff\n");
+        expect(await guest.exit(60_000)).toBe(0);
+      },
+      LOGIN_TIMEOUT_MS + 120_000,
+    );
   });
 
   describe("Debian's stock kernel", () => {
