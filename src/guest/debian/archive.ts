@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { ensureDebianPackages } from "../../host/debian-packages.ts";
 import { withLockSync } from "../cache.ts";
 
 const EXTRACTED_MARKER = ".virtkit-extracted";
@@ -164,4 +165,12 @@ export function ensureExtractedPackage(
     }
     return { root, version };
   });
+}
+
+/**
+ * Installs host tools through the project's helper, one process at a time: parallel builds and test
+ * files would otherwise run apt-get together and fail on dpkg's lock.
+ */
+export function ensureHostPackages(cacheRoot: string, packages: readonly string[]): void {
+  withLockSync(join(cacheRoot, "apt.lock"), () => ensureDebianPackages(packages));
 }

@@ -4,8 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureDebianPackages } from "../../host/debian-packages.ts";
-import { ensureExtractedPackage } from "../debian/archive.ts";
+import { ensureExtractedPackage, ensureHostPackages } from "../debian/archive.ts";
 import { checkAarch64Elf } from "../elf.ts";
 
 export const BUSYBOX_PACKAGE = "busybox-static";
@@ -17,8 +16,8 @@ export interface Busybox {
   version: string;
 }
 
-function listApplets(binaryPath: string): string[] {
-  ensureDebianPackages(["qemu-user"]);
+function listApplets(cacheRoot: string, binaryPath: string): string[] {
+  ensureHostPackages(cacheRoot, ["qemu-user"]);
   const result = spawnSync("qemu-aarch64", [binaryPath, "--list-full"], { encoding: "utf8" });
   if (result.error || result.status !== 0) {
     throw new Error(
@@ -39,7 +38,7 @@ export function ensureBusybox(cacheRoot: string, log: (line: string) => void): B
   const listFile = join(root, "applets.txt");
   if (!existsSync(listFile)) {
     const scratch = `${listFile}.${process.pid}`;
-    writeFileSync(scratch, `${listApplets(binaryPath).join("\n")}\n`);
+    writeFileSync(scratch, `${listApplets(cacheRoot, binaryPath).join("\n")}\n`);
     renameSync(scratch, listFile);
   }
   const applets = readFileSync(listFile, "utf8")

@@ -3,7 +3,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { ensureDebianPackages } from "../../host/debian-packages.ts";
 import {
   artifactDir,
   ensureArtifact,
@@ -16,6 +15,7 @@ import {
   candidateVersion,
   DebianArchiveError,
   ensureExtractedPackage,
+  ensureHostPackages,
   ensureForeignArchitecture,
   packageDependencies,
 } from "../debian/archive.ts";
@@ -130,7 +130,7 @@ export async function ensureDebianKernel(
   cacheRoot: string,
   log: (line: string) => void,
 ): Promise<DebianKernel> {
-  ensureDebianPackages(["xz-utils"]);
+  ensureHostPackages(cacheRoot, ["xz-utils"]);
   const pkg = currentKernelPackage(cacheRoot, log);
   const { root, version } = ensureExtractedPackage(cacheRoot, pkg, "arm64", log);
   const source = `${pkg} ${version}`;

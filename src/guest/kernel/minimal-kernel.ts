@@ -5,7 +5,6 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, copyFileSync }
 import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureDebianPackages } from "../../host/debian-packages.ts";
 import {
   artifactDir,
   ensureArtifact,
@@ -14,7 +13,7 @@ import {
   sha256Bytes,
   type EnsuredArtifact,
 } from "../cache.ts";
-import { installedVersion } from "../debian/archive.ts";
+import { ensureHostPackages, installedVersion } from "../debian/archive.ts";
 import { inPhase, type OnProgress } from "../progress.ts";
 import { runLogged, stopOrphanedBuild } from "../run-logged.ts";
 import { checkConfigApplied, parseConfigFragment } from "./config-fragment.ts";
@@ -79,7 +78,7 @@ export async function ensureMinimalKernel(options: MinimalKernelOptions): Promis
   const fragmentPath = options.fragment ?? MINIMAL_CONFIG_FRAGMENT;
   const fragment = readFileSync(fragmentPath, "utf8");
   const settings = parseConfigFragment(fragment, fragmentPath);
-  ensureDebianPackages(MINIMAL_KERNEL_PACKAGES);
+  ensureHostPackages(options.cacheRoot, MINIMAL_KERNEL_PACKAGES);
   const version = installedVersion(LINUX_SOURCE_PACKAGE);
   const inputsHash = sha256(fragment, version);
   const dir = artifactDir(options.cacheRoot, "kernel", "minimal", inputsHash);
