@@ -2,7 +2,7 @@
 // and by how much rather than a guest that hangs or misbehaves later (upstream libvmm does not check
 // that the DTB's initrd range covers the initrd it loaded).
 import type { AddressRange } from "./dtb/guest-dtb.ts";
-import { findNode, getProperty, numberOf, readFdt } from "./dtb/fdt.ts";
+import { FDT_MAGIC, findNode, getProperty, numberOf, readFdt } from "./dtb/fdt.ts";
 import type { Arm64ImageHeader } from "./kernel/image-header.ts";
 
 /** Linux requires the DTB to be at most 2 MiB and 8-byte aligned (booting.rst). */
@@ -77,7 +77,7 @@ export function checkGuestBootImages(images: GuestBootImages): void {
 
   const dtbMagic =
     dtb.bytes.length >= 4 ? new DataView(dtb.bytes.buffer, dtb.bytes.byteOffset).getUint32(0) : 0;
-  const dtbIsValid = dtbMagic === 0xd00dfeed;
+  const dtbIsValid = dtbMagic === FDT_MAGIC;
   if (!dtbIsValid) problems.push(`the DTB does not start with the magic 0xd00dfeed (found ${hex(dtbMagic)})`);
   if (dtb.bytes.length > MAX_DTB_SIZE) {
     problems.push(
