@@ -84,11 +84,7 @@ export const FP_SCALAR = {
   },
   dataProcessing3: { base: 0x1f000000, fields: [FTYPE, [21, 1], RM, [15, 1], [10, 5], RN, RD] },
   dataProcessing1: { base: 0x1e204000, fields: [[22, 2], [15, 4], RN, RD] },
-  compare: {
-    base: 0x1e202000,
-    fields: [FTYPE, RM, RN, [3, 2]],
-    skip: (i) => bits(i, 3, 1) === 1 && bits(i, 16, 5) !== 0, // the zero forms' Rm is should-be-zero
-  },
+  compare: { base: 0x1e202000, fields: [FTYPE, RM, RN, [3, 2]] },
   conditionalCompare: { base: 0x1e200400, fields: [FTYPE, RM, [12, 4], RN, [4, 1], [0, 4]] },
   conditionalSelect: { base: 0x1e200c00, fields: [FTYPE, RM, [12, 4], RN, RD] },
 } satisfies Record<string, Template>;

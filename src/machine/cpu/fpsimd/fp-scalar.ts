@@ -184,7 +184,7 @@ function fpCompareInsn(insn: u32): bool {
   const fmt = formatOf((insn >> 22) & 3);
   if (fmt != FMT_S && fmt != FMT_D) return false;
   const withZero = ((insn >> 3) & 1) != 0;
-  if (withZero && ((insn >> 16) & 31) != 0) return false;
+  // The zero forms' Rm is should-be-zero; like qemu (one of the permitted behaviours), ignore it.
   const a = readFp((insn >> 5) & 31, fmt);
   const b: u64 = withZero ? 0 : readFp((insn >> 16) & 31, fmt);
   setNzcv(fpCompare(a, b, fmt, ((insn >> 4) & 1) != 0));
