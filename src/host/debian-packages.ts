@@ -48,7 +48,11 @@ export function ensureDebianPackages(
   if (missing.length === 0) return;
   log(`virtkit: installing Debian packages: ${missing.join(" ")}`);
   runApt(["update", "-qq"], log);
-  runApt(["install", "-y", "-qq", "--no-install-recommends", ...missing], log);
+  // Another process (a build, a benchmark) may hold dpkg's lock for a while: wait for it.
+  runApt(
+    ["-o", "DPkg::Lock::Timeout=600", "install", "-y", "-qq", "--no-install-recommends", ...missing],
+    log,
+  );
   const still = missingDebianPackages(missing);
   if (still.length > 0)
     throw new MissingPackagesError(`packages still missing after apt-get: ${still.join(" ")}`);
