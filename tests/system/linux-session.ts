@@ -11,8 +11,8 @@ export const SIMPLE_SYSTEM = join(
   "../../examples/simple/qemu_virt_aarch64/simple.system",
 );
 
-/** The default timeout of one wait: booting to the login prompt takes 10-60 s of host time. */
-const WAIT_MS = 180_000;
+/** The timeout of one wait: booting to the login prompt takes 5-60 s of host time. */
+export const WAIT_MS = 120_000;
 
 export class LinuxSession {
   /** Where the next wait starts looking, so each wait sees only new output. */

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ensureGuestImages } from "../../src/guest/images.ts";
+import { WAIT_MS } from "./linux-session.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 
@@ -24,7 +25,7 @@ describe("virtkit run examples/simple", () => {
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
     let cursor = 0;
     const waitFor = async (text: string): Promise<void> => {
-      const deadline = Date.now() + 180_000;
+      const deadline = Date.now() + WAIT_MS;
       for (;;) {
         const at = output.indexOf(text, cursor);
         if (at >= 0) {
@@ -46,5 +47,5 @@ describe("virtkit run examples/simple", () => {
     child.stdin.write("poweroff\n");
     expect(await exited).toBe(0);
     expect(output).toContain("reboot: Power down");
-  });
+  }, 600_000);
 });

@@ -22,5 +22,17 @@ describe("the simple example with the minimal kernel", () => {
 
     await session.powerOff();
     expect(session.console.output).toContain("VMM|INFO: linux: the guest powered off (PSCI SYSTEM_OFF)");
-  });
+  }, 600_000);
+
+  it("boots the same way every time: the guest's clock is virtual time", async () => {
+    const boots: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      const session = await LinuxSession.boot("minimal");
+      boots.push(await session.waitFor("buildroot login: "));
+      session.system.stop();
+      await session.done;
+    }
+    expect(boots[0]).toMatch(/^\[ +0\.\d{6}\] Run \/init as init process$/m);
+    expect(boots[1]).toBe(boots[0]);
+  }, 600_000);
 });
