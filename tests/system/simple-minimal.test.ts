@@ -36,3 +36,19 @@ describe("the simple example with the minimal kernel", () => {
     expect(boots[1]).toBe(boots[0]);
   }, 600_000);
 });
+
+describe("a fault in the simple example's guest", () => {
+  it("is reported with the instruction, and stops the VM", async () => {
+    const session = await LinuxSession.boot("minimal");
+    await session.login();
+    // Nothing is mapped or emulated at 0x9100000: busybox's devmem loads from it through /dev/mem.
+    session.type("devmem 0x9100000 32\n");
+    const report = await session.waitFor("the rest of the system keeps running");
+    expect(report).toContain("VMM|ERROR: linux: unexpected memory fault on vCPU 0");
+    expect(report).toContain("address: 0x9100000 (guest-physical), read of 4 bytes");
+    expect(report).toMatch(/pc: 0x[0-9a-f]+ {2}ldr w\d+, \[x\d+/);
+    expect(report).toContain("vCPU 0 of 'linux' is stopped");
+    session.system.stop();
+    await session.done;
+  }, 600_000);
+});

@@ -3,7 +3,7 @@
 // distributor emulated, PSCI over SMC. The kernel, initramfs and device tree come from the image cache
 // (src/guest), built on first use.
 import { readFileSync } from "node:fs";
-import { definePd } from "../../../src/microkit/index.ts";
+import { VcpuReg, definePd } from "../../../src/microkit/index.ts";
 import {
   GuestRam,
   Vmm,
@@ -18,6 +18,7 @@ import {
 import { ensureGuestImages } from "../../../src/guest/images.ts";
 import { streamProgress } from "../../../src/guest/progress.ts";
 import { startTrace, traceInterval } from "./trace.ts";
+import { readGuestInstruction } from "./guest-instruction.ts";
 
 const UART_IRQ = 33;
 const UART_CHANNEL = 1;
@@ -49,6 +50,17 @@ export default definePd(() => {
         interrupts: microkitInterrupts(pd),
         gic: { version: 2, distributor: layout.deviceTree(0).gic.distributor.base },
         ram,
+        readInstruction: (vcpuId, pc) =>
+          readGuestInstruction(
+            ram,
+            {
+              sctlr: pd.vcpuArmReadReg(vcpuId, VcpuReg.SCTLR),
+              tcr: pd.vcpuArmReadReg(vcpuId, VcpuReg.TCR),
+              ttbr0: pd.vcpuArmReadReg(vcpuId, VcpuReg.TTBR0),
+              ttbr1: pd.vcpuArmReadReg(vcpuId, VcpuReg.TTBR1),
+            },
+            pc,
+          ),
         // The guest was the whole system: power the board off too, which ends `virtkit run`.
         onSystemOff: () => void pd.armSmcCall([PSCI_SYSTEM_OFF]),
       });
