@@ -226,8 +226,11 @@ function multipleStructures(insn: u32, postIndex: bool): bool {
   if (spAlignmentFault(n, base)) return true;
   const regBytes: u32 = q ? 16 : 8;
   const total = regs * regBytes;
-  if (selem == 1) {
-    // LD1/ST1 with several registers: each register is a contiguous block.
+  const esize: u32 = 1 << size;
+  if (selem == 1 && (base & 7) == 0) {
+    // LD1/ST1 with several registers: each register is a contiguous block. The architecture
+    // checks alignment per element, so whole-register accesses are only used when they are
+    // 8-byte aligned and thus cannot fault on Device memory where the elements would not.
     for (let r: u32 = 0; r < regs; r++) {
       const reg = (t + r) & 31;
       const address = base + <u64>(r * regBytes);
@@ -238,18 +241,23 @@ function multipleStructures(insn: u32, postIndex: bool): bool {
       }
     }
   } else {
-    const esize: u32 = 1 << size;
+    // Element by element, structures interleaved across `selem` registers; with selem = 1 the
+    // registers follow one another, as the pseudocode's register loop does.
     const elements = regBytes >> size;
+    const rounds = selem == 1 ? regs : 1;
     let address = base;
-    for (let e: u32 = 0; e < elements; e++) {
-      for (let s: u32 = 0; s < selem; s++) {
-        const reg = (t + s) & 31;
-        if (isLoad) {
-          if (!readInto(staging + s * 16 + e * esize, address, esize)) return true;
-        } else if (!writeFrom(vAddr(reg) + e * esize, address, esize)) {
-          return true;
+    for (let round: u32 = 0; round < rounds; round++) {
+      for (let e: u32 = 0; e < elements; e++) {
+        for (let s: u32 = 0; s < selem; s++) {
+          const slot = s + round;
+          const reg = (t + slot) & 31;
+          if (isLoad) {
+            if (!readInto(staging + slot * 16 + e * esize, address, esize)) return true;
+          } else if (!writeFrom(vAddr(reg) + e * esize, address, esize)) {
+            return true;
+          }
+          address += esize;
         }
-        address += esize;
       }
     }
   }
