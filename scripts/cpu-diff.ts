@@ -15,6 +15,22 @@ function integer(name: string, text: string | undefined, fallback: number): numb
   return value;
 }
 
+const USAGE = `Usage: npm run test:cpu-diff -- [options]
+
+Runs generated instruction sequences on virtkit and in qemu-aarch64 and compares every register,
+the flags, FP/SIMD state, FPSR and touched memory. Exits 1 on any mismatch, printing a reproducer.
+
+Options:
+  --seed S             generator seed (default 1); the same seed gives the same instructions
+  --count N            instructions to generate (default 10000)
+  --class a,b          only these classes (see --list)
+  --mmu                run with virtkit's MMU on (identity map, RAM as Normal memory)
+  --batch N            instructions per qemu process (default 2000)
+  --max-mismatches N   stop after N mismatches (default 25)
+  --keep               keep the work directories
+  --list               list the instruction classes
+  --help               show this help`;
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -26,8 +42,13 @@ async function main(): Promise<number> {
       keep: { type: "boolean" },
       mmu: { type: "boolean" },
       list: { type: "boolean" },
+      help: { type: "boolean" },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   if (values.list) {
     for (const c of ALL_CLASSES) console.log(`${c.name.padEnd(16)} ${c.description}`);
     return 0;
