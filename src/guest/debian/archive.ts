@@ -5,7 +5,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ensureDebianPackages } from "../../host/debian-packages.ts";
-import { withLockSync } from "../cache.ts";
+import { cacheRoot, withLockSync } from "../cache.ts";
+import { memoisedAptQuery } from "./apt-query-memo.ts";
 
 const EXTRACTED_MARKER = ".virtkit-extracted";
 
@@ -66,11 +67,19 @@ export function ensureForeignArchitecture(arch: string, log: (line: string) => v
   refreshPackageLists(log);
 }
 
+/** apt-cache's answer to `args`, remembered across runs; undefined when apt-cache failed. */
+function aptCache(args: readonly string[]): string | undefined {
+  return memoisedAptQuery(cacheRoot(), args, () => {
+    const result = run("apt-cache", args);
+    return result.ok ? result.stdout : undefined;
+  });
+}
+
 /** The version apt would fetch for `pkg:arch`, or undefined when the archive has no such package. */
 export function candidateVersion(pkg: string, arch: string, log: (line: string) => void): string | undefined {
   const query = (): string | undefined => {
-    const result = run("apt-cache", ["policy", `${pkg}:${arch}`]);
-    const match = /Candidate:\s*(\S+)/.exec(result.stdout);
+    const stdout = aptCache(["policy", `${pkg}:${arch}`]) ?? "";
+    const match = /Candidate:\s*(\S+)/.exec(stdout);
     return match && match[1] !== "(none)" ? match[1] : undefined;
   };
   const found = query();
@@ -81,7 +90,8 @@ export function candidateVersion(pkg: string, arch: string, log: (line: string) 
 
 /** The names of the packages `pkg:arch` depends on, as apt-cache lists them. */
 export function packageDependencies(pkg: string, arch: string): string[] {
-  const out = mustRun("apt-cache", ["depends", "--no-recommends", "--no-suggests", `${pkg}:${arch}`]);
+  const args = ["depends", "--no-recommends", "--no-suggests", `${pkg}:${arch}`];
+  const out = aptCache(args) ?? mustRun("apt-cache", args);
   return [...out.matchAll(/^\s+(?:\|)?Depends:\s+<?([^\s>:]+)/gm)].map((m) => m[1]!);
 }
 
