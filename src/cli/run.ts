@@ -4,6 +4,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Option } from "commander";
 import type { RegisterCommand } from "./commands.ts";
+import type { ClockMode } from "../kernel/index.ts";
 import { addSystemOptions, loadSystem, type SystemOptions } from "./check.ts";
 import { ProgramError, bootSystem } from "../microkit/index.ts";
 import type { Console } from "../machine/devices/console.ts";
@@ -12,6 +13,7 @@ import { StdioConsole, TerminalConsole } from "../machine/devices/stream-console
 interface RunOptions extends SystemOptions {
   console?: "tty" | "stdio";
   kernel?: string;
+  clock: ClockMode;
 }
 
 export const registerRun: RegisterCommand = (program, setExitCode) => {
@@ -30,6 +32,14 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
           "--console <kind>",
           "tty: raw terminal (default in a terminal); stdio: plain pipes",
         ).choices(["tty", "stdio"]),
+      )
+      .addOption(
+        new Option(
+          "--clock <clock>",
+          "virtual: deterministic, idle time skipped; realtime: guest time follows the wall clock",
+        )
+          .choices(["virtual", "realtime"])
+          .default("virtual"),
       )
       .option(
         "--kernel <kernel>",
@@ -62,9 +72,20 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
         ? new TerminalConsole(process.stdin, process.stdout, () => stop())
         : new StdioConsole(process.stdin, process.stdout, () => stop());
     try {
-      const system = await bootSystem(description, { console, searchPaths: options.searchPath });
+      const system = await bootSystem(description, {
+        console,
+        searchPaths: options.searchPath,
+        clock: options.clock,
+      });
       stop = () => system.stop();
-      if (kind === "tty") process.stderr.write("virtkit: console attached; Ctrl-A x quits\r\n");
+      if (kind === "tty") {
+        process.stderr.write("virtkit: console attached; Ctrl-A x quits\r\n");
+        if (options.clock === "virtual") {
+          process.stderr.write(
+            "virtkit: virtual clock (deterministic); use --clock realtime for wall-clock time in the guest\r\n",
+          );
+        }
+      }
       await system.run();
       setExitCode(0);
     } catch (error) {

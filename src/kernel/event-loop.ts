@@ -2,6 +2,12 @@
 // files) and virtual-time deadlines. When nothing is runnable it skips virtual time to the
 // next deadline; with no deadline it sleeps until a host event arrives; when no host
 // source is open either, nothing can ever happen again and the loop ends.
+//
+// In realtime mode virtual time is paced by the wall clock instead: idle time passes as
+// wall time (the loop sleeps until the next deadline or a host event), and threads that
+// compute faster than real time are held back until the wall clock catches up. A host
+// slower than real time lets virtual time lag, following execution; it catches up at the
+// next idle moment, so time never goes backwards and no instruction is skipped.
 
 import type { Kernel } from "./kernel.ts";
 
@@ -53,6 +59,7 @@ export class HostEvents {
     while ((event = this.queue.shift())) event();
   }
 
+  /** Resolves when an event is posted, a source closes or stop() is called. */
   wait(): Promise<void> {
     if (this.queue.length > 0 || this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
@@ -73,7 +80,48 @@ const yieldToHost = (): Promise<void> => new Promise((resolve) => setImmediate(r
 const TURN_MS = 10;
 const DISPATCHES_PER_TURN = 10_000;
 
-export async function runEventLoop(kernel: Kernel, host: HostEvents): Promise<void> {
+/** How virtual time relates to the host's: see the top of this file. */
+export type ClockMode = "virtual" | "realtime";
+
+/** The host's wall clock, injectable so realtime pacing can be tested without waiting. */
+export interface WallClock {
+  /** Milliseconds from an arbitrary origin, never decreasing. */
+  nowMs(): number;
+  /** Resolves after `ms` milliseconds, or early (without error) when `signal` aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export const hostWallClock: WallClock = {
+  nowMs: () => performance.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
+    }),
+};
+
+export interface EventLoopOptions {
+  /** Default "virtual": deterministic. */
+  clock?: ClockMode;
+  /** The wall clock realtime mode follows (default: the host's). */
+  wallClock?: WallClock;
+}
+
+const NS_PER_MS = 1_000_000;
+/** How far computing threads may run ahead of the wall clock before the loop sleeps. */
+const PACING_SLACK_MS = 2;
+
+export async function runEventLoop(
+  kernel: Kernel,
+  host: HostEvents,
+  options: EventLoopOptions = {},
+): Promise<void> {
+  if (options.clock === "realtime") return runRealtimeLoop(kernel, host, options.wallClock ?? hostWallClock);
   for (;;) {
     if (host.stopRequested) return;
     host.drain();
@@ -89,5 +137,53 @@ export async function runEventLoop(kernel: Kernel, host: HostEvents): Promise<vo
     }
     if (!host.sourcesOpen) return;
     await host.wait();
+  }
+}
+
+async function runRealtimeLoop(kernel: Kernel, host: HostEvents, wall: WallClock): Promise<void> {
+  const clock = kernel.clock;
+  // Wall time in the kernel's frame: virtual time and the wall clock agree when the loop starts.
+  const origin = clock.nowNs - wall.nowMs() * NS_PER_MS;
+  const wallNs = (): number => origin + wall.nowMs() * NS_PER_MS;
+  /** Sleeps until the wall clock reaches `ns` or a host event arrives. */
+  const sleepUntil = async (ns: number): Promise<void> => {
+    const wakeOnHost = new AbortController();
+    const slept = wall.sleep((ns - wallNs()) / NS_PER_MS, wakeOnHost.signal);
+    await Promise.race([slept, host.wait()]);
+    wakeOnHost.abort();
+    await slept;
+  };
+  // Timeouts never fire before their wall time (the horizon); the slack only saves sleeps
+  // too short for the host's timers.
+  const aheadOfWall = (): boolean => clock.nowNs > wallNs() + PACING_SLACK_MS * NS_PER_MS;
+  clock.horizon = wallNs;
+  try {
+    for (;;) {
+      if (host.stopRequested) return;
+      host.drain();
+      // Threads ran ahead of the wall clock: let it catch up before they run on.
+      if (aheadOfWall()) {
+        await sleepUntil(clock.nowNs);
+        continue;
+      }
+      clock.fireDue();
+      const turnEnds = wall.nowMs() + TURN_MS;
+      const yieldNow = (): boolean => wall.nowMs() > turnEnds || aheadOfWall();
+      if (kernel.runReady(DISPATCHES_PER_TURN, yieldNow)) {
+        await yieldToHost();
+        continue;
+      }
+      if (host.pending) continue;
+      // Idle: the time since the last thread ran passed on the wall clock.
+      clock.catchUp(wallNs());
+      if (clock.fireDue() > 0) continue;
+      const next = clock.nextDeadline();
+      if (next === undefined && !host.sourcesOpen) return;
+      if (next === undefined) await host.wait();
+      else await sleepUntil(next);
+      clock.catchUp(wallNs());
+    }
+  } finally {
+    clock.horizon = undefined;
   }
 }

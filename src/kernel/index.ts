@@ -1,5 +1,12 @@
 export { Kernel, type KernelOptions, type ThreadOptions } from "./kernel.ts";
-export { HostEvents, runEventLoop } from "./event-loop.ts";
+export {
+  HostEvents,
+  hostWallClock,
+  runEventLoop,
+  type ClockMode,
+  type EventLoopOptions,
+  type WallClock,
+} from "./event-loop.ts";
 export {
   Thread,
   ThreadAbandoned,

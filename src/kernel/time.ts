@@ -1,5 +1,7 @@
 // Virtual time: nanoseconds that advance only when threads consume them or when the
 // system is idle and the next deadline is skipped to. Same inputs, same timeline.
+// In realtime mode the event loop sets a horizon (the wall clock) that timeouts may not
+// pass, and moves idle time up to the wall clock instead of to the next deadline.
 
 export const NS_PER_US = 1000;
 
@@ -13,6 +15,8 @@ export class VirtualClock {
   private now = 0;
   private seq = 0;
   private timeouts: Timeout[] = [];
+  /** Latest time a timeout may fire (the wall clock in realtime mode); unlimited when undefined. */
+  horizon: (() => number) | undefined;
 
   get nowNs(): number {
     return this.now;
@@ -39,11 +43,17 @@ export class VirtualClock {
   /** Fires every timeout that is due now; returns how many fired. */
   fireDue(): number {
     let fired = 0;
-    while (this.timeouts.length > 0 && this.timeouts[0]!.at <= this.now) {
+    const limit = this.horizon ? Math.min(this.now, this.horizon()) : this.now;
+    while (this.timeouts.length > 0 && this.timeouts[0]!.at <= limit) {
       this.timeouts.shift()!.fire();
       fired++;
     }
     return fired;
+  }
+
+  /** Moves time forward to `ns` (idle time that passed on the wall clock); never backwards. */
+  catchUp(ns: number): void {
+    if (ns > this.now) this.now = ns;
   }
 
   /** Idle: jump to the next deadline and fire what is due. */

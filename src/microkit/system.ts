@@ -10,6 +10,7 @@ import {
   runEventLoop,
   type MachineVcpu,
   NS_PER_COUNTER_TICK,
+  type ClockMode,
   type CounterSync,
   type PassthroughLookup,
   type Thread,
@@ -47,6 +48,11 @@ export interface BootOptions {
   console: Console;
   /** Folders searched for PD modules after the folder of the .system file. */
   searchPaths?: string[];
+  /**
+   * "virtual" (default): deterministic time; "realtime": virtual time paced by the wall clock
+   * (see src/kernel/event-loop.ts). The CPU core's counter follows kernel time either way.
+   */
+  clock?: ClockMode;
   /** Board RAM in bytes (default: the board's). */
   ramSize?: number;
   /**
@@ -140,7 +146,7 @@ export async function bootSystem(
     async run() {
       board.start();
       try {
-        await runEventLoop(kernel, host);
+        await runEventLoop(kernel, host, { clock: options.clock });
       } finally {
         board.close();
       }
@@ -283,6 +289,9 @@ async function cpuCoreVcpus(description: SystemDescription, board: Board): Promi
     };
   }
   const { createCpuCore } = await import("../machine/cpu.ts");
+  // Never the core's own realtime counter, even with --clock realtime: kernel time is the one
+  // timeline (slices are charged and vtimer wakeups scheduled on it), and the event loop
+  // already paces it by the wall clock; a counter read from the host clock would disagree.
   const core = await createCpuCore(board.memory);
   return {
     createVcpu: (_vm, vcpu, vmIndex) => core.createVcpu({ vmid: vmIndex, mpidr: BigInt(vcpu.id) }),
