@@ -7,7 +7,6 @@ import { VcpuReg, definePd } from "../../../src/microkit/index.ts";
 import {
   GuestRam,
   Vmm,
-  bootLinux,
   createVmmLog,
   describeBoot,
   deviceTreeRegions,
@@ -71,8 +70,7 @@ export default definePd(() => {
         initrd: readFileSync(images.initrd),
       };
       vmm.deviceTree = deviceTreeRegions(linux.dtb);
-      const boot = bootLinux(vmm.guest, ram, linux, layout.dtbAddress);
-      log.info(`linux: ${describeBoot(boot)}`);
+      log.info(`linux: ${describeBoot(vmm.bootLinux(linux, layout.dtbAddress))}`);
       if (trace !== undefined) startTrace(pd, vmm.vgic, BOOT_VCPU, trace);
     },
     notified(_pd, channel) {
