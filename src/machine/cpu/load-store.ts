@@ -2,7 +2,7 @@
 // addressing mode, literals, pairs, exclusives and load-acquire/store-release.
 import { getX, setX, getXSP, setXSP } from "./registers";
 import { pc, currentEl, sr, SCTLR_EL1 } from "./state";
-import { readSized, writeSized, accessFaulted } from "./memory-access";
+import { TranslatedAccess, accessFaulted } from "./memory-access";
 import {
   translateForHost,
   beginUnprivileged,
@@ -46,10 +46,10 @@ function extendLoaded(v: u64, size: u32, signed: bool, to64: bool): u64 {
  */
 function transfer(va: u64, size: u32, opc: u32, rt: u32): bool {
   if (opc == 0) {
-    writeSized(va, size, getX(rt));
+    TranslatedAccess.write(va, size, getX(rt));
     return !accessFaulted;
   }
-  const v = readSized(va, size);
+  const v = TranslatedAccess.read(va, size);
   if (accessFaulted) return false;
   setX(rt, extendLoaded(v, size, opc >= 2, opc == 2));
   return true;
@@ -79,7 +79,7 @@ function loadLiteral(insn: u32): bool {
   const va = pc + offset;
   if (opc == 3) return true; // PRFM (literal)
   const size: u32 = opc == 1 ? 3 : 2;
-  const v = readSized(va, size);
+  const v = TranslatedAccess.read(va, size);
   if (accessFaulted) return true;
   setX(insn & 31, opc == 2 ? <u64>(<i64>(<i32>v)) : v);
   return true;
@@ -119,12 +119,12 @@ function unscaledOrIndexed(insn: u32): bool {
   const va = mode == 1 ? baseAddress : baseAddress + imm;
   if (opc == 0) {
     // Store: the value is read before the base is written back.
-    writeSized(va, size, getX(rt));
+    TranslatedAccess.write(va, size, getX(rt));
     if (accessFaulted) return true;
     if (mode != 0) setXSP(rn, baseAddress + imm);
     return true;
   }
-  const v = readSized(va, size);
+  const v = TranslatedAccess.read(va, size);
   if (accessFaulted) return true;
   if (mode != 0) setXSP(rn, baseAddress + imm);
   setX(rt, extendLoaded(v, size, opc >= 2, opc == 2));
@@ -164,14 +164,14 @@ function pair(insn: u32): bool {
   if (!isLoad) {
     const a = getX(rt);
     const b = getX(rt2);
-    writeSized(va, size, a);
+    TranslatedAccess.write(va, size, a);
     if (accessFaulted) return true;
-    writeSized(va + bytes, size, b);
+    TranslatedAccess.write(va + bytes, size, b);
     if (accessFaulted) return true;
   } else {
-    let a = readSized(va, size);
+    let a = TranslatedAccess.read(va, size);
     if (accessFaulted) return true;
-    let b = readSized(va + bytes, size);
+    let b = TranslatedAccess.read(va + bytes, size);
     if (accessFaulted) return true;
     if (opc == 1) {
       a = <u64>(<i64>(<i32>a));
