@@ -2,7 +2,13 @@
 // vCPU n has MPIDR affinity Aff0 = n, the VMPIDR_EL2 value Microkit gives it.
 import type { VmmLog } from "./log.ts";
 import type { PsciPlatform } from "./psci.ts";
-import { PSTATE_EL1H_DAIF_MASKED, SCTLR_EL1_RESET, hex, type VcpuControl } from "./vcpu.ts";
+import {
+  PSTATE_EL1H_DAIF_MASKED,
+  VCPU_RESET_SYSREGS,
+  hex,
+  type VcpuControl,
+  type ResetSystemRegister,
+} from "./vcpu.ts";
 
 export const MAX_VCPUS = 4;
 
@@ -53,7 +59,7 @@ export class Guest implements PsciPlatform {
     return this.options.isGuestRam ? this.options.isGuestRam(entry) : true;
   }
 
-  /** Starts a vCPU: x0 as given, x1..x30 zero, EL1h with DAIF masked, MMU off. */
+  /** Starts a vCPU: x0 as given, x1..x30 zero, EL1h with DAIF masked, MMU off, virtual timer disabled. */
   start(vcpuId: number, state: VcpuStartState): void {
     const { control } = this.options;
     const regs = control.registers(vcpuId);
@@ -61,7 +67,8 @@ export class Guest implements PsciPlatform {
     for (let n = 1; n <= 30; n++) regs.setX(n, 0n);
     regs.pstate = PSTATE_EL1H_DAIF_MASKED;
     regs.pc = state.pc;
-    control.writeSystemRegister(vcpuId, "SCTLR_EL1", SCTLR_EL1_RESET);
+    for (const [name, value] of Object.entries(VCPU_RESET_SYSREGS))
+      control.writeSystemRegister(vcpuId, name as ResetSystemRegister, value);
     this.on[vcpuId] = true;
     control.restart(vcpuId, state.pc);
   }

@@ -2,7 +2,7 @@
 // acks, and the fault message. Only the calls listed in `MicrokitVmmApi` are used.
 import { VcpuReg, type MessageInfo, type Pd } from "../microkit/index.ts";
 import type { Stage1Register, Stage1RegisterReader } from "./stage1.ts";
-import type { VcpuControl } from "./vcpu.ts";
+import type { ResetSystemRegister, VcpuControl } from "./vcpu.ts";
 import { decodeFault, type VcpuFault, type VmmInterruptControl } from "./vmm.ts";
 
 export type MicrokitVmmApi = Pick<
@@ -18,6 +18,11 @@ export type MicrokitVmmApi = Pick<
   | "mrGet"
 >;
 
+const RESET_REGISTERS: Record<ResetSystemRegister, number> = {
+  SCTLR_EL1: VcpuReg.SCTLR,
+  CNTV_CTL_EL0: VcpuReg.CNTV_CTL,
+};
+
 /** vCPU control through libmicrokit; a vCPU's registers are its TCB's (seL4_TCB_Read/WriteRegisters). */
 export function microkitVcpuControl(pd: MicrokitVmmApi): VcpuControl {
   return {
@@ -29,9 +34,7 @@ export function microkitVcpuControl(pd: MicrokitVmmApi): VcpuControl {
     },
     restart: (vcpuId, pc) => pd.vcpuRestart(vcpuId, pc),
     stop: (vcpuId) => pd.vcpuStop(vcpuId),
-    writeSystemRegister: (vcpuId, name, value) => {
-      if (name === "SCTLR_EL1") pd.vcpuArmWriteReg(vcpuId, VcpuReg.SCTLR, value);
-    },
+    writeSystemRegister: (vcpuId, name, value) => pd.vcpuArmWriteReg(vcpuId, RESET_REGISTERS[name], value),
   };
 }
 

@@ -20,14 +20,23 @@ export interface VcpuControl {
   /** microkit_vcpu_stop: suspend the vCPU's TCB. */
   stop(vcpuId: number): void;
   /** microkit_vcpu_arm_write_reg for the EL1 system registers a vCPU start must reset. */
-  writeSystemRegister(vcpuId: number, name: "SCTLR_EL1", value: bigint): void;
+  writeSystemRegister(vcpuId: number, name: ResetSystemRegister, value: bigint): void;
 }
+
+/**
+ * The system registers a vCPU start puts back to their reset values. Without CNTV_CTL_EL0 a vCPU
+ * restarted by SYSTEM_RESET keeps the previous kernel's virtual timer armed: it fires early in the new
+ * boot, before the guest has set up its GIC, and its VPPI event masks the timer's PPI.
+ */
+export const VCPU_RESET_SYSREGS = {
+  SCTLR_EL1: 0x30d0_0800n, // only the RES1 bits (ARMv8.0): MMU, caches and alignment checks off
+  CNTV_CTL_EL0: 0n, // the virtual timer disabled (ENABLE resets to 0)
+} as const;
+
+export type ResetSystemRegister = keyof typeof VCPU_RESET_SYSREGS;
 
 /** EL1h with D, A, I and F masked: the state the arm64 boot protocol and PSCI CPU_ON require. */
 export const PSTATE_EL1H_DAIF_MASKED = 0x3c5;
-
-/** SCTLR_EL1 with only its RES1 bits set (ARMv8.0): MMU, caches and alignment checks off. */
-export const SCTLR_EL1_RESET = 0x30d0_0800n;
 
 export const MASK64 = (1n << 64n) - 1n;
 

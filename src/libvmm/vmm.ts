@@ -19,7 +19,7 @@ import { GICV2_DISTRIBUTOR_SIZE, Gicv2Distributor } from "./vgic/gicv2-distribut
 import { GICV3_DISTRIBUTOR_SIZE, Gicv3Distributor } from "./vgic/gicv3-distributor.ts";
 import { Gicv3Redistributors, redistributorRegionSize } from "./vgic/gicv3-redistributor.ts";
 import { decodeSysregAccess, handleGicSysreg, sysregName } from "./vgic/gicv3-sysregs.ts";
-import { Vgic } from "./vgic/vgic.ts";
+import { VTIMER_PPI, Vgic } from "./vgic/vgic.ts";
 
 /** The seL4 faults a VMM receives from its vCPUs, decoded from the fault message. */
 export type VcpuFault =
@@ -119,6 +119,8 @@ export class Vmm {
       onSystemReset: () => {
         this.sleeping.clear();
         this.vgic.reset();
+        // A timer VPPI event the old kernel never EOI'd would keep the PPI masked in the new boot.
+        for (let v = 0; v < options.vcpuCount; v++) interrupts.ackVppi(v, VTIMER_PPI);
         if (this.linux) this.bootLinux(this.linux.images, this.linux.dtbAddress);
         options.onSystemReset?.();
       },

@@ -69,7 +69,7 @@ describe("loadLinux", () => {
     bootLinux(guest, ram(), { kernel: fakeImage(), dtb: guestDtb(SIMPLE_LAYOUT.deviceTree(0)) }, 0x4f00_0000);
     expect(control.regs[0]!.getX(0)).toBe(0x4f00_0000n);
     expect(control.regs[0]!.pstate).toBe(0x3c5);
-    expect(control.calls).toEqual(["SCTLR_EL1 0 0x30d00800", "restart 0 0x40080000"]);
+    expect(control.calls).toEqual(["SCTLR_EL1 0 0x30d00800", "CNTV_CTL_EL0 0 0x0", "restart 0 0x40080000"]);
   });
 
   it("refuses an initrd that the DTB's /chosen does not describe, writing nothing", () => {

@@ -35,6 +35,7 @@ describe("the Microkit adapter", () => {
     control.restart(0, 0x4008_0000n);
     control.stop(1);
     control.writeSystemRegister(0, "SCTLR_EL1", 0x30d0_0800n);
+    control.writeSystemRegister(1, "CNTV_CTL_EL0", 0n);
     expect(control.registers(0)).toBe(regs);
     expect(() => control.registers(3)).toThrow(
       "libvmm: the VMM has no vCPU 3; check the vcpu ids of its virtual_machine",
@@ -47,6 +48,7 @@ describe("the Microkit adapter", () => {
       `vcpuRestart 0 ${0x4008_0000n}`,
       "vcpuStop 1",
       `writeReg 0 0 ${0x30d0_0800n}`, // seL4_VCPUReg_SCTLR
+      "writeReg 1 20 0", // seL4_VCPUReg_CNTV_CTL
       "inject 0 33 20 1 3",
       "ackVppi 0 27",
       "irqAck 1",

@@ -93,7 +93,7 @@ describe("PSCI", () => {
     expect(target.getX(7)).toBe(0n);
     expect(target.pstate).toBe(0x3c5);
     expect(target.pc).toBe(0x4008_0000n);
-    expect(control.calls).toEqual(["SCTLR_EL1 1 0x30d00800", "restart 1 0x40080000"]);
+    expect(control.calls).toEqual(["SCTLR_EL1 1 0x30d00800", "CNTV_CTL_EL0 1 0x0", "restart 1 0x40080000"]);
     expect(guest.isOn(1)).toBe(true);
   });
 
@@ -205,7 +205,7 @@ describe("Guest", () => {
     control.regs[0]!.setX(30, 5n);
     guest.start(0, { pc: 0x4020_0000n, x0: 0x4f00_0000n });
     expect(control.regs[0]!.x).toEqual([0x4f00_0000n, ...new Array(30).fill(0n)]);
-    expect(control.calls).toEqual(["SCTLR_EL1 0 0x30d00800", "restart 0 0x40200000"]);
+    expect(control.calls).toEqual(["SCTLR_EL1 0 0x30d00800", "CNTV_CTL_EL0 0 0x0", "restart 0 0x40200000"]);
   });
 });
 

@@ -215,7 +215,11 @@ describe("Vmm SYSTEM_RESET", () => {
       log: recordingLog(),
       control,
       gic: { version: 2, distributor: 0x800_0000 },
-      interrupts: { injectIrq: () => undefined, ackVppi: () => undefined, irqAck: () => undefined },
+      interrupts: {
+        injectIrq: () => undefined,
+        ackVppi: (v, intid) => resets.push(`ackVppi ${v} ${intid}`),
+        irqAck: () => undefined,
+      },
       ram,
       onSystemReset: () => resets.push("reset"),
     });
@@ -233,8 +237,15 @@ describe("Vmm SYSTEM_RESET", () => {
     control.calls.length = 0;
     control.regs[1]!.setX(0, 0x8400_0009n); // SYSTEM_RESET, from vCPU 1
     expect(vmm.handleFault(1, { kind: "VCPUFault", hsr: HSR_SMC })).toBe(false);
-    expect(control.calls).toEqual(["stop 0", "stop 1", "SCTLR_EL1 0 0x30d00800", "restart 0 0x40080000"]);
-    expect(resets).toEqual(["reset"]);
+    expect(control.calls).toEqual([
+      "stop 0",
+      "stop 1",
+      "SCTLR_EL1 0 0x30d00800",
+      "CNTV_CTL_EL0 0 0x0", // the old kernel's timer must not fire into the new boot
+      "restart 0 0x40080000",
+    ]);
+    // The timer's PPI is unmasked on every vCPU, whatever VPPI event the old kernel left un-EOI'd.
+    expect(resets).toEqual(["ackVppi 0 27", "ackVppi 1 27", "reset"]);
     expect(bytes[0x8_0040]).toBe(0x77);
     expect(control.regs[0]!.getX(0)).toBe(0x4f00_0000n);
     expect(vmm.vgic.control).toBe(0);
