@@ -106,6 +106,31 @@ describe("Vgic injection", () => {
     expect(vgic.listRegisters[0]!.queued).toEqual([]);
   });
 
+  it("acks a latched interrupt whose pending state the guest clears, as no EOI will ever ack it", () => {
+    const { vgic } = makeVgic(2, 1);
+    const acks: string[] = [];
+    vgic.registerVtimer(0, (v, intid) => acks.push(`ackVppi ${v} ${intid}`));
+    // A VPPI event before the guest set up its GIC (seL4 has masked the timer): latched, then discarded.
+    expect(vgic.inject(0, 27)).toBe("latched");
+    vgic.setPending(0, 27, false);
+    expect(acks).toEqual(["ackVppi 0 27"]);
+    vgic.setPending(0, 27, false); // nothing was pending: no second ack
+    expect(acks).toHaveLength(1);
+  });
+
+  it("does not ack a listed interrupt whose pending state is cleared: its EOI will", () => {
+    const { vgic } = enabledVgic();
+    const acks: number[] = [];
+    vgic.registerIrq(0, 40, (_v, intid) => acks.push(intid));
+    vgic.setEnabled(0, 40, true);
+    acks.length = 0;
+    expect(vgic.inject(0, 40)).toBe("listed");
+    vgic.setPending(0, 40, false);
+    expect(acks).toEqual([]);
+    vgic.handleMaintenance(0, 0);
+    expect(acks).toEqual([40]);
+  });
+
   it("logs maintenance for an empty list register and rejects a bad index", () => {
     const { vgic, log } = enabledVgic();
     vgic.handleMaintenance(0, 3);

@@ -308,10 +308,14 @@ export class Vgic {
       this.deliver(vcpuId, intid, irq);
       return;
     }
+    const wasPending = irq.pending !== 0;
     irq.pending &= ~mask;
     if (irq.pending === 0) {
       irq.pendingAgain = false;
       if (irq.listedOn !== undefined) this.withdraw(irq, intid);
+      // Discarded before it reached a list register, it will never be EOI'd: without the ack a latched
+      // timer VPPI would leave the timer masked for good (and a passed-through IRQ unacked).
+      if (wasPending && irq.listedOn === undefined) irq.ack?.(vcpuId, intid);
     }
   }
 
