@@ -2,7 +2,7 @@ import type { RegisterCommand } from "./commands.ts";
 import type { SystemOptions } from "./check.ts";
 import type { MapSummary, SystemSummary } from "../sdf/summary.ts";
 import { addSystemOptions, loadSystem } from "./check.ts";
-import { hex } from "../sdf/index.ts";
+import { hex } from "../util/hex.ts";
 import { summarise } from "../sdf/summary.ts";
 
 export const registerReport: RegisterCommand = (program, setExitCode) => {

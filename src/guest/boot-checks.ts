@@ -4,6 +4,7 @@
 import type { AddressRange } from "./dtb/guest-dtb.ts";
 import { FDT_MAGIC, findNode, getProperty, numberOf, readFdt } from "./dtb/fdt.ts";
 import type { Arm64ImageHeader } from "./kernel/image-header.ts";
+import { hex } from "../util/hex.ts";
 
 /** Linux requires the DTB to be at most 2 MiB and 8-byte aligned (booting.rst). */
 export const MAX_DTB_SIZE = 0x20_0000;
@@ -23,7 +24,6 @@ export class BootLayoutError extends Error {
   }
 }
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 const span = (r: AddressRange): string => `${hex(r.base)}-${hex(r.base + r.size)}`;
 const bytes = (n: number): string => `${n} bytes (${hex(n)})`;
 

@@ -1,7 +1,7 @@
 // The guest's RAM as the VMM sees it: up to three regions (as libvmm allows), each a guest-physical
 // range and the VMM's own view of the same bytes (its mapping of the memory region).
 import { describeRange } from "./fault/mmio.ts";
-import { hex } from "./vcpu.ts";
+import { hex } from "../util/hex.ts";
 
 export const MAX_RAM_REGIONS = 3;
 

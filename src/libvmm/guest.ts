@@ -5,10 +5,10 @@ import type { PsciPlatform } from "./psci.ts";
 import {
   PSTATE_EL1H_DAIF_MASKED,
   VCPU_RESET_SYSREGS,
-  hex,
   type VcpuControl,
   type ResetSystemRegister,
 } from "./vcpu.ts";
+import { hex } from "../util/hex.ts";
 
 export const MAX_VCPUS = 4;
 

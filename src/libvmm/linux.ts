@@ -6,7 +6,7 @@ import { findNode, getProperty, numberOf, readFdt } from "../guest/dtb/fdt.ts";
 import { loadArm64Image } from "../guest/kernel/image-header.ts";
 import type { Guest, VcpuStartState } from "./guest.ts";
 import type { GuestRam } from "./guest-ram.ts";
-import { hex } from "./vcpu.ts";
+import { hex } from "../util/hex.ts";
 
 export interface LinuxImages {
   /** The arm64 Image, raw or gzip-compressed. */

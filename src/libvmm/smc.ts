@@ -14,7 +14,8 @@ import {
   serviceName,
   type FunctionId,
 } from "./smccc.ts";
-import { hex, type VcpuRegisters } from "./vcpu.ts";
+import { type VcpuRegisters } from "./vcpu.ts";
+import { hex } from "../util/hex.ts";
 
 export interface SipCall {
   vcpuId: number;

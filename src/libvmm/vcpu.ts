@@ -39,7 +39,3 @@ export type ResetSystemRegister = keyof typeof VCPU_RESET_SYSREGS;
 export const PSTATE_EL1H_DAIF_MASKED = 0x3c5;
 
 export const MASK64 = (1n << 64n) - 1n;
-
-export function hex(value: number | bigint): string {
-  return `0x${value.toString(16)}`;
-}

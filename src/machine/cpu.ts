@@ -3,6 +3,7 @@
 import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { PhysicalMemory } from "./physical-memory.ts";
+import { hex } from "../util/hex.ts";
 
 const WASM_PATH = fileURLToPath(new URL("../../build/cpu.wasm", import.meta.url));
 
@@ -212,10 +213,6 @@ const U64_MASK = (1n << 64n) - 1n;
 /** wasm i64 results arrive as signed BigInts. */
 function u64(v: bigint): bigint {
   return BigInt.asUintN(64, v);
-}
-
-function hex(n: number | bigint): string {
-  return `0x${n.toString(16)}`;
 }
 
 function sysregKey(name: string): number {

@@ -7,6 +7,7 @@ import type { Map as SdfMap, Perms } from "../sdf/model.ts";
 import { FaultError, FaultStatus, abortSyndrome } from "../kernel/index.ts";
 import type { Board } from "../machine/boards/board.ts";
 import type { AccessSize, MmioDevice } from "../machine/devices/mmio.ts";
+import { hex } from "../util/hex.ts";
 
 /** One map of a PD, with accessors by offset from its start (checked like any access). */
 export class MappedRegion {
@@ -263,8 +264,4 @@ function deviceAccess(
 
 function mask(size: AccessSize): number {
   return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
-}
-
-function hex(value: number | bigint): string {
-  return `0x${value.toString(16)}`;
 }

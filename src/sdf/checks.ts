@@ -6,7 +6,7 @@ import type { SystemDecl } from "./parse-system.ts";
 import type { Platform } from "./platform.ts";
 import { SdfError, errorAt, formatLocation } from "./errors.ts";
 import { DisjointIntervals } from "./intervals.ts";
-import { hex } from "./numbers.ts";
+import { hex } from "../util/hex.ts";
 import { pdMapMaxVaddr, vmMapMaxVaddr } from "./platform.ts";
 
 /** libmicrokit reserves PD index 63 for the monitor's view of PD ids. */

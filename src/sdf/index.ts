@@ -15,7 +15,6 @@ export type * from "./model.ts";
 export { SdfError, formatLocation } from "./errors.ts";
 export type { Platform } from "./platform.ts";
 export { qemuVirtAarch64 } from "./platform.ts";
-export { hex } from "./numbers.ts";
 
 export interface ParseOptions {
   /** Cores of the seL4 build (KernelMaxNumNodes); PD and vCPU `cpu` must be below it. Default 1. */

@@ -67,7 +67,3 @@ function numberError(text: string, element: Located, reason: string) {
     element.location,
   );
 }
-
-export function hex(value: number | bigint): string {
-  return `0x${value.toString(16)}`;
-}

@@ -9,7 +9,7 @@ import {
   booleanAttribute,
 } from "./attributes.ts";
 import { valueError } from "./errors.ts";
-import { hex } from "./numbers.ts";
+import { hex } from "../util/hex.ts";
 import { addSetvar } from "./setvars.ts";
 
 const MAP_ATTRIBUTES = ["mr", "vaddr", "perms", "cached"];

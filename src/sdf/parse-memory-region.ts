@@ -5,7 +5,7 @@ import type { PageSize } from "./model.ts";
 import type { XmlElement } from "./xml.ts";
 import { checkAttributes, optionalU64, requiredAttribute, safeNumber } from "./attributes.ts";
 import { valueError } from "./errors.ts";
-import { hex } from "./numbers.ts";
+import { hex } from "../util/hex.ts";
 import { PAGE_SIZES, SMALL_PAGE } from "./platform.ts";
 
 /** Kinds of boot information the Microkit tool can copy into a region instead of a file. */

@@ -10,7 +10,7 @@ import {
 } from "./attributes.ts";
 import { SdfError, errorAt, formatLocation, valueError } from "./errors.ts";
 import { MAX_ID } from "./ids.ts";
-import { hex } from "./numbers.ts";
+import { hex } from "../util/hex.ts";
 import { parseCspace } from "./parse-cspace.ts";
 import { parseIrq } from "./parse-irq.ts";
 import { parseMap } from "./parse-map.ts";

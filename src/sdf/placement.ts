@@ -1,7 +1,7 @@
 import type { MemoryRegionDecl } from "./declarations.ts";
 import type { Platform } from "./platform.ts";
 import { errorAt } from "./errors.ts";
-import { hex } from "./numbers.ts";
+import { hex } from "../util/hex.ts";
 
 interface Gap {
   start: number;

@@ -56,7 +56,8 @@ const PL011_SIZE = 0x1000;
 /** QEMU's PL011 clock, which Linux needs to compute baud rates. */
 const PL011_CLOCK_HZ = 24_000_000;
 
-const hex = (n: number): string => n.toString(16);
+/** A node's unit address: the first `reg` address in hex, without a prefix. */
+const unitAddress = (n: number): string => n.toString(16);
 
 /** An SPI's three-cell interrupt specifier from its INTID. */
 function spi(intid: number, flags: number, device: string): Uint8Array {
@@ -75,13 +76,13 @@ function gicNode(gic: GicDescription): FdtNode {
   ];
   const { distributor } = gic;
   if (gic.version === 2) {
-    return node(`intc@${hex(distributor.base)}`, [
+    return node(`intc@${unitAddress(distributor.base)}`, [
       ["compatible", str("arm,cortex-a15-gic")],
       ["reg", u64(distributor.base, distributor.size, gic.cpuInterface.base, gic.cpuInterface.size)],
       ...common,
     ]);
   }
-  return node(`intc@${hex(distributor.base)}`, [
+  return node(`intc@${unitAddress(distributor.base)}`, [
     ["compatible", str("arm,gic-v3")],
     ["reg", u64(distributor.base, distributor.size, gic.redistributor.base, gic.redistributor.size)],
     ["#redistributor-regions", u32(1)],
@@ -119,7 +120,7 @@ function cpusNode(count: number, compatible: string): FdtNode {
   if (!Number.isInteger(count) || count < 1 || count > 8)
     throw new Error(`a guest has 1 to 8 vCPUs, not ${count}`);
   const cpus = Array.from({ length: count }, (_, i) =>
-    node(`cpu@${hex(i)}`, [
+    node(`cpu@${unitAddress(i)}`, [
       ["device_type", str("cpu")],
       ["compatible", str(compatible)],
       ["reg", u32(i)],
@@ -148,7 +149,7 @@ export function guestDeviceTree(d: GuestDeviceTreeDescription): FdtNode {
   children.push(cpusNode(d.cpus, d.cpuCompatible ?? "arm,cortex-a53"));
   for (const ram of d.memory) {
     children.push(
-      node(`memory@${hex(ram.base)}`, [
+      node(`memory@${unitAddress(ram.base)}`, [
         ["device_type", str("memory")],
         ["reg", u64(ram.base, ram.size)],
       ]),
@@ -167,7 +168,7 @@ export function guestDeviceTree(d: GuestDeviceTreeDescription): FdtNode {
         ["phandle", u32(APB_CLOCK_PHANDLE)],
       ]),
     );
-    const name = `pl011@${hex(d.pl011.base)}`;
+    const name = `pl011@${unitAddress(d.pl011.base)}`;
     uartPath = `/${name}`;
     children.push(
       node(name, [
@@ -181,10 +182,10 @@ export function guestDeviceTree(d: GuestDeviceTreeDescription): FdtNode {
   }
   for (const device of d.virtio ?? []) {
     children.push(
-      node(`virtio_mmio@${hex(device.base)}`, [
+      node(`virtio_mmio@${unitAddress(device.base)}`, [
         ["compatible", str("virtio,mmio")],
         ["reg", u64(device.base, device.size ?? VIRTIO_MMIO_SIZE)],
-        ["interrupts", spi(device.irq, IRQ_EDGE_RISING, `virtio_mmio@${hex(device.base)}`)],
+        ["interrupts", spi(device.irq, IRQ_EDGE_RISING, `virtio_mmio@${unitAddress(device.base)}`)],
         ["dma-coherent", EMPTY],
       ]),
     );

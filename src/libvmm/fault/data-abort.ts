@@ -2,7 +2,8 @@
 // (ARM ARM: "ISS encoding for an exception from a Data Abort"). Unlike upstream libvmm, loads are
 // zero- or sign-extended exactly as the architecture specifies (SSE, SF), so a guest sees the same
 // register value it would on hardware.
-import { MASK64, hex, type VcpuRegisters } from "../vcpu.ts";
+import { MASK64, type VcpuRegisters } from "../vcpu.ts";
+import { hex } from "../../util/hex.ts";
 import { exceptionClass, instructionLength, isDataAbort } from "./esr.ts";
 import {
   GuestAccessError,

@@ -1,6 +1,6 @@
 // Emulated devices are registered by guest-physical range, like libvmm's
 // fault_register_vm_exception_handler; a stage-2 fault inside a range is emulated by its handler.
-import { hex } from "../vcpu.ts";
+import { hex } from "../../util/hex.ts";
 
 export type AccessSize = 1 | 2 | 4 | 8;
 

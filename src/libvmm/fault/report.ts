@@ -2,7 +2,8 @@
 // find the cause (VM, vCPU, address, access, PC, the instruction, the device-tree node at that
 // address) and the libvmm manual's three remedies for a virtual memory fault.
 import type { VmmLog } from "../log.ts";
-import { hex, type VcpuRegisters } from "../vcpu.ts";
+import { type VcpuRegisters } from "../vcpu.ts";
+import { hex } from "../../util/hex.ts";
 import type { DataAbortOutcome, DataAbortSyndrome } from "./data-abort.ts";
 import { nodesClaiming, type DeviceTreeRegion } from "./device-tree-regions.ts";
 import { disassemble } from "./disassemble.ts";
