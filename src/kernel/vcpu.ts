@@ -224,18 +224,9 @@ export class VcpuObject implements ComputeBody {
     const machine = this.machine;
     if (write) {
       const value = rt === 31 ? 0n : machine.getX(rt);
-      if (size === 8) {
-        target.device.write(target.offset, 4, Number(value & 0xffffffffn));
-        target.device.write(target.offset + 4, 4, Number((value >> 32n) & 0xffffffffn));
-      } else {
-        target.device.write(target.offset, size, Number(value & ((1n << BigInt(size * 8)) - 1n)));
-      }
+      target.device.write(target.offset, size, BigInt.asUintN(size * 8, value), this.id);
     } else {
-      let value =
-        size === 8
-          ? BigInt(target.device.read(target.offset, 4) >>> 0) |
-            (BigInt(target.device.read(target.offset + 4, 4) >>> 0) << 32n)
-          : BigInt.asUintN(size * 8, BigInt(target.device.read(target.offset, size)));
+      let value = target.device.read(target.offset, size, this.id);
       // SSE: sign-extend; SF: 64-bit register, else the upper half is zero.
       if (iss & SSE) value = BigInt.asUintN(64, BigInt.asIntN(size * 8, value));
       if (!(iss & SF)) value &= 0xffffffffn;

@@ -21,7 +21,8 @@ export {
 export { guestInstructionReader, translateGuestVirtual, type Stage1RegisterReader } from "./stage1.ts";
 export { SmcccDispatcher, type SipHandler, type SipCall } from "./smc.ts";
 export { PSCI_VERSION_1_1, PsciReturn, type PsciPlatform } from "./psci.ts";
-export { MmioRegions, GuestAccessError, type MmioHandler, type AccessSize } from "./fault/mmio.ts";
+export { MmioRegions, GuestAccessError } from "./fault/mmio.ts";
+export type { MmioDevice, AccessSize } from "../machine/devices/mmio.ts";
 export { emulateDataAbort, decodeDataAbort, type DataAbortOutcome } from "./fault/data-abort.ts";
 export { deviceTreeRegions, type DeviceTreeRegion } from "./fault/device-tree-regions.ts";
 export { disassemble } from "./fault/disassemble.ts";

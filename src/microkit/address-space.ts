@@ -238,6 +238,7 @@ export class PdAddressSpace {
   }
 }
 
+/** A PD's access to device memory: the PD is not a vCPU, so banked registers see CPU 0's bank. */
 function deviceAccess(
   device: MmioDevice,
   at: number,
@@ -245,23 +246,10 @@ function deviceAccess(
   write: boolean,
   value: number | bigint | undefined,
 ): number | bigint {
-  if (size === 8) {
-    // Device registers here are 32 bits wide: a 64-bit access is two, low word first.
-    if (write) {
-      const v = BigInt.asUintN(64, value as bigint);
-      device.write(at, 4, Number(v & 0xffffffffn));
-      device.write(at + 4, 4, Number(v >> 32n));
-      return 0;
-    }
-    return BigInt(device.read(at, 4) >>> 0) | (BigInt(device.read(at + 4, 4) >>> 0) << 32n);
-  }
   if (write) {
-    device.write(at, size, Number(value) & mask(size));
+    device.write(at, size, BigInt.asUintN(size * 8, BigInt(value!)), 0);
     return 0;
   }
-  return (device.read(at, size) & mask(size)) >>> 0;
-}
-
-function mask(size: AccessSize): number {
-  return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+  const result = device.read(at, size, 0);
+  return size === 8 ? result : Number(result);
 }

@@ -238,9 +238,8 @@ describe("vCPU threads", () => {
     ]);
     const written: string[] = [];
     const device = {
-      name: "fake",
-      read: (offset: number) => (offset === 0x18 ? 0x90 : 0),
-      write: (offset: number, size: number, value: number) => void written.push(`${offset}:${size}:${value}`),
+      read: (offset: number) => (offset === 0x18 ? 0x90n : 0n),
+      write: (offset: number, size: number, value: bigint) => void written.push(`${offset}:${size}:${value}`),
     };
     const vcpu = new VcpuObject(0, machine, (ipa) =>
       ipa >= 0x9000000 && ipa < 0x9001000 ? { device, offset: ipa - 0x9000000 } : undefined,

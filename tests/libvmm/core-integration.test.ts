@@ -16,12 +16,11 @@ describe.runIf(haveTools && haveCore)("libvmm on the CPU core", () => {
       {
         configure: (v) =>
           v.vmm.mmio.register("test device", 0x5000_0000, 0x1000, {
-            read: (_vcpu, offset, size) => {
+            read: (offset, size) => {
               if (offset === 32) return size === 1 ? 0x80n : 0xff80n;
               return offset === 40 ? 0x1122_3344_5566_7788n : 0n;
             },
-            write: (_vcpu, offset, size, value) =>
-              void writes.push(`${offset}/${size}=0x${value.toString(16)}`),
+            write: (offset, size, value) => void writes.push(`${offset}/${size}=0x${value.toString(16)}`),
           }),
       },
     );

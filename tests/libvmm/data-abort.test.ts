@@ -1,24 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { decodeDataAbort, emulateDataAbort, extendLoadedValue } from "../../src/libvmm/fault/data-abort.ts";
-import {
-  GuestAccessError,
-  MmioRegions,
-  type AccessSize,
-  type MmioHandler,
-} from "../../src/libvmm/fault/mmio.ts";
+import { GuestAccessError, MmioRegions } from "../../src/libvmm/fault/mmio.ts";
+import type { AccessSize, MmioDevice } from "../../src/machine/devices/mmio.ts";
 import { FakeRegisters, dataAbortEsr } from "./fake-vcpu.ts";
 
 /** A little-endian byte array device that records every access. */
-class RecordingDevice implements MmioHandler {
+class RecordingDevice implements MmioDevice {
   readonly bytes = new Uint8Array(64);
   readonly log: string[] = [];
-  read(vcpuId: number, offset: number, size: AccessSize): bigint {
+  read(offset: number, size: AccessSize, vcpuId: number): bigint {
     this.log.push(`r${vcpuId}:${offset}:${size}`);
     let v = 0n;
     for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(this.bytes[offset + i]!);
     return v;
   }
-  write(vcpuId: number, offset: number, size: AccessSize, value: bigint): void {
+  write(offset: number, size: AccessSize, value: bigint, vcpuId: number): void {
     this.log.push(`w${vcpuId}:${offset}:${size}:${value.toString(16)}`);
     for (let i = 0; i < size; i++) this.bytes[offset + i] = Number((value >> BigInt(8 * i)) & 0xffn);
   }
@@ -223,7 +219,7 @@ describe("emulateDataAbort", () => {
 });
 
 describe("MmioRegions", () => {
-  const nop: MmioHandler = { read: () => 0n, write: () => undefined };
+  const nop: MmioDevice = { read: () => 0n, write: () => undefined };
   it("rejects overlapping ranges, naming both", () => {
     const regions = new MmioRegions();
     regions.register("vgic", 0x800_0000, 0x1000, nop);

@@ -1,14 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { GuestAccessError, type AccessSize } from "../../src/libvmm/fault/mmio.ts";
+import { GuestAccessError } from "../../src/libvmm/fault/mmio.ts";
+import type { AccessSize } from "../../src/machine/devices/mmio.ts";
 import { Gicv2Distributor } from "../../src/libvmm/vgic/gicv2-distributor.ts";
 import { makeVgic } from "./vgic-helpers.ts";
 
 function setup(vcpuCount = 2) {
   const ctx = makeVgic(2, vcpuCount);
   const gicd = new Gicv2Distributor(ctx.vgic);
-  const r = (offset: number, size: AccessSize = 4, vcpu = 0) => gicd.read(vcpu, offset, size);
+  const r = (offset: number, size: AccessSize = 4, vcpu = 0) => gicd.read(offset, size, vcpu);
   const w = (offset: number, value: number | bigint, size: AccessSize = 4, vcpu = 0) =>
-    gicd.write(vcpu, offset, size, BigInt(value));
+    gicd.write(offset, size, BigInt(value), vcpu);
   return { ...ctx, gicd, r, w };
 }
 
@@ -180,8 +181,8 @@ describe("GICv2 distributor: robustness", () => {
       const size = ([1, 2, 4, 8] as const)[next() % 4]!;
       const offset = next() % 0x1000;
       try {
-        if (next() & 1) gicd.write(next() % 2, offset, size, BigInt(next()) * BigInt(next()));
-        else gicd.read(next() % 2, offset, size);
+        if (next() & 1) gicd.write(offset, size, BigInt(next()) * BigInt(next()), next() % 2);
+        else gicd.read(offset, size, next() % 2);
       } catch (error) {
         expect(error).toBeInstanceOf(GuestAccessError);
         rejected++;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { GuestAccessError, type AccessSize } from "../../src/libvmm/fault/mmio.ts";
+import { GuestAccessError } from "../../src/libvmm/fault/mmio.ts";
+import type { AccessSize } from "../../src/machine/devices/mmio.ts";
 import { Gicv3Distributor } from "../../src/libvmm/vgic/gicv3-distributor.ts";
 import { Gicv3Redistributors, redistributorRegionSize } from "../../src/libvmm/vgic/gicv3-redistributor.ts";
 import { decodeSysregAccess, handleGicSysreg, sgiTargets } from "../../src/libvmm/vgic/gicv3-sysregs.ts";
@@ -10,12 +11,12 @@ function setup(vcpuCount = 4) {
   const ctx = makeVgic(3, vcpuCount);
   const gicd = new Gicv3Distributor(ctx.vgic);
   const gicr = new Gicv3Redistributors(ctx.vgic);
-  const d = (offset: number, size: AccessSize = 4) => gicd.read(0, offset, size);
+  const d = (offset: number, size: AccessSize = 4) => gicd.read(offset, size, 0);
   const dw = (offset: number, value: number | bigint, size: AccessSize = 4) =>
-    gicd.write(0, offset, size, BigInt(value));
-  const r = (offset: number, size: AccessSize = 4, vcpu = 0) => gicr.read(vcpu, offset, size);
+    gicd.write(offset, size, BigInt(value), 0);
+  const r = (offset: number, size: AccessSize = 4, vcpu = 0) => gicr.read(offset, size, vcpu);
   const rw = (offset: number, value: number | bigint, size: AccessSize = 4, vcpu = 0) =>
-    gicr.write(vcpu, offset, size, BigInt(value));
+    gicr.write(offset, size, BigInt(value), vcpu);
   return { ...ctx, gicd, gicr, d, dw, r, rw };
 }
 
@@ -150,8 +151,8 @@ describe("GICv3 redistributors", () => {
       const device = next() & 1 ? gicd : gicr;
       const offset = next() % (device === gicd ? 0x1_0000 : 0x4_0000);
       try {
-        if (next() & 1) device.write(next() % 2, offset, size, BigInt(next()) << BigInt(next() % 40));
-        else device.read(next() % 2, offset, size);
+        if (next() & 1) device.write(offset, size, BigInt(next()) << BigInt(next() % 40), next() % 2);
+        else device.read(offset, size, next() % 2);
       } catch (error) {
         expect(error).toBeInstanceOf(GuestAccessError);
       }

@@ -55,9 +55,9 @@ describe.runIf(haveTools && haveCore)("libvmm in a VMM PD", () => {
             onSystemOff: () => report(pd),
           });
           vmm.mmio.register("test device", 0x5000_0000, 0x1000, {
-            read: (_v, offset, size) =>
+            read: (offset, size) =>
               offset === 32 ? (size === 1 ? 0x80n : 0xff80n) : offset === 40 ? 0x1122n : 0n,
-            write: (_v, offset, size, value) => void writes.push(`${offset}/${size}=0x${value.toString(16)}`),
+            write: (offset, size, value) => void writes.push(`${offset}/${size}=0x${value.toString(16)}`),
           });
           pd.memory.view(pd.setvars.guest_ram_vaddr!, guest.length).set(guest);
           // x0 = 1 skips the SMC PSCI_VERSION call: stepping over it needs the kernel model to report a

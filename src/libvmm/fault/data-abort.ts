@@ -5,13 +5,8 @@
 import { MASK64, type VcpuRegisters } from "../vcpu.ts";
 import { hex } from "../../util/hex.ts";
 import { exceptionClass, instructionLength, isDataAbort } from "./esr.ts";
-import {
-  GuestAccessError,
-  describeRange,
-  type AccessSize,
-  type MmioRegion,
-  type MmioRegions,
-} from "./mmio.ts";
+import { GuestAccessError, describeRange, type MmioRegion, type MmioRegions } from "./mmio.ts";
+import type { AccessSize } from "../../machine/devices/mmio.ts";
 
 export interface DataAbortSyndrome {
   /** ISV: the fields below describe the access; without it the access cannot be emulated from the syndrome. */
@@ -87,13 +82,13 @@ export function emulateDataAbort(regions: MmioRegions, fault: DataAbort): DataAb
     if (syndrome.write) {
       const source = syndrome.register === 31 ? 0n : regs.getX(syndrome.register);
       region.handler.write(
-        fault.vcpuId,
         offset,
         syndrome.size,
         source & ((1n << BigInt(syndrome.size * 8)) - 1n),
+        fault.vcpuId,
       );
     } else {
-      const raw = region.handler.read(fault.vcpuId, offset, syndrome.size);
+      const raw = region.handler.read(offset, syndrome.size, fault.vcpuId);
       if (syndrome.register !== 31) regs.setX(syndrome.register, extendLoadedValue(raw, syndrome));
     }
   } catch (error) {

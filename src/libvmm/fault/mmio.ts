@@ -1,8 +1,7 @@
 // Emulated devices are registered by guest-physical range, like libvmm's
 // fault_register_vm_exception_handler; a stage-2 fault inside a range is emulated by its handler.
 import { hex } from "../../util/hex.ts";
-
-export type AccessSize = 1 | 2 | 4 | 8;
+import type { MmioDevice } from "../../machine/devices/mmio.ts";
 
 /**
  * Thrown by a handler for an access the device's architecture does not allow (a size or alignment the
@@ -10,18 +9,11 @@ export type AccessSize = 1 | 2 | 4 | 8;
  */
 export class GuestAccessError extends Error {}
 
-export interface MmioHandler {
-  /** `offset` is from the start of the registered range; the result is zero-extended to 64 bits. */
-  read(vcpuId: number, offset: number, size: AccessSize): bigint;
-  /** `value` holds exactly `size` bytes (the low bits of the source register). */
-  write(vcpuId: number, offset: number, size: AccessSize, value: bigint): void;
-}
-
 export interface MmioRegion {
   readonly name: string;
   readonly base: number;
   readonly size: number;
-  readonly handler: MmioHandler;
+  readonly handler: MmioDevice;
 }
 
 export function describeRange(base: number, size: number): string {
@@ -32,7 +24,7 @@ export class MmioRegions {
   private readonly regions: MmioRegion[] = [];
 
   /** Registers `handler` for guest-physical [base, base+size). Overlapping another range is an error. */
-  register(name: string, base: number, size: number, handler: MmioHandler): MmioRegion {
+  register(name: string, base: number, size: number, handler: MmioDevice): MmioRegion {
     if (!Number.isSafeInteger(base) || base < 0 || !Number.isSafeInteger(size) || size <= 0) {
       throw new Error(
         `cannot register '${name}': base ${hex(base)} and size ${hex(size)} must be non-negative integers and the size non-zero`,

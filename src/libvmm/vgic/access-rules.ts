@@ -1,5 +1,6 @@
 // Access-size checks shared by the distributor and redistributor front ends.
-import { GuestAccessError, type AccessSize } from "../fault/mmio.ts";
+import { GuestAccessError } from "../fault/mmio.ts";
+import type { AccessSize } from "../../machine/devices/mmio.ts";
 
 /** Throws unless the access has one of `sizes` and is naturally aligned. */
 export function checkAccess(

@@ -1,7 +1,7 @@
 // The GICv2 distributor (ARM IHI 0048B, section 4.3) as a guest sees it: every register a driver may
 // touch, with reserved offsets reading as zero and ignoring writes, and accesses the architecture does
 // not allow reported as faults of that VM.
-import type { AccessSize, MmioHandler } from "../fault/mmio.ts";
+import type { AccessSize, MmioDevice } from "../../machine/devices/mmio.ts";
 import { checkAccess } from "./access-rules.ts";
 import { checkBankAccess, findBank, readBank, writeBank, type BankAccess } from "./register-banks.ts";
 import { SGI_COUNT, type Vgic } from "./vgic.ts";
@@ -36,12 +36,12 @@ const SGIR_FILTER_LIST = 0;
 const SGIR_FILTER_OTHERS = 1;
 const SGIR_FILTER_SELF = 2;
 
-export class Gicv2Distributor implements MmioHandler {
+export class Gicv2Distributor implements MmioDevice {
   constructor(private readonly vgic: Vgic) {
     if (vgic.version !== 2) throw new Error("Gicv2Distributor needs a vGIC created with version 2");
   }
 
-  read(vcpuId: number, offset: number, size: AccessSize): bigint {
+  read(offset: number, size: AccessSize, vcpuId: number): bigint {
     const bank = findBank(offset);
     if (bank) {
       checkBankAccess("GICD", bank, offset, size, false);
@@ -74,7 +74,7 @@ export class Gicv2Distributor implements MmioHandler {
     return 0n; // reserved: RAZ
   }
 
-  write(vcpuId: number, offset: number, size: AccessSize, value: bigint): void {
+  write(offset: number, size: AccessSize, value: bigint, vcpuId: number): void {
     const bank = findBank(offset);
     if (bank) {
       checkBankAccess("GICD", bank, offset, size, true);

@@ -1,7 +1,7 @@
 // The GICv3 distributor (Arm IHI 0069) with affinity routing always on (ARE = 1) and a single security
 // state (DS = 1), as a non-secure guest sees it under a hypervisor: SGIs and PPIs live in the
 // redistributors, so their distributor fields are RAZ/WI, and SPIs are routed by GICD_IROUTER.
-import type { AccessSize, MmioHandler } from "../fault/mmio.ts";
+import type { AccessSize, MmioDevice } from "../../machine/devices/mmio.ts";
 import { checkAccess } from "./access-rules.ts";
 import { checkBankAccess, findBank, readBank, writeBank } from "./register-banks.ts";
 import { PRIVATE_IRQ_COUNT, type Vgic } from "./vgic.ts";
@@ -35,12 +35,12 @@ export const GICV3_ID_REGISTERS: ReadonlyMap<number, number> = new Map([
   [0xfffc, 0xb1],
 ]);
 
-export class Gicv3Distributor implements MmioHandler {
+export class Gicv3Distributor implements MmioDevice {
   constructor(private readonly vgic: Vgic) {
     if (vgic.version !== 3) throw new Error("Gicv3Distributor needs a vGIC created with version 3");
   }
 
-  read(vcpuId: number, offset: number, size: AccessSize): bigint {
+  read(offset: number, size: AccessSize, vcpuId: number): bigint {
     const bank = findBank(offset);
     if (bank) {
       checkBankAccess("GICD", bank, offset, size, false);
@@ -71,7 +71,7 @@ export class Gicv3Distributor implements MmioHandler {
     return 0n; // reserved, or RAZ/WI with ARE = 1 and DS = 1 (IGRPMODR, NSACR, SGIR, C/SPENDSGIR)
   }
 
-  write(vcpuId: number, offset: number, size: AccessSize, value: bigint): void {
+  write(offset: number, size: AccessSize, value: bigint, vcpuId: number): void {
     const bank = findBank(offset);
     if (bank) {
       checkBankAccess("GICD", bank, offset, size, true);

@@ -1,7 +1,7 @@
 // GICv3 redistributors, one 128 KiB pair of frames per vCPU (RD_base, then SGI_base at +64 KiB),
 // laid out contiguously so that the frame's index is its vCPU (MaaXBoard: 0x38880000). They hold
 // the SGIs and PPIs of their vCPU, whichever vCPU accesses them.
-import type { AccessSize, MmioHandler } from "../fault/mmio.ts";
+import type { AccessSize, MmioDevice } from "../../machine/devices/mmio.ts";
 import { checkAccess } from "./access-rules.ts";
 import { GICV3_ID_REGISTERS } from "./gicv3-distributor.ts";
 import { checkBankAccess, findBank, readBank, writeBank } from "./register-banks.ts";
@@ -26,7 +26,7 @@ export function redistributorRegionSize(vcpuCount: number): number {
   return vcpuCount * GICV3_REDISTRIBUTOR_STRIDE;
 }
 
-export class Gicv3Redistributors implements MmioHandler {
+export class Gicv3Redistributors implements MmioDevice {
   /** GICR_WAKER.ProcessorSleep per vCPU: a redistributor starts asleep until its CPU wakes it. */
   private readonly asleep: boolean[];
 
@@ -35,7 +35,7 @@ export class Gicv3Redistributors implements MmioHandler {
     this.asleep = new Array<boolean>(vgic.vcpuCount).fill(true);
   }
 
-  read(_vcpuId: number, offset: number, size: AccessSize): bigint {
+  read(offset: number, size: AccessSize, _vcpuId: number): bigint {
     const frame = Math.floor(offset / GICV3_REDISTRIBUTOR_STRIDE);
     const within = offset % GICV3_REDISTRIBUTOR_STRIDE;
     if (within >= SGI_BASE) return this.readSgiFrame(frame, within - SGI_BASE, size);
@@ -62,7 +62,7 @@ export class Gicv3Redistributors implements MmioHandler {
     return 0n;
   }
 
-  write(_vcpuId: number, offset: number, size: AccessSize, value: bigint): void {
+  write(offset: number, size: AccessSize, value: bigint, _vcpuId: number): void {
     const frame = Math.floor(offset / GICV3_REDISTRIBUTOR_STRIDE);
     const within = offset % GICV3_REDISTRIBUTOR_STRIDE;
     if (within >= SGI_BASE) return this.writeSgiFrame(frame, within - SGI_BASE, size, value);

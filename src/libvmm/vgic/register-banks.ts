@@ -1,6 +1,6 @@
 // The per-interrupt register banks that sit at the same offsets in the GICv2 and GICv3 distributors
 // and in the GICv3 redistributor's SGI frame: one bit, two bits or one byte per INTID.
-import type { AccessSize } from "../fault/mmio.ts";
+import type { AccessSize } from "../../machine/devices/mmio.ts";
 import { checkAccess } from "./access-rules.ts";
 import type { Vgic } from "./vgic.ts";
 

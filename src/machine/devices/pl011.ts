@@ -2,7 +2,7 @@
 // (one entry with FIFOs disabled, 16 with LCR_H.FEN set), the RX and RX-timeout interrupts,
 // and transmission that completes at once into a console back-end.
 
-import type { AccessSize, IrqLine, MmioDevice } from "./mmio.ts";
+import { Registers32, type IrqLine } from "./mmio.ts";
 
 export const Pl011Reg = {
   DR: 0x000,
@@ -40,7 +40,7 @@ export interface Pl011Options {
   onReceiveSpace?: () => void;
 }
 
-export class Pl011 implements MmioDevice {
+export class Pl011 extends Registers32 {
   readonly name = "pl011";
   private readonly rxFifo: number[] = [];
   private ibrd = 0;
@@ -54,7 +54,9 @@ export class Pl011 implements MmioDevice {
   private ilpr = 0;
   private lineHigh = false;
 
-  constructor(private readonly options: Pl011Options) {}
+  constructor(private readonly options: Pl011Options) {
+    super();
+  }
 
   /** Free entries in the receive FIFO. */
   get receiveSpace(): number {
@@ -78,7 +80,7 @@ export class Pl011 implements MmioDevice {
     }
   }
 
-  read(offset: number, _size: AccessSize): number {
+  protected readRegister(offset: number): number {
     switch (offset) {
       case Pl011Reg.DR:
         return this.readData();
@@ -113,7 +115,7 @@ export class Pl011 implements MmioDevice {
     }
   }
 
-  write(offset: number, _size: AccessSize, value: number): void {
+  protected writeRegister(offset: number, value: number): void {
     switch (offset) {
       case Pl011Reg.DR:
         this.options.transmit(value & 0xff);

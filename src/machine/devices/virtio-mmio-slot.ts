@@ -2,20 +2,21 @@
 // have no device behind them: the magic value and version read back, device ID 0 tells
 // the driver there is nothing to probe.
 
-import type { AccessSize, MmioDevice } from "./mmio.ts";
+import { Registers32 } from "./mmio.ts";
 
 const MAGIC = 0x74726976; // "virt"
 const VERSION = 2;
 const VENDOR_QEMU = 0x554d4551; // "QEMU"
 
-export class EmptyVirtioMmioSlot implements MmioDevice {
+export class EmptyVirtioMmioSlot extends Registers32 {
   readonly name: string;
 
   constructor(readonly slot: number) {
+    super();
     this.name = `virtio-mmio slot ${slot}`;
   }
 
-  read(offset: number, _size: AccessSize): number {
+  protected readRegister(offset: number): number {
     switch (offset) {
       case 0x000:
         return MAGIC;
@@ -28,5 +29,5 @@ export class EmptyVirtioMmioSlot implements MmioDevice {
     }
   }
 
-  write(): void {}
+  protected writeRegister(): void {}
 }
