@@ -1,10 +1,13 @@
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import type { Command } from "commander";
+import { BOARDS, DEFAULT_BOARD, boardNamed } from "../machine/boards/index.ts";
+import { microkitPlatform } from "../microkit/platform.ts";
 import type { RegisterCommand } from "./commands.ts";
 import type { SystemDescription } from "../sdf/index.ts";
 import { SdfError, parseSystemFile } from "../sdf/index.ts";
 
 export interface SystemOptions {
+  board: string;
   cores: number;
   searchPath: string[];
 }
@@ -12,6 +15,11 @@ export interface SystemOptions {
 /** Adds the options every command that reads a .system file takes. */
 export function addSystemOptions(command: Command): Command {
   return command
+    .addOption(
+      new Option("--board <name>", "the board the system is for, as the Microkit tool's --board")
+        .choices(BOARDS.map((b) => b.name))
+        .default(DEFAULT_BOARD),
+    )
     .option(
       "--cores <n>",
       "cores of the seL4 build: every PD and vCPU cpu must be below it (the domain scheduler needs 1)",
@@ -40,7 +48,8 @@ function parseCores(text: string): number {
  */
 export function loadSystem(file: string, options: SystemOptions): SystemDescription | undefined {
   try {
-    const system = parseSystemFile(file, { cores: options.cores, searchPaths: options.searchPath });
+    const platform = microkitPlatform(boardNamed(options.board), options.cores);
+    const system = parseSystemFile(file, { platform, searchPaths: options.searchPath });
     for (const warning of system.warnings) process.stderr.write(`${warning}\n`);
     return system;
   } catch (err) {

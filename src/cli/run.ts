@@ -1,18 +1,22 @@
 // `virtkit run`: boot a system description with TypeScript PDs and attach the console.
 
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Option } from "commander";
 import type { RegisterCommand } from "./commands.ts";
 import type { ClockMode } from "../kernel/index.ts";
 import { addSystemOptions, loadSystem, type SystemOptions } from "./check.ts";
 import { ProgramError, bootSystem } from "../microkit/index.ts";
+import { boardNamed } from "../machine/boards/index.ts";
 import type { Console } from "../machine/devices/console.ts";
-import { StdioConsole, TerminalConsole } from "../machine/devices/stream-console.ts";
+import { StdioConsole, TerminalConsole } from "../machine/backends/stream-console.ts";
 
 interface RunOptions extends SystemOptions {
   console?: "tty" | "stdio";
   kernel?: string;
+  initrd?: string;
+  dtb?: string;
+  append?: string;
   clock: ClockMode;
 }
 
@@ -43,11 +47,14 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
       )
       .option(
         "--kernel <kernel>",
-        "the guest kernel of VMMs that boot from the image cache (examples/simple): minimal, debian or " +
-          "an arm64 Image file; sets VIRTKIT_KERNEL",
-      ),
+        "the guest kernel of VMMs that boot Linux (examples/simple): minimal (default), debian, an arm64 " +
+          "Image file, or any other file, which boots as a raw binary at RAM base + 0x80000 as with QEMU",
+      )
+      .option("--initrd <file>", "the guest's initramfs instead of the built one, or none")
+      .option("--dtb <file>", "the guest's device tree (.dtb or .dts), given to it as is")
+      .option("--append <args>", "the guest kernel's command line (/chosen/bootargs), as QEMU's -append"),
   ).action(async (target: string, options: RunOptions) => {
-    const file = systemFileOf(target);
+    const file = systemFileOf(target, options.board);
     if (!file.ok) {
       process.stderr.write(`${file.error}\n`);
       setExitCode(1);
@@ -58,8 +65,6 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
       setExitCode(1);
       return;
     }
-    // PD modules are loaded by bootSystem, after this: the VMM reads it at import time.
-    if (options.kernel !== undefined) process.env.VIRTKIT_KERNEL = options.kernel;
     const kind = options.console ?? (process.stdin.isTTY && process.stdout.isTTY ? "tty" : "stdio");
     if (kind === "tty" && !process.stdin.isTTY) {
       process.stderr.write("Error: --console tty needs a terminal on stdin; use --console stdio for pipes\n");
@@ -74,7 +79,14 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
     try {
       const system = await bootSystem(description, {
         console,
+        board: boardNamed(options.board),
         searchPaths: options.searchPath,
+        guestBoot: {
+          kernel: options.kernel,
+          initrd: options.initrd,
+          dtb: options.dtb,
+          append: options.append,
+        },
         clock: options.clock,
       });
       stop = () => system.stop();
@@ -97,8 +109,11 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
   });
 };
 
-/** A .system file, or the only one in a folder. */
-function systemFileOf(target: string): { ok: true; path: string } | { ok: false; error: string } {
+/** A .system file, or the only one in a folder (or in its folder for `board`). */
+function systemFileOf(
+  target: string,
+  board: string,
+): { ok: true; path: string } | { ok: false; error: string } {
   let isFolder: boolean;
   try {
     isFolder = statSync(target).isDirectory();
@@ -107,7 +122,11 @@ function systemFileOf(target: string): { ok: true; path: string } | { ok: false;
   }
   if (!isFolder) return { ok: true, path: target };
   let systems = systemFilesIn(target);
-  // An example folder keeps its system in a board folder (examples/simple/qemu_virt_aarch64/).
+  // An example folder keeps its system in a folder per board (examples/simple/qemu_virt_aarch64/).
+  const boardFolder = join(target, board);
+  if (systems.length === 0 && existsSync(boardFolder) && systemFilesIn(boardFolder).length === 1) {
+    return { ok: true, path: join(boardFolder, systemFilesIn(boardFolder)[0]!) };
+  }
   if (systems.length === 0) {
     systems = readdirSync(target, { withFileTypes: true })
       .filter((entry) => entry.isDirectory())

@@ -1,10 +1,10 @@
 // The guest images a VM boots by default, built on first use: a kernel (minimal, Debian's, or the user's
 // own Image), the initramfs with an example's overlay, and the device tree for the VM's layout that
 // describes that initrd. Everything is cached; the second call costs a few file reads.
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkGuestBootImages } from "./boot-checks.ts";
+import { checkGuestBootImages } from "../libvmm/boot-checks.ts";
 import {
   artifactDir,
   cacheRoot as defaultCacheRoot,
@@ -19,16 +19,26 @@ import { BUSYBOX_PACKAGE, ensureBusybox } from "./initramfs/busybox.ts";
 import { ensureInitramfs } from "./initramfs/initramfs.ts";
 import type { KernelModule } from "./initramfs/rootfs.ts";
 import { ensureDebianKernel } from "./kernel/debian-kernel.ts";
-import { loadArm64Image, type Arm64ImageHeader } from "./kernel/image-header.ts";
+import { loadArm64Image, type Arm64ImageHeader } from "../libvmm/image-header.ts";
 import { ensureMinimalKernel } from "./kernel/minimal-kernel.ts";
-import { SIMPLE_LAYOUT, type GuestLayout } from "./layout.ts";
+import { guestLayout, type GuestLayout } from "./layout.ts";
+import { boardNamed, type BoardDescription } from "../machine/boards/index.ts";
 import { silentProgress, type OnProgress } from "./progress.ts";
 
 export const EXAMPLES_DIR = fileURLToPath(new URL("../../examples", import.meta.url));
 
 export interface GuestImageOptions {
-  /** `minimal` (default), `debian`, or the path of an arm64 Image (raw or gzip). */
+  /** The board whose guest layout the images are for (default qemu_virt_aarch64). */
+  board?: BoardDescription;
+  /**
+   * `minimal` (default), `debian`, or the path of an arm64 Image (raw or gzip), or of any other file,
+   * which boots as a raw binary at RAM base + 0x80000 as QEMU's -kernel does.
+   */
   kernel?: string;
+  /** An initramfs file to use instead of the built one, or `none` for no initrd. */
+  initrd?: string;
+  /** The kernel command line, /chosen/bootargs of the generated device tree (QEMU's -append). */
+  bootargs?: string;
   /** Adds `examples/<name>/overlay/` to the initramfs. */
   example?: string;
   /** A .dtb or .dts to use instead of the generated device tree. */
@@ -42,7 +52,8 @@ export interface GuestImageOptions {
 
 export interface GuestImages {
   kernel: string;
-  initrd: string;
+  /** Undefined with `initrd: "none"`. */
+  initrd: string | undefined;
   dtb: string;
   kernelHeader: Arm64ImageHeader;
   layout: GuestLayout;
@@ -77,11 +88,14 @@ export async function ensureGuestImages(options: GuestImageOptions = {}): Promis
   const onProgress = options.onProgress ?? silentProgress;
   const log = (line: string): void => onProgress({ type: "phase", phase: line.replace(/^virtkit: /, "") });
   const kernelChoice = options.kernel ?? "minimal";
-  const layout = SIMPLE_LAYOUT;
-  // Resolved first, so a mistyped example fails before minutes of kernel build.
+  const layout = guestLayout(options.board ?? boardNamed());
+  // Resolved first, so a mistyped example or file fails before minutes of kernel build.
   const overlay = options.example
     ? exampleOverlay(options.examplesDir ?? EXAMPLES_DIR, options.example)
     : undefined;
+  if (options.initrd !== undefined && options.initrd !== "none" && !existsSync(options.initrd)) {
+    throw new Error(`--initrd must be the path of an initramfs or none; "${options.initrd}" does not exist`);
+  }
 
   let kernel: EnsuredArtifact;
   let modules: KernelModule[] = [];
@@ -102,27 +116,21 @@ export async function ensureGuestImages(options: GuestImageOptions = {}): Promis
   }
   const kernelHeader = loadArm64Image(readFileSync(kernel.path), kernel.path).header;
 
-  const busybox = ensureBusybox(root, log);
-  const sources = [`${BUSYBOX_PACKAGE}:arm64 ${busybox.version}`];
-  if (modules.length > 0)
-    sources.push(`modules ${modules.map((m) => m.name).join(",")} of ${kernel.manifest.source}`);
-  if (overlay) sources.push(`overlay examples/${options.example}/overlay`);
-  const initrd = await ensureInitramfs({
-    cacheRoot: root,
-    name: `initrd${kernelTag}${options.example ? `-${options.example}` : ""}`,
-    busybox,
-    modules,
-    overlays: overlay ? [overlay] : [],
-    source: sources.join("; "),
-  });
+  const built = await ensureInitrd(options, root, log, { modules, kernelTag, overlay, kernel });
+  const initrd = built?.path;
+  const initrdSize = initrd === undefined ? undefined : statSync(initrd).size;
 
   const dtbBytes = options.dtb
     ? loadUserDeviceTree(options.dtb)
-    : guestDtb(layout.deviceTree(initrd.manifest.size));
-  const dtbName = options.dtb ? `user-${basename(options.dtb).replace(/\.dts$|\.dtb$/, "")}` : layout.name;
+    : guestDtb(layout.deviceTree(initrdSize, options.bootargs));
+  const dtbName = options.dtb
+    ? `user-${basename(options.dtb).replace(/\.dts$|\.dtb$/, "")}`
+    : `${layout.name}${options.bootargs === undefined ? "" : "-append"}`;
   const dtbSource = options.dtb
     ? `user device tree ${options.dtb}`
-    : `generated for the ${layout.name} layout, initrd ${initrd.manifest.sha256.slice(0, 16)}`;
+    : `generated for the ${layout.name} layout, ` +
+      (initrd === undefined ? "no initrd" : `initrd ${sha256Bytes(readFileSync(initrd)).slice(0, 16)}`) +
+      (options.bootargs === undefined ? "" : `, bootargs "${options.bootargs}"`);
   const dtb = await ensureArtifact(artifactDir(root, "dtb", dtbName, sha256Bytes(dtbBytes)), async (dir) =>
     writeArtifact(dir, { kind: "dtb", name: dtbName, file: "guest.dtb", source: dtbSource }, dtbBytes),
   );
@@ -131,14 +139,39 @@ export async function ensureGuestImages(options: GuestImageOptions = {}): Promis
     ram: [layout.ram],
     kernel: { address: layout.ram.base + kernelHeader.textOffset, header: kernelHeader },
     dtb: { address: layout.dtbAddress, bytes: dtbBytes },
-    initrd: { address: layout.initrdAddress, size: initrd.manifest.size },
+    initrd: initrdSize === undefined ? undefined : { address: layout.initrdAddress, size: initrdSize },
   });
   return {
     kernel: kernel.path,
-    initrd: initrd.path,
+    initrd,
     dtb: dtb.path,
     kernelHeader,
     layout,
-    artifacts: [kernel, initrd, dtb],
+    artifacts: [kernel, ...(built?.artifact ? [built.artifact] : []), dtb],
   };
+}
+
+/** The initramfs to boot: none, the user's file, or the busybox one built with the example's overlay. */
+async function ensureInitrd(
+  options: GuestImageOptions,
+  root: string,
+  log: (line: string) => void,
+  built: { modules: KernelModule[]; kernelTag: string; overlay: string | undefined; kernel: EnsuredArtifact },
+): Promise<{ path: string; artifact?: EnsuredArtifact } | undefined> {
+  if (options.initrd === "none") return undefined;
+  if (options.initrd !== undefined) return { path: options.initrd };
+  const busybox = ensureBusybox(root, log);
+  const sources = [`${BUSYBOX_PACKAGE}:arm64 ${busybox.version}`];
+  if (built.modules.length > 0)
+    sources.push(`modules ${built.modules.map((m) => m.name).join(",")} of ${built.kernel.manifest.source}`);
+  if (built.overlay) sources.push(`overlay examples/${options.example}/overlay`);
+  const initramfs = await ensureInitramfs({
+    cacheRoot: root,
+    name: `initrd${built.kernelTag}${options.example ? `-${options.example}` : ""}`,
+    busybox,
+    modules: built.modules,
+    overlays: built.overlay ? [built.overlay] : [],
+    source: sources.join("; "),
+  });
+  return { path: initramfs.path, artifact: initramfs };
 }

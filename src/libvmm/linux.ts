@@ -1,9 +1,9 @@
 // Loading a Linux guest per the arm64 boot protocol (Documentation/arch/arm64/booting.rst): the Image at
 // RAM base + text_offset, the DTB (8-byte aligned, at most 2 MiB) where the VMM chose, the initrd where
 // the DTB's /chosen says, and vCPU 0 started at the Image's first instruction with x0 = the DTB.
-import { BootLayoutError, checkGuestBootImages } from "../guest/boot-checks.ts";
-import { findNode, getProperty, numberOf, readFdt } from "../guest/dtb/fdt.ts";
-import { loadArm64Image } from "../guest/kernel/image-header.ts";
+import { BootLayoutError, checkGuestBootImages } from "./boot-checks.ts";
+import { findNode, getProperty, numberOf, readFdt } from "./fdt.ts";
+import { loadArm64Image } from "./image-header.ts";
 import type { Guest, VcpuStartState } from "./guest.ts";
 import type { GuestRam } from "./guest-ram.ts";
 import { hex } from "../util/hex.ts";
@@ -19,6 +19,8 @@ export interface LinuxImages {
 
 export interface LinuxBoot {
   kernelAddress: number;
+  /** The kernel had no arm64 Image header and was loaded as a raw binary at RAM base + 0x80000. */
+  rawBinary: boolean;
   dtbAddress: number;
   initrdAddress: number | undefined;
   /** vCPU 0's start: PC = the kernel's first instruction, x0 = the DTB; EL1h with DAIF masked. */
@@ -64,6 +66,7 @@ export function loadLinux(ram: GuestRam, images: LinuxImages, dtbAddress: number
   if (images.initrd && initrdAddress !== undefined) ram.write(initrdAddress, images.initrd);
   return {
     kernelAddress,
+    rawBinary: kernel.rawBinary,
     dtbAddress,
     initrdAddress,
     start: { pc: BigInt(kernelAddress), x0: BigInt(dtbAddress) },
@@ -79,5 +82,8 @@ export function bootLinux(guest: Guest, ram: GuestRam, images: LinuxImages, dtbA
 
 export function describeBoot(boot: LinuxBoot): string {
   const initrd = boot.initrdAddress === undefined ? "no initrd" : `initrd at ${hex(boot.initrdAddress)}`;
-  return `kernel at ${hex(boot.kernelAddress)}, DTB at ${hex(boot.dtbAddress)}, ${initrd}`;
+  const kernel = boot.rawBinary
+    ? `raw binary (no arm64 Image header) at ${hex(boot.kernelAddress)}, RAM base + 0x80000 as QEMU loads one`
+    : `kernel at ${hex(boot.kernelAddress)}`;
+  return `${kernel}, DTB at ${hex(boot.dtbAddress)}, ${initrd}`;
 }

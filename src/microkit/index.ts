@@ -1,5 +1,13 @@
 export { Pd, MAX_CHANNEL_ID } from "./pd.ts";
-export { ProgramError, definePd, type PdProgram, type PdProgramDefinition } from "./program.ts";
+export {
+  ProgramError,
+  definePd,
+  type PdProgram,
+  type PdProgramDefinition,
+  type ProgramContext,
+  type GuestBootOptions,
+} from "./program.ts";
+export { microkitPlatform } from "./platform.ts";
 export { PdAddressSpace, type MappedRegion } from "./address-space.ts";
 export {
   bootSystem,

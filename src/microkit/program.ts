@@ -5,6 +5,7 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from "node:path
 import { pathToFileURL } from "node:url";
 import type { MessageInfo } from "../kernel/index.ts";
 import type { Pd } from "./pd.ts";
+import type { BoardDescription } from "../machine/boards/index.ts";
 
 /** libmicrokit's entry points, each taking the PD's API object first. */
 export interface PdProgram {
@@ -19,8 +20,32 @@ export interface PdProgram {
   fault?(pd: Pd, child: number, msginfo: MessageInfo): boolean | MessageInfo;
 }
 
-/** A program, or a factory that makes a fresh program (with fresh state) for each PD using it. */
-export type PdProgramDefinition = PdProgram | (() => PdProgram);
+/** What the user chose for guest boots (`virtkit run --kernel/--initrd/--dtb/--append`); VMMs use it. */
+export interface GuestBootOptions {
+  /** `minimal`, `debian`, or a kernel file (an arm64 Image, or a raw binary). */
+  kernel?: string;
+  /** An initramfs file, or `none`. */
+  initrd?: string;
+  /** A .dtb or .dts file: the device tree the guest is given, as is. */
+  dtb?: string;
+  /** The kernel command line (/chosen/bootargs). */
+  append?: string;
+}
+
+/** What a program factory is told about the PD it makes a program for. */
+export interface ProgramContext {
+  readonly pdName: string;
+  /** The board the system runs on. */
+  readonly board: BoardDescription;
+  readonly guestBoot: GuestBootOptions;
+}
+
+/**
+ * A program, or a factory that makes a fresh program (with fresh state) for each PD using it. A
+ * factory may be async: the system starts once every program is ready (a VMM builds its guest's
+ * images first).
+ */
+export type PdProgramDefinition = PdProgram | ((context: ProgramContext) => PdProgram | Promise<PdProgram>);
 
 /** Types a PD module's default export. */
 export function definePd<T extends PdProgramDefinition>(definition: T): T {
@@ -77,15 +102,19 @@ export async function importProgram(pdName: string, path: string): Promise<PdPro
     throw new ProgramError(`Error: protection domain '${pdName}': cannot load ${path}: ${describe(error)}`);
   }
   const definition = module.default;
-  if (typeof definition === "function") return definition as () => PdProgram;
+  if (typeof definition === "function") return definition as (context: ProgramContext) => PdProgram;
   checkProgram(pdName, path, definition);
   return definition;
 }
 
 /** A program instance for one PD. */
-export function instantiate(pdName: string, path: string, definition: PdProgramDefinition): PdProgram {
-  const program: unknown = typeof definition === "function" ? definition() : definition;
-  checkProgram(pdName, path, program);
+export async function instantiate(
+  context: ProgramContext,
+  path: string,
+  definition: PdProgramDefinition,
+): Promise<PdProgram> {
+  const program: unknown = typeof definition === "function" ? await definition(context) : definition;
+  checkProgram(context.pdName, path, program);
   return program;
 }
 

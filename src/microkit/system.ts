@@ -16,8 +16,7 @@ import {
   type Thread,
 } from "../kernel/index.ts";
 import type { Vcpu as CoreVcpu } from "../machine/cpu.ts";
-import { createQemuVirtBoard } from "../machine/boards/qemu_virt_aarch64.ts";
-import type { Board } from "../machine/boards/board.ts";
+import { boardNamed, type Board, type BoardDescription } from "../machine/boards/index.ts";
 import type { Console } from "../machine/devices/console.ts";
 import { parseSystemFile } from "../sdf/index.ts";
 import type {
@@ -38,16 +37,22 @@ import {
   ProgramError,
   type PdProgram,
   type PdProgramDefinition,
+  type GuestBootOptions,
 } from "./program.ts";
 import { pdSetvars } from "./setvars.ts";
+import { microkitPlatform } from "./platform.ts";
 
 /** A machine vCPU with the stage-2 controls a VM's setup needs. */
 export type VmMachineVcpu = MachineVcpu & Pick<CoreVcpu, "mapStage2" | "gicvBase">;
 
 export interface BootOptions {
   console: Console;
+  /** The board to run on (default: qemu_virt_aarch64); the description must have been checked for it. */
+  board?: BoardDescription;
   /** Folders searched for PD modules after the folder of the .system file. */
   searchPaths?: string[];
+  /** Guest boot choices handed to every program factory (VMMs use them). */
+  guestBoot?: GuestBootOptions;
   /**
    * "virtual" (default): deterministic time; "realtime": virtual time paced by the wall clock
    * (see src/kernel/event-loop.ts). The CPU core's counter follows kernel time either way.
@@ -89,18 +94,25 @@ export interface RunningSystem {
 
 export async function bootSystemFile(path: string, options: BootOptions): Promise<RunningSystem> {
   const searchPaths = options.searchPaths ?? [];
-  return bootSystem(parseSystemFile(path, { searchPaths }), options);
+  const platform = microkitPlatform(options.board ?? boardNamed());
+  return bootSystem(parseSystemFile(path, { platform, searchPaths }), options);
 }
 
 export async function bootSystem(
   description: SystemDescription,
   options: BootOptions,
 ): Promise<RunningSystem> {
+  const boardDescription = options.board ?? boardNamed();
+  if (description.platform.name !== boardDescription.name) {
+    throw new ProgramError(
+      `Error: the system was checked for board ${description.platform.name} but is booting on ${boardDescription.name}`,
+    );
+  }
   const searchPaths = options.searchPaths ?? [];
   const programs = await loadPrograms(description, searchPaths, options.programs ?? {});
 
   const host = new HostEvents();
-  const board = createQemuVirtBoard({
+  const board = boardDescription.create({
     console: options.console,
     host,
     ramSize: options.ramSize,
@@ -129,7 +141,12 @@ export async function bootSystem(
   const context: WiringContext = { kernel, board, monitor, description, threads, machine };
   for (const pdd of description.allProtectionDomains) {
     const { path, definition } = programs.get(pdd.name)!;
-    const running = wireProtectionDomain(context, pdd, instantiate(pdd.name, path, definition), path);
+    const program = await instantiate(
+      { pdName: pdd.name, board: boardDescription, guestBoot: options.guestBoot ?? {} },
+      path,
+      definition,
+    );
+    const running = wireProtectionDomain(context, pdd, program, path);
     runtimes.set(pdd.name, running.runtime);
     pds.set(pdd.name, running);
   }

@@ -8,17 +8,16 @@ import { SdfError } from "./errors.ts";
 import { promotePageSizes } from "./page-size.ts";
 import { parseSystemElement } from "./parse-system.ts";
 import { placeMemoryRegions } from "./placement.ts";
-import { qemuVirtAarch64 } from "./platform.ts";
+import type { Platform } from "./platform.ts";
 import { parseXml } from "./xml.ts";
 
 export type * from "./model.ts";
 export { SdfError, formatLocation } from "./errors.ts";
 export type { Platform } from "./platform.ts";
-export { qemuVirtAarch64 } from "./platform.ts";
 
 export interface ParseOptions {
-  /** Cores of the seL4 build (KernelMaxNumNodes); PD and vCPU `cpu` must be below it. Default 1. */
-  cores?: number;
+  /** The board and seL4 build the system is checked for (the Microkit tool's --board and --config). */
+  platform: Platform;
   /** Folders searched for prefill files after the folder of the .system file. */
   searchPaths?: string[];
 }
@@ -27,7 +26,7 @@ export interface ParseOptions {
  * Reads and checks a .system file. Throws SdfError (message: one line with `file:line:col`)
  * when the file cannot be read or is not a valid system description.
  */
-export function parseSystemFile(path: string, options: ParseOptions = {}): SystemDescription {
+export function parseSystemFile(path: string, options: ParseOptions): SystemDescription {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -39,8 +38,8 @@ export function parseSystemFile(path: string, options: ParseOptions = {}): Syste
 }
 
 /** Checks a system description given as text; `file` names it in messages and anchors prefill paths. */
-export function parseSystemText(text: string, file: string, options: ParseOptions = {}): SystemDescription {
-  const platform = qemuVirtAarch64(options.cores ?? 1);
+export function parseSystemText(text: string, file: string, options: ParseOptions): SystemDescription {
+  const { platform } = options;
   const searchPaths = [dirname(resolve(file)), ...(options.searchPaths ?? []).map((dir) => resolve(dir))];
   const root = parseXml(text, file);
   const system = parseSystemElement(root, platform, searchPaths);

@@ -1,6 +1,9 @@
+// What the system description checks need to know about the board and the seL4 build, and the
+// address-space limits that follow from them.
+
 /**
- * What the system description checks need to know about the board and the seL4 build:
- * the Microkit tool reads the same facts from the SDK's kernel configuration.
+ * The Microkit tool reads these facts from the SDK's kernel configuration for the chosen board;
+ * virtkit's boards (src/machine/boards) carry them, and the caller hands them in.
  */
 export interface Platform {
   name: string;
@@ -17,18 +20,6 @@ export interface Platform {
 export const SMALL_PAGE = 0x1000;
 export const LARGE_PAGE = 0x200000;
 export const PAGE_SIZES = [SMALL_PAGE, LARGE_PAGE] as const;
-
-/** QEMU's virt machine as Microkit configures it: 2 GiB of RAM, a 40-bit stage-2 address space. */
-export function qemuVirtAarch64(cores = 1): Platform {
-  return {
-    name: "qemu_virt_aarch64",
-    ram: { base: 0x4000_0000, size: 0x8000_0000 },
-    userTop: 0xff_ffff_ffff,
-    cores,
-    numDomains: 16,
-    numDomainSchedules: 100,
-  };
-}
 
 /**
  * A PD's stack and IPC buffer sit at the top of its address space: the IPC buffer in the

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { BootLayoutError, checkGuestBootImages, type GuestBootImages } from "../../src/guest/boot-checks.ts";
+import { BootLayoutError, checkGuestBootImages, type GuestBootImages } from "../../src/libvmm/boot-checks.ts";
 import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
-import { SIMPLE_LAYOUT } from "../../src/guest/layout.ts";
+import { guestLayout } from "../../src/guest/layout.ts";
+import { boardNamed } from "../../src/machine/boards/index.ts";
+
+const SIMPLE_LAYOUT = guestLayout(boardNamed());
 
 const INITRD_SIZE = 0x12_3456;
 const header = { textOffset: 0, imageSize: 0x60_0000, pageSize: 4096 };

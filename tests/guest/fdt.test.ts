@@ -17,10 +17,13 @@ import {
   u64,
   writeFdt,
   EMPTY,
-} from "../../src/guest/dtb/fdt.ts";
+} from "../../src/libvmm/fdt.ts";
 import { guestDeviceTree, guestDtb, type GuestDeviceTreeDescription } from "../../src/guest/dtb/guest-dtb.ts";
-import { SIMPLE_LAYOUT } from "../../src/guest/layout.ts";
+import { guestLayout } from "../../src/guest/layout.ts";
+import { boardNamed } from "../../src/machine/boards/index.ts";
 import { haveDebianPackages } from "./debian-tools.ts";
+
+const SIMPLE_LAYOUT = guestLayout(boardNamed());
 
 const haveDtc = haveDebianPackages(["device-tree-compiler"]);
 

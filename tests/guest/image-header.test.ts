@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { loadArm64Image, parseArm64ImageHeader } from "../../src/guest/kernel/image-header.ts";
+import { loadArm64Image, parseArm64ImageHeader } from "../../src/libvmm/image-header.ts";
 
 interface HeaderFields {
   textOffset?: bigint;
@@ -38,11 +38,26 @@ describe("arm64 Image header", () => {
     expect(loadArm64Image(raw, "Image").wasCompressed).toBe(false);
   });
 
+  it("loads a file without the header as a raw binary at RAM base + 0x80000, as QEMU does", () => {
+    const program = Uint8Array.of(0x1f, 0x20, 0x03, 0xd5, 0x00, 0x00, 0x00, 0x14); // nop; b .
+    const loaded = loadArm64Image(program, "program.bin");
+    expect(loaded).toEqual({
+      header: { textOffset: 0x80000, imageSize: 8, pageSize: undefined },
+      bytes: program,
+      wasCompressed: false,
+      rawBinary: true,
+    });
+    expect(loadArm64Image(image(), "Image").rawBinary).toBe(false);
+    expect(() => loadArm64Image(new Uint8Array(0), "empty")).toThrow("empty: the kernel file is empty");
+  });
+
   it("rejects files that are not arm64 Images, saying what is wrong", () => {
-    expect(() => loadArm64Image(new Uint8Array(10), "tiny")).toThrow(
-      /tiny: 10 bytes is too short for an arm64 Image/,
-    );
-    expect(() => loadArm64Image(image({ magic: 0x464c457f }), "vmlinux")).toThrow(
+    const elf = new Uint8Array(40);
+    elf.set([0x7f, 0x45, 0x4c, 0x46]);
+    expect(() => loadArm64Image(elf, "tiny")).toThrow(/tiny: 40 bytes is too short for an arm64 Image/);
+    const vmlinux = image({ magic: 0x464c457f });
+    vmlinux.set([0x7f, 0x45, 0x4c, 0x46]);
+    expect(() => loadArm64Image(vmlinux, "vmlinux")).toThrow(
       /vmlinux: not an arm64 Linux Image: the magic at offset 56 is 0x464c457f, expected 0x644d5241/,
     );
     expect(() => loadArm64Image(gzipSync(new Uint8Array(100)), "zeros.gz")).toThrow(

@@ -6,13 +6,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { readFdt } from "../../src/guest/dtb/fdt.ts";
+import { readFdt } from "../../src/libvmm/fdt.ts";
 import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
-import { SIMPLE_LAYOUT } from "../../src/guest/layout.ts";
+import { guestLayout } from "../../src/guest/layout.ts";
+import { boardNamed } from "../../src/machine/boards/index.ts";
 import { ensureMinimalKernel } from "../../src/guest/kernel/minimal-kernel.ts";
 import { cacheRoot } from "../../src/guest/cache.ts";
 import { silentProgress } from "../../src/guest/progress.ts";
 import { haveDebianPackages } from "./debian-tools.ts";
+
+const SIMPLE_LAYOUT = guestLayout(boardNamed());
 
 const VIRTKIT = fileURLToPath(new URL("../../bin/virtkit.mjs", import.meta.url));
 const haveTools = haveDebianPackages(["qemu-user", "gcc-aarch64-linux-gnu", "linux-source-6.1"]);
@@ -26,7 +29,8 @@ function virtkit(...args: string[]): { status: number | null; stdout: string; st
 describe("virtkit images", () => {
   it("rejects a kernel that is not an arm64 Image before building anything", () => {
     const file = join(mkdtempSync(join(tmpdir(), "virtkit-cli-")), "vmlinux");
-    writeFileSync(file, new Uint8Array(4096).fill(0x41));
+    // An ELF file (vmlinux) is refused; a file with no header at all would boot as a raw binary.
+    writeFileSync(file, Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, ...new Uint8Array(4092).fill(0x41)]));
     const result = virtkit("images", "build", "--kernel", file);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(

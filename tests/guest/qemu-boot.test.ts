@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
 import { ensureGuestImages, type GuestImages } from "../../src/guest/images.ts";
 import { qemuVirtDeviceTree } from "../../src/guest/layout.ts";
+import { boardNamed } from "../../src/machine/boards/index.ts";
 import { streamProgress } from "../../src/guest/progress.ts";
 import { haveDebianPackages } from "./debian-tools.ts";
 import { QemuConsole } from "./qemu-console.ts";
@@ -21,7 +22,7 @@ const LOGIN_TIMEOUT_MS = 180_000;
 function qemuArgs(images: GuestImages, dtb: string, disk: string): string[] {
   return [
     ...["-M", "virt,gic-version=2", "-cpu", "cortex-a53", "-m", "256M", "-nographic", "-no-reboot"],
-    ...["-kernel", images.kernel, "-initrd", images.initrd, "-dtb", dtb],
+    ...["-kernel", images.kernel, "-initrd", images.initrd!, "-dtb", dtb],
     ...["-drive", `if=none,format=raw,file=${disk},id=disk0`, "-device", "virtio-blk-device,drive=disk0"],
     ...["-netdev", "user,id=net0,restrict=on", "-device", "virtio-net-device,netdev=net0"],
   ];
@@ -30,7 +31,7 @@ function qemuArgs(images: GuestImages, dtb: string, disk: string): string[] {
 function scratchFiles(): { dtb: string; disk: string } {
   const dir = mkdtempSync(join(tmpdir(), "virtkit-qemu-"));
   const dtb = join(dir, "qemu-virt.dtb");
-  writeFileSync(dtb, guestDtb(qemuVirtDeviceTree()));
+  writeFileSync(dtb, guestDtb(qemuVirtDeviceTree(boardNamed())));
   const disk = join(dir, "disk.img");
   writeFileSync(disk, new Uint8Array(40 * 1024 * 1024));
   return { dtb, disk };
@@ -87,8 +88,10 @@ describe.skipIf(!haveQemu)("guest images boot under qemu-system-aarch64", () => 
         const { dtb } = scratchFiles();
         guest = new QemuConsole([
           ...["-M", "virt,gic-version=2", "-cpu", "cortex-a53", "-m", "256M", "-no-reboot"],
-          ...["-display", "none", "-monitor", "none", "-serial", "none"],
-          ...["-kernel", images.kernel, "-initrd", images.initrd, "-dtb", dtb, "-append", "console=hvc0"],
+          // -nic none: without it QEMU adds its default virtio-net-pci NIC, whose option ROM
+          // (efi-virtio.rom, package ipxe-qemu) is not installed.
+          ...["-display", "none", "-monitor", "none", "-serial", "none", "-nic", "none"],
+          ...["-kernel", images.kernel, "-initrd", images.initrd!, "-dtb", dtb, "-append", "console=hvc0"],
           ...[
             "-chardev",
             "stdio,id=console0",

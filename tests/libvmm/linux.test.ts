@@ -1,12 +1,15 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
-import { SIMPLE_LAYOUT } from "../../src/guest/layout.ts";
+import { guestLayout } from "../../src/guest/layout.ts";
+import { boardNamed } from "../../src/machine/boards/index.ts";
 import { Guest } from "../../src/libvmm/guest.ts";
 import { GuestRam } from "../../src/libvmm/guest-ram.ts";
 import { bootLinux, describeBoot, loadLinux } from "../../src/libvmm/linux.ts";
 import { createVmmLog } from "../../src/libvmm/log.ts";
 import { FakeVcpuControl } from "./fake-vcpu.ts";
+
+const SIMPLE_LAYOUT = guestLayout(boardNamed());
 
 const RAM_BASE = 0x4000_0000;
 const RAM_SIZE = 0x1000_0000;
@@ -36,6 +39,7 @@ describe("loadLinux", () => {
     const boot = loadLinux(guestRam, { kernel: fakeImage(), dtb, initrd }, 0x4f00_0000);
     expect(boot).toEqual({
       kernelAddress: 0x4008_0000,
+      rawBinary: false,
       dtbAddress: 0x4f00_0000,
       initrdAddress: 0x4d00_0000,
       start: { pc: 0x4008_0000n, x0: 0x4f00_0000n },
@@ -99,13 +103,30 @@ describe("loadLinux", () => {
   });
 
   it("rejects a kernel that is not an arm64 Image", () => {
+    const vmlinux = new Uint8Array(128);
+    vmlinux.set([0x7f, 0x45, 0x4c, 0x46]); // an ELF file
     expect(() =>
       loadLinux(
         ram(),
-        { kernel: new Uint8Array(128), dtb: guestDtb(SIMPLE_LAYOUT.deviceTree(0)), kernelSource: "vmlinux" },
+        { kernel: vmlinux, dtb: guestDtb(SIMPLE_LAYOUT.deviceTree(0)), kernelSource: "vmlinux" },
         0x4f00_0000,
       ),
     ).toThrow("vmlinux: not an arm64 Linux Image: the magic at offset 56 is 0x00000000");
+  });
+
+  it("loads a raw binary at RAM base + 0x80000 and says so", () => {
+    const guestRam = ram();
+    const program = Uint8Array.of(0x1f, 0x20, 0x03, 0xd5, 0x00, 0x00, 0x00, 0x14);
+    const boot = loadLinux(
+      guestRam,
+      { kernel: program, dtb: guestDtb(SIMPLE_LAYOUT.deviceTree(undefined)) },
+      0x4f00_0000,
+    );
+    expect(boot.kernelAddress).toBe(0x4008_0000);
+    expect(guestRam.view(0x4008_0000, 8)).toEqual(program);
+    expect(describeBoot(boot)).toBe(
+      "raw binary (no arm64 Image header) at 0x40080000, RAM base + 0x80000 as QEMU loads one, DTB at 0x4f000000, no initrd",
+    );
   });
 
   it("rejects RAM whose base is not 2 MiB aligned for the kernel", () => {

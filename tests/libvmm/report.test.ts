@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { node, str, u32, writeFdt } from "../../src/guest/dtb/fdt.ts";
+import { node, str, u32, writeFdt } from "../../src/libvmm/fdt.ts";
 import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
-import { SIMPLE_LAYOUT } from "../../src/guest/layout.ts";
+import { guestLayout } from "../../src/guest/layout.ts";
+import { boardNamed } from "../../src/machine/boards/index.ts";
 import { emulateDataAbort } from "../../src/libvmm/fault/data-abort.ts";
 import { deviceTreeRegions, nodesClaiming } from "../../src/libvmm/fault/device-tree-regions.ts";
 import { GuestAccessError, MmioRegions } from "../../src/libvmm/fault/mmio.ts";
@@ -12,6 +13,8 @@ import {
 } from "../../src/libvmm/fault/report.ts";
 import { createVmmLog } from "../../src/libvmm/log.ts";
 import { FakeRegisters, dataAbortEsr } from "./fake-vcpu.ts";
+
+const SIMPLE_LAYOUT = guestLayout(boardNamed());
 
 const simpleTree = deviceTreeRegions(guestDtb(SIMPLE_LAYOUT.deviceTree(0x1000)));
 

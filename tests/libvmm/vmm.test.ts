@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { FaultLabel } from "../../src/kernel/faults.ts";
 import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
-import { SIMPLE_LAYOUT } from "../../src/guest/layout.ts";
+import { guestLayout } from "../../src/guest/layout.ts";
+import { boardNamed } from "../../src/machine/boards/index.ts";
 import { deviceTreeRegions } from "../../src/libvmm/fault/device-tree-regions.ts";
 import { GuestRam } from "../../src/libvmm/guest-ram.ts";
 import { Vmm, decodeFault, type GicPlacement } from "../../src/libvmm/vmm.ts";
 import { FakeVcpuControl, dataAbortEsr, recordingLog } from "./fake-vcpu.ts";
+
+const SIMPLE_LAYOUT = guestLayout(boardNamed());
 
 const HSR_WFI = ((0x01 << 26) | (1 << 25)) >>> 0;
 const HSR_WFE = (HSR_WFI | 1) >>> 0;

@@ -8,7 +8,8 @@ import {
   type PdProgramDefinition,
   type RunningSystem,
 } from "../../src/microkit/index.ts";
-import { HarnessConsole } from "../../src/machine/devices/harness-console.ts";
+import { HarnessConsole } from "../../src/machine/backends/harness-console.ts";
+import { parseOptions } from "../sdf/helpers.ts";
 
 export interface Booted {
   system: RunningSystem;
@@ -25,7 +26,11 @@ export async function boot(
   programs: Record<string, PdProgramDefinition>,
   options: { file?: string; keepInputOpen?: boolean } = {},
 ): Promise<Booted> {
-  const description = parseSystemText(`<system>${xml}</system>`, options.file ?? "/virtkit-test/test.system");
+  const description = parseSystemText(
+    `<system>${xml}</system>`,
+    options.file ?? "/virtkit-test/test.system",
+    parseOptions(),
+  );
   const console = new HarnessConsole();
   const system = await bootSystem(description, { console, programs, ramSize: TEST_RAM });
   const done = system.run();

@@ -1,9 +1,10 @@
 import { describe, expect, test } from "vitest";
 import { Pl011, Pl011Flag, Pl011Int, Pl011Reg } from "../../src/machine/devices/pl011.ts";
-import { HarnessConsole } from "../../src/machine/devices/harness-console.ts";
-import { SerialConnection } from "../../src/machine/devices/serial-connection.ts";
+import { HarnessConsole } from "../../src/machine/backends/harness-console.ts";
+import { SerialConnection } from "../../src/machine/backends/serial-connection.ts";
 import { HostEvents } from "../../src/kernel/index.ts";
-import { QEMU_VIRT_AARCH64, virtioMmioSlot } from "../../src/machine/boards/qemu_virt_aarch64.ts";
+import { qemuVirtAarch64 } from "../../src/machine/boards/qemu_virt_aarch64/index.ts";
+import { virtioMmioSlot } from "../../src/machine/boards/board.ts";
 
 /** The UART's 32-bit registers as plain numbers, the way its driver sees them. */
 function registers(uart: Pl011) {
@@ -122,9 +123,9 @@ describe("serial connection", () => {
 
 describe("QEMU virt memory map", () => {
   test("virtio-mmio slot 31 is at 0xa003e00 with IRQ 79, inside the Wordle NIC page", () => {
-    expect(virtioMmioSlot(31)).toEqual({ base: 0xa003e00, irq: 79 });
-    expect(virtioMmioSlot(0)).toEqual({ base: 0xa000000, irq: 48 });
-    expect(QEMU_VIRT_AARCH64.uart).toEqual({ base: 0x9000000, size: 0x1000, irq: 33 });
-    expect(QEMU_VIRT_AARCH64.gicVcpuInterface).toBe(0x8040000);
+    expect(virtioMmioSlot(qemuVirtAarch64.virtioMmio!, 31)).toEqual({ base: 0xa003e00, irq: 79 });
+    expect(virtioMmioSlot(qemuVirtAarch64.virtioMmio!, 0)).toEqual({ base: 0xa000000, irq: 48 });
+    expect(qemuVirtAarch64.uart).toEqual({ base: 0x9000000, size: 0x1000, irq: 33 });
+    expect(qemuVirtAarch64.gic.version === 2 && qemuVirtAarch64.gic.vcpuInterface.base).toBe(0x8040000);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { bootSystemFile } from "../../src/microkit/index.ts";
-import { HarnessConsole } from "../../src/machine/devices/harness-console.ts";
+import { HarnessConsole } from "../../src/machine/backends/harness-console.ts";
 import { resolveProgramModule } from "../../src/microkit/program.ts";
 import { pd, runToIdle } from "./harness.ts";
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { parseSystemFile } from "../../src/sdf/index.ts";
+import { parseOptions } from "./helpers.ts";
 
 describe("examples", () => {
   it("Wordle part 4: four PDs, a Linux VM and the tutorial's channels", () => {
-    const wordle = parseSystemFile("examples/wordle/wordle.system");
+    const wordle = parseSystemFile("examples/wordle/wordle.system", parseOptions());
     expect(wordle.warnings).toEqual([]);
     const byName = Object.fromEntries(wordle.allProtectionDomains.map((pd) => [pd.name, pd]));
     expect(Object.keys(byName)).toEqual(["wordle_server", "serial_server", "client", "vmm"]);
@@ -44,7 +45,7 @@ describe("examples", () => {
   });
 
   it("libvmm simple: one VMM, one guest, UART passed through", () => {
-    const simple = parseSystemFile("examples/simple/qemu_virt_aarch64/simple.system");
+    const simple = parseSystemFile("examples/simple/qemu_virt_aarch64/simple.system", parseOptions());
     expect(simple.warnings).toEqual([]);
     const [vmm] = simple.allProtectionDomains;
     expect(vmm).toMatchObject({ name: "VMM", priority: 254, irqMask: 1n << 1n, hasEndpoint: true });

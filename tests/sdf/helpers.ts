@@ -1,5 +1,21 @@
 import { parseSystemText, SdfError } from "../../src/sdf/index.ts";
 import type { ParseOptions, SystemDescription } from "../../src/sdf/index.ts";
+import { boardNamed } from "../../src/machine/boards/index.ts";
+import { microkitPlatform } from "../../src/microkit/platform.ts";
+
+/** What the tests vary: the core count (`--cores`) and search paths, on the default board. */
+export interface TestParseOptions {
+  cores?: number;
+  searchPaths?: string[];
+  board?: string;
+}
+
+export function parseOptions(options: TestParseOptions = {}): ParseOptions {
+  return {
+    platform: microkitPlatform(boardNamed(options.board), options.cores),
+    searchPaths: options.searchPaths,
+  };
+}
 
 export const FILE = "test.system";
 
@@ -13,14 +29,14 @@ export function pd(name: string, attributes = "", ...children: string[]): string
   return `  <protection_domain name="${name}"${attributes ? ` ${attributes}` : ""}><program_image path="${name}.elf"/>${children.join("")}</protection_domain>`;
 }
 
-export function parse(text: string, options?: ParseOptions, file = FILE): SystemDescription {
-  return parseSystemText(text, file, options);
+export function parse(text: string, options?: TestParseOptions, file = FILE): SystemDescription {
+  return parseSystemText(text, file, parseOptions(options));
 }
 
 /** The message of the SdfError the text produces; fails if it parses or throws anything else. */
-export function errorOf(text: string, options?: ParseOptions, file = FILE): string {
+export function errorOf(text: string, options?: TestParseOptions, file = FILE): string {
   try {
-    parseSystemText(text, file, options);
+    parseSystemText(text, file, parseOptions(options));
   } catch (err) {
     if (err instanceof SdfError) return err.message;
     throw err;

@@ -2,7 +2,7 @@
 // wait for a line, type, wait for the prompt. The system runs in this process on virtkit's own CPU core.
 import { join } from "node:path";
 import { bootSystemFile, type RunningSystem } from "../../src/microkit/index.ts";
-import { HarnessConsole } from "../../src/machine/devices/harness-console.ts";
+import { HarnessConsole } from "../../src/machine/backends/harness-console.ts";
 import { ensureGuestImages } from "../../src/guest/images.ts";
 import { streamProgress } from "../../src/guest/progress.ts";
 
@@ -28,12 +28,11 @@ export class LinuxSession {
 
   /** Boots the simple example with `kernel` (`minimal` or `debian`), building its images if missing. */
   static async boot(kernel: string): Promise<LinuxSession> {
-    // The VMM reads VIRTKIT_KERNEL when its module loads; the images are built here first so that
-    // a first run shows the build's progress instead of a silent wait.
+    // The images are built here first so that a first run shows the build's progress instead of a
+    // silent wait.
     await ensureGuestImages({ kernel, onProgress: streamProgress(process.stderr) });
-    process.env.VIRTKIT_KERNEL = kernel;
     const console = new HarnessConsole();
-    const system = await bootSystemFile(SIMPLE_SYSTEM, { console });
+    const system = await bootSystemFile(SIMPLE_SYSTEM, { console, guestBoot: { kernel } });
     return new LinuxSession(system, console, system.run());
   }
 

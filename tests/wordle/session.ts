@@ -3,8 +3,9 @@
 
 import { join } from "node:path";
 import { bootSystem, bootSystemFile, type RunningSystem } from "../../src/microkit/index.ts";
-import { HarnessConsole } from "../../src/machine/devices/harness-console.ts";
+import { HarnessConsole } from "../../src/machine/backends/harness-console.ts";
 import { parseSystemText } from "../../src/sdf/index.ts";
+import { parseOptions } from "../sdf/helpers.ts";
 
 export const WORDLE = join(import.meta.dirname, "../../examples/wordle");
 export const ESC = "\x1b";
@@ -30,7 +31,7 @@ export class Session {
   /** A variant of the part-3 system, written next to the example so its modules are found. */
   static async fromText(xml: string): Promise<Session> {
     const console = new HarnessConsole();
-    const description = parseSystemText(xml, join(WORDLE, "variant.system"));
+    const description = parseSystemText(xml, join(WORDLE, "variant.system"), parseOptions());
     const system = await bootSystem(description, { console, ramSize: TEST_RAM });
     return new Session(system, console, system.run());
   }

@@ -1,7 +1,7 @@
 // libvmm's `simple` example as a TypeScript VMM PD: one Linux guest with 256 MiB of RAM, the PL011
 // passed through (its IRQ 33 arrives on channel 1 and is injected into the guest), the GICv2
 // distributor emulated, PSCI over SMC. The kernel, initramfs and device tree come from the image cache
-// (src/guest), built on first use.
+// (src/guest), built on first use, or from the files `virtkit run --kernel/--initrd/--dtb` names.
 import { readFileSync } from "node:fs";
 import { VcpuReg, definePd } from "../../../src/microkit/index.ts";
 import {
@@ -24,15 +24,19 @@ const UART_CHANNEL = 1;
 const BOOT_VCPU = 0;
 const PSCI_SYSTEM_OFF = 0x8400_0008;
 
-/** `minimal` (default), `debian`, or an arm64 Image file: `virtkit run --kernel` sets it. */
-const kernel = process.env.VIRTKIT_KERNEL ?? "minimal";
 const trace = traceInterval();
 
-// Top-level await: the PD's init runs only once the images exist (the first build takes minutes).
-const images = await ensureGuestImages({ kernel, onProgress: streamProgress(process.stderr) });
-const { layout } = images;
-
-export default definePd(() => {
+// An async factory: the system starts once the images exist (the first build takes minutes).
+export default definePd(async ({ board, guestBoot }) => {
+  const images = await ensureGuestImages({
+    board,
+    kernel: guestBoot.kernel,
+    initrd: guestBoot.initrd,
+    dtb: guestBoot.dtb,
+    bootargs: guestBoot.append,
+    onProgress: streamProgress(process.stderr),
+  });
+  const { layout } = images;
   let vmm: Vmm;
   return {
     init(pd) {
@@ -47,7 +51,7 @@ export default definePd(() => {
         log,
         control: microkitVcpuControl(pd),
         interrupts: microkitInterrupts(pd),
-        gic: { version: 2, distributor: layout.deviceTree(0).gic.distributor.base },
+        gic: { version: 2, distributor: board.guest.gic.distributor.base },
         ram,
         readInstruction: (vcpuId, pc) =>
           readGuestInstruction(
@@ -67,7 +71,7 @@ export default definePd(() => {
       const linux = {
         kernel: readFileSync(images.kernel),
         dtb: readFileSync(images.dtb),
-        initrd: readFileSync(images.initrd),
+        initrd: images.initrd === undefined ? undefined : readFileSync(images.initrd),
       };
       vmm.deviceTree = deviceTreeRegions(linux.dtb);
       log.info(`linux: ${describeBoot(vmm.bootLinux(linux, layout.dtbAddress))}`);

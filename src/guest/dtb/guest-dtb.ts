@@ -1,7 +1,7 @@
 // A guest's device tree, generated from what the VM really has: its RAM, its vCPUs and PSCI, the GIC
 // and timer as the architecture presents them, the devices passed through or emulated, and /chosen
 // pointing at the initrd actually loaded.
-import { EMPTY, node, str, u32, u64, writeFdt, type FdtNode } from "./fdt.ts";
+import { EMPTY, node, str, u32, u64, writeFdt, type FdtNode } from "../../libvmm/fdt.ts";
 
 export interface AddressRange {
   base: number;

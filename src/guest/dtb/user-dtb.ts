@@ -2,7 +2,7 @@
 // virtkit does not need otherwise and so does not install.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { readFdt, FdtError } from "./fdt.ts";
+import { readFdt, FdtError } from "../../libvmm/fdt.ts";
 
 export function loadUserDeviceTree(path: string): Uint8Array {
   const bytes = path.endsWith(".dts") ? compileDts(path) : new Uint8Array(readFileSync(path));

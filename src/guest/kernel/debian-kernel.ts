@@ -21,7 +21,7 @@ import {
 } from "../debian/archive.ts";
 import { elfSection } from "../elf.ts";
 import type { KernelModule } from "../initramfs/rootfs.ts";
-import { loadArm64Image } from "./image-header.ts";
+import { loadArm64Image } from "../../libvmm/image-header.ts";
 
 /** The meta-package that always depends on the current cloud kernel of the release. */
 const META_PACKAGE = "linux-image-cloud-arm64";

@@ -17,7 +17,7 @@ import { ensureHostPackages, installedVersion } from "../debian/archive.ts";
 import { inPhase, type OnProgress } from "../progress.ts";
 import { runLogged, stopOrphanedBuild } from "../run-logged.ts";
 import { checkConfigApplied, parseConfigFragment } from "./config-fragment.ts";
-import { loadArm64Image } from "./image-header.ts";
+import { loadArm64Image } from "../../libvmm/image-header.ts";
 
 export const MINIMAL_CONFIG_FRAGMENT = fileURLToPath(new URL("./minimal.config", import.meta.url));
 export const LINUX_SOURCE_PACKAGE = "linux-source-6.1";

@@ -1,6 +1,6 @@
 // Which device-tree node claims a guest-physical address: fault reports name the node so the user can
 // disable it or find its driver. Addresses are translated through each bus's `ranges`, as Linux does.
-import { cellsOf, getProperty, readFdt, stringsOf, type FdtNode } from "../../guest/dtb/fdt.ts";
+import { cellsOf, getProperty, readFdt, stringsOf, type FdtNode } from "../fdt.ts";
 
 export interface DeviceTreeRegion {
   /** Full node path, e.g. /pl011@9000000. */

@@ -1,8 +1,89 @@
-// A board: physical memory, device models at their physical addresses, and interrupt
-// lines that the kernel model routes to the IRQ handlers that own them.
+// What a board is: its facts (memory map, GIC, the RAM the Microkit tool allows, where libvmm's
+// examples put a Linux guest) and, made from them, a running board: physical memory, device models
+// at their physical addresses, and interrupt lines the kernel model routes to their handlers.
 
 import type { PhysicalMemory } from "../physical-memory.ts";
+import type { Console } from "../devices/console.ts";
 import type { IrqLine, MmioDevice } from "../devices/mmio.ts";
+import type { HostEventSink } from "../backends/serial-connection.ts";
+
+export interface AddressRange {
+  base: number;
+  size: number;
+}
+
+/** The board's GIC as the hypervisor sees it: the frames a VM's virtual GIC is built from. */
+export type GicFacts =
+  | {
+      version: 2;
+      distributor: AddressRange;
+      cpuInterface: AddressRange;
+      /** GICH: the hypervisor's control interface. */
+      virtualInterfaceControl: AddressRange;
+      /** GICV: the virtual CPU interface a VM gets mapped where it expects its CPU interface. */
+      vcpuInterface: AddressRange;
+    }
+  | { version: 3; distributor: AddressRange; redistributors: AddressRange };
+
+/** What the Microkit tool reads from the SDK's kernel configuration for this board. */
+export interface MicrokitPlatformFacts {
+  /** Physical RAM where the tool places memory regions that have no phys_addr. */
+  ram: AddressRange;
+  /** Highest user virtual address, inclusive (seL4_UserTop). */
+  userTop: number;
+  /** KernelNumDomains and KernelNumDomainSchedules of the Microkit kernel build. */
+  numDomains: number;
+  numDomainSchedules: number;
+}
+
+/** Where libvmm's examples put a Linux guest on this board, and the device tree it is given. */
+export interface GuestLayoutFacts {
+  /** Short name, used in artifact names: `simple`. */
+  name: string;
+  ram: AddressRange;
+  dtbAddress: number;
+  initrdAddress: number;
+  /** The GIC as the guest sees it (on GICv2 the CPU interface is where GICV is mapped). */
+  gic:
+    | { version: 2; distributor: AddressRange; cpuInterface: AddressRange }
+    | { version: 3; distributor: AddressRange; redistributor: AddressRange };
+  /** The UART passed through to the guest; `irq` is its INTID. */
+  uart: { kind: "pl011"; base: number; irq: number };
+  /** /chosen/bootargs unless the user gives --append. */
+  bootargs: string;
+  psciMethod: "smc" | "hvc";
+}
+
+/** QEMU-style virtio-mmio transports: `slots` windows of `stride` bytes from `base`, slot n on INTID firstIrq + n. */
+export interface VirtioMmioFacts {
+  base: number;
+  stride: number;
+  slots: number;
+  firstIrq: number;
+}
+
+export interface BoardOptions {
+  console: Console;
+  host: HostEventSink;
+  /** RAM size in bytes (default: the board's). */
+  ramSize?: number;
+  /** The firmware was asked to power the board off (PSCI SYSTEM_OFF over SMC). */
+  onPowerOff?: () => void;
+}
+
+export interface BoardDescription {
+  /** The Microkit board name (`--board`). */
+  readonly name: string;
+  /** One line for `--board` listings. */
+  readonly summary: string;
+  readonly ram: AddressRange;
+  readonly gic: GicFacts;
+  readonly uart: AddressRange & { irq: number };
+  readonly virtioMmio?: VirtioMmioFacts;
+  readonly microkit: MicrokitPlatformFacts;
+  readonly guest: GuestLayoutFacts;
+  create(options: BoardOptions): Board;
+}
 
 export interface DeviceWindow {
   base: number;
@@ -12,6 +93,7 @@ export interface DeviceWindow {
 
 export interface Board {
   readonly name: string;
+  readonly description: BoardDescription;
   readonly memory: PhysicalMemory;
   readonly devices: readonly DeviceWindow[];
   /** Physical address of the GIC virtual CPU interface (GICV) that VMs get mapped. */
@@ -52,4 +134,12 @@ export class InterruptLines {
 
 export function findWindow(devices: readonly DeviceWindow[], paddr: number): DeviceWindow | undefined {
   return devices.find((w) => paddr >= w.base && paddr < w.base + w.size);
+}
+
+/** The physical address and INTID of virtio-mmio transport `n`. */
+export function virtioMmioSlot(facts: VirtioMmioFacts, n: number): { base: number; irq: number } {
+  if (!Number.isInteger(n) || n < 0 || n >= facts.slots) {
+    throw new RangeError(`virtio-mmio slot ${n} does not exist: the board has slots 0 to ${facts.slots - 1}`);
+  }
+  return { base: facts.base + facts.stride * n, irq: facts.firstIrq + n };
 }

@@ -1,6 +1,6 @@
 // An in-memory console for scripted sessions (tests): type input, wait for output.
 
-import type { Console } from "./console.ts";
+import type { Console } from "../devices/console.ts";
 
 export class HarnessConsole implements Console {
   /**

@@ -1,9 +1,9 @@
 // Checks a VMM makes before it starts a Linux guest, so a bad layout is an error that says what to move
 // and by how much rather than a guest that hangs or misbehaves later (upstream libvmm does not check
 // that the DTB's initrd range covers the initrd it loaded).
-import type { AddressRange } from "./dtb/guest-dtb.ts";
-import { FDT_MAGIC, findNode, getProperty, numberOf, readFdt } from "./dtb/fdt.ts";
-import type { Arm64ImageHeader } from "./kernel/image-header.ts";
+import type { AddressRange } from "../machine/boards/board.ts";
+import { FDT_MAGIC, findNode, getProperty, numberOf, readFdt } from "./fdt.ts";
+import type { Arm64ImageHeader } from "./image-header.ts";
 import { hex } from "../util/hex.ts";
 
 /** Linux requires the DTB to be at most 2 MiB and 8-byte aligned (booting.rst). */

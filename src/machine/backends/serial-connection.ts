@@ -2,7 +2,7 @@
 // queue and enters the receive FIFO only as space frees up, one host event at a time, so
 // the driver sees each arrival as real hardware would show it and nothing is dropped.
 
-import type { Console } from "./console.ts";
+import type { Console } from "../devices/console.ts";
 
 /** The host event loop, as a device back-end sees it. */
 export interface HostEventSink {

@@ -1,7 +1,7 @@
 // Consoles over the host process's stdin/stdout: plain pipes (`--console stdio`), or the
 // terminal in raw mode (`--console tty`) so every key reaches the machine as typed.
 
-import type { Console } from "./console.ts";
+import type { Console } from "../devices/console.ts";
 
 const CTRL_A = 0x01;
 const TERMINATING_SIGNALS: NodeJS.Signals[] = ["SIGTERM", "SIGHUP"];

@@ -1,5 +1,6 @@
 // The arm64 Linux Image header (Documentation/arch/arm64/booting.rst): what a VMM needs to place the
-// kernel (text_offset) and to know how much RAM it covers (image_size, which includes the BSS).
+// kernel (text_offset) and to know how much RAM it covers (image_size, which includes the BSS). A file
+// without the header is a raw binary, loaded where QEMU loads one.
 import { gunzipSync } from "node:zlib";
 
 export const ARM64_IMAGE_MAGIC = 0x644d5241; // "ARM\x64", little-endian, at offset 56
@@ -25,7 +26,16 @@ export interface Arm64Image {
   bytes: Uint8Array;
   /** The input was gzip-compressed. */
   wasCompressed: boolean;
+  /**
+   * The file has no arm64 Image header: like QEMU's -kernel, it is loaded as a raw binary at RAM base
+   * + 0x80000 and entered at its first byte, with no BSS beyond the file.
+   */
+  rawBinary: boolean;
 }
+
+/** Where QEMU's arm64 boot loader puts a raw binary: RAM base + 512 KiB (hw/arm/boot.c's KERNEL64_LOAD_ADDR). */
+export const RAW_BINARY_OFFSET = 0x8_0000;
+const ELF_MAGIC = 0x464c457f; // "\x7fELF", little-endian
 
 const PAGE_SIZES = [undefined, 4096, 16384, 65536] as const;
 
@@ -79,9 +89,34 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Accepts a raw or gzip-compressed arm64 Image and returns it raw, with its checked header. */
+function hasImageMagic(bytes: Uint8Array): boolean {
+  return (
+    bytes.length >= ARM64_IMAGE_HEADER_SIZE &&
+    new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(MAGIC_OFFSET, true) ===
+      ARM64_IMAGE_MAGIC
+  );
+}
+
+function isElf(bytes: Uint8Array): boolean {
+  return (
+    bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === ELF_MAGIC
+  );
+}
+
+/**
+ * Accepts an arm64 Image, raw or gzip-compressed, and returns it uncompressed with its checked header.
+ * A file with neither the header nor gzip's magic is a raw binary (as QEMU loads one); an ELF file
+ * (vmlinux) or a gzip file without an Image inside is refused, since neither boots that way.
+ */
 export function loadArm64Image(bytes: Uint8Array, source: string): Arm64Image {
-  if (!isGzip(bytes)) return { header: parseArm64ImageHeader(bytes, source), bytes, wasCompressed: false };
+  if (!isGzip(bytes)) {
+    if (hasImageMagic(bytes) || isElf(bytes)) {
+      return { header: parseArm64ImageHeader(bytes, source), bytes, wasCompressed: false, rawBinary: false };
+    }
+    if (bytes.length === 0) throw new KernelImageError(`${source}: the kernel file is empty`);
+    const header = { textOffset: RAW_BINARY_OFFSET, imageSize: bytes.length, pageSize: undefined };
+    return { header, bytes, wasCompressed: false, rawBinary: true };
+  }
   let raw: Uint8Array;
   try {
     const inflated = gunzipSync(bytes);
@@ -89,5 +124,6 @@ export function loadArm64Image(bytes: Uint8Array, source: string): Arm64Image {
   } catch (err) {
     throw new KernelImageError(`${source}: gzip data that does not decompress: ${(err as Error).message}`);
   }
-  return { header: parseArm64ImageHeader(raw, `${source} (after gunzip)`), bytes: raw, wasCompressed: true };
+  const header = parseArm64ImageHeader(raw, `${source} (after gunzip)`);
+  return { header, bytes: raw, wasCompressed: true, rawBinary: false };
 }

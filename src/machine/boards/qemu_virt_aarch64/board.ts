@@ -1,0 +1,55 @@
+// The running QEMU virt board: RAM, the PL011 on the console, and the 32 virtio-mmio transports
+// (empty unless a device model is plugged into one).
+
+import { PhysicalMemory } from "../../physical-memory.ts";
+import { Pl011 } from "../../devices/pl011.ts";
+import { SerialConnection } from "../../backends/serial-connection.ts";
+import { EmptyVirtioMmioSlot } from "../../devices/virtio-mmio-slot.ts";
+import {
+  InterruptLines,
+  findWindow,
+  virtioMmioSlot,
+  type Board,
+  type BoardDescription,
+  type BoardOptions,
+  type DeviceWindow,
+} from "../board.ts";
+import { qemuFirmwareCall } from "./firmware.ts";
+
+export function createQemuVirtBoard(description: BoardDescription, options: BoardOptions): Board {
+  const { uart: uartFacts, virtioMmio, gic } = description;
+  if (gic.version !== 2 || !virtioMmio) throw new Error(`${description.name} is not a QEMU virt board`);
+  const memory = new PhysicalMemory({
+    ramBase: description.ram.base,
+    ramSize: options.ramSize ?? description.ram.size,
+  });
+  const interrupts = new InterruptLines();
+  // The connection and the UART refer to each other: output and FIFO space go one way, bytes the other.
+  const uart = new Pl011({
+    irq: interrupts.line(uartFacts.irq),
+    transmit: (byte) => serial.transmit(byte),
+    onReceiveSpace: () => serial.receiveSpace(),
+  });
+  const serial = new SerialConnection(uart, options.console, options.host);
+  const devices: DeviceWindow[] = [{ base: uartFacts.base, size: uartFacts.size, device: uart }];
+  for (let n = 0; n < virtioMmio.slots; n++) {
+    devices.push({
+      base: virtioMmioSlot(virtioMmio, n).base,
+      size: virtioMmio.stride,
+      device: new EmptyVirtioMmioSlot(n),
+    });
+  }
+  return {
+    name: description.name,
+    description,
+    memory,
+    devices,
+    gicVcpuInterface: gic.vcpuInterface.base,
+    deviceAt: (paddr) => findWindow(devices, paddr),
+    connectInterrupts: (sink) => interrupts.connect(sink),
+    debugPutc: (byte) => serial.transmit(byte),
+    secureMonitorCall: (args) => qemuFirmwareCall(args, options.onPowerOff ?? (() => {})),
+    start: () => serial.start(),
+    close: () => options.console.close(),
+  };
+}
