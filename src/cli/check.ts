@@ -1,3 +1,5 @@
+// `virtkit check`, and the options every command that reads a .system file takes.
+
 import { InvalidArgumentError, Option } from "commander";
 import type { Command } from "commander";
 import { BOARDS, DEFAULT_BOARD, boardNamed } from "../machine/boards/index.ts";

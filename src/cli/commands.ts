@@ -1,3 +1,5 @@
+// The list of `virtkit` commands.
+
 import type { Command } from "commander";
 import { registerCheck } from "./check.ts";
 import { registerReport } from "./report.ts";

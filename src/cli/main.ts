@@ -1,3 +1,5 @@
+// The `virtkit` program: parses the command line and runs a command.
+
 import { Command, CommanderError } from "commander";
 import { commands } from "./commands.ts";
 

@@ -1,3 +1,5 @@
+// `virtkit report`: PDs, maps, channels, VMs and physical memory, as text or JSON.
+
 import type { RegisterCommand } from "./commands.ts";
 import type { SystemOptions } from "./check.ts";
 import type { MapSummary, SystemSummary } from "../sdf/summary.ts";

@@ -1,3 +1,5 @@
+// The seL4 model: what the layers above use of it.
+
 export { Kernel, type KernelOptions, type ThreadOptions } from "./kernel.ts";
 export {
   HostEvents,

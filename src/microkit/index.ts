@@ -1,3 +1,5 @@
+// The Microkit runtime: what examples, libvmm and the CLI use of it.
+
 export { Pd, MAX_CHANNEL_ID } from "./pd.ts";
 export {
   ProgramError,

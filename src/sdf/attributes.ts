@@ -1,3 +1,5 @@
+// Attribute access with Microkit's errors: unknown, missing and numeric attributes.
+
 import type { XmlElement } from "./xml.ts";
 import { SdfError, formatLocation, valueError } from "./errors.ts";
 import { parseU64, toSafeNumber } from "./numbers.ts";

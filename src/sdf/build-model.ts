@@ -1,3 +1,5 @@
+// Turns the parsed declarations into the resolved system model the runtime builds from.
+
 import type { MapDecl, ProtectionDomainDecl, SetvarDecl } from "./declarations.ts";
 import type { ChannelEnd, Map, MemoryRegion, ProtectionDomain, Setvar, SystemDescription } from "./model.ts";
 import type { SystemDecl } from "./parse-system.ts";

@@ -1,3 +1,5 @@
+// Errors located at file:line:col, in the forms the Microkit tool prints.
+
 import type { SourceLocation } from "./model.ts";
 
 /**

@@ -1,3 +1,5 @@
+// Channel, irq and vCPU ids: decimal, 0 to 61, with located errors.
+
 import type { XmlElement } from "./xml.ts";
 import { requiredAttribute } from "./attributes.ts";
 import { valueError } from "./errors.ts";

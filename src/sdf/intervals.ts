@@ -1,3 +1,4 @@
+// Sets of disjoint address ranges, for overlap checks and free-RAM placement.
 /** A half-open range [start, end) of addresses with the name of what occupies it. */
 export interface Interval {
   name: string;

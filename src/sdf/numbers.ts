@@ -1,3 +1,5 @@
+// Numbers as the Microkit tool reads them, with its error texts and our locations.
+
 import type { Located } from "./errors.ts";
 import { errorAt } from "./errors.ts";
 

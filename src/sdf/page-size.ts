@@ -1,3 +1,5 @@
+// Promoting memory regions to 2 MiB pages where everything about them is 2 MiB aligned.
+
 import type { MemoryRegionDecl } from "./declarations.ts";
 import type { SystemDecl } from "./parse-system.ts";
 import { LARGE_PAGE } from "./platform.ts";

@@ -1,3 +1,5 @@
+// `<channel>` elements: two ends, their ids, notify and pp rights.
+
 import type { ChannelDecl } from "./declarations.ts";
 import type { ChannelEndDecl } from "./model.ts";
 import type { XmlElement } from "./xml.ts";

@@ -1,3 +1,5 @@
+// `<cspace>` elements: capabilities to other PDs' objects in a PD's CSpace.
+
 import type { CapMap, CapMapType } from "./model.ts";
 import type { XmlElement } from "./xml.ts";
 import { checkAttributes, requiredAttribute, requiredU64 } from "./attributes.ts";

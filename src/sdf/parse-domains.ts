@@ -1,3 +1,5 @@
+// `<domains>`: seL4's domain scheduler configuration.
+
 import type { Domain, DomainSchedule, DomainScheduleEntry } from "./model.ts";
 import type { Platform } from "./platform.ts";
 import type { XmlElement } from "./xml.ts";

@@ -1,3 +1,5 @@
+// `<irq>` elements (ARM): the interrupt number, its channel id and trigger.
+
 import type { SetvarDecl } from "./declarations.ts";
 import type { Irq, IrqTrigger } from "./model.ts";
 import type { XmlElement } from "./xml.ts";

@@ -1,3 +1,5 @@
+// `<map>` elements: memory region, virtual address, permissions, caching and setvars.
+
 import type { MapDecl, SetvarDecl } from "./declarations.ts";
 import type { Perms } from "./model.ts";
 import type { XmlElement } from "./xml.ts";

@@ -1,3 +1,5 @@
+// `<memory_region>` elements: size, page size, physical address and prefill.
+
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { MemoryRegionDecl } from "./declarations.ts";

@@ -1,3 +1,5 @@
+// `<protection_domain>` elements and their children, checked in Microkit's order.
+
 import type { ProtectionDomainDecl } from "./declarations.ts";
 import type { Platform } from "./platform.ts";
 import type { XmlElement } from "./xml.ts";

@@ -1,3 +1,5 @@
+// The `<system>` root: its children in document order, PDs flattened.
+
 import type { ChannelDecl, MemoryRegionDecl, ProtectionDomainDecl } from "./declarations.ts";
 import type { DomainSchedule, SourceLocation } from "./model.ts";
 import type { Platform } from "./platform.ts";

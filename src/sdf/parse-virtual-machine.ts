@@ -1,3 +1,5 @@
+// `<virtual_machine>` elements: vCPUs, maps and scheduling of a VM.
+
 import type { VirtualMachineDecl } from "./declarations.ts";
 import type { Vcpu } from "./model.ts";
 import type { Platform } from "./platform.ts";

@@ -1,3 +1,5 @@
+// Placing memory regions without a phys_addr in the board's free RAM, as the Microkit tool does.
+
 import type { MemoryRegionDecl } from "./declarations.ts";
 import type { Platform } from "./platform.ts";
 import { errorAt } from "./errors.ts";

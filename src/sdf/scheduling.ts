@@ -1,3 +1,5 @@
+// Scheduling attributes shared by PDs and VMs: priority, budget, period and cpu.
+
 import type { XmlElement } from "./xml.ts";
 import { optionalU64, safeNumber } from "./attributes.ts";
 import { valueError } from "./errors.ts";

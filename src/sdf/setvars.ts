@@ -1,3 +1,5 @@
+// Setvars: the symbols the Microkit tool patches into a PD's image.
+
 import type { SetvarDecl } from "./declarations.ts";
 import type { XmlElement } from "./xml.ts";
 import { valueError } from "./errors.ts";

@@ -1,3 +1,5 @@
+// The XML reader: elements with attributes in document order and their line:column.
+
 import { SaxesParser } from "saxes";
 import type { SourceLocation } from "./model.ts";
 import { SdfError, errorAt, formatLocation } from "./errors.ts";

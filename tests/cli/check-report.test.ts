@@ -35,6 +35,23 @@ describe("virtkit check", () => {
     }
   });
 
+  it("checks for the board --board names, and refuses a board it does not know", () => {
+    const ok = virtkit("check", "--board", "qemu_virt_aarch64", "examples/wordle/wordle.system");
+    expect(ok.status).toBe(0);
+    const report = virtkit(
+      "report",
+      "--json",
+      "--board",
+      "qemu_virt_aarch64",
+      "examples/wordle/wordle.system",
+    );
+    expect(JSON.parse(report.stdout).platform.name).toBe("qemu_virt_aarch64");
+    const unknown = virtkit("check", "--board", "imaginary", "examples/wordle/wordle.system");
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toContain("option '--board <name>' argument 'imaginary' is invalid");
+    expect(unknown.stderr).toContain("qemu_virt_aarch64");
+  });
+
   it("exits 1 with the located error as the first line of stderr", () => {
     const file = systemFile(
       "ppc.system",
