@@ -2,7 +2,10 @@
 // feature negotiation on both transports, frames both ways, interrupts, reset, malformed chains, fuzzing.
 import { describe, expect, it } from "vitest";
 import type { EthernetWire } from "../../src/machine/devices/ethernet.ts";
-import type { AccessSize } from "../../src/machine/devices/mmio.ts";
+import type { AccessSize, MmioDevice } from "../../src/machine/devices/mmio.ts";
+import type { Console } from "../../src/machine/devices/console.ts";
+import { qemuVirtAarch64 } from "../../src/machine/boards/qemu_virt_aarch64/index.ts";
+import { QEMU_VIRT_NIC_SLOT } from "../../src/machine/boards/qemu_virt_aarch64/board.ts";
 import {
   VIRTQ_AVAIL_F_NO_INTERRUPT,
   VIRTQ_DESC_F_INDIRECT,
@@ -80,29 +83,37 @@ interface Segment {
 /** Plays the driver: registers through read/write, rings and buffers straight in RAM. */
 class TestDriver {
   readonly memory: PhysicalMemory;
-  readonly wire = new FakeWire();
+  readonly wire: FakeWire;
   readonly irq = new RecordingIrq();
   readonly errors: string[] = [];
-  readonly net: VirtioNet;
+  /** The device's registers: a VirtioNet made here, or a board's device window. */
+  readonly net: MmioDevice & Pick<VirtioNet, "stats" | "pendingFrames" | "macAddress" | "setLinkUp">;
   private readonly data: DataView;
 
   constructor(
     readonly legacy = false,
     options: Partial<VirtioNetOptions> = {},
+    /** Drive this device (on a board) instead of making one. */
+    existing?: { net: TestDriver["net"]; memory: PhysicalMemory; wire: FakeWire },
   ) {
     this.memory =
-      options.memory ?? new PhysicalMemory({ ramBase: RAM_BASE, ramSize: RAM_SIZE, reservedForCore: 0 });
+      existing?.memory ??
+      options.memory ??
+      new PhysicalMemory({ ramBase: RAM_BASE, ramSize: RAM_SIZE, reservedForCore: 0 });
     this.data = new DataView(this.memory.ram.buffer, this.memory.ram.byteOffset, this.memory.ram.byteLength);
-    this.net = new VirtioNet({
-      memory: this.memory,
-      irq: this.irq,
-      wire: this.wire,
-      mac: MAC,
-      legacy,
-      name: NAME,
-      onError: (m) => this.errors.push(m),
-      ...options,
-    });
+    this.wire = existing?.wire ?? new FakeWire();
+    this.net =
+      existing?.net ??
+      new VirtioNet({
+        memory: this.memory,
+        irq: this.irq,
+        wire: this.wire,
+        mac: MAC,
+        legacy,
+        name: NAME,
+        onError: (m) => this.errors.push(m),
+        ...options,
+      });
   }
 
   r(offset: number, size: AccessSize = 4): number {
@@ -892,6 +903,76 @@ describe("virtio-net: malformed chains set DEVICE_NEEDS_RESET and are reported",
     d.w(R.QueuePFN, RX_RING / 4096);
     expect(d.r(R.QueuePFN)).toBe(0);
     expect(d.errors[0]).toContain("queue 0 (receiveq1) has QueueAlign 0. Write a power of two");
+  });
+});
+
+describe("virtio-net on the QEMU virt board", () => {
+  function board(nic: { slot?: number; legacy?: boolean; onError?: (m: string) => void } = {}) {
+    const output: string[] = [];
+    const console: Console = {
+      write: (bytes) => output.push(new TextDecoder().decode(bytes)),
+      attachInput: () => {},
+      close: () => {},
+    };
+    const wire = new FakeWire();
+    const b = qemuVirtAarch64.create({
+      console,
+      host: { post: () => {}, openSource: () => () => {} },
+      ramSize: RAM_SIZE,
+      nic: { slot: nic.slot ?? QEMU_VIRT_NIC_SLOT, mac: MAC, wire, legacy: nic.legacy, onError: nic.onError },
+    });
+    const lines: [number, boolean][] = [];
+    b.connectInterrupts((irq, high) => lines.push([irq, high]));
+    return { b, wire, output, lines };
+  }
+
+  it("puts the NIC in slot 31 at 0xa003e00 on INTID 79, and leaves the other slots empty", () => {
+    const { b, wire, lines } = board();
+    const window = b.deviceAt(0xa003e00)!;
+    expect(window.base).toBe(0xa003e00);
+    expect(window.size).toBe(0x200);
+    expect(window.device.read(R.DeviceID, 4, 0)).toBe(1n);
+    expect(b.deviceAt(0xa003c00)!.device.read(R.DeviceID, 4, 0)).toBe(0n);
+    const d = new TestDriver(false, {}, { net: window.device as VirtioNet, memory: b.memory, wire });
+    const { tx } = d.bringUp();
+    d.put(BUFFERS, new Uint8Array(NET_HDR + 60));
+    d.addChain(tx, [{ addr: BUFFERS, len: NET_HDR + 60 }]);
+    d.notify(tx);
+    expect(wire.sent).toHaveLength(1);
+    expect(lines).toEqual([[79, true]]);
+    d.acknowledge();
+    expect(lines).toEqual([
+      [79, true],
+      [79, false],
+    ]);
+  });
+
+  it("offers the legacy transport when asked, in any slot", () => {
+    const { b } = board({ slot: 0, legacy: true });
+    expect(b.deviceAt(0xa000000)!.device.read(R.Version, 4, 0)).toBe(1n);
+    expect(b.deviceAt(0xa000000)!.device.read(R.DeviceID, 4, 0)).toBe(1n);
+    expect(b.deviceAt(0xa003e00)!.device.read(R.DeviceID, 4, 0)).toBe(0n);
+  });
+
+  it("prints the NIC's reports on the board's console unless given onError", () => {
+    const { b, wire, output } = board();
+    const d = new TestDriver(
+      false,
+      {},
+      { net: b.deviceAt(0xa003e00)!.device as VirtioNet, memory: b.memory, wire },
+    );
+    const { tx } = d.bringUp();
+    d.addChain(tx, [{ addr: 0x1000_0000, len: 64 }]);
+    d.notify(tx);
+    expect(output.join("")).toMatch(
+      /^\r\nvirtio-net on virtio-mmio slot 31 \(0xa003e00\): queue 1 \(transmitq1\): descriptor 0 points at \[0x10000000, \+64\), outside guest RAM.*\r\n$/,
+    );
+  });
+
+  it("refuses a slot the board does not have", () => {
+    expect(() => board({ slot: 32 })).toThrow(
+      "virtio-mmio slot 32 does not exist: the board has slots 0 to 31",
+    );
   });
 });
 

@@ -5,6 +5,7 @@
 import type { PhysicalMemory } from "../physical-memory.ts";
 import type { Console } from "../devices/console.ts";
 import type { IrqLine, MmioDevice } from "../devices/mmio.ts";
+import type { EthernetWire } from "../devices/ethernet.ts";
 import type { HostEventSink } from "../backends/serial-connection.ts";
 
 export interface AddressRange {
@@ -69,6 +70,19 @@ export interface BoardOptions {
   ramSize?: number;
   /** The firmware was asked to power the board off (PSCI SYSTEM_OFF over SMC). */
   onPowerOff?: () => void;
+  /** A virtio-net NIC in one of the board's virtio-mmio slots instead of an empty transport. */
+  nic?: VirtioNetNicOptions;
+}
+
+/** A virtio-net device plugged into virtio-mmio slot `slot` (its IRQ is the slot's), its wire the network. */
+export interface VirtioNetNicOptions {
+  slot: number;
+  mac: Uint8Array | string;
+  wire: EthernetWire;
+  /** QEMU's legacy transport (Version 1), as QEMU gives a virtio-net-device without force-legacy=false. */
+  legacy?: boolean;
+  /** Where the NIC reports a driver breaking the rules (default: the board's console). */
+  onError?: (message: string) => void;
 }
 
 export interface BoardDescription {

@@ -5,6 +5,7 @@ import { PhysicalMemory } from "../../physical-memory.ts";
 import { Pl011 } from "../../devices/pl011.ts";
 import { SerialConnection } from "../../backends/serial-connection.ts";
 import { EmptyVirtioMmioSlot } from "../../devices/virtio-mmio-slot.ts";
+import { VirtioNet } from "../../devices/virtio/net.ts";
 import {
   InterruptLines,
   findWindow,
@@ -14,7 +15,11 @@ import {
   type BoardOptions,
   type DeviceWindow,
 } from "../board.ts";
+import { hex } from "../../../util/hex.ts";
 import { qemuFirmwareCall } from "./firmware.ts";
+
+/** Where QEMU puts a `-device virtio-net-device` without a bus: the last slot, 0xa003e00, INTID 79. */
+export const QEMU_VIRT_NIC_SLOT = 31;
 
 export function createQemuVirtBoard(description: BoardDescription, options: BoardOptions): Board {
   const { uart: uartFacts, virtioMmio, gic } = description;
@@ -32,12 +37,23 @@ export function createQemuVirtBoard(description: BoardDescription, options: Boar
   });
   const serial = new SerialConnection(uart, options.console, options.host);
   const devices: DeviceWindow[] = [{ base: uartFacts.base, size: uartFacts.size, device: uart }];
+  const nic = options.nic;
+  if (nic) virtioMmioSlot(virtioMmio, nic.slot); // a slot the board does not have is an error now
   for (let n = 0; n < virtioMmio.slots; n++) {
-    devices.push({
-      base: virtioMmioSlot(virtioMmio, n).base,
-      size: virtioMmio.stride,
-      device: new EmptyVirtioMmioSlot(n),
-    });
+    const { base, irq } = virtioMmioSlot(virtioMmio, n);
+    const device =
+      nic?.slot === n
+        ? new VirtioNet({
+            memory,
+            irq: interrupts.line(irq),
+            wire: nic.wire,
+            mac: nic.mac,
+            legacy: nic.legacy,
+            name: `virtio-net on virtio-mmio slot ${n} (${hex(base)})`,
+            onError: nic.onError ?? ((m) => options.console.write(new TextEncoder().encode(`\r\n${m}\r\n`))),
+          })
+        : new EmptyVirtioMmioSlot(n);
+    devices.push({ base, size: virtioMmio.stride, device });
   }
   return {
     name: description.name,
