@@ -17,7 +17,7 @@ interface RunOptions extends SystemOptions {
   initrd?: string;
   dtb?: string;
   append?: string;
-  clock: ClockMode;
+  clock?: ClockMode;
 }
 
 export const registerRun: RegisterCommand = (program, setExitCode) => {
@@ -40,10 +40,10 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
       .addOption(
         new Option(
           "--clock <clock>",
-          "virtual: deterministic, idle time skipped; realtime: guest time follows the wall clock",
-        )
-          .choices(["virtual", "realtime"])
-          .default("virtual"),
+          "realtime (default with --console tty): guest time follows the wall clock; virtual (default " +
+            "with --console stdio): deterministic, idle time skipped, and paced by the wall clock only " +
+            "once input has ended",
+        ).choices(["virtual", "realtime"]),
       )
       .option(
         "--kernel <kernel>",
@@ -71,6 +71,8 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
       setExitCode(1);
       return;
     }
+    // A person at a terminal sees the guest's clock follow theirs; scripts get the reproducible one.
+    const clock: ClockMode = options.clock ?? (kind === "tty" ? "realtime" : "virtual");
     let stop = (): void => {};
     const console: Console =
       kind === "tty"
@@ -87,14 +89,14 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
           dtb: options.dtb,
           append: options.append,
         },
-        clock: options.clock,
+        clock,
       });
       stop = () => system.stop();
       if (kind === "tty") {
         process.stderr.write("virtkit: console attached; Ctrl-A x quits\r\n");
-        if (options.clock === "virtual") {
+        if (clock === "virtual") {
           process.stderr.write(
-            "virtkit: virtual clock (deterministic); use --clock realtime for wall-clock time in the guest\r\n",
+            "virtkit: virtual clock (deterministic); idle time is skipped, so guest clocks run ahead\r\n",
           );
         }
       }

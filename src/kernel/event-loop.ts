@@ -1,7 +1,9 @@
 // The one loop that interleaves threads, host events (terminal input, later sockets and
 // files) and virtual-time deadlines. When nothing is runnable it skips virtual time to the
 // next deadline; with no deadline it sleeps until a host event arrives; when no host
-// source is open either, nothing can ever happen again and the loop ends.
+// source is open either, nothing can ever happen again and the loop ends. Once no host source
+// is open, idle skips wait for the wall clock (OrphanPacing), so a guest idling after its
+// script's input ended does not spin a host core.
 //
 // In realtime mode virtual time is paced by the wall clock instead: idle time passes as
 // wall time (the loop sleeps until the next deadline or a host event), and threads that
@@ -121,7 +123,9 @@ export async function runEventLoop(
   host: HostEvents,
   options: EventLoopOptions = {},
 ): Promise<void> {
-  if (options.clock === "realtime") return runRealtimeLoop(kernel, host, options.wallClock ?? hostWallClock);
+  const wall = options.wallClock ?? hostWallClock;
+  if (options.clock === "realtime") return runRealtimeLoop(kernel, host, wall);
+  const pace = new OrphanPacing(kernel, host, wall);
   for (;;) {
     if (host.stopRequested) return;
     host.drain();
@@ -132,11 +136,45 @@ export async function runEventLoop(
     }
     if (host.pending) continue;
     if (kernel.clock.skipToNextDeadline()) {
-      await yieldToHost();
+      await (host.sourcesOpen ? yieldToHost() : pace.idle());
       continue;
     }
     if (!host.sourcesOpen) return;
     await host.wait();
+  }
+}
+
+/**
+ * Virtual time with no host source left (the console's input has ended, nothing else is open) can
+ * still have a future: a guest's timers keep it alive, and it may yet print or power off. Skipping
+ * from deadline to deadline as fast as the host allows would then spin a core for ever for an idle
+ * guest, so from that moment virtual time may not run ahead of the wall clock: each idle skip waits
+ * until the wall clock has caught up. The timeline, and so the output, is exactly the virtual one;
+ * only its pace changes.
+ */
+class OrphanPacing {
+  private origin: { virtualNs: number; wallMs: number } | undefined;
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly host: HostEvents,
+    private readonly wall: WallClock,
+  ) {}
+
+  async idle(): Promise<void> {
+    const nowNs = this.kernel.clock.nowNs;
+    if (!this.origin) {
+      this.origin = { virtualNs: nowNs, wallMs: this.wall.nowMs() };
+      return yieldToHost();
+    }
+    const aheadMs = (nowNs - this.origin.virtualNs) / NS_PER_MS - (this.wall.nowMs() - this.origin.wallMs);
+    if (aheadMs < PACING_SLACK_MS) return yieldToHost();
+    // Wakes early only for stop(): no source is open, so nothing else can post.
+    const stop = new AbortController();
+    const slept = this.wall.sleep(aheadMs, stop.signal);
+    await Promise.race([slept, this.host.wait()]);
+    stop.abort();
+    await slept;
   }
 }
 

@@ -134,3 +134,34 @@ describe("the realtime event loop (host clock)", () => {
     expect(elapsedMs).toBeLessThan(1000);
   });
 });
+
+describe("the virtual event loop once no host source is open", () => {
+  test("idle skips wait for the wall clock, and the timeline stays exactly the virtual one", async () => {
+    const run = async (closeInputAt: number | undefined) => {
+      const sys = new TestSystem();
+      const wall = new ManualWallClock();
+      const host = new HostEvents();
+      const closeInput = host.openSource();
+      const fired: number[] = [];
+      // A guest's periodic tick: every 10 ms of virtual time, 20 times.
+      const tick = (n: number): void => {
+        fired.push(sys.kernel.clock.nowNs / MS);
+        if (n < 20) sys.kernel.clock.at(sys.kernel.clock.nowNs + 10 * MS, () => tick(n + 1));
+      };
+      sys.kernel.clock.at(10 * MS, () => tick(1));
+      if (closeInputAt === undefined) closeInput();
+      else sys.kernel.clock.at(closeInputAt * MS, closeInput);
+      await runEventLoop(sys.kernel, host, { clock: "virtual", wallClock: wall });
+      return { fired, wallMs: wall.elapsedMs };
+    };
+    const orphaned = await run(undefined);
+    expect(orphaned.fired).toEqual(Array.from({ length: 20 }, (_, i) => 10 * (i + 1)));
+    // 200 ms of guest time took (at least) 190 ms of wall time: the first skip only starts the pacing.
+    expect(orphaned.wallMs).toBeGreaterThanOrEqual(190);
+    // With input open until 100 ms, the first half races ahead and only the rest is paced.
+    const late = await run(100);
+    expect(late.fired).toEqual(orphaned.fired);
+    expect(late.wallMs).toBeGreaterThanOrEqual(90);
+    expect(late.wallMs).toBeLessThan(orphaned.wallMs);
+  });
+});
