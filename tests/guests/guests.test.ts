@@ -23,6 +23,7 @@ const TESTED_GUESTS = [
   "timer",
   "timer_icc",
   "unaligned",
+  "virtio_net", // its test: virtio-net-guest.test.ts
   "wfi",
 ];
 
