@@ -12,7 +12,6 @@ import { qemuVirtDeviceTree } from "../../src/guest/layout.ts";
 import { boardNamed } from "../../src/machine/boards/index.ts";
 import { streamProgress } from "../../src/guest/progress.ts";
 import { ensureDebianPackages } from "../../src/host/debian-packages.ts";
-import type { MachineVcpu } from "../../src/kernel/vcpu.ts";
 import { HarnessConsole } from "../../src/machine/backends/harness-console.ts";
 import { bootSystemFile } from "../../src/microkit/index.ts";
 
@@ -60,9 +59,8 @@ async function bootVirtkit(kernel: string): Promise<VirtkitBoot> {
   await console.waitFor(MARKER, { timeoutMs: TIMEOUT_MS });
   const seconds = (performance.now() - start) / 1000;
   const guestSeconds = (performance.now() - guestStart) / 1000;
-  // vcpuRegisters gives the kernel's machine vCPU itself; its retired-instruction count is the guest's.
-  const vcpu = system.pds.get("VMM")!.pd.vcpuRegisters(0) as MachineVcpu;
-  const instructions = vcpu.instructionsRetired;
+  // The vCPU's retired-instruction count is the guest's.
+  const instructions = system.pds.get("VMM")!.pd.vcpuInspection(0)!.instructionsRetired;
   system.stop();
   await done;
   return { seconds, guestSeconds, instructions };

@@ -1,5 +1,4 @@
-// seL4 fault messages (MCS numbering on AArch64), as a fault handler receives them:
-// a label and message registers in seL4's order.
+// seL4 fault messages (MCS numbering on AArch64) as a fault handler receives them: label and message registers.
 
 export const FaultLabel = {
   NullFault: 0,
@@ -56,39 +55,5 @@ export function faultMessage(fault: Fault): { label: number; mrs: bigint[] } {
       return { label: FaultLabel.VPPIEvent, mrs: [BigInt(fault.irq)] };
     case "UnknownSyscall":
       return { label: FaultLabel.UnknownSyscall, mrs: [fault.syscall] };
-  }
-}
-
-// ESR_EL1/ESR_EL2 layout for data and instruction aborts from a lower exception level.
-const EC_DATA_ABORT_LOWER = 0x24;
-const EC_INSTRUCTION_ABORT_LOWER = 0x20;
-const IL = 1 << 25;
-const WNR = 1 << 6;
-
-export const FaultStatus = {
-  translation: (level: number) => 0x04 + level,
-  permission: (level: number) => 0x0c + level,
-} as const;
-
-/** The FSR seL4 reports for an abort taken from EL0: EC, IL, WnR and the DFSC/IFSC. */
-export function abortSyndrome(opts: { write: boolean; prefetch: boolean; status: number }): number {
-  const ec = opts.prefetch ? EC_INSTRUCTION_ABORT_LOWER : EC_DATA_ABORT_LOWER;
-  return ((ec << 26) | IL | (opts.write && !opts.prefetch ? WNR : 0) | opts.status) >>> 0;
-}
-
-/** Human-readable decoding of an abort status code, in the monitor's words. */
-export function describeFaultStatus(status: number): string {
-  const level = status & 3;
-  switch (status & 0x3c) {
-    case 0x00:
-      return `address size fault, level ${level}`;
-    case 0x04:
-      return `translation fault, level ${level}`;
-    case 0x08:
-      return `access flag fault, level ${level}`;
-    case 0x0c:
-      return `permission fault, level ${level}`;
-    default:
-      return "unknown fault status";
   }
 }

@@ -25,14 +25,7 @@ export { Notification } from "./notification.ts";
 export { SchedulingContext } from "./scheduling-context.ts";
 export { VirtualClock, NS_PER_US } from "./time.ts";
 export { EMPTY_MESSAGE, MESSAGE_REGISTERS, messageInfo, type MessageInfo } from "./message.ts";
-export {
-  FaultLabel,
-  FaultStatus,
-  abortSyndrome,
-  describeFaultStatus,
-  faultMessage,
-  type Fault,
-} from "./faults.ts";
+export { FaultLabel, faultMessage, type Fault } from "./faults.ts";
 export {
   NS_PER_COUNTER_TICK,
   NS_PER_INSTRUCTION,
@@ -41,6 +34,9 @@ export {
   VcpuReg,
   type MachineExit,
   type MachineVcpu,
+  type VcpuInspection,
+  type VcpuRegisterView,
+  type VcpuSystemRegister,
   type CounterSync,
   type PassthroughLookup,
 } from "./vcpu.ts";

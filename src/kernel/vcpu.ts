@@ -1,8 +1,16 @@
-// seL4 VCPU objects and the threads that run them. A vCPU thread's "execution" is
-// `vcpu.run(n)` on the machine's CPU core; its exits become faults for the VMM.
+// seL4 VCPU objects and their threads: `vcpu.run(n)` on the machine's core, whose exits become VMM faults.
 
-import type { Vcpu, VcpuExit } from "../machine/cpu.ts";
-import type { AccessSize, MmioDevice } from "../machine/devices/mmio.ts";
+import { exitSyndrome, type Vcpu, type VcpuExit } from "../machine/cpu.ts";
+import {
+  ExceptionClass,
+  decodeDataAbort,
+  exceptionClass,
+  extendLoadedValue,
+  isDataAbort,
+  stepBackToInstruction,
+  stepPastInstruction,
+} from "../machine/arch/index.ts";
+import type { MmioDevice } from "../machine/devices/mmio.ts";
 import type { Fault } from "./faults.ts";
 import type { ComputeBody, SliceResult } from "./thread.ts";
 
@@ -85,7 +93,41 @@ const SYSREG_NAMES = [
   "CNTV_CVAL_EL0",
   "CNTVOFF_EL2",
   "CNTKCTL_EL1",
-];
+] as const;
+
+/** An EL1 system register of a VCPU object, by ARM ARM name (seL4_VCPUReg: VcpuReg lists their numbers). */
+export type VcpuSystemRegister = (typeof SYSREG_NAMES)[number];
+
+/**
+ * What a VMM reaches of one of its vCPUs: the TCB's general registers, PC and PSTATE
+ * (seL4_TCB_ReadRegisters/WriteRegisters) and the VCPU object's EL1 system registers
+ * (microkit_vcpu_arm_read_reg/write_reg). A view of the vCPU, not the machine vCPU: it cannot run it.
+ * Changes take effect when the vCPU next runs.
+ */
+export interface VcpuRegisterView {
+  /** x0..x30. */
+  getX(n: number): bigint;
+  setX(n: number, value: bigint): void;
+  pc: bigint;
+  /** NZCV 31:28, DAIF 9:6, CurrentEL 3:2, SPSel 0. */
+  pstate: number;
+  readSystemRegister(name: VcpuSystemRegister): bigint;
+  writeSystemRegister(name: VcpuSystemRegister, value: bigint): void;
+}
+
+/**
+ * Read-only machine state of a vCPU for debugging aids (VIRTKIT_TRACE, the boot benchmark), beyond
+ * what seL4 lets a VMM see: retired instructions, the kernel's timer mask, the list registers, any
+ * system register the core names.
+ */
+export interface VcpuInspection {
+  readonly pc: bigint;
+  readonly pstate: number;
+  readonly instructionsRetired: number;
+  readonly vtimerMasked: boolean;
+  readSysreg(name: string): bigint;
+  getListRegister(index: number): bigint;
+}
 
 /** seL4 error codes the VCPU invocations return. */
 export const Sel4Error = {
@@ -98,14 +140,6 @@ export const Sel4Error = {
 
 const LIST_REGISTERS = 4;
 const VTIMER_PPI = 27;
-const EC_WFX = 0x01;
-const EC_HVC64 = 0x16;
-const EC_SMC64 = 0x17;
-const IL = 1 << 25;
-const ISV = 1 << 24;
-const SSE = 1 << 21;
-const SF = 1 << 15;
-const WNR = 1 << 6;
 
 /**
  * Virtual nanoseconds per retired guest instruction: the core's counter runs at 62.5 MHz
@@ -120,16 +154,27 @@ export class VcpuObject implements ComputeBody {
 
   /** The last exit was WFI/WFE: the vCPU sleeps until an interrupt. */
   private waitingForInterrupt = false;
+  /** The registers the VMM may read and write: a view, so that a PD never holds the machine vCPU. */
+  readonly registers: VcpuRegisterView;
+  /** Read-only state for debugging aids; see VcpuInspection. */
+  readonly inspection: VcpuInspection;
 
   constructor(
     /** The vCPU id the VMM uses (the fault badge). */
     readonly id: number,
-    readonly machine: MachineVcpu,
+    private readonly machine: MachineVcpu,
     /** Passed-through device memory: accesses reach the device as on hardware, never the VMM. */
     private readonly passthrough: PassthroughLookup = () => undefined,
     /** Keeps the machine's counter at the kernel's virtual time across idle periods. */
     private readonly syncCounter: CounterSync = () => {},
-  ) {}
+  ) {
+    this.registers = registerView(
+      machine,
+      (name) => this.readSystemRegister(name),
+      (name, value) => this.writeSystemRegister(name, value),
+    );
+    this.inspection = inspectionOf(machine);
+  }
 
   run(maxNs: number, nowNs: number): SliceResult {
     this.syncCounter(nowNs);
@@ -195,18 +240,27 @@ export class VcpuObject implements ComputeBody {
     return Sel4Error.NoError;
   }
 
+  /** seL4_ARM_VCPU_ReadRegs: `reg` is a seL4_VCPUReg number; undefined for none. */
   readRegister(reg: number): bigint | undefined {
     const name = SYSREG_NAMES[reg];
-    if (name === undefined) return undefined;
-    return name === "SP_EL1" ? this.machine.getSp(1) : this.machine.readSysreg(name);
+    return name === undefined ? undefined : this.readSystemRegister(name);
   }
 
+  /** seL4_ARM_VCPU_WriteRegs: false for a number that is no seL4_VCPUReg. */
   writeRegister(reg: number, value: bigint): boolean {
     const name = SYSREG_NAMES[reg];
     if (name === undefined) return false;
+    this.writeSystemRegister(name, value);
+    return true;
+  }
+
+  private readSystemRegister(name: VcpuSystemRegister): bigint {
+    return name === "SP_EL1" ? this.machine.getSp(1) : this.machine.readSysreg(name);
+  }
+
+  private writeSystemRegister(name: VcpuSystemRegister, value: bigint): void {
     if (name === "SP_EL1") this.machine.setSp(1, value);
     else this.machine.writeSysreg(name, value);
-    return true;
   }
 
   /**
@@ -216,23 +270,19 @@ export class VcpuObject implements ComputeBody {
    */
   private emulatePassthrough(exit: Extract<MachineExit, { kind: "stage2-abort" }>): boolean {
     const target = this.passthrough(exit.ipa);
-    const iss = exit.esr & 0x1ffffff;
-    if (!target || !(iss & ISV)) return false;
-    const size = (1 << ((iss >> 22) & 3)) as AccessSize;
-    const rt = (iss >> 16) & 31;
-    const write = (iss & WNR) !== 0;
+    if (!target || !isDataAbort(exit.esr)) return false;
+    const access = decodeDataAbort(exit.esr);
+    if (!access.valid) return false;
+    const { size, register: rt } = access;
     const machine = this.machine;
-    if (write) {
+    if (access.write) {
       const value = rt === 31 ? 0n : machine.getX(rt);
       target.device.write(target.offset, size, BigInt.asUintN(size * 8, value), this.id);
     } else {
-      let value = target.device.read(target.offset, size, this.id);
-      // SSE: sign-extend; SF: 64-bit register, else the upper half is zero.
-      if (iss & SSE) value = BigInt.asUintN(64, BigInt.asIntN(size * 8, value));
-      if (!(iss & SF)) value &= 0xffffffffn;
-      if (rt !== 31) machine.setX(rt, value);
+      const value = target.device.read(target.offset, size, this.id);
+      if (rt !== 31) machine.setX(rt, extendLoadedValue(value, access));
     }
-    machine.pc += 4n;
+    stepPastInstruction(machine, exit.esr);
     return true;
   }
 
@@ -245,21 +295,21 @@ export class VcpuObject implements ComputeBody {
           kind: "VMFault",
           ip: this.machine.pc,
           addr: BigInt(exit.ipa),
-          prefetch: exit.esr >>> 26 === 0x20,
+          prefetch: exceptionClass(exit.esr) === ExceptionClass.INSTRUCTION_ABORT_LOWER,
           fsr: exit.esr,
         };
-      case "hvc":
-        return { kind: "VCPUFault", hsr: ((EC_HVC64 << 26) | IL | (exit.imm & 0xffff)) >>> 0 };
-      case "smc":
+      case "smc": {
         // A trapped SMC (HCR_EL2.TSC) is not executed: seL4 reports it with the PC at the SMC,
         // and the VMM steps over it. The core leaves the PC past it, as for an executed HVC.
-        this.machine.pc -= 4n;
-        return { kind: "VCPUFault", hsr: ((EC_SMC64 << 26) | IL | (exit.imm & 0xffff)) >>> 0 };
+        const hsr = exitSyndrome(exit)!;
+        stepBackToInstruction(this.machine, hsr);
+        return { kind: "VCPUFault", hsr };
+      }
+      case "hvc":
       case "wfi":
       case "wfe":
-        return { kind: "VCPUFault", hsr: ((EC_WFX << 26) | IL | (exit.kind === "wfe" ? 1 : 0)) >>> 0 };
       case "sysreg":
-        return { kind: "VCPUFault", hsr: exit.esr >>> 0 };
+        return { kind: "VCPUFault", hsr: exitSyndrome(exit)! };
       case "vtimer":
         // seL4 masks the virtual timer's PPI until the VMM acks it (AckVPPI).
         this.machine.vtimerMasked = true;
@@ -270,4 +320,48 @@ export class VcpuObject implements ComputeBody {
         return { kind: "VCPUFault", hsr: 0 };
     }
   }
+}
+
+function registerView(
+  machine: MachineVcpu,
+  read: (name: VcpuSystemRegister) => bigint,
+  write: (name: VcpuSystemRegister, value: bigint) => void,
+): VcpuRegisterView {
+  return {
+    getX: (n) => machine.getX(n),
+    setX: (n, value) => machine.setX(n, value),
+    get pc() {
+      return machine.pc;
+    },
+    set pc(value) {
+      machine.pc = value;
+    },
+    get pstate() {
+      return machine.pstate;
+    },
+    set pstate(value) {
+      machine.pstate = value;
+    },
+    readSystemRegister: read,
+    writeSystemRegister: write,
+  };
+}
+
+function inspectionOf(machine: MachineVcpu): VcpuInspection {
+  return {
+    get pc() {
+      return machine.pc;
+    },
+    get pstate() {
+      return machine.pstate;
+    },
+    get instructionsRetired() {
+      return machine.instructionsRetired;
+    },
+    get vtimerMasked() {
+      return machine.vtimerMasked;
+    },
+    readSysreg: (name) => machine.readSysreg(name),
+    getListRegister: (index) => machine.getListRegister(index),
+  };
 }

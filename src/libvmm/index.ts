@@ -18,14 +18,21 @@ export {
   microkitStage1Registers,
   type MicrokitVmmApi,
 } from "./microkit.ts";
-export { guestInstructionReader, translateGuestVirtual, type Stage1RegisterReader } from "./stage1.ts";
+export {
+  guestInstructionReader,
+  readGuestInstruction,
+  translateGuestVirtual,
+  type Stage1Register,
+  type Stage1RegisterReader,
+} from "./stage1.ts";
 export { SmcccDispatcher, type SipHandler, type SipCall } from "./smc.ts";
 export { PSCI_VERSION_1_1, PsciReturn, type PsciPlatform } from "./psci.ts";
 export { MmioRegions, GuestAccessError } from "./fault/mmio.ts";
 export type { MmioDevice, AccessSize } from "../machine/devices/mmio.ts";
-export { emulateDataAbort, decodeDataAbort, type DataAbortOutcome } from "./fault/data-abort.ts";
+export { emulateDataAbort, type DataAbortOutcome } from "./fault/data-abort.ts";
+// ARM facts a VMM author uses, from src/machine/arch (the layer below): the syndrome and the disassembler.
+export { decodeDataAbort, disassemble, type DataAbortSyndrome } from "../machine/arch/index.ts";
 export { deviceTreeRegions, type DeviceTreeRegion } from "./fault/device-tree-regions.ts";
-export { disassemble } from "./fault/disassemble.ts";
 export { formatFaultReport, reportUnhandledFault } from "./fault/report.ts";
 export { Vgic, VTIMER_PPI, type InjectResult } from "./vgic/vgic.ts";
 export { PSTATE_EL1H_DAIF_MASKED, type VcpuControl, type VcpuRegisters } from "./vcpu.ts";

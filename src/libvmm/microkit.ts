@@ -1,22 +1,21 @@
-// Connects libvmm to a VMM PD's libmicrokit API (src/microkit): vCPU control, interrupt injection and
-// acks, and the fault message. Only the calls listed in `MicrokitVmmApi` are used.
+// libvmm over a VMM PD's libmicrokit API (src/microkit): vCPU control, interrupts, the fault message.
 import { VcpuReg, type MessageInfo, type Pd } from "../microkit/index.ts";
 import type { Stage1Register, Stage1RegisterReader } from "./stage1.ts";
-import type { ResetSystemRegister, VcpuControl } from "./vcpu.ts";
+import type { ResetSystemRegister, VcpuControl, VcpuRegisters } from "./vcpu.ts";
 import { decodeFault, type VcpuFault, type VmmInterruptControl } from "./vmm.ts";
 
+/** The calls libvmm makes; of a vCPU's register view it needs only the general registers, PC and PSTATE. */
 export type MicrokitVmmApi = Pick<
   Pd,
   | "vcpuRestart"
   | "vcpuStop"
-  | "vcpuRegisters"
   | "vcpuArmInjectIrq"
   | "vcpuArmAckVppi"
   | "vcpuArmReadReg"
   | "vcpuArmWriteReg"
   | "irqAck"
   | "mrGet"
->;
+> & { vcpuRegisters(vcpu: number): VcpuRegisters | undefined };
 
 const RESET_REGISTERS: Record<ResetSystemRegister, number> = {
   SCTLR_EL1: VcpuReg.SCTLR,

@@ -5,8 +5,16 @@
 import { FaultLabel } from "../kernel/faults.ts";
 import { emulateDataAbort } from "./fault/data-abort.ts";
 import type { DeviceTreeRegion } from "./fault/device-tree-regions.ts";
-import { disassemble } from "./fault/disassemble.ts";
-import { ExceptionClass, exceptionClass, isInstructionAbort } from "./fault/esr.ts";
+import {
+  ExceptionClass,
+  decodeSysregAccess,
+  disassemble,
+  exceptionClass,
+  isInstructionAbort,
+  isWfe,
+  stepPastInstruction,
+  systemRegisterName,
+} from "../machine/arch/index.ts";
 import { MmioRegions } from "./fault/mmio.ts";
 import { reportUnhandledFault, type FaultContext } from "./fault/report.ts";
 import { Guest } from "./guest.ts";
@@ -14,12 +22,12 @@ import type { GuestRam } from "./guest-ram.ts";
 import { bootLinux, type LinuxBoot, type LinuxImages } from "./linux.ts";
 import type { VmmLog } from "./log.ts";
 import { SmcccDispatcher } from "./smc.ts";
-import { MASK64, type VcpuControl } from "./vcpu.ts";
+import type { VcpuControl } from "./vcpu.ts";
 import { hex } from "../util/hex.ts";
 import { GICV2_DISTRIBUTOR_SIZE, Gicv2Distributor } from "./vgic/gicv2-distributor.ts";
 import { GICV3_DISTRIBUTOR_SIZE, Gicv3Distributor } from "./vgic/gicv3-distributor.ts";
 import { Gicv3Redistributors, redistributorRegionSize } from "./vgic/gicv3-redistributor.ts";
-import { decodeSysregAccess, handleGicSysreg, sysregName } from "./vgic/gicv3-sysregs.ts";
+import { handleGicSysreg } from "./vgic/gicv3-sysregs.ts";
 import { VTIMER_PPI, Vgic } from "./vgic/vgic.ts";
 
 /** The seL4 faults a VMM receives from its vCPUs, decoded from the fault message. */
@@ -239,17 +247,17 @@ export class Vmm {
     const regs = this.options.control.registers(vcpuId);
     switch (exceptionClass(hsr)) {
       case ExceptionClass.WFX:
-        regs.pc = (regs.pc + 4n) & MASK64;
+        stepPastInstruction(regs, hsr);
         // WFI sleeps until an interrupt is pending. WFE may complete spuriously, and a spinning lock
         // waiter must not sleep until the next interrupt, so it resumes at once.
-        return (hsr & 1) === 1 ? true : this.sleepUntilInterrupt(vcpuId);
+        return isWfe(hsr) ? true : this.sleepUntilInterrupt(vcpuId);
       case ExceptionClass.HVC64:
         // HVC is an exception call: the vCPU's PC already points past it.
         return this.smcccOutcome(vcpuId, this.smccc.handle({ vcpuId, regs, conduit: "hvc" }));
       case ExceptionClass.SMC64: {
         // A trapped SMC returns to the SMC itself (ARM ARM: HCR_EL2.TSC), so the VMM steps over it.
         const outcome = this.smccc.handle({ vcpuId, regs, conduit: "smc" });
-        if (outcome !== "stopped") regs.pc = (regs.pc + 4n) & MASK64;
+        if (outcome !== "stopped") stepPastInstruction(regs, hsr);
         return this.smcccOutcome(vcpuId, outcome);
       }
       case ExceptionClass.SYSREG: {
@@ -257,7 +265,7 @@ export class Vmm {
         const access = decodeSysregAccess(hsr);
         return this.stop(
           vcpuId,
-          `${access.read ? "read of" : "write to"} system register ${sysregName(access)}, which the VMM does not emulate`,
+          `${access.read ? "read of" : "write to"} system register ${systemRegisterName(access)}, which the VMM does not emulate`,
         );
       }
     }
@@ -289,9 +297,9 @@ export class Vmm {
     this.options.control.restart(vcpuId, this.options.control.registers(vcpuId).pc);
   }
 
+  /** Resumes past an instruction the fault message has no syndrome for (an seL4 syscall): A64, 4 bytes. */
   private advance(vcpuId: number): boolean {
-    const regs = this.options.control.registers(vcpuId);
-    regs.pc = (regs.pc + 4n) & MASK64;
+    stepPastInstruction(this.options.control.registers(vcpuId));
     return true;
   }
 

@@ -4,102 +4,16 @@ import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { PhysicalMemory } from "./physical-memory.ts";
 import { hex } from "../util/hex.ts";
+import { CORE_SYSTEM_REGISTER_KEYS, callSyndrome, wfxSyndrome } from "./arch/index.ts";
 
 const WASM_PATH = fileURLToPath(new URL("../../build/cpu.wasm", import.meta.url));
 
 /**
- * Encodings (op0:op1:CRn:CRm:op2, as in bits 20:5 of MRS) of the system registers
- * readSysreg/writeSysreg accept; they mirror src/machine/cpu/sysreg-keys.ts, and
- * tests/machine/cpu-api.test.ts checks that the two agree.
+ * Keys (op0:op1:CRn:CRm:op2, as in bits 20:5 of MRS) of the system registers readSysreg/writeSysreg
+ * accept, by upper-case name: the registers src/machine/arch's table marks as the core's. The wasm core
+ * keeps the same keys in src/machine/cpu/sysreg-keys.ts; tests/machine/cpu-api.test.ts checks they agree.
  */
-export const SYSREG_KEYS: Record<string, number> = {
-  SCTLR_EL1: 0xc080,
-  ACTLR_EL1: 0xc081,
-  CPACR_EL1: 0xc082,
-  TTBR0_EL1: 0xc100,
-  TTBR1_EL1: 0xc101,
-  TCR_EL1: 0xc102,
-  SPSR_EL1: 0xc200,
-  ELR_EL1: 0xc201,
-  SP_EL0: 0xc208,
-  SPSEL: 0xc210,
-  CURRENTEL: 0xc212,
-  DAIF: 0xda11,
-  NZCV: 0xda10,
-  FPCR: 0xda20,
-  FPSR: 0xda21,
-  SPSR_IRQ: 0xe218,
-  SPSR_ABT: 0xe219,
-  SPSR_UND: 0xe21a,
-  SPSR_FIQ: 0xe21b,
-  AFSR0_EL1: 0xc288,
-  AFSR1_EL1: 0xc289,
-  ESR_EL1: 0xc290,
-  FAR_EL1: 0xc300,
-  PAR_EL1: 0xc3a0,
-  MAIR_EL1: 0xc510,
-  AMAIR_EL1: 0xc518,
-  VBAR_EL1: 0xc600,
-  ISR_EL1: 0xc608,
-  CONTEXTIDR_EL1: 0xc681,
-  TPIDR_EL1: 0xc684,
-  TPIDR_EL0: 0xde82,
-  TPIDRRO_EL0: 0xde83,
-  CNTKCTL_EL1: 0xc708,
-  CNTFRQ_EL0: 0xdf00,
-  CNTPCT_EL0: 0xdf01,
-  CNTVCT_EL0: 0xdf02,
-  CNTP_TVAL_EL0: 0xdf10,
-  CNTP_CTL_EL0: 0xdf11,
-  CNTP_CVAL_EL0: 0xdf12,
-  CNTV_TVAL_EL0: 0xdf18,
-  CNTV_CTL_EL0: 0xdf19,
-  CNTV_CVAL_EL0: 0xdf1a,
-  MIDR_EL1: 0xc000,
-  MPIDR_EL1: 0xc005,
-  REVIDR_EL1: 0xc006,
-  ID_AA64PFR0_EL1: 0xc020,
-  ID_AA64DFR0_EL1: 0xc028,
-  ID_AA64ISAR0_EL1: 0xc030,
-  ID_AA64MMFR0_EL1: 0xc038,
-  CCSIDR_EL1: 0xc800,
-  CLIDR_EL1: 0xc801,
-  AIDR_EL1: 0xc807,
-  CSSELR_EL1: 0xd000,
-  CTR_EL0: 0xd801,
-  DCZID_EL0: 0xd807,
-  MDSCR_EL1: 0x8012,
-  MDCCINT_EL1: 0x8010,
-  OSLAR_EL1: 0x8084,
-  OSLSR_EL1: 0x808c,
-  OSDLR_EL1: 0x809c,
-  DBGPRCR_EL1: 0x80a4,
-  MDCCSR_EL0: 0x9808,
-  DBGCLAIMSET_EL1: 0x83c6,
-  DBGCLAIMCLR_EL1: 0x83ce,
-  DBGAUTHSTATUS_EL1: 0x83f6,
-  ICC_PMR_EL1: 0xc230,
-  ICC_IAR0_EL1: 0xc640,
-  ICC_EOIR0_EL1: 0xc641,
-  ICC_HPPIR0_EL1: 0xc642,
-  ICC_BPR0_EL1: 0xc643,
-  ICC_AP0R0_EL1: 0xc644,
-  ICC_AP1R0_EL1: 0xc648,
-  ICC_DIR_EL1: 0xc659,
-  ICC_RPR_EL1: 0xc65b,
-  ICC_SGI1R_EL1: 0xc65d,
-  ICC_ASGI1R_EL1: 0xc65e,
-  ICC_SGI0R_EL1: 0xc65f,
-  ICC_IAR1_EL1: 0xc660,
-  ICC_EOIR1_EL1: 0xc661,
-  ICC_HPPIR1_EL1: 0xc662,
-  ICC_BPR1_EL1: 0xc663,
-  ICC_CTLR_EL1: 0xc664,
-  ICC_SRE_EL1: 0xc665,
-  ICC_IGRPEN0_EL1: 0xc666,
-  ICC_IGRPEN1_EL1: 0xc667,
-  CNTVOFF_EL2: 0xe703,
-};
+export const SYSREG_KEYS: Readonly<Record<string, number>> = CORE_SYSTEM_REGISTER_KEYS;
 
 /** CNTFRQ_EL0 of every vCPU (as on QEMU's virt machine). */
 export const COUNTER_FREQUENCY = 62_500_000;
@@ -117,6 +31,27 @@ export type VcpuExit =
   | { kind: "vtimer" }
   | { kind: "maintenance"; listRegister: number }
   | { kind: "halted"; reason: string };
+
+/**
+ * The ESR_EL2 syndrome of the trap an exit reports, as EL2 would read it: the core's own for stage-2
+ * aborts and trapped system registers, and for HVC, SMC, WFI and WFE the one the exit implies (the
+ * immediate, the WFE bit). Undefined for exits that are not traps (slice end, virtual timer, maintenance,
+ * halt).
+ */
+export function exitSyndrome(exit: VcpuExit): number | undefined {
+  switch (exit.kind) {
+    case "stage2-abort":
+    case "sysreg":
+      return exit.esr;
+    case "hvc":
+    case "smc":
+      return callSyndrome(exit.kind, exit.imm);
+    case "wfi":
+    case "wfe":
+      return wfxSyndrome(exit.kind === "wfe");
+  }
+  return undefined;
+}
 
 export interface Stage2Permissions {
   read: boolean;

@@ -4,7 +4,8 @@
 // with the fault status a real seL4 PD would get.
 
 import type { Map as SdfMap, Perms } from "../sdf/model.ts";
-import { FaultError, FaultStatus, abortSyndrome } from "../kernel/index.ts";
+import { FaultError } from "../kernel/index.ts";
+import { FaultStatus, abortSyndrome } from "../machine/arch/index.ts";
 import type { Board } from "../machine/boards/board.ts";
 import type { AccessSize, MmioDevice } from "../machine/devices/mmio.ts";
 import { hex } from "../util/hex.ts";

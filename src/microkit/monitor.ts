@@ -1,7 +1,15 @@
-// The Microkit monitor: the highest-priority thread that receives top-level PDs' faults
-// and passive requests, and reports them on the kernel's debug console.
-
-import { describeFaultStatus, faultMessage, type Fault } from "../kernel/index.ts";
+// The Microkit monitor: the highest-priority thread, which reports top-level PDs' faults and passive requests.
+import { faultMessage, type Fault } from "../kernel/index.ts";
+import {
+  EXCEPTION_CLASS_NAMES,
+  ExceptionClass,
+  decodeDataAbort,
+  exceptionClass,
+  faultStatus,
+  faultStatusName,
+  instructionSpecificSyndrome,
+  instructionLength,
+} from "../machine/arch/index.ts";
 
 export interface FaultingPd {
   name: string;
@@ -11,8 +19,6 @@ export interface FaultingPd {
   location: string | undefined;
 }
 
-const DATA_ABORT_LOWER = 0x24;
-const INSTRUCTION_ABORT_LOWER = 0x20;
 const BASE_TCB_CAP = 202;
 
 export class Monitor {
@@ -40,17 +46,19 @@ export class Monitor {
 function describeFault(fault: Fault): string[] {
   switch (fault.kind) {
     case "VMFault": {
-      const ec = fault.fsr >>> 26;
-      const iss = fault.fsr & 0x1ffffff;
-      const status = fault.fsr & 0x3f;
+      const ec = exceptionClass(fault.fsr);
+      const iss = instructionSpecificSyndrome(fault.fsr);
+      const status = faultStatus(fault.fsr);
       const kind = fault.prefetch ? "prefetch fault" : "data fault";
+      const il = instructionLength(fault.fsr) === 4 ? 1 : 0;
       const lines = [
         `VMFault: ip=${hex64(fault.ip)}  fault_addr=${hex64(fault.addr)}  fsr=${hex64(fault.fsr)}  (${kind})`,
-        `   ec: ${hex32(ec)}  ${describeEc(ec)}   il: ${(fault.fsr >>> 25) & 1}   iss: ${hex32(iss)}`,
+        `   ec: ${hex32(ec)}  ${describeEc(ec)}   il: ${il}   iss: ${hex32(iss)}`,
       ];
-      if (ec === DATA_ABORT_LOWER || ec === INSTRUCTION_ABORT_LOWER) {
-        const direction = ec === DATA_ABORT_LOWER && fault.fsr & (1 << 6) ? " -- write not read" : "";
-        const what = status === 0x21 ? "alignment fault" : describeFaultStatus(status);
+      const dataAbort = ec === ExceptionClass.DATA_ABORT_LOWER;
+      if (dataAbort || ec === ExceptionClass.INSTRUCTION_ABORT_LOWER) {
+        const direction = dataAbort && decodeDataAbort(fault.fsr).write ? " -- write not read" : "";
+        const what = faultStatusName(status) ?? "unknown fault status";
         lines.push(`   dfsc = ${what} (${hex32(status)})${direction}`);
       }
       return lines;
@@ -63,9 +71,7 @@ function describeFault(fault: Fault): string[] {
 }
 
 function describeEc(ec: number): string {
-  if (ec === DATA_ABORT_LOWER) return "Data Abort from a lower Exception level";
-  if (ec === INSTRUCTION_ABORT_LOWER) return "Instruction Abort from a lower Exception level";
-  return "Unknown reason";
+  return EXCEPTION_CLASS_NAMES[ec] ?? EXCEPTION_CLASS_NAMES[ExceptionClass.UNKNOWN]!;
 }
 
 function firstLine(text: string): string {

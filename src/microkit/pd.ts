@@ -8,11 +8,12 @@ import {
   messageInfo,
   type IrqHandler,
   type Kernel,
-  type MachineVcpu,
   type MessageInfo,
   type Notification,
   type Thread,
+  type VcpuInspection,
   type VcpuObject,
+  type VcpuRegisterView,
 } from "../kernel/index.ts";
 import type { PdAddressSpace, MappedRegion } from "./address-space.ts";
 
@@ -192,7 +193,7 @@ export class Pd {
     const wiring = this.wiring.vcpus.get(vcpu);
     if (!wiring)
       return this.failedInvocation(BASE_VM_TCB_CAP + vcpu, "microkit_vcpu_restart: error writing registers");
-    wiring.object.machine.pc = BigInt.asUintN(64, BigInt(entryPoint));
+    wiring.object.registers.pc = BigInt.asUintN(64, BigInt(entryPoint));
     this.wiring.kernel.restart(wiring.thread);
   }
 
@@ -222,15 +223,25 @@ export class Pd {
   /**
    * The general registers, PC and PSTATE of a vCPU's thread, as seL4_TCB_ReadRegisters and
    * seL4_TCB_WriteRegisters on its TCB give them to the VMM (libvmm advances a faulting
-   * vCPU's PC this way). Changes take effect when the vCPU next runs.
+   * vCPU's PC this way), and its VCPU object's EL1 system registers by name. A view of the
+   * vCPU, not the vCPU itself; changes take effect when the vCPU next runs.
    */
-  vcpuRegisters(vcpu: number): Pick<MachineVcpu, "getX" | "setX" | "pc" | "pstate"> | undefined {
+  vcpuRegisters(vcpu: number): VcpuRegisterView | undefined {
     const wiring = this.wiring.vcpus.get(vcpu);
     if (!wiring) {
       this.failedInvocation(BASE_VM_TCB_CAP + vcpu, "seL4_TCB_ReadRegisters: error reading vCPU registers");
       return undefined;
     }
-    return wiring.object.machine;
+    return wiring.object.registers;
+  }
+
+  /**
+   * Read-only machine state of a vCPU for debugging aids (retired instructions, list registers, the
+   * kernel's timer mask), which seL4 does not give a VMM; virtkit's own, not libmicrokit's. Undefined
+   * for a vCPU the PD does not have.
+   */
+  vcpuInspection(vcpu: number): VcpuInspection | undefined {
+    return this.wiring.vcpus.get(vcpu)?.object.inspection;
   }
 
   /** `reg` is a seL4_VCPUReg number (see VcpuReg). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeDataAbort, emulateDataAbort, extendLoadedValue } from "../../src/libvmm/fault/data-abort.ts";
+import { emulateDataAbort } from "../../src/libvmm/fault/data-abort.ts";
+import { decodeDataAbort, extendLoadedValue } from "../../src/machine/arch/index.ts";
 import { GuestAccessError, MmioRegions } from "../../src/libvmm/fault/mmio.ts";
 import type { AccessSize, MmioDevice } from "../../src/machine/devices/mmio.ts";
 import { FakeRegisters, dataAbortEsr } from "./fake-vcpu.ts";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { disassemble } from "../../src/libvmm/fault/disassemble.ts";
+import { disassemble } from "../../src/machine/arch/index.ts";
 import { assembleAndDisassemble, binutilsAvailable } from "./binutils.ts";
 
 const haveBinutils = binutilsAvailable();

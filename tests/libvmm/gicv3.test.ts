@@ -3,7 +3,8 @@ import { GuestAccessError } from "../../src/libvmm/fault/mmio.ts";
 import type { AccessSize } from "../../src/machine/devices/mmio.ts";
 import { Gicv3Distributor } from "../../src/libvmm/vgic/gicv3-distributor.ts";
 import { Gicv3Redistributors, redistributorRegionSize } from "../../src/libvmm/vgic/gicv3-redistributor.ts";
-import { decodeSysregAccess, handleGicSysreg, sgiTargets } from "../../src/libvmm/vgic/gicv3-sysregs.ts";
+import { handleGicSysreg, sgiTargets } from "../../src/libvmm/vgic/gicv3-sysregs.ts";
+import { decodeSysregAccess } from "../../src/machine/arch/index.ts";
 import { FakeRegisters } from "./fake-vcpu.ts";
 import { makeVgic } from "./vgic-helpers.ts";
 

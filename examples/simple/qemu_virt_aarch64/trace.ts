@@ -2,11 +2,10 @@
 // of host time — PC and exception level, guest instructions and MIPS, the virtual timer, the list
 // registers and the vGIC's view — so a boot that hangs shows where and why (a PC that stays put, a timer
 // that fired but stays masked, an interrupt listed and never EOI'd).
-import type { MachineVcpu } from "../../../src/kernel/vcpu.ts";
+import type { VcpuInspection } from "../../../src/kernel/index.ts";
 import type { Vgic } from "../../../src/libvmm/index.ts";
 import type { Pd } from "../../../src/microkit/index.ts";
-
-const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
+import { hex } from "../../../src/util/hex.ts";
 
 /** The trace interval in seconds from VIRTKIT_TRACE, or undefined when tracing is off. */
 export function traceInterval(): number | undefined {
@@ -18,7 +17,7 @@ export function traceInterval(): number | undefined {
   return seconds;
 }
 
-function timerState(vcpu: MachineVcpu): string {
+function timerState(vcpu: VcpuInspection): string {
   const ctl = vcpu.readSysreg("CNTV_CTL_EL0");
   if ((ctl & 1n) === 0n) return "off";
   const fired = (ctl & 4n) !== 0n ? "fired" : "armed";
@@ -28,7 +27,7 @@ function timerState(vcpu: MachineVcpu): string {
   return `${fired} (${ticks} ticks to go${masked})`;
 }
 
-function listRegisters(vcpu: MachineVcpu): string {
+function listRegisters(vcpu: VcpuInspection): string {
   const lrs = [0, 1, 2, 3].map((i) => vcpu.getListRegister(i));
   const state = ["", "pending", "active", "pending+active"];
   const used = lrs.flatMap((lr, i) => {
@@ -40,8 +39,8 @@ function listRegisters(vcpu: MachineVcpu): string {
 
 /** Prints a trace line for vCPU `vcpuId` every `seconds`; the timer does not keep the process alive. */
 export function startTrace(pd: Pd, vgic: Vgic, vcpuId: number, seconds: number): void {
-  // vcpuRegisters gives the kernel's machine vCPU itself; the trace only reads it.
-  const vcpu = pd.vcpuRegisters(vcpuId) as MachineVcpu | undefined;
+  // Beyond the registers seL4 shows a VMM: retired instructions, list registers, the kernel's timer mask.
+  const vcpu = pd.vcpuInspection(vcpuId);
   if (!vcpu) return;
   let last = { at: performance.now(), instructions: vcpu.instructionsRetired };
   const timer = setInterval(() => {

@@ -4,10 +4,16 @@
 import type { VmmLog } from "../log.ts";
 import { type VcpuRegisters } from "../vcpu.ts";
 import { hex } from "../../util/hex.ts";
-import type { DataAbortOutcome, DataAbortSyndrome } from "./data-abort.ts";
+import type { DataAbortOutcome } from "./data-abort.ts";
 import { nodesClaiming, type DeviceTreeRegion } from "./device-tree-regions.ts";
-import { disassemble } from "./disassemble.ts";
-import { describeFaultStatus, exceptionClass } from "./esr.ts";
+import {
+  disassemble,
+  exceptionClass,
+  faultStatus,
+  faultStatusName,
+  isPermissionFault,
+  type DataAbortSyndrome,
+} from "../../machine/arch/index.ts";
 import { describeRange } from "./mmio.ts";
 
 export interface FaultContext {
@@ -65,13 +71,14 @@ export function formatFaultReport(context: FaultContext, fault: UnhandledFault):
   const { vmName, vcpuId, pc, instruction } = context;
   const lines: string[] = [];
   const ec = exceptionClass(fault.esr);
-  const status = describeFaultStatus(fault.esr & 0x3f);
+  const fsc = faultStatus(fault.esr);
+  const status = faultStatusName(fsc) ?? `fault status ${hex(fsc)}`;
   const instructionText =
     instruction === undefined ? "(instruction not readable)" : disassemble(instruction, pc);
   const claiming = context.deviceTree ? nodesClaiming(context.deviceTree, fault.ipa) : [];
   const node = claiming[0];
   // A permission fault means the address is mapped, but without the right the access needs.
-  const permission = (fault.esr & 0x3c) === 0x0c;
+  const permission = isPermissionFault(fsc);
 
   if (fault.kind === "instruction-abort") {
     lines.push(`${vmName}: unexpected instruction fetch fault on vCPU ${vcpuId}`);

@@ -1,35 +1,8 @@
 // The GICv3 CPU-interface system registers the hypervisor traps (ESR_EL2 EC 0x18): SGI generation
 // through ICC_SGI1R_EL1 and friends, and ICC_SRE_EL1.
-import { systemRegisterName } from "../fault/sysreg-names.ts";
-import { MASK64, type VcpuRegisters } from "../vcpu.ts";
+import { decodeSysregAccess, stepPastInstruction, systemRegisterName } from "../../machine/arch/index.ts";
+import type { VcpuRegisters } from "../vcpu.ts";
 import type { Vgic } from "./vgic.ts";
-
-/** op0, op1, CRn, CRm, op2 of a system register, as in the ESR_EL2 ISS for EC 0x18. */
-export interface SysregAccess {
-  op0: number;
-  op1: number;
-  crn: number;
-  crm: number;
-  op2: number;
-  rt: number;
-  read: boolean;
-}
-
-export function decodeSysregAccess(esr: number): SysregAccess {
-  return {
-    op0: (esr >>> 20) & 3,
-    op2: (esr >>> 17) & 7,
-    op1: (esr >>> 14) & 7,
-    crn: (esr >>> 10) & 0xf,
-    rt: (esr >>> 5) & 0x1f,
-    crm: (esr >>> 1) & 0xf,
-    read: (esr & 1) === 1,
-  };
-}
-
-export function sysregName(a: SysregAccess): string {
-  return systemRegisterName(a.op0, a.op1, a.crn, a.crm, a.op2);
-}
 
 /** ICC_SRE_EL1 as the guest reads it: SRE, DFB and DIB set (system-register interface only). */
 const ICC_SRE_VALUE = 0x7n;
@@ -55,7 +28,7 @@ export function sgiTargets(value: bigint, sender: number, vcpuCount: number): nu
  */
 export function handleGicSysreg(vgic: Vgic, vcpuId: number, regs: VcpuRegisters, esr: number): boolean {
   const access = decodeSysregAccess(esr);
-  const name = sysregName(access);
+  const name = systemRegisterName(access);
   const value = access.rt === 31 ? 0n : regs.getX(access.rt);
   switch (name) {
     case "ICC_SGI1R_EL1":
@@ -70,6 +43,6 @@ export function handleGicSysreg(vgic: Vgic, vcpuId: number, regs: VcpuRegisters,
     default:
       return false;
   }
-  regs.pc = (regs.pc + 4n) & MASK64;
+  stepPastInstruction(regs, esr);
   return true;
 }

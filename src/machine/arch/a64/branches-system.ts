@@ -1,5 +1,5 @@
 // A64 branches, exception generation and system instructions (ARM ARM C4.1.65).
-import { systemInstructionName, systemRegisterName } from "../sysreg-names.ts";
+import { systemInstructionName, systemRegisterName } from "../system-registers.ts";
 import { address, bit, bits, condition, gpr, immDec, immHex, signExtend, x } from "./operands.ts";
 
 export function disassembleBranchSystem(insn: number, pc: bigint): string | undefined {
@@ -133,7 +133,7 @@ function system(insn: number): string | undefined {
     return `sys ${immDec(op1)}, C${crn}, C${crm}, ${immDec(op2)}${rt === 31 ? "" : `, ${x(rt)}`}`;
   }
   // Everything else in op0 = 0 and 2–3 is a register move; unnamed registers print as S<op0>_<op1>_C<n>_C<m>_<op2>.
-  const name = systemRegisterName(op0, op1, crn, crm, op2).toLowerCase();
+  const name = systemRegisterName({ op0, op1, crn, crm, op2 }).toLowerCase();
   return read ? `mrs ${x(rt)}, ${name}` : `msr ${name}, ${x(rt)}`;
 }
 

@@ -1,5 +1,4 @@
-// A64 data processing, immediate and register forms (ARM ARM C4.1.86, C4.1.95), with the preferred
-// aliases (MOV, CMP, TST, LSL, UBFX, CSET, MUL, …) chosen by the ARM ARM's alias conditions.
+// A64 data processing, immediate and register forms (ARM ARM C4.1.86, C4.1.95), with preferred aliases.
 import {
   EXTENDS,
   SHIFTS,
@@ -14,6 +13,8 @@ import {
   shiftSuffix,
   signExtend,
 } from "./operands.ts";
+
+// Aliases (MOV, CMP, TST, LSL, UBFX, CSET, MUL, …) follow the ARM ARM's alias conditions, as objdump does.
 
 export function disassembleDataProcessingImmediate(insn: number, pc: bigint): string | undefined {
   switch (bits(insn, 28, 23)) {

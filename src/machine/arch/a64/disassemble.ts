@@ -1,14 +1,13 @@
 // A small A64 disassembler for fault reports: names the faulting instruction the way GNU objdump would.
-// Covers every load/store form, branches, data processing and system instructions; anything else
-// (the scalar FP and Advanced SIMD data-processing group, unallocated encodings) prints as `.word`.
-import { disassembleBranchSystem } from "./a64/branches-system.ts";
-import {
-  disassembleDataProcessingImmediate,
-  disassembleDataProcessingRegister,
-} from "./a64/data-processing.ts";
-import { disassembleLoadStore } from "./a64/loads-stores.ts";
+import { disassembleBranchSystem } from "./branches-system.ts";
+import { disassembleDataProcessingImmediate, disassembleDataProcessingRegister } from "./data-processing.ts";
+import { disassembleLoadStore } from "./loads-stores.ts";
 
-/** The instruction `insn` at address `pc`, e.g. `str w1, [x0, #4]`; PC-relative targets are absolute. */
+/**
+ * The instruction `insn` at address `pc`, e.g. `str w1, [x0, #4]`; PC-relative targets are absolute.
+ * Covers every load/store form, branches, data processing and system instructions; anything else (the
+ * scalar FP and Advanced SIMD data-processing group, unallocated encodings) prints as `.word`.
+ */
 export function disassemble(insn: number, pc = 0n): string {
   const word = insn >>> 0;
   const op0 = (word >>> 25) & 0xf;

@@ -1,6 +1,4 @@
-// A64 loads and stores (ARM ARM C4.1.66 "Loads and Stores"): general-purpose and SIMD&FP registers,
-// every addressing mode, pairs, exclusives, load-acquire/store-release, LSE atomics and the SIMD
-// multiple-structure forms.
+// A64 loads and stores (ARM ARM C4.1.66): GPR and SIMD&FP, every addressing mode, pairs, exclusives, atomics.
 import { EXTENDS, address, bit, bits, gpr, immDec, signExtend, x } from "./operands.ts";
 
 const SIMD_PREFIX = ["b", "h", "s", "d", "q"];

@@ -1,5 +1,4 @@
-// Operand spelling shared by the A64 disassembler, following GNU objdump's conventions so that our
-// fault reports read like the listings people compare them with.
+// Operand spelling for the A64 disassembler, in GNU objdump's conventions, so reports read like its listings.
 
 export function bits(insn: number, high: number, low: number): number {
   return (insn >>> low) & ((1 << (high - low + 1)) - 1);
