@@ -113,6 +113,8 @@ export class VirtioMmioTransport implements MmioDevice {
   private readonly device: VirtioDevice;
   private readonly irq: IrqLine;
   private readonly onError: ((message: string) => void) | undefined;
+  /** The device's feature offer through this transport; it never changes. */
+  private readonly offeredFeatures: bigint;
 
   private status = 0;
   private needsReset = false;
@@ -140,6 +142,7 @@ export class VirtioMmioTransport implements MmioDevice {
     this.device = options.device;
     this.irq = options.irq;
     this.onError = options.onError;
+    this.offeredFeatures = this.device.offeredFeatures(this.legacy);
     this.queues = this.freshQueues();
   }
 
@@ -152,9 +155,7 @@ export class VirtioMmioTransport implements MmioDevice {
 
   /** Whether feature `bitNumber` is in force: accepted with FEATURES_OK (modern), or written and offered (legacy). */
   negotiated(bitNumber: number): boolean {
-    const features = this.legacy
-      ? this.driverFeatures & this.device.offeredFeatures(true)
-      : this.acceptedFeatures;
+    const features = this.legacy ? this.driverFeatures & this.offeredFeatures : this.acceptedFeatures;
     return (features & bit(bitNumber)) !== 0n;
   }
 
@@ -288,8 +289,7 @@ export class VirtioMmioTransport implements MmioDevice {
         // Legacy devices have one 32-bit feature word.
         const words = this.legacy ? 1 : 2;
         if (this.deviceFeaturesSel >= words) return 0;
-        const offered = this.device.offeredFeatures(this.legacy);
-        return Number((offered >> BigInt(32 * this.deviceFeaturesSel)) & 0xffff_ffffn);
+        return Number((this.offeredFeatures >> BigInt(32 * this.deviceFeaturesSel)) & 0xffff_ffffn);
       }
       case VirtioMmio.QueueNumMax:
         return q ? this.device.queueSizeMax : 0;
@@ -418,10 +418,9 @@ export class VirtioMmioTransport implements MmioDevice {
     let next = value & ~VirtioStatus.DEVICE_NEEDS_RESET;
     if (!this.legacy && next & VirtioStatus.FEATURES_OK && !(old & VirtioStatus.FEATURES_OK)) {
       // FEATURES_OK sticks only for a subset of the offered features that includes VERSION_1 (§2.2.2, §4.2.2.1).
-      const offered = this.device.offeredFeatures(false);
       const acceptable =
         !this.driverFeaturesBeyond64 &&
-        (this.driverFeatures & ~offered) === 0n &&
+        (this.driverFeatures & ~this.offeredFeatures) === 0n &&
         (this.driverFeatures & bit(VirtioFeature.VERSION_1)) !== 0n;
       if (acceptable) this.acceptedFeatures = this.driverFeatures;
       else next &= ~VirtioStatus.FEATURES_OK;
