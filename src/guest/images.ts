@@ -39,6 +39,8 @@ export interface GuestImageOptions {
   initrd?: string;
   /** The kernel command line, /chosen/bootargs of the generated device tree (QEMU's -append). */
   bootargs?: string;
+  /** virtio-mmio transports the guest is given (passed through or emulated): device-tree nodes. */
+  virtio?: { base: number; irq: number }[];
   /** Adds `examples/<name>/overlay/` to the initramfs. */
   example?: string;
   /** A .dtb or .dts to use instead of the generated device tree. */
@@ -122,10 +124,12 @@ export async function ensureGuestImages(options: GuestImageOptions = {}): Promis
 
   const dtbBytes = options.dtb
     ? loadUserDeviceTree(options.dtb)
-    : guestDtb(layout.deviceTree(initrdSize, options.bootargs));
+    : guestDtb({ ...layout.deviceTree(initrdSize, options.bootargs), virtio: options.virtio });
   const dtbName = options.dtb
     ? `user-${basename(options.dtb).replace(/\.dts$|\.dtb$/, "")}`
-    : `${layout.name}${options.bootargs === undefined ? "" : "-append"}`;
+    : [layout.name, options.example, options.bootargs === undefined ? undefined : "append"]
+        .filter((part) => part !== undefined)
+        .join("-");
   const dtbSource = options.dtb
     ? `user device tree ${options.dtb}`
     : `generated for the ${layout.name} layout, ` +

@@ -36,3 +36,8 @@ export { deviceTreeRegions, type DeviceTreeRegion } from "./fault/device-tree-re
 export { formatFaultReport, reportUnhandledFault } from "./fault/report.ts";
 export { Vgic, VTIMER_PPI, type InjectResult } from "./vgic/vgic.ts";
 export { PSTATE_EL1H_DAIF_MASKED, type VcpuControl, type VcpuRegisters } from "./vcpu.ts";
+export { Gicv2Distributor } from "./vgic/gicv2-distributor.ts";
+export { Gicv3Distributor } from "./vgic/gicv3-distributor.ts";
+export { Gicv3Redistributors } from "./vgic/gicv3-redistributor.ts";
+export type { VirtualIrqSink } from "./vgic/list-registers.ts";
+export { startMicrokitLinuxVm, type MicrokitLinuxVm } from "./microkit-linux.ts";

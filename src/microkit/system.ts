@@ -17,6 +17,10 @@ import {
 } from "../kernel/index.ts";
 import type { Vcpu as CoreVcpu } from "../machine/cpu.ts";
 import { boardNamed, type Board, type BoardDescription } from "../machine/boards/index.ts";
+import type { VirtioNetNicOptions } from "../machine/boards/board.ts";
+import type { EthernetWire } from "../machine/devices/ethernet.ts";
+import type { MachineClock } from "../machine/clock.ts";
+import type { HostEventSink } from "../machine/backends/serial-connection.ts";
 import type { Console } from "../machine/devices/console.ts";
 import { parseSystemFile } from "../sdf/index.ts";
 import type {
@@ -45,8 +49,24 @@ import { microkitPlatform } from "./platform.ts";
 /** A machine vCPU with the stage-2 controls a VM's setup needs. */
 export type VmMachineVcpu = MachineVcpu & Pick<CoreVcpu, "mapStage2" | "gicvBase">;
 
+/** The network the board's NIC is plugged into (virtkit run's user-mode network, a test's wire). */
+export interface SystemNetwork {
+  /** Makes the wire once the system's clock and host event loop exist. */
+  connect(env: { clock: MachineClock; host: HostEventSink }): EthernetWire & { close?(): void };
+  /** The NIC's MAC address (default 52:55:00:d1:55:01, the tutorial's). */
+  mac?: string;
+  /** The legacy virtio-mmio transport (version 1), as QEMU gives by default. */
+  legacy?: boolean;
+  /** The virtio-mmio slot (default: the board's NIC slot). */
+  slot?: number;
+}
+
+const DEFAULT_MAC = "52:55:00:d1:55:01";
+
 export interface BootOptions {
   console: Console;
+  /** A NIC in the board's virtio-mmio slot for it, on this network (none by default). */
+  network?: SystemNetwork;
   /** The board to run on (default: qemu_virt_aarch64); the description must have been checked for it. */
   board?: BoardDescription;
   /** Folders searched for PD modules after the folder of the .system file. */
@@ -112,25 +132,28 @@ export async function bootSystem(
   const programs = await loadPrograms(description, searchPaths, options.programs ?? {});
 
   const host = new HostEvents();
-  const board = boardDescription.create({
-    console: options.console,
-    host,
-    ramSize: options.ramSize,
-    onPowerOff: () => host.stop(),
-  });
-  const machine = options.createMachineVcpu
-    ? { createVcpu: options.createMachineVcpu, syncCounter: options.syncCounter ?? (() => {}) }
-    : await cpuCoreVcpus(description, board);
-  const monitor = new Monitor((text) => {
-    for (const byte of Buffer.from(text, "latin1")) board.debugPutc(byte);
-  });
   const pds = new Map<string, RunningPd>();
+  // The kernel exists before the board: the board's network runs on the kernel's clock.
   const kernel = new Kernel({
     onMonitorFault: (thread, fault) => {
       const running = [...pds.values()].find((p) => p.thread === thread)!;
       const badge = description.allProtectionDomains.indexOf(running.description) + 1;
       monitor.fault({ name: running.pd.name, badge, location: running.runtime.faultLocation }, fault);
     },
+  });
+  const wire = options.network?.connect({ clock: kernel.clock, host });
+  const board = boardDescription.create({
+    console: options.console,
+    host,
+    ramSize: options.ramSize,
+    onPowerOff: () => host.stop(),
+    nic: wire && nicOptions(boardDescription, options.network!, wire),
+  });
+  const machine = options.createMachineVcpu
+    ? { createVcpu: options.createMachineVcpu, syncCounter: options.syncCounter ?? (() => {}) }
+    : await cpuCoreVcpus(description, board);
+  const monitor = new Monitor((text) => {
+    for (const byte of Buffer.from(text, "latin1")) board.debugPutc(byte);
   });
   board.connectInterrupts((irq, high) => kernel.setIrqLine(irq, high));
   prefillMemoryRegions(description.memoryRegions, board);
@@ -165,6 +188,7 @@ export async function bootSystem(
       try {
         await runEventLoop(kernel, host, { clock: options.clock });
       } finally {
+        wire?.close?.();
         board.close();
       }
     },
@@ -371,6 +395,18 @@ function passthroughOf(vm: VirtualMachine, board: Board): PassthroughLookup {
     const window = board.deviceAt(paddr);
     return window && { device: window.device, offset: paddr - window.base };
   };
+}
+
+function nicOptions(
+  board: BoardDescription,
+  network: SystemNetwork,
+  wire: EthernetWire,
+): VirtioNetNicOptions {
+  const slot = network.slot ?? board.virtioMmio?.nicSlot;
+  if (slot === undefined) {
+    throw new ProgramError(`Error: board ${board.name} has no virtio-mmio slot for a NIC`);
+  }
+  return { slot, mac: network.mac ?? DEFAULT_MAC, wire, legacy: network.legacy };
 }
 
 function prefillMemoryRegions(regions: readonly MemoryRegion[], board: Board): void {

@@ -27,7 +27,7 @@ function systemFile(name: string, text: string): string {
 
 describe("virtkit check", () => {
   it("accepts both examples", () => {
-    for (const file of ["examples/wordle/wordle.system", "examples/simple/qemu_virt_aarch64/simple.system"]) {
+    for (const file of ["examples/wordle/part4.system", "examples/simple/qemu_virt_aarch64/simple.system"]) {
       const result = virtkit("check", file);
       expect(result.status).toBe(0);
       expect(result.stderr).toBe("");
@@ -36,17 +36,17 @@ describe("virtkit check", () => {
   });
 
   it("checks for the board --board names, and refuses a board it does not know", () => {
-    const ok = virtkit("check", "--board", "qemu_virt_aarch64", "examples/wordle/wordle.system");
+    const ok = virtkit("check", "--board", "qemu_virt_aarch64", "examples/wordle/part4.system");
     expect(ok.status).toBe(0);
     const report = virtkit(
       "report",
       "--json",
       "--board",
       "qemu_virt_aarch64",
-      "examples/wordle/wordle.system",
+      "examples/wordle/part4.system",
     );
     expect(JSON.parse(report.stdout).platform.name).toBe("qemu_virt_aarch64");
-    const unknown = virtkit("check", "--board", "imaginary", "examples/wordle/wordle.system");
+    const unknown = virtkit("check", "--board", "imaginary", "examples/wordle/part4.system");
     expect(unknown.status).not.toBe(0);
     expect(unknown.stderr).toContain("option '--board <name>' argument 'imaginary' is invalid");
     expect(unknown.stderr).toContain("qemu_virt_aarch64");
@@ -132,7 +132,7 @@ describe("virtkit check", () => {
 
 describe("virtkit report", () => {
   it("reports the Wordle system as text, with a physical memory table sorted by address", () => {
-    const result = virtkit("report", "examples/wordle/wordle.system");
+    const result = virtkit("report", "examples/wordle/part4.system");
     expect(result.status).toBe(0);
     const out = result.stdout;
     for (const heading of [
@@ -153,7 +153,7 @@ describe("virtkit report", () => {
   });
 
   it("gives the same data as JSON, masks as hex strings", () => {
-    const result = virtkit("report", "examples/wordle/wordle.system", "--json");
+    const result = virtkit("report", "examples/wordle/part4.system", "--json");
     expect(result.status).toBe(0);
     const report = JSON.parse(result.stdout);
     const vmm = report.protectionDomains.find((pd: { name: string }) => pd.name === "vmm");

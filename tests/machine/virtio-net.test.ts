@@ -5,7 +5,6 @@ import type { EthernetWire } from "../../src/machine/devices/ethernet.ts";
 import type { AccessSize, MmioDevice } from "../../src/machine/devices/mmio.ts";
 import type { Console } from "../../src/machine/devices/console.ts";
 import { qemuVirtAarch64 } from "../../src/machine/boards/qemu_virt_aarch64/index.ts";
-import { QEMU_VIRT_NIC_SLOT } from "../../src/machine/boards/qemu_virt_aarch64/board.ts";
 import {
   VIRTQ_AVAIL_F_NO_INTERRUPT,
   VIRTQ_DESC_F_INDIRECT,
@@ -919,7 +918,13 @@ describe("virtio-net on the QEMU virt board", () => {
       console,
       host: { post: () => {}, openSource: () => () => {} },
       ramSize: RAM_SIZE,
-      nic: { slot: nic.slot ?? QEMU_VIRT_NIC_SLOT, mac: MAC, wire, legacy: nic.legacy, onError: nic.onError },
+      nic: {
+        slot: nic.slot ?? qemuVirtAarch64.virtioMmio!.nicSlot,
+        mac: MAC,
+        wire,
+        legacy: nic.legacy,
+        onError: nic.onError,
+      },
     });
     const lines: [number, boolean][] = [];
     b.connectInterrupts((irq, high) => lines.push([irq, high]));

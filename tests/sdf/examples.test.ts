@@ -4,7 +4,7 @@ import { parseOptions } from "./helpers.ts";
 
 describe("examples", () => {
   it("Wordle part 4: four PDs, a Linux VM and the tutorial's channels", () => {
-    const wordle = parseSystemFile("examples/wordle/wordle.system", parseOptions());
+    const wordle = parseSystemFile("examples/wordle/part4.system", parseOptions());
     expect(wordle.warnings).toEqual([]);
     const byName = Object.fromEntries(wordle.allProtectionDomains.map((pd) => [pd.name, pd]));
     expect(Object.keys(byName)).toEqual(["wordle_server", "serial_server", "client", "vmm"]);

@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { ensureDebianPackages } from "../../src/host/debian-packages.ts";
@@ -30,15 +32,20 @@ describe("virtkit run", () => {
   test("a folder with several systems, a bad file and a missing PD module are errors with exit 1", () => {
     const folder = virtkit(["run", WORDLE, "--console", "stdio"], "");
     expect(folder.status).toBe(1);
-    expect(folder.stderr).toContain("holds part3.system, wordle.system: name the one to run");
+    expect(folder.stderr).toContain("holds part3.system, part4.system: name the one to run");
     const missing = virtkit(["run", join(ROOT, "no-such.system"), "--console", "stdio"], "");
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain("no-such.system");
-    // The part-4 system needs a vmm PD module that the libvmm work provides.
-    const part4 = virtkit(["run", join(WORDLE, "wordle.system"), "--console", "stdio"], "");
-    expect(part4.status).toBe(1);
-    expect(part4.stderr).toMatch(
-      /^Error: protection domain 'vmm': program_image 'vmm\.(elf|ts)' has no TypeScript module/,
+    // A system whose PD has no module beside it.
+    const lonely = join(mkdtempSync(join(tmpdir(), "virtkit-wordle-")), "lonely.system");
+    writeFileSync(
+      lonely,
+      '<system><protection_domain name="vmm"><program_image path="vmm.elf"/></protection_domain></system>',
+    );
+    const missingModule = virtkit(["run", lonely, "--console", "stdio"], "");
+    expect(missingModule.status).toBe(1);
+    expect(missingModule.stderr).toMatch(
+      /^Error: protection domain 'vmm': program_image 'vmm\.elf' has no TypeScript module/,
     );
   });
 

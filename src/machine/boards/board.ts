@@ -61,6 +61,8 @@ export interface VirtioMmioFacts {
   stride: number;
   slots: number;
   firstIrq: number;
+  /** The slot a NIC given without a place lands in (QEMU: the last free one). */
+  nicSlot: number;
 }
 
 export interface BoardOptions {

@@ -18,9 +18,6 @@ import {
 import { hex } from "../../../util/hex.ts";
 import { qemuFirmwareCall } from "./firmware.ts";
 
-/** Where QEMU puts a `-device virtio-net-device` without a bus: the last slot, 0xa003e00, INTID 79. */
-export const QEMU_VIRT_NIC_SLOT = 31;
-
 export function createQemuVirtBoard(description: BoardDescription, options: BoardOptions): Board {
   const { uart: uartFacts, virtioMmio, gic } = description;
   if (gic.version !== 2 || !virtioMmio) throw new Error(`${description.name} is not a QEMU virt board`);

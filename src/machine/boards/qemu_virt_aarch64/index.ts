@@ -22,7 +22,9 @@ export const qemuVirtAarch64: BoardDescription = {
     vcpuInterface: { base: 0x0804_0000, size: 0x1_0000 },
   },
   uart: UART,
-  virtioMmio: { base: 0x0a00_0000, stride: 0x200, slots: 32, firstIrq: 48 },
+  // QEMU fills virtio-mmio transports from the top: a lone `-device virtio-net-device` gets slot 31
+  // (0xa003e00, INTID 79), the device the Wordle tutorial passes through.
+  virtioMmio: { base: 0x0a00_0000, stride: 0x200, slots: 32, firstIrq: 48, nicSlot: 31 },
   // seL4 on this board has a 40-bit stage-2 (IPA) space, so user addresses reach 2^40 - 1.
   microkit: { ram: RAM, userTop: 0xff_ffff_ffff, numDomains: 16, numDomainSchedules: 100 },
   /**
