@@ -5,7 +5,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createCpuCore, type Vcpu } from "../../src/machine/cpu.ts";
+import { ExceptionClass, exceptionClass, stepBackToInstruction } from "../../src/machine/arch/index.ts";
+import { createCpuCore, exitSyndrome, type Vcpu } from "../../src/machine/cpu.ts";
 import { PhysicalMemory } from "../../src/machine/physical-memory.ts";
 import type { VcpuFault } from "../../src/libvmm/vmm.ts";
 import { Vmm, type VmmOptions } from "../../src/libvmm/vmm.ts";
@@ -23,7 +24,6 @@ export function buildGuest(sourcePath: string): Uint8Array {
 }
 
 function faultFor(vcpu: Vcpu, exit: ReturnType<Vcpu["run"]>): VcpuFault | "continue" | string {
-  const IL = 1 << 25;
   switch (exit.kind) {
     case "slice-end":
       return "continue";
@@ -32,19 +32,17 @@ function faultFor(vcpu: Vcpu, exit: ReturnType<Vcpu["run"]>): VcpuFault | "conti
         kind: "VMFault",
         ip: vcpu.pc,
         addr: BigInt(exit.ipa),
-        prefetch: exit.esr >>> 26 === 0x20,
+        prefetch: exceptionClass(exit.esr) === ExceptionClass.INSTRUCTION_ABORT_LOWER,
         fsr: exit.esr,
       };
-    case "hvc":
-      return { kind: "VCPUFault", hsr: ((0x16 << 26) | IL | exit.imm) >>> 0 };
     case "smc":
-      vcpu.pc -= 4n;
-      return { kind: "VCPUFault", hsr: ((0x17 << 26) | IL | exit.imm) >>> 0 };
+      stepBackToInstruction(vcpu, exitSyndrome(exit)!);
+      return { kind: "VCPUFault", hsr: exitSyndrome(exit)! };
+    case "hvc":
     case "wfi":
     case "wfe":
-      return { kind: "VCPUFault", hsr: ((0x01 << 26) | IL | (exit.kind === "wfe" ? 1 : 0)) >>> 0 };
     case "sysreg":
-      return { kind: "VCPUFault", hsr: exit.esr };
+      return { kind: "VCPUFault", hsr: exitSyndrome(exit)! };
     case "vtimer":
       vcpu.vtimerMasked = true;
       return { kind: "VPPIEvent", irq: 27 };

@@ -151,13 +151,7 @@ function el0Access(key: u32, write: bool): u32 {
 }
 
 function isIcc(key: u32): bool {
-  // op0 3, op1 0, CRn 12, CRm 8..15; ICC_ASGI1R_EL1 and ICC_SGI0R_EL1 have op1 1 and 2.
-  return (
-    key == K.K_ICC_PMR_EL1 ||
-    (key & 0xffc0) == 0xc640 ||
-    key == K.K_ICC_ASGI1R_EL1 ||
-    key == K.K_ICC_SGI0R_EL1
-  );
+  return key == K.K_ICC_PMR_EL1 || (key & 0xffc0) == 0xc640; // op0 3, op1 0, CRn 12, CRm 8..15
 }
 
 function isDebugPair(key: u32): bool {
