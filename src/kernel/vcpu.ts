@@ -301,7 +301,7 @@ export class VcpuObject implements ComputeBody {
       case "smc": {
         // A trapped SMC (HCR_EL2.TSC) is not executed: seL4 reports it with the PC at the SMC,
         // and the VMM steps over it. The core leaves the PC past it, as for an executed HVC.
-        const hsr = exitSyndrome(exit)!;
+        const hsr = exitSyndrome(exit);
         stepBackToInstruction(this.machine, hsr);
         return { kind: "VCPUFault", hsr };
       }
@@ -309,7 +309,7 @@ export class VcpuObject implements ComputeBody {
       case "wfi":
       case "wfe":
       case "sysreg":
-        return { kind: "VCPUFault", hsr: exitSyndrome(exit)! };
+        return { kind: "VCPUFault", hsr: exitSyndrome(exit) };
       case "vtimer":
         // seL4 masks the virtual timer's PPI until the VMM acks it (AckVPPI).
         this.machine.vtimerMasked = true;

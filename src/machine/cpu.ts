@@ -32,12 +32,17 @@ export type VcpuExit =
   | { kind: "maintenance"; listRegister: number }
   | { kind: "halted"; reason: string };
 
+/** The exits that are traps to EL2, each with its syndrome (see exitSyndrome). */
+export type TrapExit = Extract<VcpuExit, { kind: "stage2-abort" | "sysreg" | "hvc" | "smc" | "wfi" | "wfe" }>;
+
 /**
  * The ESR_EL2 syndrome of the trap an exit reports, as EL2 would read it: the core's own for stage-2
  * aborts and trapped system registers, and for HVC, SMC, WFI and WFE the one the exit implies (the
  * immediate, the WFE bit). Undefined for exits that are not traps (slice end, virtual timer, maintenance,
  * halt).
  */
+export function exitSyndrome(exit: TrapExit): number;
+export function exitSyndrome(exit: VcpuExit): number | undefined;
 export function exitSyndrome(exit: VcpuExit): number | undefined {
   switch (exit.kind) {
     case "stage2-abort":

@@ -36,13 +36,13 @@ function faultFor(vcpu: Vcpu, exit: ReturnType<Vcpu["run"]>): VcpuFault | "conti
         fsr: exit.esr,
       };
     case "smc":
-      stepBackToInstruction(vcpu, exitSyndrome(exit)!);
-      return { kind: "VCPUFault", hsr: exitSyndrome(exit)! };
+      stepBackToInstruction(vcpu, exitSyndrome(exit));
+      return { kind: "VCPUFault", hsr: exitSyndrome(exit) };
     case "hvc":
     case "wfi":
     case "wfe":
     case "sysreg":
-      return { kind: "VCPUFault", hsr: exitSyndrome(exit)! };
+      return { kind: "VCPUFault", hsr: exitSyndrome(exit) };
     case "vtimer":
       vcpu.vtimerMasked = true;
       return { kind: "VPPIEvent", irq: 27 };
