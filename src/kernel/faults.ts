@@ -1,4 +1,4 @@
-// seL4 fault messages (MCS numbering on AArch64) as a fault handler receives them: label and message registers.
+// seL4 fault messages (MCS numbering, AArch64) as a fault handler receives them: label and message registers.
 
 export const FaultLabel = {
   NullFault: 0,

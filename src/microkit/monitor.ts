@@ -1,4 +1,4 @@
-// The Microkit monitor: the highest-priority thread, which reports top-level PDs' faults and passive requests.
+// The Microkit monitor: the highest-priority thread; it reports top-level PDs' faults and passive requests.
 import { faultMessage, type Fault } from "../kernel/index.ts";
 import {
   EXCEPTION_CLASS_NAMES,
