@@ -68,6 +68,7 @@ export default definePd(async ({ board, guestBoot }) => {
       if (!wordComplete) return resume;
       wordComplete = false;
       pd.vcpuStop(GUEST_VCPU);
+      pd.dbgPuts("VMM: the guest sent a word; handing it to the Wordle server (press Enter to redraw)\n");
       for (let i = 0; i < WORD_LENGTH; i++) pd.mrSet(i, BigInt(letters[i] ?? 0));
       pd.ppcall(WORDLE_SERVER_CHANNEL, pd.msginfoNew(0, WORD_LENGTH));
       return false;

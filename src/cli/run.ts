@@ -8,10 +8,11 @@ import type { ClockMode } from "../kernel/index.ts";
 import { addSystemOptions, loadSystem, type SystemOptions } from "./check.ts";
 import { ProgramError, bootSystem } from "../microkit/index.ts";
 import { boardNamed } from "../machine/boards/index.ts";
+import { addNetworkOptions, systemNetwork, type NetworkOptions } from "./network.ts";
 import type { Console } from "../machine/devices/console.ts";
 import { StdioConsole, TerminalConsole } from "../machine/backends/stream-console.ts";
 
-interface RunOptions extends SystemOptions {
+interface RunOptions extends SystemOptions, NetworkOptions {
   console?: "tty" | "stdio";
   kernel?: string;
   initrd?: string;
@@ -21,38 +22,40 @@ interface RunOptions extends SystemOptions {
 }
 
 export const registerRun: RegisterCommand = (program, setExitCode) => {
-  addSystemOptions(
-    program
-      .command("run")
-      .description(
-        "Run a Microkit system whose PDs are TypeScript modules (program_image x.elf is x.ts or x.js " +
-          "beside the .system file, or in a --search-path folder). The console is the board's PL011 UART. " +
-          "In a terminal, keys go to the system as typed and Ctrl-A x quits. Exits 0 when nothing " +
-          "can happen any more.",
-      )
-      .argument("<system>", "a .system file, or a folder holding exactly one")
-      .addOption(
-        new Option(
-          "--console <kind>",
-          "tty: raw terminal (default in a terminal); stdio: plain pipes",
-        ).choices(["tty", "stdio"]),
-      )
-      .addOption(
-        new Option(
-          "--clock <clock>",
-          "realtime (default with --console tty): guest time follows the wall clock; virtual (default " +
-            "with --console stdio): deterministic, idle time skipped, and paced by the wall clock only " +
-            "once input has ended",
-        ).choices(["virtual", "realtime"]),
-      )
-      .option(
-        "--kernel <kernel>",
-        "the guest kernel of VMMs that boot Linux (examples/simple): minimal (default), debian, an arm64 " +
-          "Image file, or any other file, which boots as a raw binary at RAM base + 0x80000 as with QEMU",
-      )
-      .option("--initrd <file>", "the guest's initramfs instead of the built one, or none")
-      .option("--dtb <file>", "the guest's device tree (.dtb or .dts), given to it as is")
-      .option("--append <args>", "the guest kernel's command line (/chosen/bootargs), as QEMU's -append"),
+  addNetworkOptions(
+    addSystemOptions(
+      program
+        .command("run")
+        .description(
+          "Run a Microkit system whose PDs are TypeScript modules (program_image x.elf is x.ts or x.js " +
+            "beside the .system file, or in a --search-path folder). The console is the board's PL011 UART. " +
+            "In a terminal, keys go to the system as typed and Ctrl-A x quits. Exits 0 when nothing " +
+            "can happen any more.",
+        )
+        .argument("<system>", "a .system file, or a folder holding exactly one")
+        .addOption(
+          new Option(
+            "--console <kind>",
+            "tty: raw terminal (default in a terminal); stdio: plain pipes",
+          ).choices(["tty", "stdio"]),
+        )
+        .addOption(
+          new Option(
+            "--clock <clock>",
+            "realtime (default with --console tty): guest time follows the wall clock; virtual (default " +
+              "with --console stdio): deterministic, idle time skipped, and paced by the wall clock only " +
+              "once input has ended",
+          ).choices(["virtual", "realtime"]),
+        )
+        .option(
+          "--kernel <kernel>",
+          "the guest kernel of VMMs that boot Linux (examples/simple): minimal (default), debian, an arm64 " +
+            "Image file, or any other file, which boots as a raw binary at RAM base + 0x80000 as with QEMU",
+        )
+        .option("--initrd <file>", "the guest's initramfs instead of the built one, or none")
+        .option("--dtb <file>", "the guest's device tree (.dtb or .dts), given to it as is")
+        .option("--append <args>", "the guest kernel's command line (/chosen/bootargs), as QEMU's -append"),
+    ),
   ).action(async (target: string, options: RunOptions) => {
     const file = systemFileOf(target, options.board);
     if (!file.ok) {
@@ -90,6 +93,7 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
           append: options.append,
         },
         clock,
+        network: systemNetwork(options),
       });
       stop = () => system.stop();
       if (kind === "tty") {

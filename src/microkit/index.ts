@@ -15,6 +15,7 @@ export {
   bootSystem,
   bootSystemFile,
   type BootOptions,
+  type SystemNetwork,
   type RunningPd,
   type RunningSystem,
 } from "./system.ts";

@@ -289,9 +289,21 @@ export class Pd {
     );
   }
 
+  /** libmicrokit's complaint, word for word, then what to add to the system description. */
   private invalidChannel(fn: string, channel: number): void {
     const shown = Number.isInteger(channel) ? String(channel >>> 0) : String(channel);
     this.dbgPuts(`${this.name} ${fn}: invalid channel given '${shown}'\n`);
+    if (!Number.isInteger(channel) || channel < 0 || channel > MAX_CHANNEL_ID) {
+      this.dbgPuts(`virtkit: channel ids are 0 to ${MAX_CHANNEL_ID}\n`);
+      return;
+    }
+    const end = `<end pd="${this.name}" id="${channel}"`;
+    const remedy = fn.endsWith("irq_ack")
+      ? `channel ${channel} of '${this.name}' is not an interrupt: give the PD <irq irq="..." id="${channel}"/>`
+      : fn === "microkit_ppcall"
+        ? `to PPC on channel ${channel}, '${this.name}' needs ${end} pp="true"/> in a <channel> to a PD of higher priority`
+        : `to notify on channel ${channel}, '${this.name}' needs ${end}/> in a <channel> (notify not "false")`;
+    this.dbgPuts(`virtkit: ${remedy}\n`);
   }
 
   /** An invocation on a capability the PD does not have: the kernel's complaint, then libmicrokit's crash. */

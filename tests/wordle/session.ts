@@ -2,9 +2,15 @@
 // wait for output, inspect the board the client drew last.
 
 import { join } from "node:path";
-import { bootSystem, bootSystemFile, type RunningSystem } from "../../src/microkit/index.ts";
+import {
+  bootSystem,
+  bootSystemFile,
+  type RunningSystem,
+  type SystemNetwork,
+} from "../../src/microkit/index.ts";
+import { createUserNetwork } from "../../src/machine/backends/net/user-network.ts";
 import { HarnessConsole } from "../../src/machine/backends/harness-console.ts";
-import { parseSystemText } from "../../src/sdf/index.ts";
+import { parseSystemFile, parseSystemText } from "../../src/sdf/index.ts";
 import { parseOptions } from "../sdf/helpers.ts";
 
 export const WORDLE = join(import.meta.dirname, "../../examples/wordle");
@@ -26,6 +32,25 @@ export class Session {
     const console = new HarnessConsole();
     const system = await bootSystemFile(join(WORDLE, "part3.system"), { console, ramSize: TEST_RAM });
     return new Session(system, console, system.run());
+  }
+
+  /**
+   * Part 4 (or a variant of it, as text): a Linux VM fetches `word` from the user-mode network's
+   * word server and its VMM hands it to the Wordle server.
+   */
+  static async part4(word: string, xml?: string): Promise<Session> {
+    const console = new HarnessConsole();
+    const network: SystemNetwork = { connect: ({ clock, host }) => createUserNetwork({ clock, host, word }) };
+    const description = xml
+      ? parseSystemText(xml, join(WORDLE, "variant.system"), parseOptions())
+      : parseSystemFile(join(WORDLE, "part4.system"), parseOptions());
+    const system = await bootSystem(description, { console, network });
+    return new Session(system, console, system.run());
+  }
+
+  /** Resolves once `text` has appeared on the console. */
+  async waitFor(text: string, timeoutMs = 120_000): Promise<void> {
+    await this.console.waitFor(text, { timeoutMs });
   }
 
   /** A variant of the part-3 system, written next to the example so its modules are found. */
