@@ -51,9 +51,9 @@ describe("misuse prints libmicrokit's messages", () => {
       'virtkit: to notify on channel 5, \'alpha\' needs <end pd="alpha" id="5"/> in a <channel> (notify not "false")',
       'virtkit: to notify on channel 2, \'alpha\' needs <end pd="alpha" id="2"/> in a <channel> (notify not "false")',
       "virtkit: channel ids are 0 to 61",
-      'virtkit: channel 1 of \'alpha\' is not an interrupt: give the PD <irq irq="…" id="1"/>',
+      'virtkit: channel 1 of \'alpha\' is not an interrupt: give the PD <irq irq="..." id="1"/>',
       'virtkit: to notify on channel 3, \'alpha\' needs <end pd="alpha" id="3"/> in a <channel> (notify not "false")',
-      'virtkit: channel 1 of \'alpha\' is not an interrupt: give the PD <irq irq="…" id="1"/>',
+      'virtkit: channel 1 of \'alpha\' is not an interrupt: give the PD <irq irq="..." id="1"/>',
       'virtkit: to PPC on channel 2, \'alpha\' needs <end pd="alpha" id="2" pp="true"/> in a <channel> to a PD of higher priority',
       "virtkit: channel ids are 0 to 61",
     ]);
