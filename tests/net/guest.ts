@@ -171,6 +171,11 @@ export class GuestTcp {
   /** The right edge of the window advertised to the network. */
   private rightEdge = 0;
   window: number;
+  /** Segments for which this returns true are lost on the way to the guest. */
+  drop: ((segment: NonNullable<Decoded["tcp"]>) => boolean) | undefined;
+  /** Answer an out-of-order segment with a duplicate ACK at once (as Linux does). */
+  acknowledgeOutOfOrder = false;
+  private readonly outOfOrder = new Map<number, { payload: Uint8Array; fin: boolean }>();
   private readonly scale: number | undefined;
 
   constructor(
@@ -201,6 +206,7 @@ export class GuestTcp {
         rest.push(frame);
         continue;
       }
+      if (this.drop?.(t)) continue;
       this.segments.push(t);
       if (t.flags & TCP.RST) {
         this.reset = true;
@@ -221,15 +227,28 @@ export class GuestTcp {
         t.window << (this.scale !== undefined && this.peerScale !== undefined ? this.peerScale : 0);
       const end = (t.seq + t.payload.length) >>> 0;
       if (t.payload.length > 0 && ((end - this.rightEdge) | 0) > 0) this.windowViolations++;
+      if (this.acknowledgeOutOfOrder && t.payload.length > 0 && ((t.seq - this.ack) | 0) !== 0) {
+        // Like Linux: keep data beyond a hole for later, and tell the sender about the hole at once.
+        if (((t.seq - this.ack) | 0) > 0)
+          this.outOfOrder.set(t.seq, { payload: t.payload.slice(), fin: !!(t.flags & TCP.FIN) });
+        this.sendAck();
+        continue;
+      }
+      let fin =
+        (t.flags & TCP.FIN) !== 0 &&
+        (t.seq + t.payload.length) >>> 0 === (this.ack + (t.seq === this.ack ? t.payload.length : 0)) >>> 0;
       if (t.seq === this.ack && t.payload.length > 0) {
         const fits = Math.min(t.payload.length, Math.max(0, (this.rightEdge - this.ack) | 0));
-        this.chunks.push(t.payload.slice(0, fits));
-        this.receivedLength += fits;
-        this.ack = (this.ack + fits) >>> 0;
+        this.accept(t.payload.slice(0, fits));
         advanced = true;
         if (fits < t.payload.length) continue;
+        for (let next = this.outOfOrder.get(this.ack); next; next = this.outOfOrder.get(this.ack)) {
+          this.outOfOrder.delete(this.ack);
+          this.accept(next.payload);
+          fin = next.fin;
+        }
       }
-      if (t.flags & TCP.FIN && (t.seq + t.payload.length) >>> 0 === this.ack) {
+      if (fin) {
         this.ack = (this.ack + 1) >>> 0;
         this.finReceived = true;
         advanced = true;
@@ -237,6 +256,12 @@ export class GuestTcp {
     }
     this.guest.received.push(...rest);
     if (advanced && acknowledge) this.sendAck();
+  }
+
+  private accept(bytes: Uint8Array): void {
+    this.chunks.push(bytes);
+    this.receivedLength += bytes.length;
+    this.ack = (this.ack + bytes.length) >>> 0;
   }
 
   sendAck(): void {

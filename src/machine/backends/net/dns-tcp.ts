@@ -64,7 +64,7 @@ export class DnsTcpConnection implements TcpHandler {
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    this.connection.end();
+    this.connection.close();
   }
 }
 

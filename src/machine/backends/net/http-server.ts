@@ -233,7 +233,7 @@ export class HttpConnection implements TcpHandler {
 
   private finish(): void {
     this.finished = true;
-    this.connection.end();
+    this.connection.close();
   }
 }
 
@@ -261,7 +261,8 @@ function latin1(bytes: Uint8Array): string {
 
 /** The request in a head (request line and header lines), or the status to refuse it with. */
 function parseHead(head: string): HttpRequest | number {
-  const lines = head.split(/\r?\n/);
+  // The head ends before its final LF; the CR of that line ending may still be there.
+  const lines = head.replace(/\r$/, "").split(/\r?\n/);
   // Empty lines before the request line are ignored (RFC 9112 2.2).
   while (lines.length > 0 && lines[0] === "") lines.shift();
   const requestLine = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/(\d)\.(\d)$/.exec(lines.shift() ?? "");

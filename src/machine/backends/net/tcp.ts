@@ -106,6 +106,8 @@ const MAX_RTO_NS = 60_000 * MS;
 const DELAYED_ACK_NS = 40 * MS;
 /** Twice a maximum segment lifetime of 30 s. */
 const TIME_WAIT_NS = 60_000 * MS;
+/** How long a closed (not half-closed) connection waits for the guest's FIN, as Linux's tcp_fin_timeout. */
+const FIN_WAIT_2_NS = 60_000 * MS;
 const MAX_SYN_RETRIES = 6;
 const MAX_RETRIES = 12;
 const INITIAL_CWND_SEGMENTS = 10;
@@ -175,6 +177,9 @@ export class TcpConnection {
   private readonly delayedAckTimer: Deadline;
   private readonly persistTimer: Deadline;
   private readonly timeWaitTimer: Deadline;
+  private readonly finWait2Timer: Deadline;
+  /** close() rather than end(): nothing more will be read, so FIN_WAIT_2 need not last for ever. */
+  private orphaned = false;
   private persistBackoff = 0;
 
   /** False while a passive open waits for accept() before answering the SYN (NAT waits for the host). */
@@ -202,6 +207,7 @@ export class TcpConnection {
     });
     this.persistTimer = new Deadline(clock, () => this.probeWindow());
     this.timeWaitTimer = new Deadline(clock, () => this.release("normal"));
+    this.finWait2Timer = new Deadline(clock, () => this.release("timeout"));
     env.stats.connections++;
   }
 
@@ -270,6 +276,16 @@ export class TcpConnection {
         return;
     }
     this.kick();
+  }
+
+  /**
+   * Closes both directions: FIN after the queued data, and the guest's data is no longer wanted, so
+   * a guest that never sends its FIN does not keep the connection in FIN_WAIT_2 for ever.
+   */
+  close(): void {
+    this.orphaned = true;
+    this.end();
+    if (this.currentState === "FIN_WAIT_2") this.finWait2Timer.ensure(FIN_WAIT_2_NS);
   }
 
   /** Resets the connection: RST to the guest, then CLOSED. */
@@ -526,7 +542,10 @@ export class TcpConnection {
     const finAcked = this.finAcked();
     switch (this.currentState) {
       case "FIN_WAIT_1":
-        if (finAcked) this.currentState = "FIN_WAIT_2";
+        if (finAcked) {
+          this.currentState = "FIN_WAIT_2";
+          if (this.orphaned) this.finWait2Timer.ensure(FIN_WAIT_2_NS);
+        }
         break;
       case "CLOSING":
         if (finAcked) this.enterTimeWait();
@@ -667,6 +686,7 @@ export class TcpConnection {
 
   private enterTimeWait(): void {
     this.currentState = "TIME_WAIT";
+    this.finWait2Timer.dispose();
     this.retransmitTimer.clear();
     this.persistTimer.clear();
     this.timeWaitTimer.set(this.env.clock.nowNs + TIME_WAIT_NS);
@@ -675,8 +695,11 @@ export class TcpConnection {
 
   // --- sending ---
 
-  /** Sends what the windows allow; `force` sends one segment even into a closed window (a probe). */
-  private output(force: boolean): void {
+  /**
+   * Sends what the windows allow; `force` sends one segment even into a closed window (a probe),
+   * `single` stops after one segment (a retransmission of the first unacknowledged one).
+   */
+  private output(force: boolean, single = false): void {
     if (!this.synchronized() || this.currentState === "TIME_WAIT") return;
     for (;;) {
       const offset = seqDiff(this.sndNxt, this.sndUna);
@@ -704,6 +727,7 @@ export class TcpConnection {
         if (fin) this.finSeq = seqAdd(this.sndNxt, length);
         this.sndNxt = seqAdd(this.sndNxt, length + (fin ? 1 : 0));
         if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
+        if (single) break;
         continue;
       }
       if (unsent === 0 && this.finQueued) {
@@ -735,7 +759,7 @@ export class TcpConnection {
   private retransmitFirst(): void {
     const saved = this.sndNxt;
     this.sndNxt = this.sndUna;
-    this.output(true);
+    this.output(true, true);
     if (seqGt(saved, this.sndNxt)) this.sndNxt = saved;
   }
 
@@ -936,6 +960,7 @@ export class TcpConnection {
     this.delayedAckTimer.dispose();
     this.persistTimer.dispose();
     this.timeWaitTimer.dispose();
+    this.finWait2Timer.dispose();
     this.env.released(this);
     this.notifyClosed(reason);
   }
