@@ -123,7 +123,7 @@ describe("TCP handshake and resets", () => {
   });
 
   it("closes on an exact RST from the guest and tells the service", () => {
-    const control = { backlog: 0, closed: [] as string[] };
+    const control: EchoControl & { closed: string[] } = { backlog: 0, closed: [] };
     const guest = new TestGuest(echoHost(control));
     const connection = new GuestTcp(guest, { destination: "10.0.2.7", destinationPort: 7 });
     connection.connect();
@@ -135,7 +135,7 @@ describe("TCP handshake and resets", () => {
 
 describe("TCP closing", () => {
   it("walks FIN_WAIT_1, FIN_WAIT_2 and TIME_WAIT when the network closes first, re-ACKs a repeated FIN", () => {
-    const control = { backlog: 0, closed: [] as string[] };
+    const control: EchoControl & { closed: string[] } = { backlog: 0, closed: [] };
     const service: TcpService = (connection) => {
       control.connection = connection;
       return {
@@ -194,7 +194,7 @@ describe("TCP closing", () => {
   });
 
   it("goes through CLOSING when both sides close at once", () => {
-    const control = { backlog: 0, closed: [] as string[] };
+    const control: EchoControl & { closed: string[] } = { backlog: 0, closed: [] };
     const guest = new TestGuest(echoHost(control));
     const connection = new GuestTcp(guest, { destination: "10.0.2.7", destinationPort: 7 });
     connection.connect();
@@ -325,7 +325,7 @@ describe("TCP flow control", () => {
   });
 
   it("advertises a window that shrinks with the service's backlog and reopens with an update", () => {
-    const control = { backlog: 0, connection: undefined as TcpConnection | undefined };
+    const control: EchoControl = { backlog: 0 };
     const guest = new TestGuest(echoHost(control));
     const connection = new GuestTcp(guest, { destination: "10.0.2.7", destinationPort: 7, windowScale: 2 });
     connection.connect();
