@@ -11,10 +11,14 @@ import { GuestTcp, TestGuest } from "./guest.ts";
 
 const MS = 1_000_000;
 
+interface EchoControl {
+  backlog: number;
+  connection?: TcpConnection;
+  closed?: string[];
+}
+
 /** An echo service on port 7 that also lets a test hold back its window through `backlog`. */
-function echoHost(
-  control: { backlog: number; connection?: TcpConnection; closed?: string[] } = { backlog: 0 },
-) {
+function echoHost(control: EchoControl = { backlog: 0 }) {
   const service: TcpService = (connection) => {
     control.connection = connection;
     const handler: TcpHandler = {
