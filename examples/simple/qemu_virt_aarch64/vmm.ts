@@ -3,23 +3,12 @@
 // distributor emulated, PSCI over SMC. The kernel, initramfs and device tree come from the image cache
 // (src/guest), built on first use, or from the files `virtkit run --kernel/--initrd/--dtb` names.
 import { readFileSync } from "node:fs";
-import { VcpuReg, definePd } from "../../../src/microkit/index.ts";
-import {
-  GuestRam,
-  Vmm,
-  createVmmLog,
-  describeBoot,
-  deviceTreeRegions,
-  microkitFault,
-  microkitInterrupts,
-  microkitVcpuControl,
-} from "../../../src/libvmm/index.ts";
+import { definePd } from "../../../src/microkit/index.ts";
+import { microkitFault, startMicrokitLinuxVm, type Vmm } from "../../../src/libvmm/index.ts";
 import { ensureGuestImages } from "../../../src/guest/images.ts";
 import { streamProgress } from "../../../src/guest/progress.ts";
 import { startTrace, traceInterval } from "./trace.ts";
-import { readGuestInstruction } from "./guest-instruction.ts";
 
-const UART_IRQ = 33;
 const UART_CHANNEL = 1;
 const BOOT_VCPU = 0;
 const PSCI_SYSTEM_OFF = 0x8400_0008;
@@ -36,45 +25,23 @@ export default definePd(async ({ board, guestBoot }) => {
     bootargs: guestBoot.append,
     onProgress: streamProgress(process.stderr),
   });
-  const { layout } = images;
   let vmm: Vmm;
   return {
     init(pd) {
-      const log = createVmmLog(pd.name, (line) => pd.dbgPuts(`${line}\n`));
-      const ramVaddr = pd.setvars.guest_ram_vaddr;
-      if (ramVaddr === undefined)
-        throw new Error('simple.system must map guest_ram into the VMM with setvar_vaddr="guest_ram_vaddr"');
-      const ram = new GuestRam([{ gpa: layout.ram.base, bytes: pd.memory.view(ramVaddr, layout.ram.size) }]);
-      vmm = new Vmm({
+      vmm = startMicrokitLinuxVm(pd, {
         vmName: "linux",
-        vcpuCount: 1,
-        log,
-        control: microkitVcpuControl(pd),
-        interrupts: microkitInterrupts(pd),
+        layout: images.layout,
         gic: { version: 2, distributor: board.guest.gic.distributor.base },
-        ram,
-        readInstruction: (vcpuId, pc) =>
-          readGuestInstruction(
-            ram,
-            {
-              sctlr: pd.vcpuArmReadReg(vcpuId, VcpuReg.SCTLR),
-              tcr: pd.vcpuArmReadReg(vcpuId, VcpuReg.TCR),
-              ttbr0: pd.vcpuArmReadReg(vcpuId, VcpuReg.TTBR0),
-              ttbr1: pd.vcpuArmReadReg(vcpuId, VcpuReg.TTBR1),
-            },
-            pc,
-          ),
+        images: {
+          kernel: readFileSync(images.kernel),
+          dtb: readFileSync(images.dtb),
+          initrd: images.initrd === undefined ? undefined : readFileSync(images.initrd),
+          kernelSource: images.kernel,
+        },
+        passthroughIrqs: [{ intid: board.guest.uart.irq, channel: UART_CHANNEL }],
         // The guest was the whole system: power the board off too, which ends `virtkit run`.
         onSystemOff: () => void pd.armSmcCall([PSCI_SYSTEM_OFF]),
       });
-      vmm.registerPassthroughIrq(BOOT_VCPU, UART_IRQ, UART_CHANNEL);
-      const linux = {
-        kernel: readFileSync(images.kernel),
-        dtb: readFileSync(images.dtb),
-        initrd: images.initrd === undefined ? undefined : readFileSync(images.initrd),
-      };
-      vmm.deviceTree = deviceTreeRegions(linux.dtb);
-      log.info(`linux: ${describeBoot(vmm.bootLinux(linux, layout.dtbAddress))}`);
       if (trace !== undefined) startTrace(pd, vmm.vgic, BOOT_VCPU, trace);
     },
     notified(_pd, channel) {
