@@ -44,9 +44,9 @@ export class SerialConnection {
     this.console.write(Uint8Array.of(byte));
   }
 
-  /** The UART's receive FIFO has room again. */
+  /** The UART's receive FIFO has room again, or its receive line went idle with data left in it. */
   receiveSpace(): void {
-    if (this.waiting.length > 0) this.postDelivery();
+    this.postDelivery();
   }
 
   private postDelivery(): void {

@@ -36,7 +36,7 @@ export interface Pl011Options {
   irq: IrqLine;
   /** Receives every transmitted byte. */
   transmit: (byte: number) => void;
-  /** Called when a read makes room in the receive FIFO (the back-end may send more). */
+  /** A read made room in the receive FIFO, or the driver cleared a receive timeout with data left: the back-end may send more, and signals when the line is idle again. */
   onReceiveSpace?: () => void;
 }
 
@@ -147,6 +147,10 @@ export class Pl011 extends Registers32 {
         break;
       case Pl011Reg.ICR:
         this.ris &= ~value;
+        // Data still waiting on an idle line times out again (the receive-timeout counter runs
+        // while the FIFO is not empty): a driver that reads one character per interrupt and
+        // clears them all still gets the rest.
+        if (value & Pl011Int.RT && this.rxFifo.length > 0) this.options.onReceiveSpace?.();
         break;
       case Pl011Reg.DMACR:
         this.dmacr = value & 7;
