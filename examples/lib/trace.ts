@@ -2,10 +2,10 @@
 // of host time — PC and exception level, guest instructions and MIPS, the virtual timer, the list
 // registers and the vGIC's view — so a boot that hangs shows where and why (a PC that stays put, a timer
 // that fired but stays masked, an interrupt listed and never EOI'd).
-import type { VcpuInspection } from "../../../src/kernel/index.ts";
-import type { Vgic } from "../../../src/libvmm/index.ts";
-import type { Pd } from "../../../src/microkit/index.ts";
-import { hex } from "../../../src/util/hex.ts";
+import type { VcpuInspection } from "../../src/kernel/index.ts";
+import type { Vgic } from "../../src/libvmm/index.ts";
+import type { Pd } from "../../src/microkit/index.ts";
+import { hex } from "../../src/util/hex.ts";
 
 /** The trace interval in seconds from VIRTKIT_TRACE, or undefined when tracing is off. */
 export function traceInterval(): number | undefined {
