@@ -1,7 +1,8 @@
 // Scripted console sessions with a Linux guest of the `simple` example, as libvmm's CI drives QEMU:
 // wait for a line, type, wait for the prompt. The system runs in this process on virtkit's own CPU core.
 import { join } from "node:path";
-import { bootSystemFile, type RunningSystem } from "../../src/microkit/index.ts";
+import { bootSystemFile, type RunningSystem, type SystemNetwork } from "../../src/microkit/index.ts";
+import type { ClockMode } from "../../src/kernel/index.ts";
 import { HarnessConsole } from "../../src/machine/backends/harness-console.ts";
 import { ensureGuestImages } from "../../src/guest/images.ts";
 import { streamProgress } from "../../src/guest/progress.ts";
@@ -26,13 +27,24 @@ export class LinuxSession {
     readonly done: Promise<void>,
   ) {}
 
-  /** Boots the simple example with `kernel` (`minimal` or `debian`), building its images if missing. */
-  static async boot(kernel: string): Promise<LinuxSession> {
+  /**
+   * Boots the simple example (or `options.system`) with `kernel` (`minimal` or `debian`), building
+   * its images if missing; `options.network` is what the board's NIC is plugged into.
+   */
+  static async boot(
+    kernel: string,
+    options: { system?: string; network?: SystemNetwork; clock?: ClockMode } = {},
+  ): Promise<LinuxSession> {
     // The images are built here first so that a first run shows the build's progress instead of a
     // silent wait.
     await ensureGuestImages({ kernel, onProgress: streamProgress(process.stderr) });
     const console = new HarnessConsole();
-    const system = await bootSystemFile(SIMPLE_SYSTEM, { console, guestBoot: { kernel } });
+    const system = await bootSystemFile(options.system ?? SIMPLE_SYSTEM, {
+      console,
+      guestBoot: { kernel },
+      network: options.network,
+      clock: options.clock,
+    });
     return new LinuxSession(system, console, system.run());
   }
 
