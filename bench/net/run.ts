@@ -1,0 +1,199 @@
+// `npm run bench:net`: TCP throughput over the guest's virtio-net NIC, guest→host and host→guest,
+// on virtkit (the network example: the NIC passed through, virtkit's user-mode network, NAT to a host
+// socket) and in qemu-system-aarch64 (TCG, `-netdev user`, the same kernel and initramfs) in the same
+// run, alternating, medians of the rounds; results in bench/results/net-<date>.json and .md.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
+import { ensureGuestImages, type GuestImages } from "../../src/guest/images.ts";
+import { qemuVirtDeviceTree } from "../../src/guest/layout.ts";
+import { boardNamed } from "../../src/machine/boards/index.ts";
+import { streamProgress } from "../../src/guest/progress.ts";
+import { ensureDebianPackages } from "../../src/host/debian-packages.ts";
+import { createUserNetwork } from "../../src/machine/backends/net/user-network.ts";
+import { LinuxSession } from "../../tests/system/linux-session.ts";
+import { QemuConsole } from "../../tests/guest/qemu-console.ts";
+
+const NETWORK_SYSTEM = join(import.meta.dirname, "../../examples/network/qemu_virt_aarch64/network.system");
+const RESULTS = join(import.meta.dirname, "../results");
+const MEBIBYTE = 1 << 20;
+const TRANSFER_BYTES = 16 * MEBIBYTE;
+const ROUNDS = 3;
+const TIMEOUT_MS = 600_000;
+
+/** A guest shell, on either machine. */
+interface Guest {
+  name: string;
+  run(command: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** A host server for one transfer: it reports the seconds from accepting the guest to the end. */
+function hostServer(onConnection: (socket: Socket, done: (bytes: number) => void) => void): {
+  server: Server;
+  result: Promise<{ seconds: number; bytes: number }>;
+} {
+  let finish!: (value: { seconds: number; bytes: number }) => void;
+  const result = new Promise<{ seconds: number; bytes: number }>((resolve) => (finish = resolve));
+  const server = createServer((socket) => {
+    const start = performance.now();
+    onConnection(socket, (bytes) => finish({ seconds: (performance.now() - start) / 1000, bytes }));
+  });
+  return { server, result };
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+/** Guest → host: the guest pipes zeros into nc; the host counts until the connection ends. */
+async function guestToHost(guest: Guest): Promise<number> {
+  const { server, result } = hostServer((socket, done) => {
+    let bytes = 0;
+    socket.on("data", (chunk) => (bytes += chunk.length));
+    socket.on("end", () => done(bytes));
+  });
+  const port = await listen(server);
+  const blocks = TRANSFER_BYTES / 65536;
+  await guest.run(`dd if=/dev/zero bs=65536 count=${blocks} 2>/dev/null | nc 10.0.2.2 ${port}`);
+  const { seconds, bytes } = await result;
+  server.close();
+  if (bytes !== TRANSFER_BYTES)
+    throw new Error(`${guest.name}: the host got ${bytes} of ${TRANSFER_BYTES} bytes`);
+  return TRANSFER_BYTES / MEBIBYTE / seconds;
+}
+
+/** Host → guest: the host sends the bytes and closes; the guest counts them. */
+async function hostToGuest(guest: Guest): Promise<number> {
+  const chunk = new Uint8Array(65536).fill(0x5a);
+  const { server, result } = hostServer((socket, done) => {
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < TRANSFER_BYTES) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) return void socket.once("drain", pump);
+      }
+      socket.end();
+    };
+    pump();
+    socket.on("close", () => done(sent));
+    socket.resume();
+  });
+  const port = await listen(server);
+  const counted = await guest.run(`nc 10.0.2.2 ${port} | wc -c`);
+  const { seconds } = await result;
+  server.close();
+  if (Number(counted.trim()) !== TRANSFER_BYTES) {
+    throw new Error(`${guest.name}: the guest counted ${counted.trim()} of ${TRANSFER_BYTES} bytes`);
+  }
+  return TRANSFER_BYTES / MEBIBYTE / seconds;
+}
+
+async function virtkitGuest(): Promise<Guest> {
+  const session = await LinuxSession.boot("minimal", {
+    system: NETWORK_SYSTEM,
+    clock: "realtime",
+    network: { connect: ({ clock, host }) => createUserNetwork({ clock, host }) },
+  });
+  await session.login();
+  await session.run("udhcpc -i eth0 -q -s /etc/udhcpc/default.script");
+  return { name: "virtkit", run: (c) => session.run(c), stop: () => session.powerOff() };
+}
+
+async function qemuGuest(images: GuestImages): Promise<Guest> {
+  const dtb = join(mkdtempSync(join(tmpdir(), "virtkit-bench-")), "qemu-virt.dtb");
+  writeFileSync(dtb, guestDtb(qemuVirtDeviceTree(boardNamed())));
+  const qemu = new QemuConsole([
+    ...["-M", "virt,gic-version=2", "-cpu", "cortex-a53", "-m", "256M", "-nographic", "-no-reboot"],
+    ...["-kernel", images.kernel, "-initrd", images.initrd!, "-dtb", dtb],
+    ...["-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"],
+  ]);
+  await qemu.waitFor("buildroot login: ", TIMEOUT_MS);
+  qemu.send("root\n");
+  await qemu.waitFor("# ", TIMEOUT_MS);
+  await qemu.run("udhcpc -i eth0 -q -s /etc/udhcpc/default.script", TIMEOUT_MS);
+  return {
+    name: "qemu",
+    run: (c) => qemu.run(c, TIMEOUT_MS),
+    stop: async () => {
+      qemu.send("poweroff\n");
+      await qemu.exit(60_000);
+    },
+  };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round = (x: number): number => Math.round(x * 100) / 100;
+
+interface Direction {
+  direction: string;
+  virtkitMiBs: number[];
+  qemuMiBs: number[];
+}
+
+function markdown(date: string, rows: Direction[]): string {
+  return [
+    `# Network benchmark, ${date}`,
+    "",
+    `TCP throughput (MiB/s) of a ${TRANSFER_BYTES / MEBIBYTE} MiB transfer between a host socket on 127.0.0.1 and the`,
+    "guest (busybox `nc` over the guest's virtio-net NIC, reached through each machine's user-mode NAT at",
+    "10.0.2.2), timed on the host from accepting the connection to its end. virtkit: the network example",
+    "(`examples/network`), the NIC passed through, virtkit's user-mode network, realtime clock. QEMU:",
+    "`qemu-system-aarch64 -M virt,gic-version=2 -cpu cortex-a53 -m 256M -netdev user` (TCG), the same kernel",
+    `and initramfs. Medians of ${ROUNDS} rounds, virtkit and QEMU alternating; ratio = virtkit / QEMU (above 1.0`,
+    "virtkit is faster).",
+    `Host: ${cpus()[0]?.model ?? "unknown"}, ${cpus().length} cores, Node ${process.versions.node}.`,
+    "",
+    "| direction | virtkit MiB/s (rounds) | QEMU MiB/s (rounds) | ratio |",
+    "|---|---|---|---|",
+    ...rows.map(
+      (r) =>
+        `| ${r.direction} | ${round(median(r.virtkitMiBs))} (${r.virtkitMiBs.map(round).join(", ")}) | ` +
+        `${round(median(r.qemuMiBs))} (${r.qemuMiBs.map(round).join(", ")}) | ` +
+        `${round(median(r.virtkitMiBs) / median(r.qemuMiBs))} |`,
+    ),
+    "",
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  ensureDebianPackages(["qemu-system-arm"]);
+  const images = await ensureGuestImages({ kernel: "minimal", onProgress: streamProgress(process.stderr) });
+  const rows: Direction[] = [
+    { direction: "guest → host", virtkitMiBs: [], qemuMiBs: [] },
+    { direction: "host → guest", virtkitMiBs: [], qemuMiBs: [] },
+  ];
+  process.stderr.write("bench:net: booting both guests\n");
+  const virtkit = await virtkitGuest();
+  const qemu = await qemuGuest(images);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [guest, key] of [
+      [virtkit, "virtkitMiBs"],
+      [qemu, "qemuMiBs"],
+    ] as const) {
+      rows[0]![key].push(await guestToHost(guest));
+      rows[1]![key].push(await hostToGuest(guest));
+      process.stderr.write(`bench:net: round ${round + 1} ${guest.name} done\n`);
+    }
+  }
+  await virtkit.stop();
+  await qemu.stop();
+  const date = new Date()
+    .toISOString()
+    .replace(/:\d\d\.\d+Z$/, "Z")
+    .replace(":", "");
+  mkdirSync(RESULTS, { recursive: true });
+  const base = join(RESULTS, `net-${date}`);
+  writeFileSync(
+    `${base}.json`,
+    `${JSON.stringify({ date, transferBytes: TRANSFER_BYTES, rows }, null, 2)}\n`,
+  );
+  const report = markdown(date, rows);
+  writeFileSync(`${base}.md`, report);
+  process.stdout.write(report);
+}
+
+await main();
