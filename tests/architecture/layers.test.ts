@@ -22,7 +22,7 @@ describe("layers", () => {
         line: 3,
         message:
           "src/machine may not import from src/libvmm (../../libvmm/helper.ts): layers use only the layers below them " +
-          "(util < sdf < machine < kernel < microkit < libvmm < sddf < host < guest < cli)",
+          "(util < sdf < machine < kernel < microkit < sddf < libvmm < host < guest < cli)",
       },
     ]);
   });
