@@ -24,6 +24,9 @@ function fetchRaw(
   expect(connection.connect()).toBe(true);
   connection.write(request);
   expect(connection.drain()).toBe(true);
+  // After the guest's ACK of the FIN nothing more comes: exactly one FIN, never a second.
+  connection.poll();
+  expect(connection.segments.filter((segment) => segment.flags & 1)).toHaveLength(1);
   return connection;
 }
 

@@ -730,7 +730,8 @@ export class TcpConnection {
         if (single) break;
         continue;
       }
-      if (unsent === 0 && this.finQueued) {
+      // The FIN goes out once, and again only when going back to resend it.
+      if (unsent === 0 && this.finQueued && (this.finSeq === undefined || this.sndNxt === this.finSeq)) {
         if (seqLt(this.sndNxt, this.sndMax)) this.env.stats.retransmissions++;
         this.sendSegment(this.sndNxt, FIN | ACK, EMPTY);
         this.finSeq = this.sndNxt;
