@@ -169,7 +169,7 @@ export class GuestTcp {
   /** Segments from the network that this connection saw (for assertions). */
   readonly segments: NonNullable<Decoded["tcp"]>[] = [];
   /** The right edge of the window advertised to the network. */
-  private rightEdge = 0;
+  rightEdge = 0;
   window: number;
   /** Segments for which this returns true are lost on the way to the guest. */
   drop: ((segment: NonNullable<Decoded["tcp"]>) => boolean) | undefined;
@@ -186,6 +186,29 @@ export class GuestTcp {
     this.seq = options.isn ?? 1000;
     this.window = options.window ?? 65535;
     this.scale = options.windowScale;
+  }
+
+  /**
+   * The guest's side of a connection the network opens (a port forward): answers `syn` with SYN-ACK.
+   * The network's ACK of it needs no processing; the connection counts as established at once.
+   */
+  static accept(guest: TestGuest, from: string, syn: NonNullable<Decoded["tcp"]>, isn = 7000): GuestTcp {
+    const connection = new GuestTcp(guest, {
+      destination: from,
+      destinationPort: syn.sourcePort,
+      sourcePort: syn.destinationPort,
+      isn,
+    });
+    connection.ack = (syn.seq + 1) >>> 0;
+    connection.peerMss = syn.mss ?? 536;
+    connection.peerScale = syn.windowScale;
+    connection.peerWindow = syn.window;
+    connection.segments.push(syn);
+    connection.segment(TCP.SYN | TCP.ACK, [], { mss: 1460 });
+    connection.seq = (connection.seq + 1) >>> 0;
+    connection.established = true;
+    connection.rightEdge = (connection.ack + connection.window) >>> 0;
+    return connection;
   }
 
   /** Sends the SYN and processes the answer; true when the handshake completed. */
@@ -330,7 +353,7 @@ export class GuestTcp {
     return Math.min(0xffff, this.window >>> shift);
   }
 
-  private segment(
+  segment(
     flags: number,
     payload: ArrayLike<number>,
     options: { mss?: number; windowScale?: number } = {},
@@ -347,7 +370,7 @@ export class GuestTcp {
         sourcePort: this.sourcePort,
         destinationPort: this.options.destinationPort,
         seq: this.seq,
-        ack: syn ? 0 : this.ack,
+        ack: syn && !(flags & TCP.ACK) ? 0 : this.ack,
         flags,
         window: syn ? Math.min(this.window, 0xffff) : this.windowField(),
         mss: options.mss,

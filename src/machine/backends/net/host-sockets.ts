@@ -34,6 +34,7 @@ export interface HostSocket {
   readonly buffered: number;
   /** Half-closes: FIN after the queued bytes. */
   end(): void;
+  /** Aborts: the host peer sees a reset. */
   destroy(): void;
   pause(): void;
   resume(): void;
@@ -92,7 +93,8 @@ class NodeHostSocket implements HostSocket {
   }
 
   destroy(): void {
-    this.socket.destroy();
+    // A reset rather than a FIN: the host peer must not take an aborted stream for a complete one.
+    if (!this.socket.destroyed) this.socket.resetAndDestroy();
   }
 
   pause(): void {
