@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { OutsideAnswer } from "../../src/machine/backends/net/dns.ts";
 import type { HostSockets } from "../../src/machine/backends/net/host-sockets.ts";
 import { ip, ipText } from "./frames.ts";
-import { TestGuest } from "./guest.ts";
+import { TestGuest, TestHost } from "./guest.ts";
 
 function query(name: string, type = 1, id = 0x4242, flags = 0x0100): number[] {
   const bytes = [id >>> 8, id & 255, flags >>> 8, flags & 255, 0, 1, 0, 0, 0, 0, 0, 0];
@@ -142,6 +142,20 @@ describe("DNS", () => {
     ]);
     expect(answers[0]!.answers.map((a) => address(a.data))).toEqual(["93.184.216.34", "93.184.216.35"]);
     expect(answers[0]!.answers[0]!.ttl).toBe(60);
+  });
+
+  it("asks the host's own resolver (through the event loop) when resolving outside is on", async () => {
+    const guest = new TestGuest({ resolveOutside: true }, undefined, new TestHost(true));
+    guest.udp("10.0.2.3", 33333, 53, query("localhost", 1, 0x1111));
+    expect(guest.received).toEqual([]);
+    expect(guest.host.openSources).toBe(1);
+    const deadline = Date.now() + 10_000;
+    while (guest.received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    const answer = parseAnswer(guest.take()[0]!.udp!.payload);
+    expect(answer.id).toBe(0x1111);
+    expect(answer.rcode).toBe(0);
+    expect(answer.answers.map((a) => address(a.data))).toContain("127.0.0.1");
+    expect(guest.host.openSources).toBe(0);
   });
 
   it("answers FORMERR for two questions and NOTIMP for another opcode; drops responses and scraps", () => {

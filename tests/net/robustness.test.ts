@@ -197,6 +197,20 @@ describe("a NIC that answers from inside its receive callback", () => {
     expect(received).toHaveLength(1);
   });
 
+  it("does not deliver a frame twice when the receiver throws", () => {
+    const net = createUserNetwork({ clock: new ManualClock(), host: new TestHost() });
+    const received: number[] = [];
+    net.connect((frame) => {
+      received.push(frame[frame.length - 1]!);
+      if (received.length === 1) throw new Error("NIC trouble");
+    });
+    const ping = (last: number) =>
+      net.transmit(ethernet(GATEWAY_MAC, GUEST_MAC, 0x0800, icmpEcho("10.0.2.15", "10.0.2.2", 1, 1, [last])));
+    expect(() => ping(1)).toThrow("NIC trouble");
+    ping(2);
+    expect(received).toEqual([1, 2]);
+  });
+
   it("sends nothing once closed", () => {
     const guest = new TestGuest();
     const connection = new GuestTcp(guest, { destination: "10.0.2.100", destinationPort: 80 });

@@ -343,14 +343,16 @@ class UserNetworkImpl implements UserNetwork {
   private flush(): void {
     if (this.depth > 0 || this.flushing) return;
     this.flushing = true;
+    let delivered = 0;
     try {
-      for (let i = 0; i < this.outbox.length; i++) {
-        const frame = this.outbox[i]!;
+      while (delivered < this.outbox.length) {
+        const frame = this.outbox[delivered++]!;
         if (this.receiver) this.receiver(frame);
         else this.stats.undeliverable++;
       }
-      this.outbox.length = 0;
     } finally {
+      // Even when the receiver throws, what it was given is not given again.
+      this.outbox.splice(0, delivered);
       this.flushing = false;
     }
   }
