@@ -130,14 +130,16 @@ describe.skipIf(!haveQemu)("a Linux guest under QEMU on the user network", () =>
 
   it("forwards a host connection to the guest's nc", async () => {
     const [forward] = await network.ready;
-    guest!.send(`nc -l -p ${FORWARDED_PORT} > /tmp/forwarded; echo "got: $(cat /tmp/forwarded)"\n`);
-    // Give nc a moment to listen; a SYN that comes too early is refused and the client sees it close.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    guest!.send(`(nc -l -p ${FORWARDED_PORT} > /tmp/forwarded; echo "got: $(cat /tmp/forwarded)") &\n`);
+    await guest!.waitFor("# ", 10_000);
+    // Connect once nc listens: an earlier SYN would be refused (and the client closed).
+    for (let i = 0; i < 100 && !(await guest!.run("netstat -ltn")).includes(`:${FORWARDED_PORT} `); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const client = connect({ host: "127.0.0.1", port: forward!.hostPort });
     client.on("error", () => {});
     client.end("through the forward\n");
     await guest!.waitFor("got: through the forward", 60_000);
-    await guest!.waitFor("# ", 10_000);
     expect(network.stats.forwardedConnections).toBe(1);
   }, 120_000);
 });
