@@ -97,7 +97,7 @@ class TestDriver {
   ) {
     this.memory =
       existing?.memory ??
-      options.memory ??
+      (options.memory as PhysicalMemory | undefined) ??
       new PhysicalMemory({ ramBase: RAM_BASE, ramSize: RAM_SIZE, reservedForCore: 0 });
     this.data = new DataView(this.memory.ram.buffer, this.memory.ram.byteOffset, this.memory.ram.byteLength);
     this.wire = existing?.wire ?? new FakeWire();

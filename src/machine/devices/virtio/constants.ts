@@ -178,3 +178,141 @@ export const VIRTIO_NET_HDR_SIZE_LEGACY = 10;
 export const VIRTIO_NET_HDR_SIZE = 12;
 export const VIRTIO_NET_HDR_NUM_BUFFERS = 10;
 export const VIRTIO_NET_HDR_GSO_NONE = 0;
+
+/** Block device feature bits (virtio 1.2 §5.2.3), as bit numbers. */
+export const VirtioBlkFeature = {
+  SIZE_MAX: 1,
+  SEG_MAX: 2,
+  GEOMETRY: 4,
+  RO: 5,
+  BLK_SIZE: 6,
+  FLUSH: 9,
+  TOPOLOGY: 10,
+  CONFIG_WCE: 11,
+  MQ: 12,
+  DISCARD: 13,
+  WRITE_ZEROES: 14,
+  LIFETIME: 15,
+  SECURE_ERASE: 16,
+} as const;
+
+/** The block device's one queue without VIRTIO_BLK_F_MQ. */
+export const VIRTIO_BLK_REQUEST_QUEUE = 0;
+/** struct virtio_blk_config field offsets (virtio 1.2 §5.2.4). */
+export const VirtioBlkConfig = {
+  capacity: 0,
+  size_max: 8,
+  seg_max: 12,
+  geometry_cylinders: 16,
+  geometry_heads: 18,
+  geometry_sectors: 19,
+  blk_size: 20,
+  physical_block_exp: 24,
+  alignment_offset: 25,
+  min_io_size: 26,
+  opt_io_size: 28,
+  writeback: 32,
+  num_queues: 34,
+} as const;
+/** Bytes of struct virtio_blk_config up to and including the secure-erase fields (virtio 1.2). */
+export const VIRTIO_BLK_CONFIG_SIZE = 72;
+/** Request types (virtio 1.2 §5.2.6). */
+export const VirtioBlkRequest = {
+  IN: 0,
+  OUT: 1,
+  FLUSH: 4,
+  GET_ID: 8,
+  GET_LIFETIME: 10,
+  DISCARD: 11,
+  WRITE_ZEROES: 13,
+  SECURE_ERASE: 14,
+} as const;
+/** The status byte a request ends with. */
+export const VirtioBlkStatus = { OK: 0, IOERR: 1, UNSUPP: 2 } as const;
+/** struct virtio_blk_req's header: le32 type, le32 reserved (ioprio), le64 sector. */
+export const VIRTIO_BLK_HEADER_SIZE = 16;
+/** Sectors are 512 bytes whatever the block size (virtio 1.2 §5.2.6). */
+export const VIRTIO_BLK_SECTOR_SIZE = 512;
+/** GET_ID answers a 20-byte string, NUL-padded. */
+export const VIRTIO_BLK_ID_BYTES = 20;
+
+/** The console device's queues without VIRTIO_CONSOLE_F_MULTIPORT (virtio 1.2 §5.3.2). */
+export const VIRTIO_CONSOLE_RX_QUEUE = 0;
+export const VIRTIO_CONSOLE_TX_QUEUE = 1;
+/** Console feature bits (virtio 1.2 §5.3.3). */
+export const VirtioConsoleFeature = { SIZE: 0, MULTIPORT: 1, EMERG_WRITE: 2 } as const;
+/** struct virtio_console_config: le16 cols, le16 rows, le32 max_nr_ports, le32 emerg_wr. */
+export const VIRTIO_CONSOLE_CONFIG_SIZE = 12;
+
+/** The sound device's queues (virtio 1.2 §5.14.2). */
+export const VirtioSndQueue = { CONTROL: 0, EVENT: 1, TX: 2, RX: 3 } as const;
+/** struct virtio_snd_config: le32 jacks, le32 streams, le32 chmaps. */
+export const VIRTIO_SND_CONFIG_SIZE = 12;
+/** Request codes, event codes and status codes (virtio 1.2 §5.14.6). */
+export const VirtioSnd = {
+  R_JACK_INFO: 1,
+  R_JACK_REMAP: 2,
+  R_PCM_INFO: 0x0100,
+  R_PCM_SET_PARAMS: 0x0101,
+  R_PCM_PREPARE: 0x0102,
+  R_PCM_RELEASE: 0x0103,
+  R_PCM_START: 0x0104,
+  R_PCM_STOP: 0x0105,
+  R_CHMAP_INFO: 0x0200,
+  EVT_JACK_CONNECTED: 0x1000,
+  EVT_JACK_DISCONNECTED: 0x1001,
+  EVT_PCM_PERIOD_ELAPSED: 0x1100,
+  EVT_PCM_XRUN: 0x1101,
+  S_OK: 0x8000,
+  S_BAD_MSG: 0x8001,
+  S_NOT_SUPP: 0x8002,
+  S_IO_ERR: 0x8003,
+} as const;
+/** Stream directions. */
+export const VIRTIO_SND_D_OUTPUT = 0;
+export const VIRTIO_SND_D_INPUT = 1;
+/** PCM sample formats (VIRTIO_SND_PCM_FMT_*), by code. */
+export const VirtioSndFormat = {
+  IMA_ADPCM: 0,
+  MU_LAW: 1,
+  A_LAW: 2,
+  S8: 3,
+  U8: 4,
+  S16: 5,
+  U16: 6,
+  S18_3: 7,
+  U18_3: 8,
+  S20_3: 9,
+  U20_3: 10,
+  S24_3: 11,
+  U24_3: 12,
+  S20: 13,
+  U20: 14,
+  S24: 15,
+  U24: 16,
+  S32: 17,
+  U32: 18,
+  FLOAT: 19,
+  FLOAT64: 20,
+  DSD_U8: 21,
+  DSD_U16: 22,
+  DSD_U32: 23,
+  IEC958_SUBFRAME: 24,
+} as const;
+/** Bytes of one sample of each linear PCM format (0: not a linear PCM format the device can frame). */
+export const VIRTIO_SND_FORMAT_BYTES: readonly number[] = [
+  0, 1, 1, 1, 1, 2, 2, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 8, 1, 2, 4, 4,
+];
+/** PCM frame rates (VIRTIO_SND_PCM_RATE_*): the code is the index. */
+export const VIRTIO_SND_RATES: readonly number[] = [
+  5512, 8000, 11025, 16000, 22050, 32000, 44100, 48000, 64000, 88200, 96000, 176400, 192000, 384000,
+];
+/** Request and response sizes. */
+export const VIRTIO_SND_HDR_SIZE = 4;
+export const VIRTIO_SND_QUERY_INFO_SIZE = 16;
+export const VIRTIO_SND_PCM_INFO_SIZE = 32;
+export const VIRTIO_SND_PCM_HDR_SIZE = 8;
+export const VIRTIO_SND_PCM_SET_PARAMS_SIZE = 24;
+export const VIRTIO_SND_PCM_XFER_SIZE = 4;
+export const VIRTIO_SND_PCM_STATUS_SIZE = 8;
+export const VIRTIO_SND_EVENT_SIZE = 8;

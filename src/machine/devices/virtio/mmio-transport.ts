@@ -1,7 +1,6 @@
 // The virtio-mmio transport (virtio 1.2 §4.2), modern (version 2) or legacy (version 1), for one device.
 
-import type { PhysicalMemory } from "../../physical-memory.ts";
-import type { AccessSize, IrqLine, MmioDevice } from "../mmio.ts";
+import type { AccessSize, IrqLine } from "../mmio.ts";
 import {
   VIRTIO_MMIO_MAGIC,
   VIRTIO_MMIO_VERSION_LEGACY,
@@ -15,41 +14,13 @@ import {
 } from "./constants.ts";
 import { hex } from "../../../util/hex.ts";
 import { DeviceDma } from "./dma.ts";
+import type { VirtioDevice, VirtioTransport, VirtioTransportOptions } from "./transport.ts";
 import { SplitVirtqueue, VirtqueueFault, checkSplitRing, type SplitRingAddresses } from "./virtqueue.ts";
 
-/** The device-type half of a virtio device (net, block, …): what the transport asks of it. */
-export interface VirtioDevice {
-  readonly deviceId: number;
-  /** How many queues the device has; QueueNumMax reads 0 for the others. */
-  readonly queueCount: number;
-  /** QueueNumMax of every queue. */
-  readonly queueSizeMax: number;
-  /** Bytes of device-specific configuration space at 0x100. */
-  readonly configSize: number;
-  /** The queue's name in messages, as the spec calls it ("receiveq1"). */
-  queueName(index: number): string;
-  /** Feature bits offered: legacy transports get no VERSION_1. */
-  offeredFeatures(legacy: boolean): bigint;
-  readConfig(offset: number, size: 1 | 2 | 4): number;
-  writeConfig(offset: number, size: 1 | 2 | 4, value: number): void;
-  /** Queue `index` may have new buffers: the driver notified it, or DRIVER_OK was just set. */
-  queueNotify(index: number): void;
-  /** The driver reset the device. */
-  reset(): void;
-}
+export type { VirtioDevice } from "./transport.ts";
 
-export interface VirtioMmioTransportOptions {
-  /** Names the device in messages ("virtio-net on virtio-mmio slot 31 (0xa003e00)"). */
-  name: string;
-  memory: PhysicalMemory;
-  /** The transport's interrupt output, high while InterruptStatus is non-zero. */
-  irq: IrqLine;
-  /** Legacy interface (Version 1: GuestPageSize, QueuePFN, QueueAlign) instead of the modern one. */
-  legacy?: boolean;
-  device: VirtioDevice;
-  /** Where the device's reports go: drivers that break the rules, back-end failures. */
-  onError?: (message: string) => void;
-}
+/** The virtio-mmio transport's options (the same as every transport's). */
+export type VirtioMmioTransportOptions = VirtioTransportOptions;
 
 interface QueueState {
   /** QueueNum as last written. */
@@ -106,7 +77,7 @@ function newQueue(sizeMax: number): QueueState {
 const address = ([low, high]: [number, number]) => high * 0x1_0000_0000 + low;
 const bit = (n: number) => 1n << BigInt(n);
 
-export class VirtioMmioTransport implements MmioDevice {
+export class VirtioMmioTransport implements VirtioTransport {
   readonly name: string;
   readonly legacy: boolean;
   readonly dma: DeviceDma;

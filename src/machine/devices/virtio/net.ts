@@ -1,8 +1,7 @@
 // virtio-net (virtio 1.2 §5.1): frames from transmitq1 go out on an EthernetWire; wire frames fill receiveq1.
 
-import type { PhysicalMemory } from "../../physical-memory.ts";
 import type { EthernetWire } from "../ethernet.ts";
-import type { AccessSize, IrqLine, MmioDevice } from "../mmio.ts";
+import type { AccessSize, MmioDevice } from "../mmio.ts";
 import {
   VIRTIO_NET_CONFIG_SIZE,
   VIRTIO_NET_CONFIG_STATUS,
@@ -17,26 +16,21 @@ import {
   VirtioNetFeature,
   featureBits,
 } from "./constants.ts";
-import { VirtioMmioTransport, type VirtioDevice } from "./mmio-transport.ts";
+import { VirtioMmioTransport } from "./mmio-transport.ts";
+import type { VirtioDevice, VirtioDeviceOptions, VirtioTransport } from "./transport.ts";
 import { VirtqueueFault, describeSegment, type BufferSegment } from "./virtqueue.ts";
 
-export interface VirtioNetOptions {
-  /** The board's RAM, which the device reads and writes by DMA. */
-  memory: PhysicalMemory;
-  /** The transport's interrupt line (on QEMU virt: slot n's SPI, INTID 48 + n). */
-  irq: IrqLine;
+/**
+ * `memory` is what the device reaches by DMA (the board's RAM for the passed-through NIC, a VM's RAM for
+ * a VMM's emulated one); `irq` the transport's interrupt line (on QEMU virt: slot n's SPI, INTID 48 + n).
+ */
+export interface VirtioNetOptions extends VirtioDeviceOptions {
   /** The network the device is plugged into. */
   wire: EthernetWire;
   /** The device's MAC address: 6 bytes, or text such as "52:55:00:d1:55:01". */
   mac: Uint8Array | string;
-  /** QEMU's legacy virtio-mmio transport (Version 1) instead of the modern one (Version 2). */
-  legacy?: boolean;
-  /** Names the device in messages (default "virtio-net"). */
-  name?: string;
   /** Frames held while the driver has posted no receive buffers; further ones are dropped (default 256). */
   rxQueueLimit?: number;
-  /** Reports of drivers breaking the rules (the device then needs a reset) and of back-end failures. */
-  onError?: (message: string) => void;
 }
 
 /** What the device has done since it was created. */
@@ -95,7 +89,7 @@ export class VirtioNet implements MmioDevice, VirtioDevice {
     txDropped: 0,
   };
   /** The register file the guest's driver reaches: the board maps this one. */
-  readonly transport: VirtioMmioTransport;
+  readonly transport: VirtioTransport;
   private readonly wire: EthernetWire;
   private readonly mac: Uint8Array;
   private readonly rxQueueLimit: number;
@@ -110,7 +104,8 @@ export class VirtioNet implements MmioDevice, VirtioDevice {
     this.name = options.name ?? "virtio-net";
     this.rxQueueLimit = options.rxQueueLimit ?? DEFAULT_RX_QUEUE_LIMIT;
     this.wire = options.wire;
-    this.transport = new VirtioMmioTransport({
+    const transport = options.transport ?? ((o) => new VirtioMmioTransport(o));
+    this.transport = transport({
       name: this.name,
       memory: options.memory,
       irq: options.irq,
@@ -122,12 +117,12 @@ export class VirtioNet implements MmioDevice, VirtioDevice {
   }
 
   /** `cpu` is ignored: the transport has no banked registers. */
-  read(offset: number, size: AccessSize, _cpu = 0): bigint {
-    return this.transport.read(offset, size);
+  read(offset: number, size: AccessSize, cpu = 0): bigint {
+    return this.transport.read(offset, size, cpu);
   }
 
-  write(offset: number, size: AccessSize, value: bigint, _cpu = 0): void {
-    this.transport.write(offset, size, value);
+  write(offset: number, size: AccessSize, value: bigint, cpu = 0): void {
+    this.transport.write(offset, size, value, cpu);
   }
 
   /** The MAC address the driver reads (a legacy driver may change it). */
