@@ -1,5 +1,4 @@
-// Addresses of the user-mode network (QEMU's `-netdev user` layout), MAC and IPv4 helpers, and the
-// Internet checksum every layer above Ethernet uses.
+// The user network's addresses (QEMU's -netdev user layout), MAC/IPv4 helpers and the Internet checksum.
 
 /** An IPv4 address as an unsigned 32-bit number, so comparisons and map keys are cheap. */
 export type Ipv4 = number;

@@ -1,5 +1,7 @@
-// ARP (RFC 826) for IPv4 over Ethernet: message parsing and building, and the table of guest
-// addresses the network learns, with a queue for datagrams that wait for an answer.
+// ARP (RFC 826) for IPv4 over Ethernet: messages, and the table of guest addresses the network learns.
+//
+// Datagrams for an address not yet known wait in the table while a request is out, as a host's
+// neighbour table holds them, instead of being dropped at once.
 
 import type { MachineClock } from "../../clock.ts";
 import { readIpv4, writeIpv4, type Ipv4, type Mac } from "./addresses.ts";

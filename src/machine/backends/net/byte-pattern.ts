@@ -1,6 +1,7 @@
-// The deterministic bytes served at /bytes/<N>: the output of a 32-bit xorshift generator
-// (Marsaglia's shifts 13, 17, 5) started from PATTERN_SEED, each new state written little-endian.
-// Byte i of every response is the same, whatever N is, so a test can recompute any checksum:
+// The deterministic bytes served at /bytes/<N>: a 32-bit xorshift stream, written little-endian.
+//
+// Marsaglia's shifts 13, 17, 5 from PATTERN_SEED; byte i is the same in every response whatever N
+// is, so a test can recompute any download's checksum:
 //   x = 0x2545f491; repeat { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; emit x & 0xff, x >>> 8 & 0xff, ... }
 
 import type { HttpBodyStream } from "./http-server.ts";

@@ -1,5 +1,6 @@
-// A FIFO of bytes kept as the chunks they were written in: appending and dropping from the front
-// never copy, and reading a range at a moving offset (TCP segments from the send buffer) is
+// A FIFO of bytes kept as the chunks they were written in (the TCP send buffer).
+//
+// Appending and dropping from the front never copy, and reading a range at a moving offset is
 // amortised constant time, so a multi-megabyte stream costs linear time overall.
 
 export class ByteQueue {

@@ -1,6 +1,8 @@
-// A restartable timer on the machine clock. Protocol timers move on almost every segment, so a
-// deadline that moves later is not cancelled and re-added; the scheduled timeout notices when it
-// fires and reschedules itself, keeping the clock's queue short.
+// A restartable timer on the machine clock.
+//
+// Protocol timers move on almost every segment, so a deadline that moves later is not cancelled and
+// re-added; the scheduled timeout notices when it fires and reschedules itself, keeping the clock's
+// queue short.
 
 import type { MachineClock } from "../../clock.ts";
 

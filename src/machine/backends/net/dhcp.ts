@@ -1,5 +1,4 @@
-// The DHCP server (RFC 2131/2132) QEMU's user network runs at 10.0.2.2: addresses from 10.0.2.15
-// up, one per client MAC, with the lease, netmask, router and DNS options QEMU sends.
+// The DHCP server (RFC 2131/2132) at 10.0.2.2: an address per client MAC from 10.0.2.15, QEMU's options.
 
 import {
   BROADCAST_MAC,

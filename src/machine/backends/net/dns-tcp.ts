@@ -1,4 +1,5 @@
-// DNS over TCP at 10.0.2.3:53 (RFC 1035 4.2.2, RFC 7766): each message carries a two-byte length.
+// DNS over TCP at 10.0.2.3:53 (RFC 1035 4.2.2, RFC 7766): messages with a two-byte length in front.
+//
 // Resolvers fall back to it when a UDP answer is truncated, and some tools use it outright.
 
 import type { DnsServer } from "./dns.ts";

@@ -1,6 +1,7 @@
-// The DNS server at 10.0.2.3 (RFC 1035): embedded host names answer with their virtual addresses;
-// other names go to the host's resolver when that is allowed, and get NXDOMAIN otherwise. Every
-// query gets an answer, SERVFAIL when the host's resolver fails, so a guest never waits on us.
+// The DNS server at 10.0.2.3 (RFC 1035): embedded names, and the host's resolver when allowed.
+//
+// Other names get NXDOMAIN unless resolving outside is on. Every query gets an answer (SERVFAIL when
+// the host's resolver fails), so a guest never waits on us.
 
 import { parseIpv4, writeIpv4, type Ipv4 } from "./addresses.ts";
 

@@ -1,7 +1,9 @@
-// The host's sockets and resolver as the network uses them, behind an interface so the protocol
-// code never touches Node's APIs (a browser or a test can supply others). The Node implementation
-// runs every socket callback inside the emulator's event loop through the host event sink, and
-// keeps the loop alive (an open source) while a socket, listener or lookup is open.
+// The host's sockets and resolver as the network uses them, and their Node.js implementation.
+//
+// Behind an interface so the protocol code never touches Node's APIs (a browser or a test can supply
+// others). The Node implementation runs every socket callback inside the emulator's event loop
+// through the host event sink, and keeps the loop alive (an open source) while a socket, listener
+// or lookup is open.
 
 import { lookup } from "node:dns";
 import { connect, createServer, type Socket } from "node:net";

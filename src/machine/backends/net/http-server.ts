@@ -1,7 +1,8 @@
-// A small HTTP/1.0 and 1.1 origin server (RFC 9110/9112) for embedded hosts: GET and HEAD,
-// Content-Length on every response, persistent connections and pipelining for 1.1, `Connection:
-// close` honoured, and response bodies streamed as the guest's window allows, so serving gigabytes
-// costs no more memory than the TCP send buffer.
+// A small HTTP/1.0 and 1.1 origin server (RFC 9110/9112) for the embedded hosts.
+//
+// GET and HEAD, Content-Length on every response, persistent connections and pipelining for 1.1,
+// `Connection: close` honoured. Response bodies are streamed as the guest's window allows, so serving
+// gigabytes costs no more memory than the TCP send buffer.
 
 import type { TcpConnection, TcpHandler } from "./tcp.ts";
 

@@ -1,5 +1,4 @@
-// ICMP (RFC 792): echo replies for the virtual hosts, and the destination-unreachable errors the
-// network sends for datagrams nobody takes.
+// ICMP (RFC 792): echo replies for the virtual hosts and the destination-unreachable errors.
 
 import { checksum } from "./addresses.ts";
 

@@ -1,5 +1,7 @@
-// IPv4 (RFC 791): parsing a guest's datagram with every length checked, and building ours. No options
-// are sent, and fragments are not reassembled (a guest's TCP and DNS never fragment; see the docs).
+// IPv4 (RFC 791): parsing a guest's datagram with every length checked, and building ours.
+//
+// No options are sent, and fragments are not reassembled: a guest's TCP and DNS never fragment
+// (see docs/networking.md).
 
 import { checksum, readIpv4, writeIpv4, type Ipv4 } from "./addresses.ts";
 

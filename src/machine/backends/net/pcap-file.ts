@@ -1,5 +1,7 @@
-// A pcap sink that writes a file on the host. Records are gathered into 64 KiB blocks to keep a
-// multi-megabyte transfer from costing a system call per frame; close() writes the rest.
+// A pcap sink that writes a file on the host.
+//
+// Records are gathered into 64 KiB blocks to keep a multi-megabyte transfer from costing a system
+// call per frame; close() writes the rest.
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { PcapSink } from "./pcap.ts";

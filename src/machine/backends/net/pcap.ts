@@ -1,6 +1,7 @@
-// Packet capture in the classic pcap format (LINKTYPE_ETHERNET, microsecond timestamps), so any
-// frame on the wire can be read back with tcpdump or Wireshark. Timestamps come from the machine
-// clock: the same run gives the same capture.
+// Packet capture in the classic pcap format (LINKTYPE_ETHERNET, microsecond timestamps).
+//
+// Readable with tcpdump or Wireshark. Timestamps come from the machine clock, so the same run gives
+// the same capture.
 
 import type { MachineClock } from "../../clock.ts";
 

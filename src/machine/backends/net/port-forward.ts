@@ -1,5 +1,6 @@
-// Host-to-guest port forwards (QEMU's hostfwd): a listener on the host; each connection it accepts
-// becomes a TCP connection from the gateway, 10.0.2.2, to the guest's port.
+// Host-to-guest port forwards (QEMU's hostfwd): host listeners whose connections go to a guest port.
+//
+// Each accepted connection becomes a TCP connection from the gateway, 10.0.2.2, to the guest.
 
 import { FIRST_GUEST, formatIpv4, inNetwork, parseIpv4, type Ipv4 } from "./addresses.ts";
 import type { HostListener, HostSocket, HostSockets } from "./host-sockets.ts";

@@ -1,5 +1,7 @@
-// A small seeded pseudo-random generator: everything the network chooses (initial sequence
-// numbers, words) comes from one of these, so a run with the same inputs repeats exactly.
+// A small seeded pseudo-random generator for everything the network chooses.
+//
+// Initial sequence numbers and words come from one of these, not Math.random, so a run with the
+// same inputs repeats exactly.
 
 /** Returns successive unsigned 32-bit values: a Weyl sequence through a 32-bit integer mixer. */
 export function seededRandom(seed: number): () => number {

@@ -1,7 +1,8 @@
-// Joins a TCP connection with the guest to a host socket, for outbound NAT and for port forwards:
-// bytes both ways with flow control (the host socket pauses while the guest's side is full, and
-// the window the guest sees shrinks while the host socket's queue is full), half-closes passed
-// through, and a reset or failure on either side ending the other.
+// Joins a TCP connection with the guest to a host socket, for outbound NAT and port forwards.
+//
+// Bytes flow both ways with flow control (the host socket pauses while the guest's side is full, and
+// the window the guest sees shrinks while the host socket's queue is full); half-closes pass
+// through, and a reset or failure on either side ends the other.
 
 import type { HostSocket } from "./host-sockets.ts";
 import type { TcpCloseReason, TcpConnection, TcpHandler } from "./tcp.ts";

@@ -1,5 +1,4 @@
-// TCP segments (RFC 793, options from RFC 7323): parsing with every length checked, building with
-// the MSS and window-scale options, and sequence-number arithmetic modulo 2^32.
+// TCP segments (RFC 793, options from RFC 7323) and sequence-number arithmetic modulo 2^32.
 
 import type { Ipv4 } from "./addresses.ts";
 import { PROTOCOL_TCP, transportChecksum } from "./ipv4.ts";

@@ -1,7 +1,8 @@
-// One TCP connection (RFC 793 with RFC 1122, 5681, 5961, 6298 and 7323) between a virtual host and
-// the guest: the full state machine, MSS and window-scale options, flow control both ways,
-// retransmission on the machine clock, slow start and fast retransmit, out-of-order queueing.
-// The network's side is always "local"; the guest is the "remote" end.
+// One TCP connection between a virtual host and the guest: the RFC 793 state machine and its timers.
+//
+// With RFC 1122, 5681, 5961, 6298 and 7323: MSS and window-scale options, flow control both ways,
+// retransmission on the machine clock, slow start and fast retransmit, out-of-order queueing. The
+// network's side is always "local"; the guest is the "remote" end.
 
 import type { MachineClock } from "../../clock.ts";
 import { ByteQueue } from "./byte-queue.ts";

@@ -1,5 +1,4 @@
-// The embedded web site at trustworthy.systems: the Microkit tutorial's word service, the line
-// libvmm's CI fetches at /song, and /bytes/<N> for transfer tests.
+// The embedded web site at trustworthy.systems: the tutorial's word, libvmm's song, /bytes/<N>.
 
 import { BytePattern } from "./byte-pattern.ts";
 import type { HttpRoutes } from "./http-server.ts";

@@ -1,8 +1,9 @@
-// The user-mode network: the other end of the guest's Ethernet cable, presenting what QEMU's
-// `-netdev user` presents — gateway 10.0.2.2, DNS 10.0.2.3, DHCP handing out 10.0.2.15, ARP, ICMP
-// echo, UDP and TCP — plus embedded hosts (trustworthy.systems at 10.0.2.100), outbound TCP NAT to
-// host sockets, host-to-guest port forwards and a pcap capture. Frames from the guest never make it
-// throw: what cannot be parsed is counted and dropped.
+// The user-mode network: the other end of the guest's Ethernet cable, as QEMU's -netdev user.
+//
+// Gateway 10.0.2.2, DNS 10.0.2.3, DHCP handing out 10.0.2.15, ARP, ICMP echo, UDP and TCP, plus
+// embedded hosts (trustworthy.systems at 10.0.2.100), outbound TCP NAT to host sockets, host-to-guest
+// port forwards and a pcap capture. Frames from the guest never make it throw: what cannot be parsed
+// is counted and dropped.
 
 import type { MachineClock } from "../../clock.ts";
 import type { EthernetWire } from "../../devices/ethernet.ts";

@@ -1,6 +1,7 @@
-// The word service behind trustworthy.systems/projects/microkit/tutorial/word: a different
-// five-letter word for each request, drawn from a built-in list with a seeded generator (so a run
-// repeats), or one fixed word when the caller chooses it.
+// The word service behind trustworthy.systems/projects/microkit/tutorial/word.
+//
+// A different five-letter word for each request, drawn from a built-in list with a seeded generator
+// (so a run repeats), or one fixed word when the caller chooses it.
 
 import { seededRandom } from "./random.ts";
 
