@@ -20,4 +20,5 @@ export {
   type RunningSystem,
 } from "./system.ts";
 export { Monitor } from "./monitor.ts";
+export { PhysicalTimer, PHYSICAL_TIMER_PPI, TimerControl } from "./generic-timer.ts";
 export { EMPTY_MESSAGE, VcpuReg, messageInfo, type MessageInfo } from "../kernel/index.ts";

@@ -16,6 +16,7 @@ import {
   type VcpuRegisterView,
 } from "../kernel/index.ts";
 import type { PdAddressSpace, MappedRegion } from "./address-space.ts";
+import type { PhysicalTimer } from "./generic-timer.ts";
 
 /** libmicrokit's MICROKIT_MAX_CHANNEL_ID. */
 export const MAX_CHANNEL_ID = 61;
@@ -53,6 +54,8 @@ export interface PdWiring {
   deferred: DeferredSlot;
   /** The board's secure monitor (EL3 firmware), for PDs with smc="true". */
   secureMonitorCall: ((args: readonly bigint[]) => bigint[]) | undefined;
+  /** The core's physical timer, which seL4 exports to user level (absent in bare test wirings). */
+  physicalTimer?: PhysicalTimer;
 }
 
 export type DeferredAction =
@@ -101,6 +104,17 @@ export class Pd {
 
   get regions(): readonly MappedRegion[] {
     return this.wiring.memory.regions;
+  }
+
+  /**
+   * The ARM generic timer's EL0 registers, as Microkit's seL4 exports them to every PD:
+   * `counter()` is CNTPCT_EL0, `frequency` CNTFRQ_EL0, `compare` CNTP_CVAL_EL0 and `control`
+   * CNTP_CTL_EL0. Its interrupt is PPI 30 (`<irq irq="30" id="..."/>`).
+   */
+  get armTimer(): PhysicalTimer {
+    const timer = this.wiring.physicalTimer;
+    if (!timer) throw new Error(`${this.name}: this system has no physical timer`);
+    return timer;
   }
 
   // ---- debug output ----

@@ -34,6 +34,7 @@ import { PdAddressSpace } from "./address-space.ts";
 import { Monitor } from "./monitor.ts";
 import { Pd, type ChannelWiring, type DeferredSlot, type VcpuWiring } from "./pd.ts";
 import { PdRuntime } from "./pd-runtime.ts";
+import { PhysicalTimer } from "./generic-timer.ts";
 import {
   importProgram,
   instantiate,
@@ -161,7 +162,8 @@ export async function bootSystem(
   // Threads first: channels, children and fault handlers refer to each other's threads.
   const runtimes = new Map<string, PdRuntime>();
   const threads = createPdThreads(kernel, description, runtimes);
-  const context: WiringContext = { kernel, board, monitor, description, threads, machine };
+  const physicalTimer = new PhysicalTimer(kernel);
+  const context: WiringContext = { kernel, board, monitor, description, threads, machine, physicalTimer };
   for (const pdd of description.allProtectionDomains) {
     const { path, definition } = programs.get(pdd.name)!;
     const program = await instantiate(
@@ -203,6 +205,7 @@ interface WiringContext {
   description: SystemDescription;
   threads: ReadonlyMap<string, Thread>;
   machine: VcpuMachine;
+  physicalTimer: PhysicalTimer;
 }
 
 /** How VM vCPUs get their machine vCPUs, and how the machine's counter follows virtual time. */
@@ -279,6 +282,7 @@ function wireProtectionDomain(
       debugPutc: (byte) => board.debugPutc(byte),
       deferred,
       secureMonitorCall: pdd.smc ? (args) => board.secureMonitorCall(args) : undefined,
+      physicalTimer: context.physicalTimer,
     },
   );
   const runtime = new PdRuntime(pd, program, programPath, deferred, {

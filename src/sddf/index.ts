@@ -6,3 +6,4 @@ export * from "./blk/queue.ts";
 export * from "./net/queue.ts";
 export * from "./sound/queue.ts";
 export * from "./timer/protocol.ts";
+export { timerDriver, type TimerDriverConfig } from "./timer/driver.ts";
