@@ -31,7 +31,7 @@ export function sha256(...parts: (string | Uint8Array)[]): string {
   return hash.digest("hex");
 }
 
-export type ArtifactKind = "kernel" | "initrd" | "dtb";
+export type ArtifactKind = "kernel" | "initrd" | "dtb" | "overlay";
 
 /** What `virtkit images list` shows about one cached artifact. */
 export interface ArtifactManifest {
@@ -90,7 +90,7 @@ export function sha256Bytes(bytes: Uint8Array): string {
 /** Every complete artifact in the cache, with its directory. */
 export function listArtifacts(root: string): { dir: string; manifest: ArtifactManifest }[] {
   const found: { dir: string; manifest: ArtifactManifest }[] = [];
-  for (const kind of ["kernel", "initrd", "dtb"] as const) {
+  for (const kind of ["kernel", "initrd", "dtb", "overlay"] as const) {
     const kindDir = join(root, `${kind}s`);
     if (!existsSync(kindDir)) continue;
     for (const name of readdirSync(kindDir).sort()) {

@@ -21,6 +21,8 @@ import type { KernelModule } from "./initramfs/rootfs.ts";
 import { ensureDebianKernel } from "./kernel/debian-kernel.ts";
 import { loadArm64Image, type Arm64ImageHeader } from "../libvmm/image-header.ts";
 import { ensureMinimalKernel } from "./kernel/minimal-kernel.ts";
+import { ensureCrossvmGuest } from "./crossvm/build.ts";
+import type { FdtNode } from "../libvmm/fdt.ts";
 import { guestLayout, type GuestLayout } from "./layout.ts";
 import { boardNamed, type BoardDescription } from "../machine/boards/index.ts";
 import { silentProgress, type OnProgress } from "./progress.ts";
@@ -45,6 +47,13 @@ export interface GuestImageOptions {
   example?: string;
   /** A .dtb or .dts to use instead of the generated device tree. */
   dtb?: string;
+  /**
+   * The guest side of cross-VM connectors (src/guest/crossvm): its modules, loaded at boot, its init
+   * tools, and these C programs built against its library (/usr/sbin). Needs the minimal kernel.
+   */
+  crossvm?: { programs?: string[] };
+  /** Nodes the generated device tree adds for devices the VMM provides (libvmm's crossVmDeviceTree). */
+  deviceTreeNodes?: FdtNode[];
   onProgress?: OnProgress;
   /** Defaults to $VIRTKIT_CACHE, $XDG_CACHE_HOME/virtkit or ~/.cache/virtkit. */
   cacheRoot?: string;
@@ -118,13 +127,28 @@ export async function ensureGuestImages(options: GuestImageOptions = {}): Promis
   }
   const kernelHeader = loadArm64Image(readFileSync(kernel.path), kernel.path).header;
 
-  const built = await ensureInitrd(options, root, log, { modules, kernelTag, overlay, kernel });
+  const crossvm =
+    options.crossvm && options.initrd === undefined
+      ? await ensureCrossvmGuest({ cacheRoot: root, kernel, programs: options.crossvm.programs, onProgress })
+      : undefined;
+  if (crossvm) modules = [...modules, ...crossvm.modules];
+  const built = await ensureInitrd(options, root, log, {
+    modules,
+    kernelTag,
+    overlay,
+    kernel,
+    extraOverlay: crossvm?.overlay,
+  });
   const initrd = built?.path;
   const initrdSize = initrd === undefined ? undefined : statSync(initrd).size;
 
   const dtbBytes = options.dtb
     ? loadUserDeviceTree(options.dtb)
-    : guestDtb({ ...layout.deviceTree(initrdSize, options.bootargs), virtio: options.virtio });
+    : guestDtb({
+        ...layout.deviceTree(initrdSize, options.bootargs),
+        virtio: options.virtio,
+        extraNodes: options.deviceTreeNodes,
+      });
   const dtbName = options.dtb
     ? `user-${basename(options.dtb).replace(/\.dts$|\.dtb$/, "")}`
     : [layout.name, options.example, options.bootargs === undefined ? undefined : "append"]
@@ -151,7 +175,12 @@ export async function ensureGuestImages(options: GuestImageOptions = {}): Promis
     dtb: dtb.path,
     kernelHeader,
     layout,
-    artifacts: [kernel, ...(built?.artifact ? [built.artifact] : []), dtb],
+    artifacts: [
+      kernel,
+      ...(crossvm ? [crossvm.artifact] : []),
+      ...(built?.artifact ? [built.artifact] : []),
+      dtb,
+    ],
   };
 }
 
@@ -160,7 +189,14 @@ async function ensureInitrd(
   options: GuestImageOptions,
   root: string,
   log: (line: string) => void,
-  built: { modules: KernelModule[]; kernelTag: string; overlay: string | undefined; kernel: EnsuredArtifact },
+  built: {
+    modules: KernelModule[];
+    kernelTag: string;
+    overlay: string | undefined;
+    kernel: EnsuredArtifact;
+    /** Built files (the cross-VM tools) copied before the example's overlay. */
+    extraOverlay?: string;
+  },
 ): Promise<{ path: string; artifact?: EnsuredArtifact } | undefined> {
   if (options.initrd === "none") return undefined;
   if (options.initrd !== undefined) return { path: options.initrd };
@@ -168,13 +204,14 @@ async function ensureInitrd(
   const sources = [`${BUSYBOX_PACKAGE}:arm64 ${busybox.version}`];
   if (built.modules.length > 0)
     sources.push(`modules ${built.modules.map((m) => m.name).join(",")} of ${built.kernel.manifest.source}`);
+  if (built.extraOverlay) sources.push("cross-VM connector tools and programs");
   if (built.overlay) sources.push(`overlay examples/${options.example}/overlay`);
   const initramfs = await ensureInitramfs({
     cacheRoot: root,
     name: `initrd${built.kernelTag}${options.example ? `-${options.example}` : ""}`,
     busybox,
     modules: built.modules,
-    overlays: built.overlay ? [built.overlay] : [],
+    overlays: [built.extraOverlay, built.overlay].filter((dir) => dir !== undefined),
     source: sources.join("; "),
   });
   return { path: initramfs.path, artifact: initramfs };

@@ -36,6 +36,8 @@ export interface GuestDeviceTreeDescription {
   /** A PL011 passed through to the guest; `irq` is the GIC INTID (33 for QEMU's UART). */
   pl011?: { base: number; irq: number };
   virtio?: { base: number; size?: number; irq: number }[];
+  /** Further nodes under the root, before /chosen: devices a VMM provides (cross-VM connectors). */
+  extraNodes?: FdtNode[];
   chosen: {
     bootargs: string;
     /** Defaults to the PL011 when there is one. */
@@ -190,6 +192,7 @@ export function guestDeviceTree(d: GuestDeviceTreeDescription): FdtNode {
       ]),
     );
   }
+  children.push(...(d.extraNodes ?? []));
   const chosen: [string, Uint8Array][] = [["bootargs", str(d.chosen.bootargs)]];
   const stdoutPath = d.chosen.stdoutPath ?? uartPath;
   if (stdoutPath) chosen.push(["stdout-path", str(stdoutPath)]);

@@ -1,7 +1,7 @@
 // The default guest kernel: Debian's linux-source-6.1 configured with allnoconfig plus our fragment,
 // cross-compiled with Debian's aarch64-linux-gnu-gcc. Small and quick to boot (see
 // shared/reference/anchors.md); cached by a hash of the fragment and the source package version.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, copyFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, copyFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,7 +36,22 @@ export const MINIMAL_KERNEL_PACKAGES = [
   LINUX_SOURCE_PACKAGE,
 ];
 
-const MAKE_VARS = ["ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-"];
+export const MAKE_VARS = ["ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-"];
+
+/**
+ * What out-of-tree modules (`make M=…`) need from the object tree, as Debian's linux-headers keeps it:
+ * the configuration, generated headers, the built host tools and the exported symbols. Kept in the
+ * artifact's `build/` when the kernel has module support.
+ */
+const MODULE_BUILD_TREE = [".config", "Module.symvers", "include", "arch/arm64/include", "scripts"];
+/** The artifact's layout (now with `build/`): part of the cache key, so older artifacts are rebuilt. */
+const ARTIFACT_LAYOUT = "Image, config, build.log and the module build tree";
+
+/** The object tree `make M=…` builds modules against, in a minimal kernel artifact; undefined without one. */
+export function moduleBuildTree(kernelDir: string): string | undefined {
+  const tree = join(kernelDir, "build");
+  return existsSync(join(tree, "Module.symvers")) ? tree : undefined;
+}
 
 export interface MinimalKernelOptions {
   cacheRoot: string;
@@ -46,7 +61,11 @@ export interface MinimalKernelOptions {
 }
 
 /** The extracted source tree, shared by every fragment built from the same version. */
-async function ensureSourceTree(cacheRoot: string, version: string, onProgress: OnProgress): Promise<string> {
+export async function ensureSourceTree(
+  cacheRoot: string,
+  version: string,
+  onProgress: OnProgress,
+): Promise<string> {
   const tree = join(cacheRoot, "src", `${LINUX_SOURCE_PACKAGE}_${version}`);
   const marker = ".virtkit-extracted";
   if (existsSync(join(tree, marker))) return tree;
@@ -80,7 +99,7 @@ export async function ensureMinimalKernel(options: MinimalKernelOptions): Promis
   const settings = parseConfigFragment(fragment, fragmentPath);
   ensureHostPackages(options.cacheRoot, MINIMAL_KERNEL_PACKAGES);
   const version = installedVersion(LINUX_SOURCE_PACKAGE);
-  const inputsHash = sha256(fragment, version);
+  const inputsHash = sha256(fragment, version, ARTIFACT_LAYOUT);
   const dir = artifactDir(options.cacheRoot, "kernel", "minimal", inputsHash);
   return ensureArtifact(dir, async (dir) => {
     const { onProgress } = options;
@@ -116,12 +135,22 @@ export async function ensureMinimalKernel(options: MinimalKernelOptions): Promis
     const dotConfig = readFileSync(join(objects, ".config"), "utf8");
     checkConfigApplied(settings, dotConfig, fragmentPath);
     const jobs = availableParallelism();
-    await make(`building Image (make -j${jobs}; about 4 minutes on 2 cores)`, [`-j${jobs}`, "Image"]);
+    const modules = /^CONFIG_MODULES=y$/m.test(dotConfig);
+    // `modules` builds no module here (nothing is =m) but writes Module.symvers for out-of-tree ones.
+    await make(`building Image (make -j${jobs}; about 4 minutes on 2 cores)`, [
+      `-j${jobs}`,
+      "Image",
+      ...(modules ? ["modules"] : []),
+    ]);
     const built = join(objects, "arch/arm64/boot/Image");
     const image = readFileSync(built);
     loadArm64Image(image, built);
     copyFileSync(built, join(dir, "Image"));
     copyFileSync(join(objects, ".config"), join(dir, "config"));
+    if (modules) {
+      for (const path of MODULE_BUILD_TREE)
+        cpSync(join(objects, path), join(dir, "build", path), { recursive: true, verbatimSymlinks: true });
+    }
     // The object tree is ~200 MB and only needed while building.
     rmSync(objects, { recursive: true, force: true });
     return recordArtifact(dir, {
