@@ -293,11 +293,9 @@ export class TcpConnection {
   abort(): void {
     const state = this.currentState;
     if (state === "CLOSED") return;
-    if (state !== "LISTEN" && state !== "TIME_WAIT" && !(state === "SYN_RCVD" && !this.accepted)) {
-      this.sendReset(this.sndNxt);
-    } else if (state === "SYN_RCVD") {
-      this.refuseSyn();
-    }
+    if (state === "SYN_RCVD" && !this.accepted) this.refuseSyn();
+    // Before the guest answered our SYN, or after both FINs, there is nothing to reset.
+    else if (state !== "LISTEN" && state !== "SYN_SENT" && state !== "TIME_WAIT") this.sendReset(this.sndNxt);
     this.release("aborted");
   }
 
@@ -321,8 +319,10 @@ export class TcpConnection {
 
   /** The handler's backlog shrank: tell the guest when the window opened enough to matter. */
   windowOpened(): void {
-    if (!this.canReceiveData()) return;
-    if (this.windowWorthAdvertising()) this.sendAck();
+    if (!this.canReceiveData() || !this.windowWorthAdvertising()) return;
+    // Inside input() the segments that follow carry the new window anyway.
+    if (this.busy) this.ackNow = true;
+    else this.sendAck();
   }
 
   /** Forgets the connection without a word to the guest (the network is shutting down). */
