@@ -72,6 +72,7 @@ export type { HostEvents } from "./host-sockets.ts";
 export type { BoundForward, PortForwardOptions } from "./port-forward.ts";
 export type { HttpRoutes, HttpRequest, HttpResponse, HttpBodyStream } from "./http-server.ts";
 export type { PcapSink } from "./pcap.ts";
+export type { TcpCloseReason, TcpConnection, TcpHandler, TcpStats } from "./tcp.ts";
 
 /** A TCP service on an embedded host: gets each new connection and returns what handles it. */
 export type TcpService = (connection: TcpConnection) => TcpHandler;
