@@ -7,3 +7,12 @@ export * from "./net/queue.ts";
 export * from "./sound/queue.ts";
 export * from "./timer/protocol.ts";
 export { timerDriver, type TimerDriverConfig } from "./timer/driver.ts";
+export { serialDriverPl011, type SerialDriverConfig, type SerialConnection } from "./serial/driver-pl011.ts";
+export { serialVirtRx, type SerialVirtRxConfig } from "./serial/virt-rx.ts";
+export {
+  serialVirtTx,
+  SERIAL_CLIENT_COLOURS,
+  SERIAL_COLOUR_END,
+  type SerialVirtTxConfig,
+  type SerialVirtTxClient,
+} from "./serial/virt-tx.ts";
