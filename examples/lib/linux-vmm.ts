@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { definePd, type Pd, type MessageInfo } from "../../src/microkit/index.ts";
 import { microkitFault, startMicrokitLinuxVm, type Vmm } from "../../src/libvmm/index.ts";
-import { ensureGuestImages } from "../../src/guest/images.ts";
+import { ensureGuestImages, type GuestImageOptions } from "../../src/guest/images.ts";
 import { streamProgress } from "../../src/guest/progress.ts";
 import { virtioMmioSlot } from "../../src/machine/boards/board.ts";
 import { startTrace, traceInterval } from "./trace.ts";
@@ -28,6 +28,10 @@ export interface LinuxVmmOptions {
   setup?(pd: Pd, vmm: Vmm): void;
   /** Runs after libvmm handled a vCPU fault; its result (resume the vCPU or not) is the reply. */
   afterFault?(pd: Pd, vcpu: number, resumed: boolean): boolean;
+  /** Notifications libvmm does not handle (channels that are not passed-through interrupts). */
+  notified?(pd: Pd, channel: number): void;
+  /** More for the guest's images: cross-VM connectors' guest files, device-tree nodes the VMM adds. */
+  images?: Pick<GuestImageOptions, "crossvm" | "deviceTreeNodes">;
 }
 
 /** `options` is called once per VMM instance, so state its hooks keep is per boot. */
@@ -49,6 +53,7 @@ export function linuxVmm(makeOptions: () => LinuxVmmOptions) {
       dtb: guestBoot.dtb,
       bootargs: guestBoot.append ?? options.bootargs,
       virtio: nic ? [nic] : undefined,
+      ...options.images,
       onProgress: streamProgress(process.stderr),
     });
     const passthroughIrqs = [
@@ -76,8 +81,8 @@ export function linuxVmm(makeOptions: () => LinuxVmmOptions) {
         options.setup?.(pd, vmm);
         if (trace !== undefined) startTrace(pd, vmm.vgic, BOOT_VCPU, trace);
       },
-      notified(_pd: Pd, channel: number) {
-        vmm.handleNotification(channel);
+      notified(pd: Pd, channel: number) {
+        if (!vmm.handleNotification(channel)) options.notified?.(pd, channel);
       },
       fault(pd: Pd, child: number, msginfo: MessageInfo) {
         const fault = microkitFault(pd, msginfo);

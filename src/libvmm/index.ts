@@ -41,3 +41,18 @@ export { Gicv3Distributor } from "./vgic/gicv3-distributor.ts";
 export { Gicv3Redistributors } from "./vgic/gicv3-redistributor.ts";
 export type { VirtualIrqSink } from "./vgic/list-registers.ts";
 export { startMicrokitLinuxVm, type MicrokitLinuxVm } from "./microkit-linux.ts";
+export {
+  CrossVm,
+  CrossVmConfigError,
+  readDataportString,
+  CROSSVM_PAGE_SIZE,
+  CONSUMES_EVENT_REG_ID,
+  CONSUMES_EVENT_REG_COUNT,
+  UIO_KERNEL_ARGUMENT,
+  type CrossVmModel,
+  type CrossVmConnections,
+  type CrossVmDataport,
+  type CrossVmEmittedEvent,
+  type CrossVmConsumedEvent,
+  type CrossVmNative,
+} from "./crossvm.ts";
