@@ -19,6 +19,8 @@ import {
   type VirtioBlkOptions,
 } from "../../src/machine/devices/virtio/blk.ts";
 import { PhysicalMemory } from "../../src/machine/physical-memory.ts";
+import { qemuVirtAarch64 } from "../../src/machine/boards/qemu_virt_aarch64/index.ts";
+import type { Console } from "../../src/machine/devices/console.ts";
 import { RecordingIrq, VirtioTestDriver, guestRam, type DriverQueue } from "./virtio-test-driver.ts";
 
 const RAM = 0x4000_0000;
@@ -382,5 +384,58 @@ describe("virtio-blk", () => {
     d.notify(q!);
     expect(d.bytes(w.status, 1)[0]).toBe(0);
     expect(disk.subarray(512, 1024)).toEqual(pattern(512, 2));
+  });
+});
+
+describe("virtio-blk on the QEMU virt board", () => {
+  function board(disk: { slot: number; onError?: (m: string) => void }, nicSlot?: number) {
+    const output: string[] = [];
+    const console: Console = {
+      write: (bytes) => output.push(new TextDecoder().decode(bytes)),
+      attachInput: () => {},
+      close: () => {},
+    };
+    const medium = new Uint8Array(256 * 512);
+    const b = qemuVirtAarch64.create({
+      console,
+      host: { post: () => {}, openSource: () => () => {} },
+      ramSize: 16 * 1024 * 1024,
+      disk: { ...disk, backend: memoryBlockBackend(medium) },
+      nic:
+        nicSlot === undefined
+          ? undefined
+          : { slot: nicSlot, mac: "52:55:00:d1:55:01", wire: { transmit: () => {}, connect: () => {} } },
+    });
+    const lines: [number, boolean][] = [];
+    b.connectInterrupts((irq, high) => lines.push([irq, high]));
+    return { b, medium, output, lines };
+  }
+
+  it("puts the disk in the slot asked for, on the slot's INTID, and the sDDF driver's requests reach the medium", () => {
+    const { b, medium, lines } = board({ slot: 1 }, 0);
+    const window = b.deviceAt(0xa000200)!;
+    expect(window.device.read(R.DeviceID, 4, 0)).toBe(2n);
+    expect(b.deviceAt(0xa000000)!.device.read(R.DeviceID, 4, 0)).toBe(1n);
+    expect(b.deviceAt(0xa000400)!.device.read(R.DeviceID, 4, 0)).toBe(0n);
+    const d = new VirtioTestDriver(window.device, b.memory, RAM);
+    const [q] = d.bringUp(1);
+    const w = request(d, q!, T.OUT, 8, { out: pattern(4096, 4) });
+    d.notify(q!);
+    expect(d.bytes(w.status, 1)[0]).toBe(0);
+    expect(medium.subarray(8 * 512, 16 * 512)).toEqual(pattern(4096, 4));
+    expect(lines).toEqual([[49, true]]);
+  });
+
+  it("refuses a slot the board does not have, or the NIC's slot, and reports on the console", () => {
+    expect(() => board({ slot: 32 })).toThrow(/slot 32 does not exist/);
+    expect(() => board({ slot: 3 }, 3)).toThrow("virtio-mmio slot 3 cannot hold both the NIC and the disk");
+    const { b, output } = board({ slot: 2 });
+    const d = new VirtioTestDriver(b.deviceAt(0xa000400)!.device, b.memory, RAM);
+    const [q] = d.bringUp(1);
+    d.addChain(q!, [{ addr: 0x1000, len: 16 }]);
+    d.notify(q!);
+    expect(output.join("")).toMatch(
+      /^\r\nvirtio-blk on virtio-mmio slot 2 \(0xa000400\): queue 0 \(requestq\): descriptor 0 points at \[0x1000, \+16\), outside guest RAM/,
+    );
   });
 });

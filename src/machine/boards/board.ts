@@ -6,6 +6,7 @@ import type { PhysicalMemory } from "../physical-memory.ts";
 import type { Console } from "../devices/console.ts";
 import type { IrqLine, MmioDevice } from "../devices/mmio.ts";
 import type { EthernetWire } from "../devices/ethernet.ts";
+import type { BlockBackend } from "../devices/virtio/blk.ts";
 import type { HostEventSink } from "../backends/serial-connection.ts";
 
 export interface AddressRange {
@@ -74,6 +75,8 @@ export interface BoardOptions {
   onPowerOff?: () => void;
   /** A virtio-net NIC in one of the board's virtio-mmio slots instead of an empty transport. */
   nic?: VirtioNetNicOptions;
+  /** A virtio-blk disk in one of the board's virtio-mmio slots (a slot other than the NIC's). */
+  disk?: VirtioBlkDiskOptions;
 }
 
 /** A virtio-net device plugged into virtio-mmio slot `slot` (its IRQ is the slot's), its wire the network. */
@@ -84,6 +87,17 @@ export interface VirtioNetNicOptions {
   /** QEMU's legacy transport (Version 1), as QEMU gives a virtio-net-device without force-legacy=false. */
   legacy?: boolean;
   /** Where the NIC reports a driver breaking the rules (default: the board's console). */
+  onError?: (message: string) => void;
+}
+
+/** A virtio-blk device plugged into virtio-mmio slot `slot` (its IRQ is the slot's), its medium the back-end. */
+export interface VirtioBlkDiskOptions {
+  slot: number;
+  /** The medium: a disk-image file (src/machine/backends/disk-image.ts), memory, … */
+  backend: BlockBackend;
+  /** QEMU's legacy transport (Version 1) instead of the modern one. */
+  legacy?: boolean;
+  /** Where the disk reports a driver breaking the rules (default: the board's console). */
   onError?: (message: string) => void;
 }
 

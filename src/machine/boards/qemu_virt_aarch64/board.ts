@@ -6,6 +6,7 @@ import { Pl011 } from "../../devices/pl011.ts";
 import { SerialConnection } from "../../backends/serial-connection.ts";
 import { EmptyVirtioMmioSlot } from "../../devices/virtio-mmio-slot.ts";
 import { VirtioNet } from "../../devices/virtio/net.ts";
+import { VirtioBlk } from "../../devices/virtio/blk.ts";
 import {
   InterruptLines,
   findWindow,
@@ -36,6 +37,13 @@ export function createQemuVirtBoard(description: BoardDescription, options: Boar
   const devices: DeviceWindow[] = [{ base: uartFacts.base, size: uartFacts.size, device: uart }];
   const nic = options.nic;
   if (nic) virtioMmioSlot(virtioMmio, nic.slot); // a slot the board does not have is an error now
+  const disk = options.disk;
+  if (disk) {
+    virtioMmioSlot(virtioMmio, disk.slot);
+    if (disk.slot === nic?.slot)
+      throw new Error(`virtio-mmio slot ${disk.slot} cannot hold both the NIC and the disk`);
+  }
+  const reportOnConsole = (m: string) => options.console.write(new TextEncoder().encode(`\r\n${m}\r\n`));
   for (let n = 0; n < virtioMmio.slots; n++) {
     const { base, irq } = virtioMmioSlot(virtioMmio, n);
     const device =
@@ -47,9 +55,18 @@ export function createQemuVirtBoard(description: BoardDescription, options: Boar
             mac: nic.mac,
             legacy: nic.legacy,
             name: `virtio-net on virtio-mmio slot ${n} (${hex(base)})`,
-            onError: nic.onError ?? ((m) => options.console.write(new TextEncoder().encode(`\r\n${m}\r\n`))),
+            onError: nic.onError ?? reportOnConsole,
           })
-        : new EmptyVirtioMmioSlot(n);
+        : disk?.slot === n
+          ? new VirtioBlk({
+              memory,
+              irq: interrupts.line(irq),
+              backend: disk.backend,
+              legacy: disk.legacy,
+              name: `virtio-blk on virtio-mmio slot ${n} (${hex(base)})`,
+              onError: disk.onError ?? reportOnConsole,
+            })
+          : new EmptyVirtioMmioSlot(n);
     devices.push({ base, size: virtioMmio.stride, device });
   }
   return {
