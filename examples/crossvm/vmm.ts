@@ -7,16 +7,16 @@ import { join } from "node:path";
 import { CrossVm, type CrossVmModel } from "../../src/libvmm/index.ts";
 import { boardNamed } from "../../src/machine/boards/index.ts";
 import { linuxVmm } from "../lib/linux-vmm.ts";
-import { UART_CHANNEL, printConnections } from "./connections.ts";
+import { UART_CHANNEL, printConnections, type PrintModels } from "./connections.ts";
 
 const PROGRAMS = ["print_client/print_client.c", "crossvm_check/crossvm_check.c"].map((path) =>
   join(import.meta.dirname, "pkgs", path),
 );
 
-/** The VMM PD for every connection on `model`: virtkit's guest modules or libvmm's UIO devices. */
-export function crossVmVmm(model: CrossVmModel) {
+/** The VMM PD with each connection on virtkit's guest modules or libvmm's UIO devices. */
+export function crossVmVmm(models: CrossVmModel | PrintModels) {
   return linuxVmm(() => {
-    const crossvm = new CrossVm(printConnections(model));
+    const crossvm = new CrossVm(printConnections(models));
     const kernelArguments = crossvm.kernelArguments();
     return {
       example: "crossvm",
