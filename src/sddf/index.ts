@@ -16,3 +16,5 @@ export {
   type SerialVirtTxConfig,
   type SerialVirtTxClient,
 } from "./serial/virt-tx.ts";
+export { blkVirt, type BlkVirtConfig, type BlkVirtClient, type BlkConnection } from "./blk/virt.ts";
+export * from "./blk/partitions.ts";
