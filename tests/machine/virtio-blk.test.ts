@@ -355,16 +355,22 @@ describe("virtio-blk", () => {
     expect(e2[0]).toMatch(/descriptor 0 starts a request with no device-writable byte for its status/);
   });
 
-  it("tells the driver when the capacity changes", () => {
-    const { d, blk, irq } = setup(memoryBlockBackend(new Uint8Array(8 * 512)));
+  it("reads the capacity from the back-end and tells the driver when it changes", () => {
+    const backend = { ...memoryBlockBackend(new Uint8Array(8 * 512)), capacity: 0 };
+    const { d, blk, irq } = setup(backend);
     d.bringUp(1);
+    expect(d.r(R.Config)).toBe(0);
     const generation = d.r(R.ConfigGeneration);
-    blk.setCapacity(1 << 20);
+    backend.capacity = 1 << 20;
+    blk.capacityChanged();
     expect(d.r(R.Config)).toBe(1 << 20);
+    expect(blk.capacity).toBe(1 << 20);
     expect(d.r(R.ConfigGeneration)).toBe(generation + 1);
     expect(irq.level).toBe(true);
     expect(d.r(R.InterruptStatus)).toBe(2);
-    expect(() => blk.setCapacity(-1)).toThrow(/capacity -1/);
+    backend.capacity = -1;
+    expect(blk.capacity).toBe(0);
+    expect(() => new VirtioBlk({ memory: guestRam(RAM, 4096), irq, backend })).toThrow(/capacity -1/);
   });
 
   it("works on the legacy transport and on the board's RAM", () => {

@@ -95,7 +95,7 @@ function u32s(...values: number[]): Uint8Array {
 }
 
 /** Sends one control request and returns where its response is. */
-function control(d: VirtioTestDriver, q: DriverQueue, request: Uint8Array, responseLength = 4) {
+function controlRequest(d: VirtioTestDriver, q: DriverQueue, request: Uint8Array, responseLength = 4) {
   const response = d.buffer(responseLength, new Uint8Array(responseLength).fill(0xff));
   const head = d.addChain(q, [
     { addr: d.buffer(request.length, request), len: request.length },
@@ -141,8 +141,12 @@ function play(d: VirtioTestDriver, q: DriverQueue, stream: number, pcm: Uint8Arr
 }
 
 function prepareStream(s: ReturnType<typeof setup>, stream = 0, format: number = F.S16, rate = RATE_48000) {
-  expect(control(s.d, s.control, setParams(stream, 2 - stream, format, rate)).status()).toBe(VirtioSnd.S_OK);
-  expect(control(s.d, s.control, pcmCmd(VirtioSnd.R_PCM_PREPARE, stream)).status()).toBe(VirtioSnd.S_OK);
+  expect(controlRequest(s.d, s.control, setParams(stream, 2 - stream, format, rate)).status()).toBe(
+    VirtioSnd.S_OK,
+  );
+  expect(controlRequest(s.d, s.control, pcmCmd(VirtioSnd.R_PCM_PREPARE, stream)).status()).toBe(
+    VirtioSnd.S_OK,
+  );
 }
 
 describe("virtio-snd", () => {
@@ -151,7 +155,7 @@ describe("virtio-snd", () => {
     expect(d.r(R.DeviceID)).toBe(25);
     expect(d.deviceFeatures()).toBe(featureBits(VirtioFeature.VERSION_1, VirtioFeature.INDIRECT_DESC));
     expect([d.r(R.Config), d.r(R.Config + 4), d.r(R.Config + 8)]).toEqual([0, 2, 0]);
-    const info = control(d, q, u32s(VirtioSnd.R_PCM_INFO, 0, 2, 32), 4 + 64);
+    const info = controlRequest(d, q, u32s(VirtioSnd.R_PCM_INFO, 0, 2, 32), 4 + 64);
     expect(info.status()).toBe(VirtioSnd.S_OK);
     const bytes = d.bytes(info.response + 4, 64);
     const v = new DataView(bytes.buffer);
@@ -165,12 +169,16 @@ describe("virtio-snd", () => {
 
   it("answers BAD_MSG for queries beyond the streams, jacks and channel maps it has", () => {
     const { d, control: q, errors } = setup();
-    expect(control(d, q, u32s(VirtioSnd.R_PCM_INFO, 1, 2, 32), 68).status()).toBe(VirtioSnd.S_BAD_MSG);
-    expect(control(d, q, u32s(VirtioSnd.R_JACK_INFO, 0, 1, 24), 28).status()).toBe(VirtioSnd.S_BAD_MSG);
-    expect(control(d, q, u32s(VirtioSnd.R_CHMAP_INFO, 0, 1, 24), 28).status()).toBe(VirtioSnd.S_BAD_MSG);
-    expect(control(d, q, u32s(VirtioSnd.R_PCM_INFO, 0, 1, 32), 20).status()).toBe(VirtioSnd.S_BAD_MSG);
-    expect(control(d, q, u32s(VirtioSnd.R_PCM_INFO, 0, 1), 68).status()).toBe(VirtioSnd.S_BAD_MSG);
-    expect(control(d, q, u32s(0x7777), 4).status()).toBe(VirtioSnd.S_NOT_SUPP);
+    expect(controlRequest(d, q, u32s(VirtioSnd.R_PCM_INFO, 1, 2, 32), 68).status()).toBe(VirtioSnd.S_BAD_MSG);
+    expect(controlRequest(d, q, u32s(VirtioSnd.R_JACK_INFO, 0, 1, 24), 28).status()).toBe(
+      VirtioSnd.S_BAD_MSG,
+    );
+    expect(controlRequest(d, q, u32s(VirtioSnd.R_CHMAP_INFO, 0, 1, 24), 28).status()).toBe(
+      VirtioSnd.S_BAD_MSG,
+    );
+    expect(controlRequest(d, q, u32s(VirtioSnd.R_PCM_INFO, 0, 1, 32), 20).status()).toBe(VirtioSnd.S_BAD_MSG);
+    expect(controlRequest(d, q, u32s(VirtioSnd.R_PCM_INFO, 0, 1), 68).status()).toBe(VirtioSnd.S_BAD_MSG);
+    expect(controlRequest(d, q, u32s(0x7777), 4).status()).toBe(VirtioSnd.S_NOT_SUPP);
     expect(errors[0]).toBe(
       `${NAME}: queue 0 (controlq): descriptor 0: asks for streams 1 to 2, but the device has 2; answered VIRTIO_SND_S_BAD_MSG`,
     );
@@ -191,14 +199,14 @@ describe("virtio-snd", () => {
     });
     expect(snd.stream(0)?.state).toBe("prepared");
     const a = play(d, s.tx, 0, new Uint8Array(2048).fill(1));
-    expect(control(d, s.control, pcmCmd(VirtioSnd.R_PCM_START, 0)).status()).toBe(VirtioSnd.S_OK);
+    expect(controlRequest(d, s.control, pcmCmd(VirtioSnd.R_PCM_START, 0)).status()).toBe(VirtioSnd.S_OK);
     const b = play(d, s.tx, 0, new Uint8Array(2048).fill(2));
     expect(a.status()).toBe(VirtioSnd.S_OK);
     expect(b.status()).toBe(VirtioSnd.S_OK);
     expect(d.takeUsed(s.tx).map((u) => u.len)).toEqual([8, 8]);
     expect(backend.played.map((p) => p[0])).toEqual([1, 2]);
-    expect(control(d, s.control, pcmCmd(VirtioSnd.R_PCM_STOP, 0)).status()).toBe(VirtioSnd.S_OK);
-    expect(control(d, s.control, pcmCmd(VirtioSnd.R_PCM_RELEASE, 0)).status()).toBe(VirtioSnd.S_OK);
+    expect(controlRequest(d, s.control, pcmCmd(VirtioSnd.R_PCM_STOP, 0)).status()).toBe(VirtioSnd.S_OK);
+    expect(controlRequest(d, s.control, pcmCmd(VirtioSnd.R_PCM_RELEASE, 0)).status()).toBe(VirtioSnd.S_OK);
     expect(snd.stream(0)?.state).toBe("released");
     expect(backend.calls).toEqual([
       "set_params 0",
@@ -215,19 +223,25 @@ describe("virtio-snd", () => {
   it("refuses transitions the state machine does not allow, and parameters the stream does not take", () => {
     const s = setup();
     const { d, errors } = s;
-    expect(control(d, s.control, pcmCmd(VirtioSnd.R_PCM_START, 0)).status()).toBe(VirtioSnd.S_BAD_MSG);
+    expect(controlRequest(d, s.control, pcmCmd(VirtioSnd.R_PCM_START, 0)).status()).toBe(VirtioSnd.S_BAD_MSG);
     expect(errors[0]).toMatch(
       /asks for START on stream 0 in state initial; it is allowed in prepared, stopped/,
     );
-    expect(control(d, s.control, pcmCmd(VirtioSnd.R_PCM_PREPARE, 5)).status()).toBe(VirtioSnd.S_BAD_MSG);
-    expect(control(d, s.control, setParams(0, 3, F.S16, RATE_48000)).status()).toBe(VirtioSnd.S_NOT_SUPP);
-    expect(control(d, s.control, setParams(0, 2, F.S32, RATE_48000)).status()).toBe(VirtioSnd.S_NOT_SUPP);
-    expect(control(d, s.control, setParams(0, 2, F.S16, 1)).status()).toBe(VirtioSnd.S_NOT_SUPP);
-    expect(control(d, s.control, setParams(0, 2, F.S16, 99)).status()).toBe(VirtioSnd.S_NOT_SUPP);
-    expect(control(d, s.control, setParams(0, 2, F.S16, RATE_44100, 1024, 4096)).status()).toBe(
+    expect(controlRequest(d, s.control, pcmCmd(VirtioSnd.R_PCM_PREPARE, 5)).status()).toBe(
+      VirtioSnd.S_BAD_MSG,
+    );
+    expect(controlRequest(d, s.control, setParams(0, 3, F.S16, RATE_48000)).status()).toBe(
       VirtioSnd.S_NOT_SUPP,
     );
-    expect(control(d, s.control, setParams(1, 1, F.S16, RATE_48000).subarray(0, 20)).status()).toBe(
+    expect(controlRequest(d, s.control, setParams(0, 2, F.S32, RATE_48000)).status()).toBe(
+      VirtioSnd.S_NOT_SUPP,
+    );
+    expect(controlRequest(d, s.control, setParams(0, 2, F.S16, 1)).status()).toBe(VirtioSnd.S_NOT_SUPP);
+    expect(controlRequest(d, s.control, setParams(0, 2, F.S16, 99)).status()).toBe(VirtioSnd.S_NOT_SUPP);
+    expect(controlRequest(d, s.control, setParams(0, 2, F.S16, RATE_44100, 1024, 4096)).status()).toBe(
+      VirtioSnd.S_NOT_SUPP,
+    );
+    expect(controlRequest(d, s.control, setParams(1, 1, F.S16, RATE_48000).subarray(0, 20)).status()).toBe(
       VirtioSnd.S_BAD_MSG,
     );
     expect(errors.slice(2, 4)).toEqual([
@@ -261,7 +275,7 @@ describe("virtio-snd", () => {
     const s = setup();
     const { d } = s;
     prepareStream(s, 1);
-    expect(control(d, s.control, pcmCmd(VirtioSnd.R_PCM_START, 1)).status()).toBe(VirtioSnd.S_OK);
+    expect(controlRequest(d, s.control, pcmCmd(VirtioSnd.R_PCM_START, 1)).status()).toBe(VirtioSnd.S_OK);
     const data = d.buffer(1024);
     const status = d.buffer(8);
     const head = d.addChain(s.rx, [
@@ -280,8 +294,8 @@ describe("virtio-snd", () => {
     const s = setup();
     const { d, backend } = s;
     backend.hold = true;
-    const p = control(d, s.control, setParams(0, 2, F.S16, RATE_48000));
-    const q = control(d, s.control, pcmCmd(VirtioSnd.R_PCM_PREPARE, 0));
+    const p = controlRequest(d, s.control, setParams(0, 2, F.S16, RATE_48000));
+    const q = controlRequest(d, s.control, pcmCmd(VirtioSnd.R_PCM_PREPARE, 0));
     expect(backend.calls).toEqual(["set_params 0"]); // PREPARE waits for SET_PARAMS
     backend.held.shift()!();
     expect(p.status()).toBe(VirtioSnd.S_OK);
@@ -294,7 +308,7 @@ describe("virtio-snd", () => {
     backend.held.shift()!();
     expect(d.takeUsed(s.tx).map((u) => u.id)).toEqual([a.head]);
     // RELEASE returns what the back-end still holds (virtio 1.2 §5.14.6.6.5).
-    const rel = control(d, s.control, pcmCmd(VirtioSnd.R_PCM_RELEASE, 0));
+    const rel = controlRequest(d, s.control, pcmCmd(VirtioSnd.R_PCM_RELEASE, 0));
     backend.held.pop()!(); // release's answer
     expect(rel.status()).toBe(VirtioSnd.S_OK);
     expect(d.takeUsed(s.tx).map((u) => u.id)).toEqual([b.head]);
@@ -305,7 +319,9 @@ describe("virtio-snd", () => {
   it("answers IO_ERR when the back-end fails", () => {
     const s = setup();
     s.backend.failNext = "no such device";
-    expect(control(s.d, s.control, setParams(0, 2, F.S16, RATE_48000)).status()).toBe(VirtioSnd.S_IO_ERR);
+    expect(controlRequest(s.d, s.control, setParams(0, 2, F.S16, RATE_48000)).status()).toBe(
+      VirtioSnd.S_IO_ERR,
+    );
     expect(s.snd.stream(0)?.state).toBe("initial");
     expect(s.errors[0]).toBe(`${NAME}: the sound back-end failed SET_PARAMS on stream 0: no such device`);
   });
@@ -347,5 +363,26 @@ describe("virtio-snd", () => {
     prepareStream(s);
     s.d.w(R.Status, 0);
     expect(s.snd.stream(0)?.state).toBe("initial");
+  });
+
+  it("reads the back-end's streams again at each reset, leaving out (and reporting) invalid ones", () => {
+    const s = setup();
+    const streams = s.backend.streams as unknown as object[];
+    streams.unshift({
+      direction: "output",
+      channelsMin: 0,
+      channelsMax: 0,
+      formats: [F.IMA_ADPCM],
+      rates: [1],
+    });
+    s.d.w(R.Status, 0);
+    expect(s.errors[0]).toBe(
+      `${NAME}: stream 0 is not valid: channels 0..0 (1 to 255, min <= max); format 0; rate 1 Hz; the driver does not see it`,
+    );
+    const [control] = s.d.bringUp(4, 16);
+    expect(s.d.r(R.Config + 4)).toBe(2);
+    // The driver's stream 0 is the back-end's stream 1.
+    expect(controlRequest(s.d, control!, setParams(0, 2, F.S16, RATE_48000)).status()).toBe(VirtioSnd.S_OK);
+    expect(s.backend.calls).toEqual(["set_params 1"]);
   });
 });

@@ -30,7 +30,11 @@ export type BlockDone = (error?: string) => void;
  * before it); each calls `done` once, at once or later.
  */
 export interface BlockBackend {
-  /** Capacity in 512-byte sectors. */
+  /**
+   * Capacity in 512-byte sectors. Read whenever the driver reads the configuration or a request is
+   * checked, so a back-end that learns its size later (sDDF's storage info becoming ready) may change
+   * it; call `VirtioBlk.capacityChanged()` then to tell a running driver.
+   */
   readonly capacity: number;
   /** Writes are refused (VIRTIO_BLK_F_RO). */
   readonly readOnly?: boolean;
@@ -108,7 +112,6 @@ export class VirtioBlk implements MmioDevice, VirtioDevice {
   private readonly segMax: number;
   private readonly blockSize: number;
   private readonly physicalBlockSize: number;
-  private capacity: number;
   /** Requests handed to the back-end and not completed. */
   private inFlight = 0;
   /** Bumped by every reset: completions of requests from before it touch nothing. */
@@ -140,7 +143,7 @@ export class VirtioBlk implements MmioDevice, VirtioDevice {
         `${this.name}: size_max ${this.sizeMax} and seg_max ${this.segMax} must be whole, size_max from 512`,
       );
     }
-    this.capacity = checkCapacity(this.name, this.backend.capacity);
+    checkCapacity(this.name, this.backend.capacity);
     const transport = options.transport ?? ((o) => new VirtioMmioTransport(o));
     this.transport = transport({
       name: this.name,
@@ -160,16 +163,14 @@ export class VirtioBlk implements MmioDevice, VirtioDevice {
     this.transport.write(offset, size, value, cpu);
   }
 
-  /** Capacity in 512-byte sectors, as the driver reads it. */
-  get sectors(): number {
-    return this.capacity;
+  /** Capacity in 512-byte sectors, as the driver reads it (0 while the back-end reports none that is valid). */
+  get capacity(): number {
+    const sectors = this.backend.capacity;
+    return Number.isSafeInteger(sectors) && sectors >= 0 ? sectors : 0;
   }
 
-  /** The medium changed size (an sDDF device became ready, an image grew): the driver is told. */
-  setCapacity(sectors: number): void {
-    const next = checkCapacity(this.name, sectors);
-    if (next === this.capacity) return;
-    this.capacity = next;
+  /** The back-end's capacity changed (an sDDF device became ready, an image grew): the driver is told. */
+  capacityChanged(): void {
     this.transport.configChanged();
   }
 

@@ -119,6 +119,8 @@ interface Xfer {
 }
 
 interface Stream {
+  /** The back-end's number for the stream (the driver's numbers skip streams left out as invalid). */
+  id: number;
   info: SoundStreamInfo;
   state: SoundStreamState;
   params: SoundPcmParams | undefined;
@@ -147,7 +149,7 @@ export class VirtioSound implements MmioDevice, VirtioDevice {
   readonly transport: VirtioTransport;
   private readonly backend: SoundBackend;
   private readonly maxBufferBytes: number;
-  private readonly streams: Stream[];
+  private streams: Stream[];
   private generation = 0;
   /** A control request is with the back-end: the next waits (control requests take effect in order). */
   private controlBusy = false;
@@ -161,10 +163,7 @@ export class VirtioSound implements MmioDevice, VirtioDevice {
     this.backend = options.backend;
     this.queueSizeMax = options.queueSize ?? 64;
     this.maxBufferBytes = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
-    this.streams = options.backend.streams.map((info, i) => {
-      checkStream(this.name, i, info);
-      return { info, state: "initial", params: undefined, pending: [] };
-    });
+    this.streams = this.loadStreams(true);
     const transport = options.transport ?? ((o) => new VirtioMmioTransport(o));
     this.transport = transport({
       name: this.name,
@@ -227,13 +226,27 @@ export class VirtioSound implements MmioDevice, VirtioDevice {
     this.controlBusy = false;
     this.inFlight = [0, 0];
     // A reset returns every stream to its initial state (the back-end keeps whatever it had; the next
-    // SET_PARAMS/PREPARE set it up again).
-    for (const s of this.streams) {
-      s.state = "initial";
-      s.params = undefined;
-      for (const x of s.pending) x.finished = true;
-      s.pending = [];
-    }
+    // SET_PARAMS/PREPARE set it up again). Transfers the back-end still holds are the old driver's.
+    for (const s of this.streams) for (const x of s.pending) x.finished = true;
+    // The streams are read again: a back-end that learnt them late (sDDF's shared state becoming ready)
+    // shows them to the driver that probes after this reset.
+    this.streams = this.loadStreams(false);
+  }
+
+  /** The back-end's streams: a bad one is a configuration error at first, later it is reported and left out. */
+  private loadStreams(strict: boolean): Stream[] {
+    const streams: Stream[] = [];
+    this.backend.streams.forEach((info, i) => {
+      const problem = streamProblem(info);
+      if (problem) {
+        const message = `${this.name}: stream ${i} is not valid: ${problem}`;
+        if (strict) throw new Error(message);
+        this.transport.report(`${message}; the driver does not see it`);
+        return;
+      }
+      streams.push({ id: i, info, state: "initial", params: undefined, pending: [] });
+    });
+    return streams;
   }
 
   // ---- control queue ---------------------------------------------------------------------------
@@ -382,11 +395,12 @@ export class VirtioSound implements MmioDevice, VirtioDevice {
         };
         try {
           const b = this.backend;
-          if (code === VirtioSnd.R_PCM_SET_PARAMS) b.setParams(id, params!, done);
-          else if (code === VirtioSnd.R_PCM_PREPARE) b.prepare(id, done);
-          else if (code === VirtioSnd.R_PCM_RELEASE) b.release(id, done);
-          else if (code === VirtioSnd.R_PCM_START) b.start(id, done);
-          else b.stop(id, done);
+          const n = stream.id;
+          if (code === VirtioSnd.R_PCM_SET_PARAMS) b.setParams(n, params!, done);
+          else if (code === VirtioSnd.R_PCM_PREPARE) b.prepare(n, done);
+          else if (code === VirtioSnd.R_PCM_RELEASE) b.release(n, done);
+          else if (code === VirtioSnd.R_PCM_START) b.start(n, done);
+          else b.stop(n, done);
         } catch (e) {
           done(`the back-end threw: ${errorText(e)}`);
         }
@@ -555,8 +569,9 @@ export class VirtioSound implements MmioDevice, VirtioDevice {
     };
     const into = output ? new Uint8Array(0) : new Uint8Array(length);
     try {
-      if (output) this.backend.play(id, gather(dma, chain.readable, VIRTIO_SND_PCM_XFER_SIZE, length), done);
-      else this.backend.capture(id, into, done);
+      if (output)
+        this.backend.play(stream.id, gather(dma, chain.readable, VIRTIO_SND_PCM_XFER_SIZE, length), done);
+      else this.backend.capture(stream.id, into, done);
     } catch (e) {
       done(`the back-end threw: ${errorText(e)}`);
     }
@@ -612,7 +627,7 @@ export class VirtioSound implements MmioDevice, VirtioDevice {
   }
 }
 
-function checkStream(name: string, n: number, info: SoundStreamInfo): void {
+function streamProblem(info: SoundStreamInfo): string | undefined {
   const problems: string[] = [];
   if (!(info.channelsMin >= 1 && info.channelsMax >= info.channelsMin && info.channelsMax <= 255)) {
     problems.push(`channels ${info.channelsMin}..${info.channelsMax} (1 to 255, min <= max)`);
@@ -620,5 +635,5 @@ function checkStream(name: string, n: number, info: SoundStreamInfo): void {
   for (const f of info.formats) if (!VIRTIO_SND_FORMAT_BYTES[f]) problems.push(`format ${f}`);
   for (const r of info.rates) if (!VIRTIO_SND_RATES.includes(r)) problems.push(`rate ${r} Hz`);
   if (info.formats.length === 0 || info.rates.length === 0) problems.push("no formats or no rates");
-  if (problems.length > 0) throw new Error(`${name}: stream ${n} is not valid: ${problems.join("; ")}`);
+  return problems.length > 0 ? problems.join("; ") : undefined;
 }
