@@ -18,3 +18,14 @@ export {
 } from "./serial/virt-tx.ts";
 export { blkVirt, type BlkVirtConfig, type BlkVirtClient, type BlkConnection } from "./blk/virt.ts";
 export * from "./blk/partitions.ts";
+export { PeerComplaints, ioRegion } from "./shared.ts";
+export {
+  netVirtRx,
+  parseMac,
+  macString,
+  type NetVirtRxConfig,
+  type NetVirtRxClient,
+  type NetConnection,
+} from "./net/virt-rx.ts";
+export { netVirtTx, type NetVirtTxConfig, type NetVirtTxClient } from "./net/virt-tx.ts";
+export { netCopy, type NetCopyConfig } from "./net/copy.ts";

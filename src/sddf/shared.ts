@@ -139,3 +139,37 @@ export function distance32(to: number, from: number): number {
 export function distance16(to: number, from: number): number {
   return (to - from) & 0xffff;
 }
+
+/**
+ * Complaints about a peer's bad input, each printed with the component's prefix, at most `limit`
+ * per peer, then one line saying the rest are suppressed: a misbehaving client cannot flood the
+ * console, and the first complaints say what is wrong.
+ */
+export class PeerComplaints {
+  private readonly counts = new Map<string, number>();
+
+  constructor(
+    private readonly prefix: string,
+    private readonly limit = 10,
+  ) {}
+
+  report(pd: Pd, peer: string, text: string): void {
+    const count = (this.counts.get(peer) ?? 0) + 1;
+    this.counts.set(peer, count);
+    if (count <= this.limit) pd.dbgPuts(`${this.prefix}${text}\n`);
+    else if (count === this.limit + 1)
+      pd.dbgPuts(`${this.prefix}further complaints about ${peer} are suppressed\n`);
+  }
+}
+
+/** The I/O (physical) address and size of the PD's map at a setvar: what a driver's DMA uses for it. */
+export function ioRegion(
+  pd: Pd,
+  setvar: string,
+  component: string,
+): { vaddr: number; size: number; ioAddr: number } {
+  const vaddr = setvarAddress(pd, setvar, component);
+  const size = mapSizeFrom(pd, vaddr);
+  const region = pd.regions.find((r) => vaddr >= r.vaddr && vaddr < r.vaddr + r.size)!;
+  return { vaddr, size, ioAddr: region.paddr + (vaddr - region.vaddr) };
+}
