@@ -56,3 +56,5 @@ export {
   type CrossVmConsumedEvent,
   type CrossVmNative,
 } from "./crossvm.ts";
+// virtIO devices over sDDF (src/libvmm/virtio).
+export * from "./virtio/index.ts";

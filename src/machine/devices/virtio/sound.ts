@@ -163,7 +163,7 @@ export class VirtioSound implements MmioDevice, VirtioDevice {
     this.backend = options.backend;
     this.queueSizeMax = options.queueSize ?? 64;
     this.maxBufferBytes = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
-    this.streams = this.loadStreams(true);
+    this.streams = [];
     const transport = options.transport ?? ((o) => new VirtioMmioTransport(o));
     this.transport = transport({
       name: this.name,
@@ -173,6 +173,7 @@ export class VirtioSound implements MmioDevice, VirtioDevice {
       device: this,
       onError: options.onError,
     });
+    this.streams = this.loadStreams();
   }
 
   read(offset: number, size: AccessSize, cpu = 0): bigint {
@@ -230,18 +231,18 @@ export class VirtioSound implements MmioDevice, VirtioDevice {
     for (const s of this.streams) for (const x of s.pending) x.finished = true;
     // The streams are read again: a back-end that learnt them late (sDDF's shared state becoming ready)
     // shows them to the driver that probes after this reset.
-    this.streams = this.loadStreams(false);
+    this.streams = this.loadStreams();
   }
 
-  /** The back-end's streams: a bad one is a configuration error at first, later it is reported and left out. */
-  private loadStreams(strict: boolean): Stream[] {
+  /** The back-end's streams; one the device cannot offer is reported and left out (the others keep their back-end numbers). */
+  private loadStreams(): Stream[] {
     const streams: Stream[] = [];
     this.backend.streams.forEach((info, i) => {
       const problem = streamProblem(info);
       if (problem) {
-        const message = `${this.name}: stream ${i} is not valid: ${problem}`;
-        if (strict) throw new Error(message);
-        this.transport.report(`${message}; the driver does not see it`);
+        this.transport.report(
+          `${this.name}: stream ${i} is not valid: ${problem}; the driver does not see it`,
+        );
         return;
       }
       streams.push({ id: i, info, state: "initial", params: undefined, pending: [] });
