@@ -29,3 +29,5 @@ export {
 } from "./net/virt-rx.ts";
 export { netVirtTx, type NetVirtTxConfig, type NetVirtTxClient } from "./net/virt-tx.ts";
 export { netCopy, type NetCopyConfig } from "./net/copy.ts";
+export { blkDriverVirtio, type BlkDriverVirtioConfig } from "./blk/driver-virtio.ts";
+export * from "./virtio/driver.ts";
