@@ -31,3 +31,4 @@ export { netVirtTx, type NetVirtTxConfig, type NetVirtTxClient } from "./net/vir
 export { netCopy, type NetCopyConfig } from "./net/copy.ts";
 export { blkDriverVirtio, type BlkDriverVirtioConfig } from "./blk/driver-virtio.ts";
 export * from "./virtio/driver.ts";
+export { netDriverVirtio, type NetDriverVirtioConfig } from "./net/driver-virtio.ts";
