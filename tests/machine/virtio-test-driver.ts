@@ -135,6 +135,8 @@ export class VirtioTestDriver {
 
   /** A fresh buffer in guest RAM, filled with `content` (or zeros). */
   buffer(length: number, content?: Uint8Array): number {
+    // Past the end of RAM the allocator starts again (fuzzers allocate without end).
+    if (!this.ram.isRam(this.nextBuffer, Math.max(length, 1))) this.nextBuffer = this.arena + 0x10_0000;
     const addr = this.nextBuffer;
     this.nextBuffer += Math.ceil(Math.max(length, 1) / 16) * 16;
     this.ram.write(addr, content ?? new Uint8Array(length));
