@@ -24,13 +24,15 @@ import {
   SoundSharedState,
   SoundStatus,
   blkReqQueueSize,
+  blkVirt,
+  serialVirtRx,
   blkRespQueueSize,
   netQueueSize,
   serialTransferAll,
   soundCmdQueueSize,
   soundPcmQueueSize,
 } from "../../src/sddf/index.ts";
-import { boot, channel, end, pd } from "../microkit/harness.ts";
+import { boot, channel, end, pd, runToIdle } from "../microkit/harness.ts";
 
 const u32 = (bytes: Uint8Array, at: number): number =>
   new DataView(bytes.buffer, bytes.byteOffset).getUint32(at, true);
@@ -406,5 +408,40 @@ describe("queues over a memory region two PDs share", () => {
     expect(String(error)).toMatch(
       /serial client 'lonely': no setvar 'rx_queue'; give a <map ... setvar_vaddr="rx_queue"\/> to the PD/,
     );
+  });
+
+  test("a misconfigured component faults alone, the monitor saying why; the rest of the system runs on", async () => {
+    const out = await runToIdle(
+      pd("virt", 'priority="100"') +
+        pd(
+          "blk",
+          'priority="90"',
+          '<map mr="small" vaddr="0x400000" perms="rw" setvar_vaddr="req" /><map mr="small2" vaddr="0x500000" perms="rw" setvar_vaddr="resp" />',
+        ) +
+        '<memory_region name="small" size="0x1000" /><memory_region name="small2" size="0x1000" />' +
+        pd("other", 'priority="50"'),
+      {
+        virt: serialVirtRx({ driver: { queue: "q", data: "d", channel: 0 }, clients: [] }),
+        blk: blkVirt({
+          driver: {
+            request: "req",
+            response: "resp",
+            capacity: 1024,
+            storageInfo: "info",
+            data: "data",
+            channel: 0,
+          },
+          clients: [],
+        }),
+        other: { init: (p) => p.dbgPuts("other still runs\n"), notified() {} },
+      },
+    );
+    expect(out).toContain(
+      "MON|ERROR: UserException: SddfError: serial RX virtualiser 'virt': no setvar 'q'; give a <map ... setvar_vaddr=\"q\"/> to the PD",
+    );
+    expect(out).toContain(
+      "MON|ERROR: UserException: SddfError: block virtualiser 'blk': region 'req' at 0x400000 is 4096 bytes, needs 32784",
+    );
+    expect(out).toContain("other still runs");
   });
 });
