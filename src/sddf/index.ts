@@ -32,3 +32,4 @@ export { netCopy, type NetCopyConfig } from "./net/copy.ts";
 export { blkDriverVirtio, type BlkDriverVirtioConfig } from "./blk/driver-virtio.ts";
 export * from "./virtio/driver.ts";
 export { netDriverVirtio, type NetDriverVirtioConfig } from "./net/driver-virtio.ts";
+export { soundDriver, type SoundDriverConfig, type SoundDriverClient } from "./sound/driver.ts";
