@@ -229,4 +229,32 @@ describe("the sound driver over the WAV back-end", () => {
     expect(a.commands.map((c) => c.status)).toEqual([SoundStatus.NOT_SUPP]);
     expect(b.commands.map((c) => c.status)).toEqual([SoundStatus.OK]);
   });
+
+  test("one batch of TAKE, PREPARE, START, PCM, STOP and RELEASE plays its PCM before the stream ends", async () => {
+    directory = mkdtempSync(join(tmpdir(), "virtkit-sddf-sound-"));
+    const a: Log = { commands: [], pcm: [] };
+    const pcm = new Uint8Array(2000).map((_, i) => i & 0xff);
+    const { done } = await boot(xml, {
+      sound_driver: soundDriver(driverConfig(directory)),
+      client0: phasedClient(a, [
+        (q, data) => {
+          data.set(pcm);
+          q.cmdReq.enqueue(cmd(SoundCmdCode.TAKE, 1, 0, { channels: 1, format: 5, rate: 1 }));
+          q.cmdReq.enqueue(cmd(SoundCmdCode.PREPARE, 2));
+          q.cmdReq.enqueue(cmd(SoundCmdCode.START, 3));
+          q.pcmReq.enqueue({ cookie: 10, streamId: 0, ioOrOffset: 0, len: pcm.length });
+          q.cmdReq.enqueue(cmd(SoundCmdCode.STOP, 4));
+          q.cmdReq.enqueue(cmd(SoundCmdCode.RELEASE, 5));
+          return 6;
+        },
+      ]),
+      client1: phasedClient({ commands: [], pcm: [] }, []),
+    });
+    await done;
+    expect(a.commands.map((c) => c.status)).toEqual([0, 0, 0, 0, 0]);
+    expect(a.pcm.map((r) => r.status)).toEqual([SoundStatus.OK]);
+    const wav = parseWav(readFileSync(join(directory, "stream0-0.wav")));
+    expect(wav).toMatchObject({ channels: 1, rate: 8000 });
+    expect(Buffer.compare(wav.data, pcm)).toBe(0);
+  });
 });

@@ -194,8 +194,17 @@ export function soundDriver(config: SoundDriverConfig): PdProgramDefinition {
 
     function serve(pd: Pd, i: number): void {
       const { queues } = clients[i]!;
-      for (let cmd = queues.cmdReq.dequeue(); cmd; cmd = queues.cmdReq.dequeue()) command(pd, i, cmd);
+      // The two queues carry no order between them: commands that set a stream up go first, then its
+      // PCM, then commands that end streaming (STOP, RELEASE) and any after them, so PCM queued with
+      // its START is played and PCM queued before a STOP is not lost.
+      const later: SoundCmd[] = [];
+      for (let cmd = queues.cmdReq.dequeue(); cmd; cmd = queues.cmdReq.dequeue()) {
+        if (later.length > 0 || cmd.code === SoundCmdCode.STOP || cmd.code === SoundCmdCode.RELEASE)
+          later.push(cmd);
+        else command(pd, i, cmd);
+      }
       for (let req = queues.pcmReq.dequeue(); req; req = queues.pcmReq.dequeue()) pcm(pd, i, req);
+      for (const cmd of later) command(pd, i, cmd);
       for (const [name, v] of [
         ["command", queues.cmdReq.violation()],
         ["PCM", queues.pcmReq.violation()],
