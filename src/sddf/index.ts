@@ -1,6 +1,15 @@
 // sDDF: the queue protocols over shared memory regions, and drivers and virtualisers as PDs.
 
-export { SddfError, SharedFields, isPowerOfTwo, setvarAddress, regionBytes, mapSizeFrom } from "./shared.ts";
+export {
+  SddfError,
+  SharedFields,
+  PeerComplaints,
+  isPowerOfTwo,
+  setvarAddress,
+  regionBytes,
+  mapSizeFrom,
+  ioRegion,
+} from "./shared.ts";
 export * from "./serial/queue.ts";
 export * from "./blk/queue.ts";
 export * from "./net/queue.ts";
@@ -18,7 +27,6 @@ export {
 } from "./serial/virt-tx.ts";
 export { blkVirt, type BlkVirtConfig, type BlkVirtClient, type BlkConnection } from "./blk/virt.ts";
 export * from "./blk/partitions.ts";
-export { PeerComplaints, ioRegion } from "./shared.ts";
 export {
   netVirtRx,
   parseMac,
