@@ -14,7 +14,8 @@ import {
 } from "../../sddf/blk/queue.ts";
 import { hex } from "../../util/hex.ts";
 import type { VmmLog } from "../log.ts";
-import { addVirtioMmioDevice, type VirtioMmioPlacement, type VirtioVmm } from "./mmio.ts";
+import type { VirtioVmm } from "./mmio.ts";
+import { addVirtioDevice, virtioDeviceName, type VirtioPlacement } from "./device.ts";
 
 const SECTOR = 512;
 const SECTORS_PER_BLOCK = BLK_TRANSFER_SIZE / SECTOR;
@@ -345,7 +346,7 @@ function statusName(status: number): string {
   );
 }
 
-export interface VirtioBlkOptions extends VirtioMmioPlacement {
+export type VirtioBlkOptions = VirtioPlacement & {
   /** The client's request/response queues to the block virtualiser. */
   queue: BlkQueueHandle;
   /** The client's storage-info page. */
@@ -360,7 +361,7 @@ export interface VirtioBlkOptions extends VirtioMmioPlacement {
   queueSize?: number;
   /** The most transfer blocks per sDDF request (default 32). */
   maxTransferBlocks?: number;
-}
+};
 
 /** A virtio-blk disk wired to an sDDF block client. */
 export interface VmmVirtioBlk {
@@ -372,7 +373,7 @@ export interface VmmVirtioBlk {
 
 /** Creates the disk at `options.base` with its SPI and connects it to the client's block queues. */
 export function virtioBlk(host: VirtioVmm, options: VirtioBlkOptions): VmmVirtioBlk {
-  const name = `${host.vmm.guest.name}: virtio-blk at ${hex(options.base)}`;
+  const name = virtioDeviceName(host, "virtio-blk", options);
   const backend = new SddfBlockBackend({
     queue: options.queue,
     storageInfo: options.storageInfo,
@@ -382,7 +383,7 @@ export function virtioBlk(host: VirtioVmm, options: VirtioBlkOptions): VmmVirtio
     log: host.log,
     name,
   });
-  const device = addVirtioMmioDevice(
+  const device = addVirtioDevice(
     host,
     "virtio-blk",
     options,

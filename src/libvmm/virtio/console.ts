@@ -6,9 +6,10 @@
 
 import { VirtioConsole, type ConsolePort } from "../../machine/devices/virtio/console.ts";
 import type { SerialQueueHandle } from "../../sddf/serial/queue.ts";
-import { addVirtioMmioDevice, type VirtioMmioPlacement, type VirtioVmm } from "./mmio.ts";
+import type { VirtioVmm } from "./mmio.ts";
+import { addVirtioDevice, type VirtioPlacement } from "./device.ts";
 
-export interface VirtioConsoleOptions extends VirtioMmioPlacement {
+export type VirtioConsoleOptions = VirtioPlacement & {
   /** The client's RX queue: bytes from the serial RX virtualiser (the VMM consumes). */
   rx: SerialQueueHandle;
   /** The client's TX queue: bytes to the serial TX virtualiser (the VMM produces). */
@@ -21,7 +22,7 @@ export interface VirtioConsoleOptions extends VirtioMmioPlacement {
   notify(channel: number): void;
   /** QueueNumMax of the device's queues (default 128). */
   queueSize?: number;
-}
+};
 
 /** A virtio console wired to sDDF serial queues. */
 export interface VmmVirtioConsole {
@@ -54,7 +55,7 @@ export function virtioConsole(host: VirtioVmm, options: VirtioConsoleOptions): V
     },
   };
 
-  const device = addVirtioMmioDevice(
+  const device = addVirtioDevice(
     host,
     "virtio-console",
     options,

@@ -9,6 +9,21 @@ export {
   type VirtioVmm,
   type VirtioWiring,
 } from "./mmio.ts";
+export {
+  addVirtioDevice,
+  virtioDeviceName,
+  type VirtioPlacement,
+  type VirtioPciPlacement,
+  type VirtioDeviceWiring,
+} from "./device.ts";
+export {
+  VirtioPciBus,
+  LIBVMM_VIRTIO_PCI_PLACEMENT,
+  ECAM_BUS_SIZE,
+  ECAM_FUNCTION_SIZE,
+  type VirtioPciBusOptions,
+  type VirtioPciSlot,
+} from "./pci.ts";
 export { virtioConsole, type VirtioConsoleOptions, type VmmVirtioConsole } from "./console.ts";
 export {
   virtioBlk,
@@ -34,6 +49,7 @@ export {
   type BlockDone,
 } from "../../machine/devices/virtio/blk.ts";
 export { VirtioNet } from "../../machine/devices/virtio/net.ts";
+export { VirtioPciFunction, VIRTIO_PCI_BAR_SIZE } from "../../machine/devices/virtio/pci-transport.ts";
 export {
   VirtioSound,
   type SoundBackend,

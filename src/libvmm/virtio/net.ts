@@ -6,10 +6,10 @@
 import type { EthernetWire } from "../../machine/devices/ethernet.ts";
 import { VirtioNet } from "../../machine/devices/virtio/net.ts";
 import { NET_BUFFER_SIZE, type NetQueueHandle } from "../../sddf/net/queue.ts";
-import { hex } from "../../util/hex.ts";
-import { addVirtioMmioDevice, type VirtioMmioPlacement, type VirtioVmm } from "./mmio.ts";
+import type { VirtioVmm } from "./mmio.ts";
+import { addVirtioDevice, virtioDeviceName, type VirtioPlacement } from "./device.ts";
 
-export interface VirtioNetOptions extends VirtioMmioPlacement {
+export type VirtioNetOptions = VirtioPlacement & {
   /** The NIC's MAC address (6 bytes or "52:54:01:00:00:10"); the RX virtualiser routes frames by it. */
   mac: Uint8Array | string;
   /** The client's RX queues: the VMM produces `free` buffers and consumes `active` (received) ones. */
@@ -33,7 +33,7 @@ export interface VirtioNetOptions extends VirtioMmioPlacement {
   initBuffers?: boolean;
   /** Frames the guest sent while no TX buffer was free, held until one is; more are dropped (default 256). */
   txHoldLimit?: number;
-}
+};
 
 export interface VmmVirtioNetStats {
   /** Frames handed to the TX virtualiser, and frames from the RX queue given to the device. */
@@ -107,13 +107,13 @@ export function virtioNet(host: VirtioVmm, options: VirtioNetOptions): VmmVirtio
     },
   };
 
-  const device = addVirtioMmioDevice(
+  const name = virtioDeviceName(host, "virtio-net", options);
+  const device = addVirtioDevice(
     host,
     "virtio-net",
     options,
     (wiring) => new VirtioNet({ ...wiring, wire, mac: options.mac }),
   );
-  const name = `${host.vmm.guest.name}: virtio-net at ${hex(options.base)}`;
 
   /** Copies held frames into free TX buffers and hands them to the TX virtualiser. */
   function send(): void {

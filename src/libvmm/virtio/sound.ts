@@ -22,7 +22,8 @@ import {
 } from "../../sddf/sound/queue.ts";
 import { hex } from "../../util/hex.ts";
 import type { VmmLog } from "../log.ts";
-import { addVirtioMmioDevice, type VirtioMmioPlacement, type VirtioVmm } from "./mmio.ts";
+import type { VirtioVmm } from "./mmio.ts";
+import { addVirtioDevice, virtioDeviceName, type VirtioPlacement } from "./device.ts";
 
 export interface SddfSoundBackendOptions {
   /** The client's command and PCM queues to the sound virtualiser (or driver). */
@@ -280,7 +281,7 @@ export class SddfSoundBackend implements SoundBackend {
   }
 }
 
-export interface VirtioSoundOptions extends VirtioMmioPlacement {
+export type VirtioSoundOptions = VirtioPlacement & {
   /** The client's command and PCM queues. */
   queues: SoundQueues;
   /** The sound driver's shared state. */
@@ -293,7 +294,7 @@ export interface VirtioSoundOptions extends VirtioMmioPlacement {
   notify(channel: number): void;
   /** QueueNumMax of the device's queues (default 64). */
   queueSize?: number;
-}
+};
 
 /** A virtio sound card wired to an sDDF sound client. */
 export interface VmmVirtioSound {
@@ -311,9 +312,9 @@ export function virtioSound(host: VirtioVmm, options: VirtioSoundOptions): VmmVi
     data: options.data,
     notify: () => options.notify(options.channel),
     log: host.log,
-    name: `${host.vmm.guest.name}: virtio-snd at ${hex(options.base)}`,
+    name: virtioDeviceName(host, "virtio-snd", options),
   });
-  const device = addVirtioMmioDevice(
+  const device = addVirtioDevice(
     host,
     "virtio-snd",
     options,
