@@ -75,6 +75,11 @@ static int dataport_mmap(struct file *file, struct vm_area_struct *vma)
 	u64 offset = (u64)vma->vm_pgoff << PAGE_SHIFT;
 
 	pr_info("dataport received mmap for minor %u\n", dp->node.id);
+	if (!(vma->vm_flags & VM_SHARED)) {
+		pr_err("dataport: dataport %u ('%s') must be mapped MAP_SHARED: a private copy would not be shared with the native side\n",
+		       dp->node.id, dp->node.name);
+		return -EINVAL;
+	}
 	if (offset >= dp->size || length > dp->size - offset) {
 		pr_err("dataport: mmap of %lu bytes at offset %llu does not fit dataport %u ('%s') of %llu bytes\n",
 		       length, offset, dp->node.id, dp->node.name, dp->size);
