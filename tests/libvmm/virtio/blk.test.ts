@@ -81,6 +81,9 @@ function setup(
     info.setReady(true);
   };
   if (options.ready ?? true) publish();
+  const setReadOnly = () => {
+    infoRegion[BLK_STORAGE_INFO.readOnly] = 1;
+  };
   const virt = new FakeVirt(new BlkQueueHandle(req, resp, capacity), data, disk);
   let notifications = 0;
   const blk = virtioBlk(t.host, {
@@ -100,7 +103,7 @@ function setup(
   t.enable(75);
   const d = t.driver(0x150000);
   const [q] = d.bringUp(1, 64);
-  return { t, blk, virt, disk, d, q: q!, publish, notifications: () => notifications };
+  return { t, blk, virt, disk, d, q: q!, publish, setReadOnly, notifications: () => notifications };
 }
 
 function header(type: number, sector: number): Uint8Array {
@@ -261,5 +264,14 @@ describe("libvmm virtio-blk over sDDF block", () => {
     expect(s.t.log.lines[1]).toBe(
       "vmm|ERROR: linux: virtio-blk at 0x150000: the block virtualiser answered request id 4242, which is not outstanding; ignored",
     );
+  });
+
+  it("offers RO to the next driver once the storage info says the partition is read-only", () => {
+    const s = setup({ ready: false });
+    s.publish();
+    expect(s.d.deviceFeatures() & (1n << 5n)).toBe(0n);
+    s.setReadOnly();
+    s.d.w(R.Status, 0); // the driver probes again
+    expect(s.d.deviceFeatures() & (1n << 5n)).toBe(1n << 5n);
   });
 });

@@ -84,8 +84,8 @@ export class VirtioMmioTransport implements VirtioTransport {
   private readonly device: VirtioDevice;
   private readonly irq: IrqLine;
   private readonly onError: ((message: string) => void) | undefined;
-  /** The device's feature offer through this transport; it never changes. */
-  private readonly offeredFeatures: bigint;
+  /** The device's feature offer through this transport, asked at creation and again at each reset. */
+  private offeredFeatures: bigint;
 
   private status = 0;
   private needsReset = false;
@@ -487,5 +487,7 @@ export class VirtioMmioTransport implements VirtioTransport {
     this.queues = this.freshQueues();
     this.acknowledge(0xffff_ffff);
     this.device.reset();
+    // Asked again after the device's reset: a back-end that learnt more (a read-only disk) offers it to the next driver.
+    this.offeredFeatures = this.device.offeredFeatures(this.legacy);
   }
 }
