@@ -15,6 +15,10 @@ import { cellsOf, findNode, getProperty, readFdt, stringsOf } from "../../src/li
 import { Vmm } from "../../src/libvmm/vmm.ts";
 import { FakeVcpuControl, dataAbortEsr, recordingLog } from "../libvmm/fake-vcpu.ts";
 import { printConnections } from "../../examples/crossvm/connections.ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureCrossvmGuest } from "../../src/guest/crossvm/build.ts";
 
 const SEED: CrossVmConnections = printConnections();
 
@@ -224,5 +228,27 @@ describe("readDataportString", () => {
     });
     expect(readDataportString(new Uint8Array(8).fill(0x41))).toEqual({ text: "AAAAAAAA", terminated: false });
     expect(readDataportString(new Uint8Array(0))).toEqual({ text: "", terminated: false });
+  });
+});
+
+describe("the guest side's build", () => {
+  it("needs a kernel built with its module tree, and says which", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "virtkit-crossvm-kernel-"));
+    const kernel = {
+      dir,
+      path: join(dir, "Image"),
+      built: false,
+      manifest: {
+        kind: "kernel" as const,
+        name: "debian",
+        file: "Image",
+        size: 0,
+        sha256: "",
+        source: "linux-image-6.1 (stock)",
+      },
+    };
+    await expect(ensureCrossvmGuest({ cacheRoot: dir, kernel, onProgress: () => {} })).rejects.toThrow(
+      "linux-image-6.1 (stock) has no module build tree: boot the minimal kernel (--kernel minimal)",
+    );
   });
 });
