@@ -4,10 +4,10 @@
 // example's vmm.ts is this with its own options (and, for Wordle part 4, its own fault handling).
 import { readFileSync } from "node:fs";
 import { definePd, type Pd, type MessageInfo } from "../../src/microkit/index.ts";
-import { microkitFault, startMicrokitLinuxVm, type Vmm } from "../../src/libvmm/index.ts";
+import { microkitFault, startMicrokitLinuxVm, type GicPlacement, type Vmm } from "../../src/libvmm/index.ts";
 import { ensureGuestImages, type GuestImageOptions } from "../../src/guest/images.ts";
 import { streamProgress } from "../../src/guest/progress.ts";
-import { virtioMmioSlot } from "../../src/machine/boards/board.ts";
+import { virtioMmioSlot, type GuestLayoutFacts } from "../../src/machine/boards/board.ts";
 import { startTrace, traceInterval } from "./trace.ts";
 
 const BOOT_VCPU = 0;
@@ -32,6 +32,13 @@ export interface LinuxVmmOptions {
   notified?(pd: Pd, channel: number): void;
   /** More for the guest's images: cross-VM connectors' guest files, device-tree nodes the VMM adds. */
   images?: Pick<GuestImageOptions, "crossvm" | "deviceTreeNodes">;
+}
+
+/** Where the VMM emulates the guest's GIC: the board's distributor (and, on GICv3, redistributors). */
+function gicPlacement(gic: GuestLayoutFacts["gic"]): GicPlacement {
+  return gic.version === 2
+    ? { version: 2, distributor: gic.distributor.base }
+    : { version: 3, distributor: gic.distributor.base, redistributors: gic.redistributor.base };
 }
 
 /** `options` is called once per VMM instance, so state its hooks keep is per boot. */
@@ -68,7 +75,7 @@ export function linuxVmm(makeOptions: () => LinuxVmmOptions) {
         vmm = startMicrokitLinuxVm(pd, {
           vmName: "linux",
           layout: images.layout,
-          gic: { version: 2, distributor: board.guest.gic.distributor.base },
+          gic: gicPlacement(board.guest.gic),
           images: {
             kernel: readFileSync(images.kernel),
             dtb: readFileSync(images.dtb),

@@ -2,7 +2,7 @@
 
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { Option } from "commander";
+import { Option, type Command } from "commander";
 import type { RegisterCommand } from "./commands.ts";
 import type { ClockMode } from "../kernel/index.ts";
 import { addSystemOptions, loadSystem, type SystemOptions } from "./check.ts";
@@ -56,7 +56,7 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
         .option("--dtb <file>", "the guest's device tree (.dtb or .dts), given to it as is")
         .option("--append <args>", "the guest kernel's command line (/chosen/bootargs), as QEMU's -append"),
     ),
-  ).action(async (target: string, options: RunOptions) => {
+  ).action(async (target: string, options: RunOptions, command: Command) => {
     const file = systemFileOf(target, options.board);
     if (!file.ok) {
       process.stderr.write(`${file.error}\n`);
@@ -93,7 +93,11 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
           append: options.append,
         },
         clock,
-        network: systemNetwork(options),
+        // The user-mode network is the default only on a board with a NIC slot (QEMU virt's virtio-mmio).
+        network:
+          boardNamed(options.board).virtioMmio || command.getOptionValueSource("net") === "cli"
+            ? systemNetwork(options)
+            : undefined,
       });
       stop = () => system.stop();
       if (kind === "tty") {

@@ -99,7 +99,15 @@ export async function ensureGuestImages(options: GuestImageOptions = {}): Promis
   const onProgress = options.onProgress ?? silentProgress;
   const log = (line: string): void => onProgress({ type: "phase", phase: line.replace(/^virtkit: /, "") });
   const kernelChoice = options.kernel ?? "minimal";
-  const layout = guestLayout(options.board ?? boardNamed());
+  const board = options.board ?? boardNamed();
+  const layout = guestLayout(board);
+  if (kernelChoice === "debian" && board.guest.uart.kind !== "pl011" && options.dtb === undefined) {
+    throw new Error(
+      `--kernel debian: Debian's cloud kernel has no driver for the ${board.name} guest's ` +
+        `${board.guest.uart.kind === "imx" ? "i.MX" : "Meson"} UART, so the guest would have no console; ` +
+        `boot the minimal kernel (the default) or an Image built with that driver`,
+    );
+  }
   // Resolved first, so a mistyped example or file fails before minutes of kernel build.
   const overlay = options.example
     ? exampleOverlay(options.examplesDir ?? EXAMPLES_DIR, options.example)

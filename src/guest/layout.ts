@@ -18,6 +18,9 @@ export interface GuestLayout {
   deviceTree(initrdSize: number | undefined, bootargs?: string): GuestDeviceTreeDescription;
 }
 
+/** The device-tree description field for each kind of UART a board passes through. */
+const UART_FIELDS = { pl011: "pl011", imx: "imxUart", meson: "mesonUart" } as const;
+
 /** libvmm's example layout on `board` (the `simple` example on QEMU virt). */
 export function guestLayout(board: BoardDescription): GuestLayout {
   const guest = board.guest;
@@ -27,11 +30,15 @@ export function guestLayout(board: BoardDescription): GuestLayout {
     dtbAddress: guest.dtbAddress,
     initrdAddress: guest.initrdAddress,
     deviceTree: (initrdSize, bootargs) => ({
+      model: guest.machine?.model,
+      compatible: guest.machine ? [...guest.machine.compatible] : undefined,
       memory: [guest.ram],
       cpus: 1,
+      cpuCompatible: guest.cpuCompatible,
       psciMethod: guest.psciMethod,
       gic: guest.gic,
-      pl011: { base: guest.uart.base, irq: guest.uart.irq },
+      [UART_FIELDS[guest.uart.kind]]: { base: guest.uart.base, irq: guest.uart.irq },
+      imxOcotp: guest.ocotp,
       chosen: {
         bootargs: bootargs ?? guest.bootargs,
         initrd: initrdSize === undefined ? undefined : { base: guest.initrdAddress, size: initrdSize },

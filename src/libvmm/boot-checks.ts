@@ -2,7 +2,7 @@
 // and by how much rather than a guest that hangs or misbehaves later (upstream libvmm does not check
 // that the DTB's initrd range covers the initrd it loaded).
 import type { AddressRange } from "../machine/boards/board.ts";
-import { FDT_MAGIC, findNode, getProperty, numberOf, readFdt } from "./fdt.ts";
+import { FDT_MAGIC, cellsOf, findNode, getProperty, numberOf, readFdt, stringsOf } from "./fdt.ts";
 import type { Arm64ImageHeader } from "./image-header.ts";
 import { hex } from "../util/hex.ts";
 
@@ -121,4 +121,89 @@ export function checkGuestBootImages(images: GuestBootImages): void {
     }
   }
   if (problems.length > 0) throw new BootLayoutError(problems);
+}
+
+export interface GuestRamMapping {
+  /** The memory region the system maps as the guest's RAM, and how much of it the VMM can reach. */
+  region: string;
+  gpa: number;
+  size: number;
+}
+
+const MIB = 0x10_0000;
+const mib = (n: number): string => `${Math.round((n / MIB) * 10) / 10} MiB`;
+const roundUp = (n: number, to: number): number => Math.ceil(n / to) * to;
+
+/**
+ * Seed 004's memory lesson as a check before boot: the guest RAM region the system maps must hold the
+ * kernel (its whole image_size), the DTB and the initrd where they go, and cover the RAM the device tree
+ * gives Linux. Throws a BootLayoutError naming the sizes and the smallest region that would do.
+ */
+export function checkGuestRamSize(mapping: GuestRamMapping, images: Omit<GuestBootImages, "ram">): void {
+  const { kernel, dtb, initrd } = images;
+  const base = mapping.gpa;
+  const end = base + mapping.size;
+  const needs: [string, AddressRange][] = [
+    ["the kernel (image_size)", { base: kernel.address, size: kernel.header.imageSize }],
+    ["the DTB", { base: dtb.address, size: dtb.bytes.length }],
+  ];
+  if (initrd) needs.push(["the initrd", { base: initrd.address, size: initrd.size }]);
+  const highest = Math.max(...needs.map(([, r]) => r.base + r.size));
+  const region = `guest RAM region '${mapping.region}'`;
+  if (needs.some(([, r]) => r.base < base || r.base + r.size > end)) {
+    const smallest = roundUp(highest - base, 0x1000);
+    const described = needs.map(([what, r], i) => `${what}${i === 0 ? " needs" : ""} ${span(r)}`);
+    const last = described.pop()!;
+    throw new BootLayoutError([
+      `${region} is too small for the guest's images: it is ${mib(mapping.size)} (${hex(mapping.size)} bytes) ` +
+        `at ${span({ base, size: mapping.size })}, but ` +
+        (described.length > 0 ? `${described.join(", ")} and ${last}` : last),
+      `the smallest region that holds them all is ${hex(smallest)} bytes (${mib(smallest)}; ` +
+        `${hex(roundUp(smallest, TWO_MIB))} keeps 2 MiB pages): make '${mapping.region}' at least that ` +
+        `big in the .system file, or place the DTB and initrd lower`,
+    ]);
+  }
+  let memory: AddressRange[];
+  try {
+    memory = memoryNodes(dtb.bytes);
+  } catch {
+    return; // a corrupt DTB: checkGuestBootImages names the problem
+  }
+  const beyond = memory.find((r) => r.base < base || r.base + r.size > end);
+  if (beyond) {
+    throw new BootLayoutError([
+      `${region} is smaller than the RAM the guest's device tree gives Linux: the region is ` +
+        `${bytes(mapping.size)} at ${span({ base, size: mapping.size })}, the device tree says ` +
+        `${span(beyond)} (${mib(beyond.size)}), and Linux would use memory that is not there`,
+      `make '${mapping.region}' ${bytes(beyond.base + beyond.size - base)} in the .system file, or give ` +
+        `the guest a device tree whose memory node fits (virtkit run --dtb)`,
+    ]);
+  }
+}
+
+/** The `reg` ranges of the device tree's memory nodes, in the root's address and size cells. */
+function memoryNodes(dtbBytes: Uint8Array): AddressRange[] {
+  const root = readFdt(dtbBytes, "guest DTB").root;
+  const cellCount = (name: string, fallback: number) => {
+    const value = getProperty(root, name);
+    return value ? numberOf(value) : fallback;
+  };
+  const addressCells = cellCount("#address-cells", 2);
+  const sizeCells = cellCount("#size-cells", 1);
+  const number = (cells: number[]) => cells.reduce((value, cell) => value * 0x1_0000_0000 + cell, 0);
+  const ranges: AddressRange[] = [];
+  for (const child of root.children) {
+    const type = getProperty(child, "device_type");
+    const reg = getProperty(child, "reg");
+    if (!type || !reg || stringsOf(type)[0] !== "memory") continue;
+    const cells = cellsOf(reg);
+    const step = addressCells + sizeCells;
+    for (let i = 0; i + step <= cells.length; i += step) {
+      ranges.push({
+        base: number(cells.slice(i, i + addressCells)),
+        size: number(cells.slice(i + addressCells, i + step)),
+      });
+    }
+  }
+  return ranges;
 }

@@ -25,7 +25,7 @@ export {
   type Stage1Register,
   type Stage1RegisterReader,
 } from "./stage1.ts";
-export { SmcccDispatcher, type SipHandler, type SipCall } from "./smc.ts";
+export { SmcccDispatcher, type SipHandler, type SipCall, type SmcccOutcome } from "./smc.ts";
 export { PSCI_VERSION_1_1, PsciReturn, type PsciPlatform } from "./psci.ts";
 export { MmioRegions, GuestAccessError } from "./fault/mmio.ts";
 export type { MmioDevice, AccessSize } from "../machine/devices/mmio.ts";

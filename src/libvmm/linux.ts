@@ -28,7 +28,7 @@ export interface LinuxBoot {
 }
 
 /** The initrd address the DTB's /chosen names, if any. */
-function chosenInitrdStart(dtb: Uint8Array): number | undefined {
+export function chosenInitrdStart(dtb: Uint8Array): number | undefined {
   try {
     const chosen = findNode(readFdt(dtb, "guest DTB").root, "/chosen");
     const start = chosen && getProperty(chosen, "linux,initrd-start");

@@ -4,8 +4,11 @@
 import type { AddressRange } from "../machine/boards/board.ts";
 import type { Pd } from "../microkit/index.ts";
 import { GuestRam } from "./guest-ram.ts";
-import { describeBoot, type LinuxImages } from "./linux.ts";
-import { createVmmLog } from "./log.ts";
+import { BootLayoutError, checkGuestRamSize } from "./boot-checks.ts";
+import { KernelImageError, loadArm64Image } from "./image-header.ts";
+import { chosenInitrdStart, describeBoot, type LinuxBoot, type LinuxImages } from "./linux.ts";
+import { createVmmLog, type VmmLog } from "./log.ts";
+import { hex } from "../util/hex.ts";
 import { microkitInterrupts, microkitStage1Registers, microkitVcpuControl } from "./microkit.ts";
 import { deviceTreeRegions } from "./fault/device-tree-regions.ts";
 import { guestInstructionReader } from "./stage1.ts";
@@ -36,7 +39,22 @@ export function startMicrokitLinuxVm(pd: Pd, options: MicrokitLinuxVm): Vmm {
     );
   }
   const { ram: range, dtbAddress } = options.layout;
-  const ram = new GuestRam([{ gpa: range.base, bytes: pd.memory.view(ramVaddr, range.size) }]);
+  const mapped = pd.memory.regions.find((r) => ramVaddr >= r.vaddr && ramVaddr < r.vaddr + r.size);
+  if (!mapped) {
+    throw new Error(`${pd.name}: ${setvar} (${hex(ramVaddr)}) is not inside any memory region the VMM maps`);
+  }
+  const reachable = mapped.vaddr + mapped.size - ramVaddr;
+  try {
+    checkGuestRamSize(
+      { region: mapped.mr, gpa: range.base, size: reachable },
+      imagePlacement(options.images, range.base, dtbAddress),
+    );
+  } catch (error) {
+    throw reported(log, options.vmName, error);
+  }
+  const ram = new GuestRam([
+    { gpa: range.base, bytes: pd.memory.view(ramVaddr, Math.min(range.size, reachable)) },
+  ]);
   const vmm = new Vmm({
     vmName: options.vmName,
     vcpuCount: 1,
@@ -51,6 +69,37 @@ export function startMicrokitLinuxVm(pd: Pd, options: MicrokitLinuxVm): Vmm {
   for (const { intid, channel } of options.passthroughIrqs ?? [])
     vmm.registerPassthroughIrq(0, intid, channel);
   vmm.deviceTree = deviceTreeRegions(options.images.dtb);
-  log.info(`${options.vmName}: ${describeBoot(vmm.bootLinux(options.images, dtbAddress))}`);
+  let boot: LinuxBoot;
+  try {
+    boot = vmm.bootLinux(options.images, dtbAddress);
+  } catch (error) {
+    throw reported(log, options.vmName, error);
+  }
+  log.info(`${options.vmName}: ${describeBoot(boot)}`);
   return vmm;
+}
+
+/** Where the images will go: the kernel at RAM base + text_offset, the initrd where the DTB's /chosen says. */
+function imagePlacement(images: LinuxImages, ramBase: number, dtbAddress: number) {
+  const kernel = loadArm64Image(images.kernel, images.kernelSource ?? "guest kernel");
+  const initrdAddress = images.initrd ? chosenInitrdStart(images.dtb) : undefined;
+  return {
+    kernel: { address: ramBase + kernel.header.textOffset, header: kernel.header },
+    dtb: { address: dtbAddress, bytes: images.dtb },
+    initrd:
+      images.initrd && initrdAddress !== undefined
+        ? { address: initrdAddress, size: images.initrd.length }
+        : undefined,
+  };
+}
+
+/** A layout or image error, every line of it logged as the VMM's error, before the PD faults on it. */
+function reported(log: VmmLog, vmName: string, error: unknown): unknown {
+  if (error instanceof BootLayoutError) {
+    log.error(`${vmName}: the guest cannot boot:`);
+    for (const problem of error.problems) log.error(`  ${problem}`);
+  } else if (error instanceof KernelImageError) {
+    log.error(`${vmName}: ${error.message}`);
+  }
+  return error;
 }

@@ -1,6 +1,9 @@
 // Dispatches SMCCC calls a guest makes with HVC or SMC: the Arm architecture service, PSCI in the
 // standard service, and a hook for the platform's SiP calls. Every other call answers NOT_SUPPORTED,
-// which SMCCC defines as the reply to an unknown function ID (Linux probes with such calls).
+// which SMCCC defines as the reply to an unknown function ID (Linux probes with such calls) — except a
+// SiP call with no SiP handler registered: only the VMM knows what its platform's firmware would answer
+// (a SoC driver takes NOT_SUPPORTED for an older chip), so, as libvmm does, it is reported in libvmm's
+// words and the vCPU stops until the VMM answers such calls (seed 004's MaaXBoard 0xc2000006).
 import type { VmmLog } from "./log.ts";
 import { handlePsciCall, PSCI_LAST_FUNCTION, type CallOutcome, type PsciPlatform } from "./psci.ts";
 import {
@@ -24,10 +27,16 @@ export interface SipCall {
 }
 
 /**
- * A platform's SiP (silicon provider) service, e.g. the i.MX8MP firmware's 0xC2000006 on the MaaXBoard.
- * Returns true when it handled the call and wrote the results to x0..x3; false falls back to NOT_SUPPORTED.
+ * A platform's SiP (silicon provider) service, e.g. the i.MX8M firmware's 0xC2000006 on the MaaXBoard.
+ * Returns true when it handled the call and wrote the results to x0..x3; false answers NOT_SUPPORTED.
  */
 export type SipHandler = (call: SipCall) => boolean;
+
+/**
+ * What the VMM does after a call: PSCI's outcomes, or "unhandled" for a SiP call with no SiP handler
+ * (reported; the VMM leaves the vCPU stopped at the call).
+ */
+export type SmcccOutcome = CallOutcome | "unhandled";
 
 export interface SmcccCall {
   vcpuId: number;
@@ -54,7 +63,7 @@ export class SmcccDispatcher {
    * Handles the call in x0 and writes its results. The PC is the caller's business: it must point past the
    * HVC/SMC when the vCPU resumes.
    */
-  handle(call: SmcccCall): CallOutcome {
+  handle(call: SmcccCall): SmcccOutcome {
     const { regs, vcpuId } = call;
     const id = decodeFunctionId(regs.getX(0));
     const reservedBits = (id.raw >>> 16) & 0xff;
@@ -63,8 +72,16 @@ export class SmcccDispatcher {
       if (id.service === SmcccService.STANDARD && id.functionNumber <= PSCI_LAST_FUNCTION) {
         return handlePsciCall(this.platform, vcpuId, regs, id);
       }
-      if (id.service === SmcccService.SIP && this.sipHandler?.({ vcpuId, regs, functionId: id }))
-        return "resume";
+      if (id.service === SmcccService.SIP) {
+        if (!this.sipHandler) {
+          // libvmm's own words (smc.c), which seed 004 quotes.
+          this.log.error(
+            `Unhandled ${call.conduit.toUpperCase()}: unknown value service: ${hex(id.service)}, function number: ${hex(id.functionNumber)}`,
+          );
+          return "unhandled";
+        }
+        if (this.sipHandler({ vcpuId, regs, functionId: id })) return "resume";
+      }
     }
     this.reportUnsupported(call.conduit, id);
     regs.setX(0, returnValue(SMCCC_NOT_SUPPORTED));
@@ -92,7 +109,7 @@ export class SmcccDispatcher {
     this.log.info(
       `${conduit.toUpperCase()} ${hex(id.raw)} (${serviceName(id.service)} service, function ${hex(id.functionNumber)}) ` +
         `is not implemented: answered NOT_SUPPORTED` +
-        (id.service === SmcccService.SIP && !this.sipHandler ? "; register a SiP handler to answer it" : ""),
+        (id.service === SmcccService.SIP ? " (the SiP handler declined it)" : ""),
     );
   }
 }

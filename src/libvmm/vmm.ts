@@ -21,7 +21,7 @@ import { Guest } from "./guest.ts";
 import type { GuestRam } from "./guest-ram.ts";
 import { bootLinux, type LinuxBoot, type LinuxImages } from "./linux.ts";
 import type { VmmLog } from "./log.ts";
-import { SmcccDispatcher } from "./smc.ts";
+import { SmcccDispatcher, type SmcccOutcome } from "./smc.ts";
 import type { VcpuControl } from "./vcpu.ts";
 import { hex } from "../util/hex.ts";
 import { GICV2_DISTRIBUTOR_SIZE, Gicv2Distributor } from "./vgic/gicv2-distributor.ts";
@@ -253,12 +253,13 @@ export class Vmm {
         return isWfe(hsr) ? true : this.sleepUntilInterrupt(vcpuId);
       case ExceptionClass.HVC64:
         // HVC is an exception call: the vCPU's PC already points past it.
-        return this.smcccOutcome(vcpuId, this.smccc.handle({ vcpuId, regs, conduit: "hvc" }));
+        return this.smcccOutcome(vcpuId, this.smccc.handle({ vcpuId, regs, conduit: "hvc" }), regs.getX(0));
       case ExceptionClass.SMC64: {
         // A trapped SMC returns to the SMC itself (ARM ARM: HCR_EL2.TSC), so the VMM steps over it.
+        const functionId = regs.getX(0);
         const outcome = this.smccc.handle({ vcpuId, regs, conduit: "smc" });
-        if (outcome !== "stopped") stepPastInstruction(regs, hsr);
-        return this.smcccOutcome(vcpuId, outcome);
+        if (outcome !== "stopped" && outcome !== "unhandled") stepPastInstruction(regs, hsr);
+        return this.smcccOutcome(vcpuId, outcome, functionId);
       }
       case ExceptionClass.SYSREG: {
         if (this.vgic.version === 3 && handleGicSysreg(this.vgic, vcpuId, regs, hsr)) return true;
@@ -275,8 +276,15 @@ export class Vmm {
     );
   }
 
-  private smcccOutcome(vcpuId: number, outcome: "resume" | "standby" | "stopped"): boolean {
+  private smcccOutcome(vcpuId: number, outcome: SmcccOutcome, functionId: bigint): boolean {
     if (outcome === "standby") return this.sleepUntilInterrupt(vcpuId);
+    if (outcome === "unhandled") {
+      return this.stop(
+        vcpuId,
+        `SiP call ${hex(functionId & 0xffff_ffffn)} has no answer: this VMM registered no SiP handler ` +
+          `(vmm.smccc.registerSipHandler, docs/writing-a-vmm.md)`,
+      );
+    }
     return outcome === "resume";
   }
 

@@ -339,7 +339,8 @@ async function cpuCoreVcpus(description: SystemDescription, board: Board): Promi
   // already paces it by the wall clock; a counter read from the host clock would disagree.
   const core = await createCpuCore(board.memory);
   return {
-    createVcpu: (_vm, vcpu, vmIndex) => core.createVcpu({ vmid: vmIndex, mpidr: BigInt(vcpu.id) }),
+    createVcpu: (_vm, vcpu, vmIndex) =>
+      core.createVcpu({ vmid: vmIndex, mpidr: BigInt(vcpu.id), gicVersion: board.description.gic.version }),
     syncCounter: (nowNs) => {
       const ticks = BigInt(Math.floor(nowNs / NS_PER_COUNTER_TICK));
       if (ticks > core.counter) core.counter = ticks;

@@ -7,7 +7,7 @@ import type { Platform } from "./platform.ts";
 import { SdfError, errorAt, formatLocation } from "./errors.ts";
 import { DisjointIntervals } from "./intervals.ts";
 import { hex } from "../util/hex.ts";
-import { pdMapMaxVaddr, vmMapMaxVaddr } from "./platform.ts";
+import { pdMapMaxVaddr, platformRam, vmMapMaxVaddr } from "./platform.ts";
 
 /** libmicrokit reserves PD index 63 for the monitor's view of PD ids. */
 const MAX_PDS = 63;
@@ -38,6 +38,7 @@ export function checkSystem(system: SystemDecl, platform: Platform): string[] {
   }
   checkCapMaps(pds);
   checkPhysicalOverlaps(memoryRegions);
+  checkPhysicalMemory(memoryRegions, platform);
   return unusedRegionWarnings(system);
 }
 
@@ -202,6 +203,52 @@ function checkPhysicalOverlaps(regions: readonly MemoryRegionDecl[]): void {
     }
     placed.add({ name: mr.name, start, end });
   }
+}
+
+/**
+ * Every page of a region with a phys_addr must come from one untyped of the seL4 build, as the Microkit
+ * tool checks when it allocates them: RAM, or device memory, which is everything else below the
+ * physical address top except the devices the kernel keeps for itself.
+ */
+function checkPhysicalMemory(regions: readonly MemoryRegionDecl[], platform: Platform): void {
+  const top = platform.physicalAddressTop;
+  if (top === undefined) return;
+  const kernelDevices = platform.kernelDevices ?? [];
+  const span = (base: number, size: number) => `[${hex(base)}..${hex(BigInt(base) + BigInt(size))})`;
+  for (const mr of regions) {
+    if (mr.physAddr === undefined) continue;
+    const start = mr.physAddr;
+    const end = start + mr.size;
+    const device = kernelDevices.find((d) => start < d.base + d.size && d.base < end);
+    const why = device
+      ? `it overlaps the ${device.name} ${span(device.base, device.size)}, which the seL4 kernel keeps for itself`
+      : end > top
+        ? `it ends above ${hex(top)}, the top of the board's physical address space`
+        : undefined;
+    if (!why) continue;
+    throw new SdfError(
+      `Error: memory region '${mr.name}' physical address range ${span(start, mr.size)} is not in any valid memory region of board ${platform.name}: ${why} @ ${formatLocation(mr.location)}`,
+      mr.location,
+      `the valid ranges on ${platform.name} are RAM ${platformRam(platform)
+        .map((r) => span(r.base, r.size))
+        .join(", ")} and device memory ${deviceRanges(platform, top)
+        .map((r) => span(r.base, r.size))
+        .join(", ")}`,
+    );
+  }
+}
+
+/** Device memory: below `top`, outside RAM and the kernel's devices. */
+function deviceRanges(platform: Platform, top: number): { base: number; size: number }[] {
+  const taken = [...platformRam(platform), ...(platform.kernelDevices ?? [])].sort((a, b) => a.base - b.base);
+  const ranges: { base: number; size: number }[] = [];
+  let next = 0;
+  for (const t of taken) {
+    if (t.base > next) ranges.push({ base: next, size: t.base - next });
+    next = Math.max(next, t.base + t.size);
+  }
+  if (top > next) ranges.push({ base: next, size: top - next });
+  return ranges;
 }
 
 function unusedRegionWarnings({ allPds, memoryRegions }: SystemDecl): string[] {

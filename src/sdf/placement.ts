@@ -1,7 +1,7 @@
 // Placing memory regions without a phys_addr in the board's free RAM, as the Microkit tool does.
 
 import type { MemoryRegionDecl } from "./declarations.ts";
-import type { Platform } from "./platform.ts";
+import { platformRam, type Platform } from "./platform.ts";
 import { errorAt } from "./errors.ts";
 import { hex } from "../util/hex.ts";
 
@@ -20,8 +20,8 @@ export function placeMemoryRegions(
   platform: Platform,
 ): Map<string, number> {
   const paddrs = new Map<string, number>();
-  const ramEnd = platform.ram.base + platform.ram.size;
-  let gaps: Gap[] = [{ start: platform.ram.base, end: ramEnd }];
+  const ram = platformRam(platform);
+  let gaps: Gap[] = ram.map((r) => ({ start: r.base, end: r.base + r.size }));
   for (const mr of regions) {
     if (mr.physAddr === undefined) continue;
     gaps = gaps.flatMap((gap) => subtract(gap, mr.physAddr!, mr.physAddr! + mr.size));
@@ -32,7 +32,7 @@ export function placeMemoryRegions(
     const index = gaps.findIndex((gap) => alignUp(gap.start, mr.pageSize) + mr.size <= gap.end);
     if (index < 0) {
       throw errorAt(
-        `Error: memory region '${mr.name}' (size ${hex(mr.size)}) does not fit in the free RAM of ${platform.name} [${hex(platform.ram.base)}..${hex(ramEnd)})`,
+        `Error: memory region '${mr.name}' (size ${hex(mr.size)}) does not fit in the free RAM of ${platform.name} ${ram.map((r) => `[${hex(r.base)}..${hex(r.base + r.size)})`).join(", ")}`,
         mr.location,
       );
     }

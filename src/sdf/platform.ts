@@ -15,6 +15,21 @@ export interface Platform {
   /** KernelNumDomains and KernelNumDomainSchedules of the Microkit kernel build. */
   numDomains: number;
   numDomainSchedules: number;
+  /** RAM as the seL4 build describes it, when it has holes (default: `ram` alone). */
+  ramRegions?: readonly { base: number; size: number }[];
+  /** Devices only the kernel maps: no memory region may cover them. */
+  kernelDevices?: readonly { name: string; base: number; size: number }[];
+  /**
+   * Where device memory ends (PADDR_USER_DEVICE_TOP). With it, every phys_addr must lie inside one
+   * untyped of the seL4 build, as the Microkit tool requires: in one RAM region, or in device memory
+   * outside RAM and below this top, clear of the kernel's devices.
+   */
+  physicalAddressTop?: number;
+}
+
+/** The RAM regions the tool places memory regions in. */
+export function platformRam(platform: Platform): readonly { base: number; size: number }[] {
+  return platform.ramRegions ?? [platform.ram];
 }
 
 export const SMALL_PAGE = 0x1000;

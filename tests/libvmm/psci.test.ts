@@ -158,26 +158,34 @@ describe("PSCI", () => {
 describe("unknown calls and the SiP hook", () => {
   it("answers NOT_SUPPORTED and logs each unknown function once", () => {
     const { call, log } = setup();
-    expect(call(0xc200_0006).x0).toBe(NOT_SUPPORTED);
-    expect(call(0xc200_0006).x0).toBe(NOT_SUPPORTED);
     expect(call(0x0400_0000, 0n, 0n, 0n, 0, "hvc").x0).toBe(NOT_SUPPORTED); // a yielding call
     expect(call(0x8400_0020).x0).toBe(NOT_SUPPORTED); // standard service, beyond PSCI
+    expect(call(0x8400_0020).x0).toBe(NOT_SUPPORTED);
     expect(log.lines).toEqual([
-      "vmm|INFO: SMC 0xc2000006 (SiP service, function 0x6) is not implemented: answered NOT_SUPPORTED; register a SiP handler to answer it",
       "vmm|INFO: HVC 0x4000000 (standard secure service, function 0x0) is not implemented: answered NOT_SUPPORTED",
       "vmm|INFO: SMC 0x84000020 (standard secure service, function 0x20) is not implemented: answered NOT_SUPPORTED",
     ]);
   });
 
+  it("reports a SiP call without a SiP handler in libvmm's words and leaves it unanswered", () => {
+    const { call, log } = setup();
+    // seed 004: the MaaXBoard's i.MX8M SoC driver asks the firmware for the SoC revision.
+    expect(call(0xc200_0006)).toEqual({ outcome: "unhandled", x0: 0xc200_0006n });
+    expect(log.lines).toEqual(["vmm|ERROR: Unhandled SMC: unknown value service: 0x2, function number: 0x6"]);
+  });
+
   it("passes SiP calls to the registered handler", () => {
-    const { call, smccc } = setup();
+    const { call, log, smccc } = setup();
     smccc.registerSipHandler(({ functionId, regs }) => {
       if (functionId.raw !== 0xc200_0006) return false;
       regs.setX(0, 0x20n); // e.g. an SoC revision
       return true;
     });
-    expect(call(0xc200_0006).x0).toBe(0x20n);
-    expect(call(0xc200_0007).x0).toBe(NOT_SUPPORTED);
+    expect(call(0xc200_0006)).toEqual({ outcome: "resume", x0: 0x20n });
+    expect(call(0xc200_0007)).toEqual({ outcome: "resume", x0: NOT_SUPPORTED });
+    expect(log.lines).toEqual([
+      "vmm|INFO: SMC 0xc2000007 (SiP service, function 0x7) is not implemented: answered NOT_SUPPORTED (the SiP handler declined it)",
+    ]);
     expect(() => smccc.registerSipHandler(() => true)).toThrow(
       "a SiP handler is already registered; a VMM has one SiP handler",
     );

@@ -1,7 +1,13 @@
 // Scripted console sessions with a Linux guest of the `simple` example, as libvmm's CI drives QEMU:
 // wait for a line, type, wait for the prompt. The system runs in this process on virtkit's own CPU core.
 import { join } from "node:path";
-import { bootSystemFile, type RunningSystem, type SystemNetwork } from "../../src/microkit/index.ts";
+import {
+  bootSystemFile,
+  type BootOptions,
+  type RunningSystem,
+  type SystemNetwork,
+} from "../../src/microkit/index.ts";
+import type { BoardDescription } from "../../src/machine/boards/index.ts";
 import type { ClockMode } from "../../src/kernel/index.ts";
 import { HarnessConsole } from "../../src/machine/backends/harness-console.ts";
 import { ensureGuestImages } from "../../src/guest/images.ts";
@@ -33,17 +39,27 @@ export class LinuxSession {
    */
   static async boot(
     kernel: string,
-    options: { system?: string; network?: SystemNetwork; clock?: ClockMode } = {},
+    options: {
+      system?: string;
+      network?: SystemNetwork;
+      clock?: ClockMode;
+      /** The board the system is for (default qemu_virt_aarch64). */
+      board?: BoardDescription;
+      /** PD programs given directly, by PD name, instead of the modules the system names. */
+      programs?: BootOptions["programs"];
+    } = {},
   ): Promise<LinuxSession> {
     // The images are built here first so that a first run shows the build's progress instead of a
     // silent wait.
-    await ensureGuestImages({ kernel, onProgress: streamProgress(process.stderr) });
+    await ensureGuestImages({ kernel, board: options.board, onProgress: streamProgress(process.stderr) });
     const console = new HarnessConsole();
     const system = await bootSystemFile(options.system ?? SIMPLE_SYSTEM, {
       console,
       guestBoot: { kernel },
       network: options.network,
       clock: options.clock,
+      board: options.board,
+      programs: options.programs,
     });
     return new LinuxSession(system, console, system.run());
   }

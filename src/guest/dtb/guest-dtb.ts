@@ -35,6 +35,12 @@ export interface GuestDeviceTreeDescription {
   timerPpis?: TimerPpis;
   /** A PL011 passed through to the guest; `irq` is the GIC INTID (33 for QEMU's UART). */
   pl011?: { base: number; irq: number };
+  /** An i.MX UART (the MaaXBoard's UART1): ttymxc0, level-sensitive. */
+  imxUart?: { base: number; irq: number };
+  /** A Meson UART (the ODROID-C4's UART_AO): ttyAML0, edge-triggered. */
+  mesonUart?: { base: number; irq: number };
+  /** The i.MX8MQ's OCOTP fuses, which Linux's i.MX8M SoC driver reads (with root compatible fsl,imx8mq). */
+  imxOcotp?: AddressRange;
   virtio?: { base: number; size?: number; irq: number }[];
   /** Further nodes under the root, before /chosen: devices a VMM provides (cross-VM connectors). */
   extraNodes?: FdtNode[];
@@ -49,6 +55,8 @@ export interface GuestDeviceTreeDescription {
 
 const GIC_PHANDLE = 1;
 const APB_CLOCK_PHANDLE = 2;
+const UART_CLOCK_PHANDLE = 3;
+const OCOTP_CLOCK_PHANDLE = 4;
 const GIC_SPI = 0;
 const GIC_PPI = 1;
 const IRQ_EDGE_RISING = 1;
@@ -57,6 +65,12 @@ const VIRTIO_MMIO_SIZE = 0x200;
 const PL011_SIZE = 0x1000;
 /** QEMU's PL011 clock, which Linux needs to compute baud rates. */
 const PL011_CLOCK_HZ = 24_000_000;
+/** The i.MX8MQ's UART root clock (from the 25 MHz oscillator). */
+const IMX_UART_CLOCK_HZ = 25_000_000;
+/** The S905X3's crystal, which clocks UART_AO (Linux then takes the divide-by-3 baud path). */
+const MESON_XTAL_HZ = 24_000_000;
+const IMX_UART_SIZE = 0x1_0000;
+const MESON_UART_SIZE = 0x18;
 
 /** A node's unit address: the first `reg` address in hex, without a prefix. */
 const unitAddress = (n: number): string => n.toString(16);
@@ -182,6 +196,11 @@ export function guestDeviceTree(d: GuestDeviceTreeDescription): FdtNode {
       ]),
     );
   }
+  const socUart = socUartNodes(d);
+  if (socUart) {
+    children.push(...socUart.nodes);
+    uartPath = socUart.path ?? uartPath;
+  }
   for (const device of d.virtio ?? []) {
     children.push(
       node(`virtio_mmio@${unitAddress(device.base)}`, [
@@ -212,6 +231,66 @@ export function guestDeviceTree(d: GuestDeviceTreeDescription): FdtNode {
     ],
     children,
   );
+}
+
+/** A fixed-rate clock node that devices name by phandle. */
+function fixedClock(name: string, hz: number, phandle: number): FdtNode {
+  return node(name, [
+    ["compatible", str("fixed-clock")],
+    ["#clock-cells", u32(0)],
+    ["clock-frequency", u32(hz)],
+    ["clock-output-names", str(name)],
+    ["phandle", u32(phandle)],
+  ]);
+}
+
+/**
+ * The i.MX8MQ's OCOTP, and the i.MX or Meson UART with its clock and the `serial0` alias both drivers
+ * need (i.MX's refuses to probe without one; Meson's numbers the port from it, giving ttyAML0).
+ * Neither UART gets pinctrl properties: no pin controller is modelled, and with them the driver core
+ * would wait for one.
+ */
+function socUartNodes(
+  d: GuestDeviceTreeDescription,
+): { nodes: FdtNode[]; path: string | undefined } | undefined {
+  const nodes: FdtNode[] = [];
+  if (d.imxOcotp) {
+    // Linux's SoC driver enables the node's first clock before it asks the firmware for the revision.
+    nodes.push(
+      fixedClock("ocotp-clock", IMX_UART_CLOCK_HZ, OCOTP_CLOCK_PHANDLE),
+      node(`efuse@${unitAddress(d.imxOcotp.base)}`, [
+        ["compatible", str("fsl,imx8mq-ocotp", "syscon")],
+        ["reg", u64(d.imxOcotp.base, d.imxOcotp.size)],
+        ["clocks", u32(OCOTP_CLOCK_PHANDLE)],
+      ]),
+    );
+  }
+  if (d.imxUart && d.mesonUart) throw new Error("a guest device tree has one console UART: i.MX or Meson");
+  let uart: FdtNode;
+  if (d.imxUart) {
+    nodes.push(fixedClock("uart-clock", IMX_UART_CLOCK_HZ, UART_CLOCK_PHANDLE));
+    uart = node(`serial@${unitAddress(d.imxUart.base)}`, [
+      ["compatible", str("fsl,imx8mq-uart", "fsl,imx6q-uart")],
+      ["reg", u64(d.imxUart.base, IMX_UART_SIZE)],
+      ["interrupts", spi(d.imxUart.irq, IRQ_LEVEL_HIGH, "i.MX UART")],
+      ["clocks", u32(UART_CLOCK_PHANDLE, UART_CLOCK_PHANDLE)],
+      ["clock-names", str("ipg", "per")],
+    ]);
+  } else if (d.mesonUart) {
+    nodes.push(fixedClock("xtal", MESON_XTAL_HZ, UART_CLOCK_PHANDLE));
+    uart = node(`serial@${unitAddress(d.mesonUart.base)}`, [
+      ["compatible", str("amlogic,meson-gx-uart", "amlogic,meson-ao-uart")],
+      ["reg", u64(d.mesonUart.base, MESON_UART_SIZE)],
+      ["interrupts", spi(d.mesonUart.irq, IRQ_EDGE_RISING, "Meson UART")],
+      ["clocks", u32(UART_CLOCK_PHANDLE, UART_CLOCK_PHANDLE, UART_CLOCK_PHANDLE)],
+      ["clock-names", str("xtal", "pclk", "baud")],
+    ]);
+  } else {
+    return nodes.length > 0 ? { nodes, path: undefined } : undefined;
+  }
+  const path = `/${uart.name}`;
+  nodes.push(uart, node("aliases", [["serial0", str(path)]]));
+  return { nodes, path };
 }
 
 export function guestDtb(d: GuestDeviceTreeDescription): Uint8Array {

@@ -25,7 +25,18 @@ export type GicFacts =
       /** GICV: the virtual CPU interface a VM gets mapped where it expects its CPU interface. */
       vcpuInterface: AddressRange;
     }
-  | { version: 3; distributor: AddressRange; redistributors: AddressRange };
+  | {
+      version: 3;
+      distributor: AddressRange;
+      redistributors: AddressRange;
+      /** GICv2-compatible GICV frame, if the GIC has one (the i.MX8MQ's GIC-500): libvmm's examples map it. */
+      vcpuInterface?: AddressRange;
+    };
+
+/** A device only the seL4 kernel maps: no memory region may cover it. */
+export interface KernelDevice extends AddressRange {
+  name: string;
+}
 
 /** What the Microkit tool reads from the SDK's kernel configuration for this board. */
 export interface MicrokitPlatformFacts {
@@ -36,6 +47,16 @@ export interface MicrokitPlatformFacts {
   /** KernelNumDomains and KernelNumDomainSchedules of the Microkit kernel build. */
   numDomains: number;
   numDomainSchedules: number;
+  /**
+   * RAM as the seL4 build describes it (platform_gen.json's memory), when it is not just `ram`: the
+   * regions between the holes the firmware keeps (the Odroid-C4's secure monitor). The tool places
+   * regions in these, and a phys_addr in RAM must lie inside one of them.
+   */
+  ramRegions?: readonly AddressRange[];
+  /** Devices the kernel keeps for itself (platform_gen.json's kernel-only windows). */
+  kernelDevices?: readonly KernelDevice[];
+  /** PADDR_USER_DEVICE_TOP: device memory outside RAM ends here (2^40 on the Cortex-A53 and A55). */
+  physicalAddressTop?: number;
 }
 
 /** Where libvmm's examples put a Linux guest on this board, and the device tree it is given. */
@@ -50,7 +71,13 @@ export interface GuestLayoutFacts {
     | { version: 2; distributor: AddressRange; cpuInterface: AddressRange }
     | { version: 3; distributor: AddressRange; redistributor: AddressRange };
   /** The UART passed through to the guest; `irq` is its INTID. */
-  uart: { kind: "pl011"; base: number; irq: number };
+  uart: { kind: "pl011" | "imx" | "meson"; base: number; irq: number };
+  /** The device tree's root `model` and `compatible` (default: a generic virtkit guest). */
+  machine?: { model: string; compatible: readonly string[] };
+  /** The guest's CPU `compatible` (default arm,cortex-a53). */
+  cpuCompatible?: string;
+  /** The i.MX8M on-chip OTP controller (OCOTP), which Linux's i.MX8M SoC driver reads. */
+  ocotp?: AddressRange;
   /** /chosen/bootargs unless the user gives --append. */
   bootargs: string;
   psciMethod: "smc" | "hvc";

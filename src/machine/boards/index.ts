@@ -3,8 +3,10 @@
 
 import type { BoardDescription } from "./board.ts";
 import { qemuVirtAarch64 } from "./qemu_virt_aarch64/index.ts";
+import { maaxboard } from "./maaxboard/index.ts";
+import { odroidC4 } from "./odroidc4/index.ts";
 
-export const BOARDS: readonly BoardDescription[] = [qemuVirtAarch64];
+export const BOARDS: readonly BoardDescription[] = [qemuVirtAarch64, maaxboard, odroidC4];
 
 export const DEFAULT_BOARD = "qemu_virt_aarch64";
 
