@@ -10,7 +10,10 @@ describe("libvmm's public API", () => {
   it("exports every value the VMM guide names in its examples and its list of pieces", () => {
     const guide = readFileSync(join(ROOT, "docs/writing-a-vmm.md"), "utf8");
     const imports = /import \{([^}]*)\} from "\.\.\/\.\.\/src\/libvmm\/index\.ts"/.exec(guide)![1]!;
-    const fromExample = imports.split(",").map((name) => name.trim()).filter(Boolean);
+    const fromExample = imports
+      .split(",")
+      .map((name) => name.trim())
+      .filter(Boolean);
     const pieces = ["emulateDataAbort", "MmioRegions", "Vgic", "Gicv2Distributor", "Gicv3Distributor"];
     const more = ["Gicv3Redistributors", "SmcccDispatcher", "disassemble", "deviceTreeRegions"];
     for (const name of [...fromExample, ...pieces, ...more, "formatFaultReport"]) {
