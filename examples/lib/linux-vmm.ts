@@ -4,7 +4,14 @@
 // example's vmm.ts is this with its own options (and, for Wordle part 4, its own fault handling).
 import { readFileSync } from "node:fs";
 import { definePd, type Pd, type MessageInfo } from "../../src/microkit/index.ts";
-import { microkitFault, startMicrokitLinuxVm, type GicPlacement, type Vmm } from "../../src/libvmm/index.ts";
+import {
+  SPI_BASE,
+  microkitFault,
+  startMicrokitLinuxVm,
+  type GicPlacement,
+  type VirtioMmioPlacement,
+  type Vmm,
+} from "../../src/libvmm/index.ts";
 import { ensureGuestImages, type GuestImageOptions } from "../../src/guest/images.ts";
 import { streamProgress } from "../../src/guest/progress.ts";
 import { virtioMmioSlot, type GuestLayoutFacts } from "../../src/machine/boards/board.ts";
@@ -20,6 +27,10 @@ export interface LinuxVmmOptions {
   uartChannel?: number;
   /** The VMM's channel for the board NIC's interrupt: the guest gets the NIC in its device tree. */
   nicChannel?: number;
+  /** false: the guest's device tree has no node for the board's UART (its console is hvc0). */
+  uart?: boolean;
+  /** virtio-mmio devices the VMM emulates (placed in `setup`): device-tree nodes, level-triggered. */
+  emulatedVirtio?: readonly VirtioMmioPlacement[];
   /** The guest's kernel command line unless the user gives --append (default: the board's). */
   bootargs?: string;
   /** The guest powering off powers the board off, which ends `virtkit run` (needs smc="true"). */
@@ -59,7 +70,11 @@ export function linuxVmm(makeOptions: () => LinuxVmmOptions) {
       initrd: guestBoot.initrd,
       dtb: guestBoot.dtb,
       bootargs: guestBoot.append ?? options.bootargs,
-      virtio: nic ? [nic] : undefined,
+      uart: options.uart,
+      virtio: [
+        ...(nic ? [nic] : []),
+        ...(options.emulatedVirtio ?? []).map((p) => ({ base: p.base, irq: SPI_BASE + p.spi, level: true })),
+      ],
       ...options.images,
       onProgress: streamProgress(process.stderr),
     });

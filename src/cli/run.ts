@@ -6,13 +6,14 @@ import { Option, type Command } from "commander";
 import type { RegisterCommand } from "./commands.ts";
 import type { ClockMode } from "../kernel/index.ts";
 import { addSystemOptions, loadSystem, type SystemOptions } from "./check.ts";
-import { ProgramError, bootSystem } from "../microkit/index.ts";
+import { ProgramError, bootSystem, type SystemDisk } from "../microkit/index.ts";
 import { boardNamed } from "../machine/boards/index.ts";
 import { addNetworkOptions, systemNetwork, type NetworkOptions } from "./network.ts";
+import { addDeviceOptions, systemDisk, type DeviceOptions } from "./devices.ts";
 import type { Console } from "../machine/devices/console.ts";
 import { StdioConsole, TerminalConsole } from "../machine/backends/stream-console.ts";
 
-interface RunOptions extends SystemOptions, NetworkOptions {
+interface RunOptions extends SystemOptions, NetworkOptions, DeviceOptions {
   console?: "tty" | "stdio";
   kernel?: string;
   initrd?: string;
@@ -22,39 +23,41 @@ interface RunOptions extends SystemOptions, NetworkOptions {
 }
 
 export const registerRun: RegisterCommand = (program, setExitCode) => {
-  addNetworkOptions(
-    addSystemOptions(
-      program
-        .command("run")
-        .description(
-          "Run a Microkit system whose PDs are TypeScript modules (program_image x.elf is x.ts or x.js " +
-            "beside the .system file, or in a --search-path folder). The console is the board's PL011 UART. " +
-            "In a terminal, keys go to the system as typed and Ctrl-A x quits. Exits 0 when nothing " +
-            "can happen any more.",
-        )
-        .argument("<system>", "a .system file, or a folder holding exactly one")
-        .addOption(
-          new Option(
-            "--console <kind>",
-            "tty: raw terminal (default in a terminal); stdio: plain pipes",
-          ).choices(["tty", "stdio"]),
-        )
-        .addOption(
-          new Option(
-            "--clock <clock>",
-            "realtime (default with --console tty): guest time follows the wall clock; virtual (default " +
-              "with --console stdio): deterministic, idle time skipped, and paced by the wall clock only " +
-              "once input has ended",
-          ).choices(["virtual", "realtime"]),
-        )
-        .option(
-          "--kernel <kernel>",
-          "the guest kernel of VMMs that boot Linux (examples/simple): minimal (default), debian, an arm64 " +
-            "Image file, or any other file, which boots as a raw binary at RAM base + 0x80000 as with QEMU",
-        )
-        .option("--initrd <file>", "the guest's initramfs instead of the built one, or none")
-        .option("--dtb <file>", "the guest's device tree (.dtb or .dts), given to it as is")
-        .option("--append <args>", "the guest kernel's command line (/chosen/bootargs), as QEMU's -append"),
+  addDeviceOptions(
+    addNetworkOptions(
+      addSystemOptions(
+        program
+          .command("run")
+          .description(
+            "Run a Microkit system whose PDs are TypeScript modules (program_image x.elf is x.ts or x.js " +
+              "beside the .system file, or in a --search-path folder). The console is the board's PL011 UART. " +
+              "In a terminal, keys go to the system as typed and Ctrl-A x quits. Exits 0 when nothing " +
+              "can happen any more.",
+          )
+          .argument("<system>", "a .system file, or a folder holding exactly one")
+          .addOption(
+            new Option(
+              "--console <kind>",
+              "tty: raw terminal (default in a terminal); stdio: plain pipes",
+            ).choices(["tty", "stdio"]),
+          )
+          .addOption(
+            new Option(
+              "--clock <clock>",
+              "realtime (default with --console tty): guest time follows the wall clock; virtual (default " +
+                "with --console stdio): deterministic, idle time skipped, and paced by the wall clock only " +
+                "once input has ended",
+            ).choices(["virtual", "realtime"]),
+          )
+          .option(
+            "--kernel <kernel>",
+            "the guest kernel of VMMs that boot Linux (examples/simple): minimal (default), debian, an arm64 " +
+              "Image file, or any other file, which boots as a raw binary at RAM base + 0x80000 as with QEMU",
+          )
+          .option("--initrd <file>", "the guest's initramfs instead of the built one, or none")
+          .option("--dtb <file>", "the guest's device tree (.dtb or .dts), given to it as is")
+          .option("--append <args>", "the guest kernel's command line (/chosen/bootargs), as QEMU's -append"),
+      ),
     ),
   ).action(async (target: string, options: RunOptions, command: Command) => {
     const file = systemFileOf(target, options.board);
@@ -65,6 +68,14 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
     }
     const description = loadSystem(file.path, options);
     if (!description) {
+      setExitCode(1);
+      return;
+    }
+    let disk: SystemDisk | undefined;
+    try {
+      disk = systemDisk(options, description, boardNamed(options.board));
+    } catch (error) {
+      process.stderr.write(`Error: ${(error as Error).message}\n`);
       setExitCode(1);
       return;
     }
@@ -98,6 +109,8 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
           boardNamed(options.board).virtioMmio || command.getOptionValueSource("net") === "cli"
             ? systemNetwork(options)
             : undefined,
+        disk,
+        hostOutput: { soundDirectory: options.soundDir },
       });
       stop = () => system.stop();
       if (kind === "tty") {

@@ -41,8 +41,13 @@ export interface GuestImageOptions {
   initrd?: string;
   /** The kernel command line, /chosen/bootargs of the generated device tree (QEMU's -append). */
   bootargs?: string;
-  /** virtio-mmio transports the guest is given (passed through or emulated): device-tree nodes. */
-  virtio?: { base: number; irq: number }[];
+  /**
+   * virtio-mmio transports the guest is given (passed through or emulated): device-tree nodes; `irq`
+   * is the INTID, edge-triggered as QEMU's slots unless `level` (libvmm's emulated devices).
+   */
+  virtio?: { base: number; irq: number; level?: boolean }[];
+  /** false: the guest gets no node for the board's UART (its console is elsewhere, e.g. hvc0). */
+  uart?: boolean;
   /** Adds `examples/<name>/overlay/` to the initramfs. */
   example?: string;
   /** A .dtb or .dts to use instead of the generated device tree. */
@@ -153,7 +158,7 @@ export async function ensureGuestImages(options: GuestImageOptions = {}): Promis
   const dtbBytes = options.dtb
     ? loadUserDeviceTree(options.dtb)
     : guestDtb({
-        ...layout.deviceTree(initrdSize, options.bootargs),
+        ...layout.deviceTree(initrdSize, options.bootargs, { uart: options.uart }),
         virtio: options.virtio,
         extraNodes: options.deviceTreeNodes,
       });

@@ -13,9 +13,14 @@ export interface GuestLayout {
   initrdAddress: number;
   /**
    * The device tree for this layout: /chosen covers an initrd of `initrdSize` bytes (none when
-   * undefined), and `bootargs` replaces the board's default command line.
+   * undefined), and `bootargs` replaces the board's default command line; `uart: false` leaves the
+   * board's UART out (a guest whose console is a virtio console).
    */
-  deviceTree(initrdSize: number | undefined, bootargs?: string): GuestDeviceTreeDescription;
+  deviceTree(
+    initrdSize: number | undefined,
+    bootargs?: string,
+    options?: { uart?: boolean },
+  ): GuestDeviceTreeDescription;
 }
 
 /** The device-tree description field for each kind of UART a board passes through. */
@@ -29,7 +34,7 @@ export function guestLayout(board: BoardDescription): GuestLayout {
     ram: guest.ram,
     dtbAddress: guest.dtbAddress,
     initrdAddress: guest.initrdAddress,
-    deviceTree: (initrdSize, bootargs) => ({
+    deviceTree: (initrdSize, bootargs, options) => ({
       model: guest.machine?.model,
       compatible: guest.machine ? [...guest.machine.compatible] : undefined,
       memory: [guest.ram],
@@ -37,7 +42,9 @@ export function guestLayout(board: BoardDescription): GuestLayout {
       cpuCompatible: guest.cpuCompatible,
       psciMethod: guest.psciMethod,
       gic: guest.gic,
-      [UART_FIELDS[guest.uart.kind]]: { base: guest.uart.base, irq: guest.uart.irq },
+      ...(options?.uart === false
+        ? {}
+        : { [UART_FIELDS[guest.uart.kind]]: { base: guest.uart.base, irq: guest.uart.irq } }),
       imxOcotp: guest.ocotp,
       chosen: {
         bootargs: bootargs ?? guest.bootargs,

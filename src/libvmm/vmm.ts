@@ -111,6 +111,16 @@ export class Vmm {
   /** vCPUs asleep in WFI or CPU_SUSPEND, woken by the next virtual interrupt. */
   private readonly sleeping = new Set<number>();
 
+  /** The VMM's log (emulated devices report to it). */
+  get log(): VmmLog {
+    return this.options.log;
+  }
+
+  /** The guest's RAM as the VMM maps it, if it was given (emulated devices DMA into it). */
+  get ram(): GuestRam | undefined {
+    return this.options.ram;
+  }
+
   constructor(private readonly options: VmmOptions) {
     const { log, control, interrupts } = options;
     this.guest = new Guest({

@@ -8,6 +8,7 @@ export {
   type PdProgramDefinition,
   type ProgramContext,
   type GuestBootOptions,
+  type HostOutputOptions,
 } from "./program.ts";
 export { microkitPlatform } from "./platform.ts";
 export { PdAddressSpace, type MappedRegion } from "./address-space.ts";
@@ -16,6 +17,7 @@ export {
   bootSystemFile,
   type BootOptions,
   type SystemNetwork,
+  type SystemDisk,
   type RunningPd,
   type RunningSystem,
 } from "./system.ts";

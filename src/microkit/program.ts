@@ -32,12 +32,19 @@ export interface GuestBootOptions {
   append?: string;
 }
 
+/** Where PDs that stand for host back-ends (the sDDF sound driver's WAV files) put what they make. */
+export interface HostOutputOptions {
+  /** The folder sound back-ends write their WAV files to (virtkit run --sound-dir). */
+  soundDirectory?: string;
+}
+
 /** What a program factory is told about the PD it makes a program for. */
 export interface ProgramContext {
   readonly pdName: string;
   /** The board the system runs on. */
   readonly board: BoardDescription;
   readonly guestBoot: GuestBootOptions;
+  readonly hostOutput: HostOutputOptions;
 }
 
 /**

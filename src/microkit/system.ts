@@ -17,7 +17,8 @@ import {
 } from "../kernel/index.ts";
 import type { Vcpu as CoreVcpu } from "../machine/cpu.ts";
 import { boardNamed, type Board, type BoardDescription } from "../machine/boards/index.ts";
-import type { VirtioNetNicOptions } from "../machine/boards/board.ts";
+import type { VirtioBlkDiskOptions, VirtioNetNicOptions } from "../machine/boards/board.ts";
+import type { BlockBackend } from "../machine/devices/virtio/blk.ts";
 import type { EthernetWire } from "../machine/devices/ethernet.ts";
 import type { MachineClock } from "../machine/clock.ts";
 import type { HostEventSink } from "../machine/backends/serial-connection.ts";
@@ -43,6 +44,7 @@ import {
   type PdProgram,
   type PdProgramDefinition,
   type GuestBootOptions,
+  type HostOutputOptions,
 } from "./program.ts";
 import { pdSetvars } from "./setvars.ts";
 import { microkitPlatform } from "./platform.ts";
@@ -64,16 +66,28 @@ export interface SystemNetwork {
 
 const DEFAULT_MAC = "52:55:00:d1:55:01";
 
+/** A disk plugged into one of the board's virtio-mmio slots (virtkit run --disk). */
+export interface SystemDisk {
+  /** The medium: a disk image (src/machine/backends/disk-image.ts), memory, … */
+  backend: BlockBackend;
+  /** The virtio-mmio slot (default: the board's disk slot). */
+  slot?: number;
+}
+
 export interface BootOptions {
   console: Console;
   /** A NIC in the board's virtio-mmio slot for it, on this network (none by default). */
   network?: SystemNetwork;
+  /** A virtio-blk disk in the board's virtio-mmio slot for it (none by default). */
+  disk?: SystemDisk;
   /** The board to run on (default: qemu_virt_aarch64); the description must have been checked for it. */
   board?: BoardDescription;
   /** Folders searched for PD modules after the folder of the .system file. */
   searchPaths?: string[];
   /** Guest boot choices handed to every program factory (VMMs use them). */
   guestBoot?: GuestBootOptions;
+  /** Where host back-end PDs put their files, handed to every program factory. */
+  hostOutput?: HostOutputOptions;
   /**
    * "virtual" (default): deterministic time; "realtime": virtual time paced by the wall clock
    * (see src/kernel/event-loop.ts). The CPU core's counter follows kernel time either way.
@@ -149,6 +163,7 @@ export async function bootSystem(
     ramSize: options.ramSize,
     onPowerOff: () => host.stop(),
     nic: wire && nicOptions(boardDescription, options.network!, wire),
+    disk: options.disk && diskOptions(boardDescription, options.disk),
   });
   const machine = options.createMachineVcpu
     ? { createVcpu: options.createMachineVcpu, syncCounter: options.syncCounter ?? (() => {}) }
@@ -167,7 +182,12 @@ export async function bootSystem(
   for (const pdd of description.allProtectionDomains) {
     const { path, definition } = programs.get(pdd.name)!;
     const program = await instantiate(
-      { pdName: pdd.name, board: boardDescription, guestBoot: options.guestBoot ?? {} },
+      {
+        pdName: pdd.name,
+        board: boardDescription,
+        guestBoot: options.guestBoot ?? {},
+        hostOutput: options.hostOutput ?? {},
+      },
       path,
       definition,
     );
@@ -412,6 +432,14 @@ function nicOptions(
     throw new ProgramError(`Error: board ${board.name} has no virtio-mmio slot for a NIC`);
   }
   return { slot, mac: network.mac ?? DEFAULT_MAC, wire, legacy: network.legacy };
+}
+
+function diskOptions(board: BoardDescription, disk: SystemDisk): VirtioBlkDiskOptions {
+  const slot = disk.slot ?? board.virtioMmio?.diskSlot;
+  if (slot === undefined) {
+    throw new ProgramError(`Error: board ${board.name} has no virtio-mmio slot for a disk`);
+  }
+  return { slot, backend: disk.backend };
 }
 
 function prefillMemoryRegions(regions: readonly MemoryRegion[], board: Board): void {

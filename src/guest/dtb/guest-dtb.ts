@@ -41,7 +41,11 @@ export interface GuestDeviceTreeDescription {
   mesonUart?: { base: number; irq: number };
   /** The i.MX8MQ's OCOTP fuses, which Linux's i.MX8M SoC driver reads (with root compatible fsl,imx8mq). */
   imxOcotp?: AddressRange;
-  virtio?: { base: number; size?: number; irq: number }[];
+  /**
+   * virtio-mmio transports; `irq` is the GIC INTID. Edge-triggered as QEMU's virt board describes its
+   * slots, unless `level` (libvmm's emulated devices hold their SPI as a level).
+   */
+  virtio?: { base: number; size?: number; irq: number; level?: boolean }[];
   /** Further nodes under the root, before /chosen: devices a VMM provides (cross-VM connectors). */
   extraNodes?: FdtNode[];
   chosen: {
@@ -206,7 +210,14 @@ export function guestDeviceTree(d: GuestDeviceTreeDescription): FdtNode {
       node(`virtio_mmio@${unitAddress(device.base)}`, [
         ["compatible", str("virtio,mmio")],
         ["reg", u64(device.base, device.size ?? VIRTIO_MMIO_SIZE)],
-        ["interrupts", spi(device.irq, IRQ_EDGE_RISING, `virtio_mmio@${unitAddress(device.base)}`)],
+        [
+          "interrupts",
+          spi(
+            device.irq,
+            device.level ? IRQ_LEVEL_HIGH : IRQ_EDGE_RISING,
+            `virtio_mmio@${unitAddress(device.base)}`,
+          ),
+        ],
         ["dma-coherent", EMPTY],
       ]),
     );

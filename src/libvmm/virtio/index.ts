@@ -5,6 +5,7 @@ export {
   SPI_BASE,
   addVirtioMmioDevice,
   vgicLevelLine,
+  virtioHost,
   type VirtioMmioPlacement,
   type VirtioVmm,
   type VirtioWiring,

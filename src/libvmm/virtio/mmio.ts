@@ -43,6 +43,13 @@ export interface VirtioVmm {
   log: VmmLog;
 }
 
+/** The VirtioVmm of a Vmm that was given the guest's RAM (startMicrokitLinuxVm's is). */
+export function virtioHost(vmm: Vmm): VirtioVmm {
+  const ram = vmm.ram;
+  if (!ram) throw new Error(`${vmm.guest.name}: virtio devices need the VMM to know the guest's RAM`);
+  return { vmm, ram, log: vmm.log };
+}
+
 /**
  * The vGIC as a level-triggered interrupt line: a rising level injects the SPI; a level dropped before
  * the guest took the interrupt withdraws it; and at the guest's EOI an interrupt whose level is still

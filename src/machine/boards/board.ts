@@ -91,6 +91,8 @@ export interface VirtioMmioFacts {
   firstIrq: number;
   /** The slot a NIC given without a place lands in (QEMU: the last free one). */
   nicSlot: number;
+  /** The slot a disk given without a place lands in (libvmm's CI puts its virtio-blk disk in slot 1). */
+  diskSlot: number;
 }
 
 export interface BoardOptions {

@@ -13,8 +13,10 @@ export interface Partition {
 }
 
 export const MBR = { partitions: 446, entrySize: 16, signature: 510, signatureValue: 0xaa55 } as const;
-/** MBR partition type bytes the virtualiser cares about. */
-export const MbrPartitionType = { EMPTY: 0x00, GPT_PROTECTIVE: 0xee } as const;
+/** MBR partition type bytes the virtualiser cares about, and FAT32 (LBA) for new disks. */
+export const MbrPartitionType = { EMPTY: 0x00, FAT32_LBA: 0x0c, GPT_PROTECTIVE: 0xee } as const;
+/** Offsets in a 16-byte MBR partition entry. */
+const MBR_ENTRY = { type: 4, startLba: 8, sectors: 12 } as const;
 
 /** GPT header fields (UEFI spec 5.3.2). */
 export const GPT_HEADER = {
@@ -70,9 +72,9 @@ export function parseMbr(sector0: Uint8Array): Mbr | string {
     const at = MBR.partitions + index * MBR.entrySize;
     return {
       index,
-      type: view.getUint8(at + 4),
-      startLba: view.getUint32(at + 8, true),
-      sectors: view.getUint32(at + 12, true),
+      type: view.getUint8(at + MBR_ENTRY.type),
+      startLba: view.getUint32(at + MBR_ENTRY.startLba, true),
+      sectors: view.getUint32(at + MBR_ENTRY.sectors, true),
     };
   });
   return { partitions, protective: partitions[0]!.type === MbrPartitionType.GPT_PROTECTIVE };
@@ -142,6 +144,23 @@ export function parseGptEntries(header: GptHeader, entries: Uint8Array): Partiti
     partitions.push({ index, startLba: first, sectors: last - first + 1, type, name });
   }
   return partitions;
+}
+
+/** Sector 0 of a disk whose MBR lists `partitions` (at most four primaries), for making disk images. */
+export function mbrSector(
+  partitions: readonly { type: number; startLba: number; sectors: number }[],
+): Uint8Array {
+  if (partitions.length > 4) throw new Error(`an MBR holds 4 primary partitions, not ${partitions.length}`);
+  const sector = new Uint8Array(512);
+  const view = new DataView(sector.buffer);
+  partitions.forEach((p, i) => {
+    const at = MBR.partitions + i * MBR.entrySize;
+    view.setUint8(at + MBR_ENTRY.type, p.type);
+    view.setUint32(at + MBR_ENTRY.startLba, p.startLba, true);
+    view.setUint32(at + MBR_ENTRY.sectors, p.sectors, true);
+  });
+  view.setUint16(MBR.signature, MBR.signatureValue, true);
+  return sector;
 }
 
 /** MBR primaries that are not empty, as partitions. */

@@ -1,6 +1,6 @@
 // An sDDF sound driver over a host sound back-end (a WAV writer, …): serves the sound queues of its clients, the first client to TAKE a stream owning it, as sDDF's sound virtualiser decides.
 
-import { definePd, type Pd, type PdProgramDefinition } from "../../microkit/index.ts";
+import { definePd, type Pd, type PdProgramDefinition, type ProgramContext } from "../../microkit/index.ts";
 import { VIRTIO_SND_FORMAT_BYTES } from "../../machine/devices/virtio/constants.ts";
 import type { SoundBackend, SoundDone } from "../../machine/devices/virtio/sound.ts";
 import { PeerComplaints, regionBytes } from "../shared.ts";
@@ -26,8 +26,11 @@ export interface SoundDriverClient extends SoundQueuesConfig {
 }
 
 export interface SoundDriverConfig {
-  /** What plays and records: a back-end, or a function making one for each boot (so a file-writing back-end starts afresh). */
-  backend: SoundBackend | (() => SoundBackend);
+  /**
+   * What plays and records: a back-end, or a function making one for each boot (so a file-writing
+   * back-end starts afresh), told the PD's context (where the user wants sound files: hostOutput).
+   */
+  backend: SoundBackend | ((context: ProgramContext) => SoundBackend);
   /** setvar_vaddr of the shared state region every client reads the streams from. */
   sharedState: string;
   clients: SoundDriverClient[];
@@ -50,8 +53,8 @@ interface Client {
  * RELEASEd (or the TAKE fails); another client's commands get BUSY.
  */
 export function soundDriver(config: SoundDriverConfig): PdProgramDefinition {
-  return definePd(() => {
-    const backend = typeof config.backend === "function" ? config.backend() : config.backend;
+  return definePd((context) => {
+    const backend = typeof config.backend === "function" ? config.backend(context) : config.backend;
     const streams = backend.streams.slice(0, SOUND_MAX_STREAM_COUNT);
     const owners = new Map<number, number>();
     let clients: Client[] = [];

@@ -25,7 +25,7 @@ export const qemuVirtAarch64: BoardDescription = {
   uart: UART,
   // QEMU fills virtio-mmio transports from the top: a lone `-device virtio-net-device` gets slot 31
   // (0xa003e00, INTID 79), the device the Wordle tutorial passes through.
-  virtioMmio: { base: 0x0a00_0000, stride: 0x200, slots: 32, firstIrq: 48, nicSlot: 31 },
+  virtioMmio: { base: 0x0a00_0000, stride: 0x200, slots: 32, firstIrq: 48, nicSlot: 31, diskSlot: 1 },
   // seL4 on this board has a 40-bit stage-2 (IPA) space, so user addresses reach 2^40 - 1.
   microkit: {
     ram: RAM,
