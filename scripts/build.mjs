@@ -1,14 +1,29 @@
-// Builds the wasm CPU core (build/cpu.wasm) from the AssemblyScript sources in src/machine/cpu.
-// Skips the compile when the output is newer than every source and this script.
-import { existsSync, mkdirSync, statSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+// Builds what `virtkit` runs: the wasm CPU core (build/cpu.wasm) from the AssemblyScript sources in
+// src/machine/cpu, and the JavaScript of virtkit's TypeScript (build/src/, one module per source file),
+// so that starting the CLI transpiles nothing. Each part is skipped when it is newer than its sources.
+import {
+  existsSync,
+  mkdirSync,
+  statSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { execFileSync } from "node:child_process";
-import { join, dirname } from "node:path";
+import { join, dirname, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const self = fileURLToPath(import.meta.url);
 const cpuDir = join(root, "src/machine/cpu");
 const entry = join(cpuDir, "index.ts");
 const out = join(root, "build/cpu.wasm");
+const srcDir = join(root, "src");
+const jsOut = join(root, "build/src");
+/** The sources build/src was made from; bin/virtkit.mjs compares their times with this file's. */
+const JS_MANIFEST = "manifest.json";
 const force = process.argv.includes("--force");
 
 function newestSource(dir) {
@@ -43,10 +58,12 @@ async function inlineHotPaths() {
   module.dispose();
 }
 
-const newest = Math.max(newestSource(cpuDir), statSync(fileURLToPath(import.meta.url)).mtimeMs);
-if (!force && existsSync(out) && statSync(out).mtimeMs >= newest) {
-  console.log("build: build/cpu.wasm is up to date");
-} else {
+async function buildCore() {
+  const newest = Math.max(newestSource(cpuDir), statSync(self).mtimeMs);
+  if (!force && existsSync(out) && statSync(out).mtimeMs >= newest) {
+    console.log("build: build/cpu.wasm is up to date");
+    return;
+  }
   mkdirSync(join(root, "build"), { recursive: true });
   const asc = join(root, "node_modules/assemblyscript/bin/asc.js");
   const flags = [
@@ -54,6 +71,8 @@ if (!force && existsSync(out) && statSync(out).mtimeMs >= newest) {
     ...["--optimizeLevel", "3", "--shrinkLevel", "0", "--converge", "--noAssert"],
     // The machine's RAM is one imported WebAssembly.Memory; the core never allocates.
     ...["--runtime", "stub", "--importMemory", "--initialMemory", "1"],
+    // The JIT tier (src/machine/cpu/jit) puts translated blocks in the function table.
+    "--exportTable",
     ...["--enable", "simd", "--enable", "bulk-memory"],
   ];
   execFileSync(process.execPath, [asc, entry, ...flags], {
@@ -62,3 +81,108 @@ if (!force && existsSync(out) && statSync(out).mtimeMs >= newest) {
   await inlineHotPaths();
   console.log("build: wrote build/cpu.wasm");
 }
+
+/** The TypeScript under src/ that tsconfig.json compiles (not the AssemblyScript core it excludes). */
+async function typeScriptSources() {
+  const { default: ts } = await import("typescript");
+  const { config, error } = ts.readConfigFile(join(root, "tsconfig.json"), ts.sys.readFile);
+  if (error)
+    throw new Error(`build: tsconfig.json: ${ts.flattenDiagnosticMessageText(error.messageText, "\n")}`);
+  const parsed = ts.parseJsonConfigFileContent(config, ts.sys, root);
+  return parsed.fileNames
+    .filter((file) => file.startsWith(`${srcDir}/`))
+    .map((file) => relative(srcDir, file))
+    .sort();
+}
+
+function javaScriptUpToDate(sources) {
+  const manifest = join(jsOut, JS_MANIFEST);
+  if (force || !existsSync(manifest)) return false;
+  const built = JSON.parse(readFileSync(manifest, "utf8"));
+  if (JSON.stringify(built.sources) !== JSON.stringify(sources)) return false;
+  const builtAt = statSync(manifest).mtimeMs;
+  return [self, ...sources.map((source) => join(srcDir, source))].every(
+    (file) => statSync(file).mtimeMs < builtAt,
+  );
+}
+
+/**
+ * An import of another source stays an import of that module (`./x.ts` becomes `./x.js`) instead of
+ * being bundled, so each module exists once: TypeScript PD modules that import src/ get the same
+ * instances as the CLI (bin/source-modules.mjs sends those imports here).
+ */
+function oneModulePerSource(sources) {
+  const known = new Set(sources.map((source) => join(srcDir, source)));
+  return {
+    name: "one-module-per-source",
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const target = join(args.resolveDir, args.path);
+        if (!known.has(target)) {
+          return { errors: [{ text: `${args.path} is not one of the TypeScript sources under src/` }] };
+        }
+        return { path: args.path.replace(/\.ts$/, ".js"), external: true };
+      });
+    },
+  };
+}
+
+/**
+ * `new URL("./file", import.meta.url)` names a file beside the source (the guest skeleton, the kernel
+ * config fragment, build/cpu.wasm from src/machine): the built module resolves it from its source's
+ * place, so files that are not compiled stay where they are.
+ */
+function filesBesideTheSource() {
+  const pattern = /new URL\(\s*("[^"]*"|'[^']*'),\s*import\.meta\.url\s*\)/g;
+  return {
+    name: "files-beside-the-source",
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        const built = join(jsOut, relative(srcDir, args.path)).replace(/\.ts$/, ".js");
+        const sourceUrl = JSON.stringify(relative(dirname(built), args.path));
+        const contents = readFileSync(args.path, "utf8").replace(
+          pattern,
+          (_, path) => `new URL(${path}, new URL(${sourceUrl}, import.meta.url))`,
+        );
+        return { contents, loader: "ts" };
+      });
+    },
+  };
+}
+
+async function buildJavaScript() {
+  const sources = await typeScriptSources();
+  if (javaScriptUpToDate(sources)) {
+    console.log("build: build/src is up to date");
+    return;
+  }
+  const { build } = await import("esbuild");
+  // Built aside and moved into place, so a CLI starting meanwhile never sees half a build.
+  const scratch = `${jsOut}.${process.pid}`;
+  rmSync(scratch, { recursive: true, force: true });
+  await build({
+    entryPoints: sources.map((source) => join(srcDir, source)),
+    outbase: srcDir,
+    outdir: scratch,
+    bundle: true,
+    packages: "external",
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "warning",
+    plugins: [oneModulePerSource(sources), filesBesideTheSource()],
+  });
+  writeFileSync(join(scratch, JS_MANIFEST), `${JSON.stringify({ sources }, null, 1)}\n`);
+  rmSync(jsOut, { recursive: true, force: true });
+  try {
+    renameSync(scratch, jsOut);
+  } catch (error) {
+    // A concurrent build (two test runs) moved its identical result into place first.
+    rmSync(scratch, { recursive: true, force: true });
+    if (!existsSync(join(jsOut, JS_MANIFEST))) throw error;
+  }
+  console.log(`build: wrote build/src (${sources.length} modules)`);
+}
+
+await buildCore();
+await buildJavaScript();

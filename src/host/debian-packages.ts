@@ -1,21 +1,57 @@
 // Installs the Debian packages virtkit needs (cross compiler, qemu, linux-source,
-// busybox) on demand. Idempotent: packages already installed cost one dpkg query.
+// busybox) on demand. Idempotent: packages already installed cost one read of dpkg's database.
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, statSync } from "node:fs";
 
 export class MissingPackagesError extends Error {}
 
+/** dpkg's database of installed packages, the file dpkg-query answers from. */
+export const DPKG_STATUS = "/var/lib/dpkg/status";
+/** The architectures dpkg knows (native and foreign), one a line. */
+export const DPKG_ARCHITECTURES = "/var/lib/dpkg/arch";
+
+let lastRead: { file: string; mtimeMs: number; size: number; installed: Map<string, string> } | undefined;
+
+/**
+ * The installed packages and their versions, read from dpkg's status file rather than by spawning
+ * dpkg-query at every start (and read again only when the file changes). A package is installed when
+ * its Status field ends in `installed` (as dpkg-query's `${db:Status-Status}`); names carry no `:arch`.
+ */
+export function installedDebianPackages(statusFile: string = DPKG_STATUS): ReadonlyMap<string, string> {
+  if (!existsSync(statusFile)) return new Map();
+  const { mtimeMs, size } = statSync(statusFile);
+  if (lastRead?.file === statusFile && lastRead.mtimeMs === mtimeMs && lastRead.size === size) {
+    return lastRead.installed;
+  }
+  const installed = new Map<string, string>();
+  let pkg = "";
+  let version = "";
+  let isInstalled = false;
+  // A blank line ends each package's stanza; the sentinel ends the last one.
+  for (const line of `${readFileSync(statusFile, "utf8")}\n\n`.split("\n")) {
+    if (line === "") {
+      if (pkg && version && isInstalled && !installed.has(pkg)) installed.set(pkg, version);
+      [pkg, version, isInstalled] = ["", "", false];
+    } else if (line.startsWith("Package: ")) pkg = line.slice(9).trim();
+    else if (line.startsWith("Version: ")) version = line.slice(9).trim();
+    else if (line.startsWith("Status: ")) isInstalled = line.trim().split(" ")[3] === "installed";
+  }
+  lastRead = { file: statusFile, mtimeMs, size, installed };
+  return installed;
+}
+
+/** Whether dpkg already knows `arch` (natively or through --add-architecture); false when unsure. */
+export function dpkgKnowsArchitecture(arch: string, archFile: string = DPKG_ARCHITECTURES): boolean {
+  return existsSync(archFile) && readFileSync(archFile, "utf8").split("\n").includes(arch);
+}
+
 /** Returns the subset of `packages` that dpkg does not report as installed. */
-export function missingDebianPackages(packages: readonly string[]): string[] {
+export function missingDebianPackages(
+  packages: readonly string[],
+  statusFile: string = DPKG_STATUS,
+): string[] {
   if (packages.length === 0) return [];
-  const result = spawnSync("dpkg-query", ["-W", "-f=${Package} ${db:Status-Status}\n", ...packages], {
-    encoding: "utf8",
-  });
-  const installed = new Set(
-    result.stdout
-      .split("\n")
-      .filter((line) => line.endsWith(" installed"))
-      .map((line) => line.split(" ")[0]!.split(":")[0]),
-  );
+  const installed = installedDebianPackages(statusFile);
   return packages.filter((p) => !installed.has(p));
 }
 

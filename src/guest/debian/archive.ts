@@ -4,7 +4,11 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { ensureDebianPackages } from "../../host/debian-packages.ts";
+import {
+  dpkgKnowsArchitecture,
+  ensureDebianPackages,
+  installedDebianPackages,
+} from "../../host/debian-packages.ts";
 import { cacheRoot, withLockSync } from "../cache.ts";
 import { memoisedAptQuery } from "./apt-query-memo.ts";
 
@@ -39,10 +43,9 @@ function mustRun(command: string, args: readonly string[], cwd?: string): string
 
 /** The installed version of a host package, e.g. `6.1.192-2` for linux-source-6.1. */
 export function installedVersion(pkg: string): string {
-  const result = run("dpkg-query", ["-W", "-f=${Version}", pkg]);
-  if (!result.ok || result.stdout === "")
-    throw new DebianArchiveError(`Debian package ${pkg} is not installed`);
-  return result.stdout;
+  const version = installedDebianPackages().get(pkg);
+  if (version === undefined) throw new DebianArchiveError(`Debian package ${pkg} is not installed`);
+  return version;
 }
 
 let listsRefreshed = false;
@@ -56,6 +59,7 @@ function refreshPackageLists(log: (line: string) => void): void {
 
 /** Makes apt know the packages of `arch` (dpkg --add-architecture), needed to download them. */
 export function ensureForeignArchitecture(arch: string, log: (line: string) => void): void {
+  if (dpkgKnowsArchitecture(arch)) return;
   const native = mustRun("dpkg", ["--print-architecture"]).trim();
   const foreign = mustRun("dpkg", ["--print-foreign-architectures"])
     .split("\n")

@@ -1,0 +1,66 @@
+// How `virtkit` starts: from the build's JavaScript, with TypeScript PD modules loaded through tsx and
+// their imports of src/ answered by the same module instances the CLI uses.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+function virtkit(...args: string[]) {
+  return spawnSync(process.execPath, [join(ROOT, "bin/virtkit.mjs"), ...args], {
+    encoding: "utf8",
+    timeout: 60_000,
+    env: { ...process.env, VIRTKIT_TRACE: "1" },
+  });
+}
+
+/** Trace lines apart, what the command itself wrote to stderr. */
+const untraced = (stderr: string): string =>
+  stderr
+    .split("\n")
+    .filter((line) => !line.startsWith("virtkit: trace: "))
+    .join("\n");
+
+/** A one-PD system whose TypeScript module refuses to start with a ProgramError imported from src/. */
+function refusingSystem(): string {
+  const folder = mkdtempSync(join(tmpdir(), "virtkit-startup-"));
+  writeFileSync(join(folder, "package.json"), '{ "type": "module" }\n');
+  writeFileSync(
+    join(folder, "alone.system"),
+    '<?xml version="1.0" encoding="UTF-8"?>\n<system>\n  <protection_domain name="alone" priority="100">\n' +
+      '    <program_image path="alone.elf" />\n  </protection_domain>\n</system>\n',
+  );
+  const microkit = pathToFileURL(join(ROOT, "src/microkit/index.ts")).href;
+  writeFileSync(
+    join(folder, "alone.ts"),
+    `import { ProgramError, definePd } from ${JSON.stringify(microkit)};\n` +
+      'export default definePd(() => {\n  throw new ProgramError("alone: refused by its factory");\n});\n',
+  );
+  return join(folder, "alone.system");
+}
+
+describe("virtkit start-up", () => {
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: "ignore" });
+  }, 300_000);
+
+  it("runs the build's JavaScript and loads tsx only for run", () => {
+    const help = virtkit("--help");
+    expect(help.status).toBe(0);
+    expect(help.stderr).toMatch(/^virtkit: trace: [\d.]+ ms: CLI loaded from build\/src$/m);
+    expect(help.stderr).not.toContain("through tsx");
+    expect(help.stdout).toContain("Usage: virtkit");
+  });
+
+  it("gives a TypeScript PD the CLI's own module instances", () => {
+    // The CLI reports a ProgramError as one line; any other error (a second copy of the class, as a
+    // PD importing src/ transpiled apart would throw) escapes as a crash with a stack.
+    const run = virtkit("run", "--console", "stdio", refusingSystem());
+    expect(run.stderr).toMatch(/TypeScript PD modules load through tsx/);
+    expect(untraced(run.stderr)).toBe("alone: refused by its factory\n");
+    expect(run.status).toBe(1);
+  });
+});
