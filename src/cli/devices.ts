@@ -55,7 +55,7 @@ function mapsDiskSlot(description: SystemDescription, board: BoardDescription): 
 }
 
 /** Opens `--disk FILE`, writing a partition table into a file it creates. */
-function openImage(path: string): BlockBackend {
+export function openDiskImage(path: string): BlockBackend {
   const created = !existsSync(path);
   const image = DiskImage.open(path, { createSize: NEW_DISK_BYTES });
   if (created) {
@@ -80,5 +80,5 @@ export function systemDisk(
     bytes.set(partitionedDisk(NEW_DISK_BYTES));
     return { backend: memoryBlockBackend(bytes) };
   }
-  return { backend: openImage(choice) };
+  return { backend: openDiskImage(choice) };
 }

@@ -47,6 +47,10 @@ export class LinuxSession {
       board?: BoardDescription;
       /** PD programs given directly, by PD name, instead of the modules the system names. */
       programs?: BootOptions["programs"];
+      /** The disk in the board's disk slot. */
+      disk?: BootOptions["disk"];
+      /** Where host back-end PDs write files (sound). */
+      hostOutput?: BootOptions["hostOutput"];
     } = {},
   ): Promise<LinuxSession> {
     // The images are built here first so that a first run shows the build's progress instead of a
@@ -60,6 +64,8 @@ export class LinuxSession {
       clock: options.clock,
       board: options.board,
       programs: options.programs,
+      disk: options.disk,
+      hostOutput: options.hostOutput,
     });
     return new LinuxSession(system, console, system.run());
   }
@@ -97,10 +103,10 @@ export class LinuxSession {
     return output.slice(0, -`>>${id}>>`.length).replace(/\r/g, "");
   }
 
-  /** Types `poweroff` and waits for the run to end. */
-  async powerOff(): Promise<void> {
+  /** Types `poweroff` and waits for `marker` (the kernel's last line on a UART console) and the run's end. */
+  async powerOff(marker = "reboot: Power down"): Promise<void> {
     this.type("poweroff\n");
-    await this.waitFor("reboot: Power down");
+    await this.waitFor(marker);
     await this.done;
   }
 }

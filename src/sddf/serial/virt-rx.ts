@@ -91,6 +91,9 @@ export function serialVirtRx(config: SerialVirtRxConfig): PdProgramDefinition {
       init(pd) {
         driver = SerialQueueHandle.fromPd(pd, config.driver, "serial RX virtualiser");
         clients = config.clients.map((c) => SerialQueueHandle.fromPd(pd, c, "serial RX virtualiser"));
+        // It drops input a full client has no room for and never waits, so no client need signal it
+        // when it makes room (the flag starts zeroed, which the protocol reads as "signal me").
+        for (const client of clients) client.cancelSignal();
         if (clients.length === 0)
           throw new Error(`serial RX virtualiser '${pd.name}': no clients configured`);
       },
