@@ -5,8 +5,15 @@ import { registerCheck } from "./check.ts";
 import { registerReport } from "./report.ts";
 import { registerImages } from "./images.ts";
 import { registerRun } from "./run.ts";
+import { registerSdk } from "./sdk.ts";
 
 /** Each CLI command registers itself on the program and reports its exit code. */
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
-export const commands: RegisterCommand[] = [registerCheck, registerReport, registerImages, registerRun];
+export const commands: RegisterCommand[] = [
+  registerCheck,
+  registerReport,
+  registerImages,
+  registerRun,
+  registerSdk,
+];

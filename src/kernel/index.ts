@@ -40,3 +40,23 @@ export {
   type CounterSync,
   type PassthroughLookup,
 } from "./vcpu.ts";
+export {
+  FAST_MESSAGE_REGISTERS,
+  FaultMessageRegister,
+  InvocationLabel,
+  IpcBuffer,
+  MSG_MAX_LENGTH,
+  MessageInfoLayout,
+  Sel4ErrorCode,
+  Syscall,
+  SyscallRegister,
+  USER_CONTEXT_REGISTERS,
+  decodeMessageInfo,
+  encodeMessageInfo,
+  illegalOperationMessage,
+  invocationLabelName,
+  nullCapMessage,
+  syscallName,
+  type InvocationLabelName,
+  type SyscallName,
+} from "./sel4-abi.ts";

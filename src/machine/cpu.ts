@@ -32,6 +32,12 @@ export type VcpuExit =
   | { kind: "maintenance"; listRegister: number }
   | { kind: "halted"; reason: string };
 
+/**
+ * What a native seL4 thread's vCPU (see Vcpu.el0Exits) can return: a VcpuExit, or a synchronous
+ * exception from EL0 (SVC, abort, undefined instruction) with its ESR_EL1 syndrome and FAR.
+ */
+export type NativeExit = VcpuExit | { kind: "el0-sync"; esr: number; far: bigint; instruction: number };
+
 /** The exits that are traps to EL2, each with its syndrome (see exitSyndrome). */
 export type TrapExit = Extract<VcpuExit, { kind: "stage2-abort" | "sysreg" | "hvc" | "smc" | "wfi" | "wfe" }>;
 
@@ -83,6 +89,7 @@ export interface VcpuOptions {
 }
 
 interface CoreExports {
+  setEl0Exits(on: number): void;
   init(ramBase: bigint, ramSize: bigint, ramOffset: bigint): number;
   createVcpu(vmid: number, mpidr: bigint, gicVersion: number): number;
   selectVcpu(id: number): void;
@@ -137,6 +144,7 @@ const EXIT_KINDS = [
   "sysreg",
   "vtimer",
   "maintenance",
+  "el0-sync",
   "halted",
 ] as const;
 
@@ -390,8 +398,26 @@ export class Vcpu {
     return BigInt.asUintN(64, this.readSysreg("CNTV_CVAL_EL0") + this.readSysreg("CNTVOFF_EL2"));
   }
 
+  /**
+   * Makes this vCPU a native seL4 thread at EL0: its synchronous exceptions from EL0 (SVC included)
+   * end the slice as "el0-sync" exits, with the PC at the exception's preferred return.
+   */
+  set el0Exits(on: boolean) {
+    this.select().setEl0Exits(on ? 1 : 0);
+  }
+
   /** Runs up to maxInstructions; the PC afterwards is where EL2 would see it. */
   run(maxInstructions: number): VcpuExit {
+    const exit = this.runNative(maxInstructions);
+    if (exit.kind !== "el0-sync") return exit;
+    return {
+      kind: "halted",
+      reason: `EL0 exception (ESR ${hex(exit.esr)}) on a vCPU run as a native thread`,
+    };
+  }
+
+  /** Runs a native thread's vCPU (el0Exits set) up to maxInstructions. */
+  runNative(maxInstructions: number): NativeExit {
     if (!Number.isInteger(maxInstructions) || maxInstructions <= 0 || maxInstructions > 0xffff_ffff) {
       throw new RangeError(`run: maxInstructions ${maxInstructions} must be an integer in 1..2^32-1`);
     }
@@ -414,6 +440,13 @@ export class Vcpu {
         return { kind, esr: core.getExitEsr() >>> 0, instruction: core.getExitInstruction() >>> 0 };
       case "maintenance":
         return { kind, listRegister: core.getExitValue() };
+      case "el0-sync":
+        return {
+          kind,
+          esr: core.getExitEsr() >>> 0,
+          far: u64(core.getExitFar()),
+          instruction: core.getExitInstruction() >>> 0,
+        };
       case "slice-end":
       case "wfi":
       case "wfe":

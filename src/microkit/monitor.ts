@@ -10,6 +10,7 @@ import {
   instructionSpecificSyndrome,
   instructionLength,
 } from "../machine/arch/index.ts";
+import { BASE_TCB_CAP } from "./cspace.ts";
 
 export interface FaultingPd {
   name: string;
@@ -18,8 +19,6 @@ export interface FaultingPd {
   /** The TypeScript source location of the faulting access or throw, if known. */
   location: string | undefined;
 }
-
-const BASE_TCB_CAP = 202;
 
 export class Monitor {
   constructor(private readonly puts: (text: string) => void) {}

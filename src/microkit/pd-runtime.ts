@@ -9,6 +9,7 @@ import {
 } from "../kernel/index.ts";
 import type { DeferredSlot, Pd } from "./pd.ts";
 import type { PdProgram } from "./program.ts";
+import { NativeFault } from "./elf-program.ts";
 
 export interface RuntimeHooks {
   /** The monitor's handling of a passive request: unbind the scheduling context, report. */
@@ -37,7 +38,8 @@ export class PdRuntime implements EventBody {
       this.flushDeferred();
       return reply;
     } catch (error) {
-      if (!(error instanceof ThreadAbandoned)) this.faultLocation = locate(error, this.programPath);
+      if (error instanceof NativeFault) this.faultLocation = error.location;
+      else if (!(error instanceof ThreadAbandoned)) this.faultLocation = locate(error, this.programPath);
       throw error;
     }
   }

@@ -6,6 +6,7 @@ import {
   MESSAGE_REGISTERS,
   Sel4Error,
   messageInfo,
+  nullCapMessage,
   type IrqHandler,
   type Kernel,
   type MessageInfo,
@@ -16,15 +17,11 @@ import {
   type VcpuRegisterView,
 } from "../kernel/index.ts";
 import type { PdAddressSpace, MappedRegion } from "./address-space.ts";
+import { ARM_SMC_CAP, BASE_TCB_CAP, BASE_VCPU_CAP, BASE_VM_TCB_CAP, MAX_CHANNELS } from "./cspace.ts";
 import type { PhysicalTimer } from "./generic-timer.ts";
 
 /** libmicrokit's MICROKIT_MAX_CHANNEL_ID. */
-export const MAX_CHANNEL_ID = 61;
-/** libmicrokit's capability layout, used in the kernel's null-cap messages. */
-const BASE_TCB_CAP = 202;
-const BASE_VM_TCB_CAP = 266;
-const BASE_VCPU_CAP = 330;
-const ARM_SMC_CAP = 15;
+export const MAX_CHANNEL_ID = MAX_CHANNELS - 1;
 
 export interface ChannelWiring {
   /** The peer's notification and the badge bit (the peer's id for this channel). */
@@ -322,7 +319,7 @@ export class Pd {
 
   /** An invocation on a capability the PD does not have: the kernel's complaint, then libmicrokit's crash. */
   private failedInvocation(cap: number, message: string): void {
-    this.dbgPuts(`<<seL4(CPU 0) [decodeInvocation]: Attempted to invoke a null cap #${cap}.>>\n`);
+    this.dbgPuts(`${nullCapMessage(cap)}\n`);
     this.crash(message, Sel4Error.InvalidCapability);
   }
 

@@ -47,6 +47,7 @@ import {
   type HostOutputOptions,
 } from "./program.ts";
 import { pdSetvars } from "./setvars.ts";
+import { NativeMachine, resolveElfImage } from "./elf-loader.ts";
 import { microkitPlatform } from "./platform.ts";
 
 /** A machine vCPU with the stage-2 controls a VM's setup needs. */
@@ -167,7 +168,11 @@ export async function bootSystem(
   });
   const machine = options.createMachineVcpu
     ? { createVcpu: options.createMachineVcpu, syncCounter: options.syncCounter ?? (() => {}) }
-    : await cpuCoreVcpus(description, board);
+    : await cpuCoreVcpus(
+        description,
+        board,
+        [...programs.values()].some((p) => p.elf),
+      );
   const monitor = new Monitor((text) => {
     for (const byte of Buffer.from(text, "latin1")) board.debugPutc(byte);
   });
@@ -180,17 +185,20 @@ export async function bootSystem(
   const physicalTimer = new PhysicalTimer(kernel);
   const context: WiringContext = { kernel, board, monitor, description, threads, machine, physicalTimer };
   for (const pdd of description.allProtectionDomains) {
-    const { path, definition } = programs.get(pdd.name)!;
-    const program = await instantiate(
-      {
-        pdName: pdd.name,
-        board: boardDescription,
-        guestBoot: options.guestBoot ?? {},
-        hostOutput: options.hostOutput ?? {},
-      },
-      path,
-      definition,
-    );
+    const loaded = programs.get(pdd.name)!;
+    const program = loaded.elf
+      ? nativeMachine(machine, pdd).load(kernel, pdd, loaded.path, pdSetvars(pdd), vmCount(description))
+      : await instantiate(
+          {
+            pdName: pdd.name,
+            board: boardDescription,
+            guestBoot: options.guestBoot ?? {},
+            hostOutput: options.hostOutput ?? {},
+          },
+          loaded.path,
+          loaded.definition,
+        );
+    const path = loaded.path;
     const running = wireProtectionDomain(context, pdd, program, path);
     runtimes.set(pdd.name, running.runtime);
     pds.set(pdd.name, running);
@@ -232,6 +240,21 @@ interface WiringContext {
 interface VcpuMachine {
   createVcpu: NonNullable<BootOptions["createMachineVcpu"]>;
   syncCounter: CounterSync;
+  /** The core ELF PDs run on, when the system has any. */
+  native?: NativeMachine;
+}
+
+function nativeMachine(machine: VcpuMachine, pdd: ProtectionDomain): NativeMachine {
+  if (!machine.native) {
+    throw new ProgramError(
+      `Error: protection domain '${pdd.name}' is an ELF file, which needs virtkit's CPU core (not a test's createMachineVcpu)`,
+    );
+  }
+  return machine.native;
+}
+
+function vmCount(description: SystemDescription): number {
+  return description.allProtectionDomains.filter((pd) => pd.virtualMachine).length;
 }
 
 /** One thread per PD, each with its notification, at the PD's priority and budget. */
@@ -316,15 +339,26 @@ function wireProtectionDomain(
   return { description: pdd, pd, thread, runtime };
 }
 
+/** A PD's program: a TypeScript module's definition, or an ELF file (`elf` set) run on the core. */
+type LoadedProgram =
+  { path: string; elf: true } | { path: string; elf?: false; definition: PdProgramDefinition };
+
 async function loadPrograms(
   description: SystemDescription,
   searchPaths: readonly string[],
   given: Readonly<Record<string, PdProgramDefinition>>,
-): Promise<Map<string, { path: string; definition: PdProgramDefinition }>> {
-  const programs = new Map<string, { path: string; definition: PdProgramDefinition }>();
+): Promise<Map<string, LoadedProgram>> {
+  const programs = new Map<string, LoadedProgram>();
   const users = new Map<PdProgramDefinition, string>();
   for (const pdd of description.allProtectionDomains) {
     const direct = Object.hasOwn(given, pdd.name) ? given[pdd.name] : undefined;
+    const elfPath = direct
+      ? undefined
+      : resolveElfImage(pdd.programImage.path, description.file, searchPaths);
+    if (elfPath) {
+      programs.set(pdd.name, { path: elfPath, elf: true });
+      continue;
+    }
     const path = direct
       ? `${pdd.name} (given program)`
       : resolveProgramModule(pdd.name, pdd.programImage.path, description.file, searchPaths);
@@ -343,9 +377,13 @@ async function loadPrograms(
   return programs;
 }
 
-/** The wasm CPU core, loaded only when the system has virtual machines. */
-async function cpuCoreVcpus(description: SystemDescription, board: Board): Promise<VcpuMachine> {
-  if (!description.allProtectionDomains.some((pd) => pd.virtualMachine)) {
+/** The wasm CPU core, loaded only when the system has virtual machines or ELF PDs. */
+async function cpuCoreVcpus(
+  description: SystemDescription,
+  board: Board,
+  elfPds: boolean,
+): Promise<VcpuMachine> {
+  if (!elfPds && !description.allProtectionDomains.some((pd) => pd.virtualMachine)) {
     return {
       createVcpu: () => {
         throw new Error("no virtual machines in this system");
@@ -358,13 +396,16 @@ async function cpuCoreVcpus(description: SystemDescription, board: Board): Promi
   // timeline (slices are charged and vtimer wakeups scheduled on it), and the event loop
   // already paces it by the wall clock; a counter read from the host clock would disagree.
   const core = await createCpuCore(board.memory);
+  const syncCounter = (nowNs: number): void => {
+    const ticks = BigInt(Math.floor(nowNs / NS_PER_COUNTER_TICK));
+    if (ticks > core.counter) core.counter = ticks;
+  };
+  const usedRam = description.memoryRegions.map((mr) => ({ paddr: mr.paddr, size: mr.size }));
   return {
     createVcpu: (_vm, vcpu, vmIndex) =>
       core.createVcpu({ vmid: vmIndex, mpidr: BigInt(vcpu.id), gicVersion: board.description.gic.version }),
-    syncCounter: (nowNs) => {
-      const ticks = BigInt(Math.floor(nowNs / NS_PER_COUNTER_TICK));
-      if (ticks > core.counter) core.counter = ticks;
-    },
+    syncCounter,
+    native: elfPds ? new NativeMachine(core, board, usedRam, syncCounter) : undefined,
   };
 }
 

@@ -30,5 +30,12 @@ export {
   systemRegisterKey,
   systemRegisterName,
 } from "./system-registers.ts";
-export { translateStage1, type DescriptorReader, type Stage1Register } from "./stage1.ts";
+export {
+  Stage1Attributes,
+  el0PageDescriptor,
+  tableDescriptor,
+  translateStage1,
+  type DescriptorReader,
+  type Stage1Register,
+} from "./stage1.ts";
 export { disassemble } from "./a64/disassemble.ts";

@@ -58,3 +58,33 @@ export function translateStage1(
   }
   return undefined;
 }
+
+/** The stage-1 memory attributes (MAIR_EL1 bytes) a table builder can choose from, by AttrIndx. */
+export const Stage1Attributes = {
+  /** MAIR_EL1 with Normal write-back memory at index 0 and Device-nGnRnE at index 1. */
+  mair: 0x00ffn,
+  normal: 0,
+  device: 1,
+} as const;
+
+/** A table descriptor (levels 0–2) pointing at the next-level table at `table`. */
+export function tableDescriptor(table: bigint): bigint {
+  return (table & OUTPUT_ADDRESS) | 3n;
+}
+
+/**
+ * A level-3 page descriptor that EL0 may use (4 KiB granule): AP[1] set, AP[2] unless `write`,
+ * UXN unless `execute`, always PXN; inner shareable, access flag set, not global.
+ */
+export function el0PageDescriptor(
+  page: bigint,
+  access: { write: boolean; execute: boolean; device: boolean },
+): bigint {
+  const attrIndex = BigInt(access.device ? Stage1Attributes.device : Stage1Attributes.normal);
+  let descriptor = (page & OUTPUT_ADDRESS) | 3n | (attrIndex << 2n) | (1n << 6n) | (3n << 8n) | (1n << 10n);
+  descriptor |= 1n << 11n; // nG
+  if (!access.write) descriptor |= 1n << 7n; // AP[2]: read-only
+  descriptor |= 1n << 53n; // PXN
+  if (!access.execute) descriptor |= 1n << 54n; // UXN
+  return descriptor;
+}

@@ -20,9 +20,11 @@ import {
   FAR_EL1,
   VBAR_EL1,
   EVENT_REGISTER,
+  EL0_EXITS,
 } from "./state";
 import { onTranslationRegimeChange } from "./mmu";
 import { clearExclusiveMonitor } from "./exclusive-monitor";
+import { raiseExit, exitEsr, exitFar, exitInsn, EXIT_EL0_SYNC } from "./exits";
 
 export const EC_UNKNOWN: u32 = 0x00;
 export const EC_FP_ACCESS: u32 = 0x07;
@@ -51,8 +53,26 @@ export let logUndefined: bool = false;
 
 declare function reportUndefined(pc: u64, insn: u32): void;
 
+/**
+ * Makes the running vCPU a native seL4 thread: seL4 under the hypervisor routes EL0's synchronous
+ * exceptions to itself (as HCR_EL2.TGE does), so they leave the core as exits instead of entering EL1.
+ */
+export function setEl0Exits(on: bool): void {
+  setSr(EL0_EXITS, on ? 1 : 0);
+}
+
 /** Takes an exception to EL1; `preferredReturn` goes to ELR_EL1. */
 export function takeException(vector: u32, esr: u32, preferredReturn: u64): void {
+  if (vector == VECTOR_SYNC && currentEl == 0 && sr(EL0_EXITS) != 0) {
+    // The host sees the PC at the preferred return: after an SVC, at a faulting instruction.
+    exitEsr = esr;
+    exitFar = sr(FAR_EL1);
+    exitInsn = currentInsn;
+    raiseExit(EXIT_EL0_SYNC, 0);
+    nextPc = preferredReturn;
+    clearExclusiveMonitor();
+    return;
+  }
   setSr(SPSR_EL1, packPstate());
   setSr(ELR_EL1, preferredReturn);
   if (vector == VECTOR_SYNC) setSr(ESR_EL1, <u64>esr);

@@ -11,9 +11,11 @@ export const EXIT_WFE: u32 = 6;
 export const EXIT_SYSREG: u32 = 7;
 export const EXIT_VTIMER: u32 = 8;
 export const EXIT_MAINTENANCE: u32 = 9;
+/** A synchronous exception from EL0 of a native thread (SVC, abort, undefined...): ESR in exitEsr. */
+export const EXIT_EL0_SYNC: u32 = 10;
 
 export let exitKind: u32 = EXIT_NONE;
-/** ESR_EL2 syndrome for stage-2 aborts and trapped system registers. */
+/** ESR_EL2 syndrome for stage-2 aborts and trapped system registers; the ESR_EL1 one for EL0 exits. */
 export let exitEsr: u32 = 0;
 /** Faulting virtual address of a stage-2 abort. */
 export let exitFar: u64 = 0;

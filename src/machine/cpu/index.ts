@@ -22,6 +22,7 @@ import { readSystemRegister, writeSystemRegister, sysregValue, SR_OK } from "./s
 import { getListRegister as readLr, setListRegister as writeLr } from "./gic";
 import { physicalCount, setPhysicalCount, setInstructionsPerTick } from "./timer";
 import { undefinedCount, logUndefined } from "./exceptions";
+export { setEl0Exits } from "./exceptions";
 import { VMID } from "./state";
 
 export { run } from "./run-loop";

@@ -76,6 +76,8 @@ export const HOST_VTIMER_MASKED: usize = SR + 0x128;
 export const EVENT_REGISTER: usize = SR + 0x130;
 export const SEV_SEEN: usize = SR + 0x138;
 export const GICV_BASE: usize = SR + 0x140;
+/** Nonzero for a native seL4 thread: synchronous exceptions from EL0 leave the core as exits. */
+export const EL0_EXITS: usize = SR + 0x148;
 // GIC virtual CPU interface: 4 list registers and the virtual machine control state.
 export const GIC_LR: usize = SR + 0x180; // 4 x u32
 export const GIC_CTLR: usize = SR + 0x190;

@@ -1,0 +1,478 @@
+// An ELF PD from a Microkit build, run at EL0 on the emulated core as seL4 runs a native thread:
+// its libmicrokit handler loop is C, so each event resumes the thread in its receive syscall and
+// runs it until it receives again. Its syscalls and invocations go through Microkit's CSpace
+// layout to the kernel model; its exceptions become seL4 faults.
+
+import {
+  FaultError,
+  FAST_MESSAGE_REGISTERS,
+  InvocationLabel,
+  IpcBuffer,
+  MESSAGE_REGISTERS,
+  NS_PER_INSTRUCTION,
+  Sel4ErrorCode,
+  SyscallRegister,
+  USER_CONTEXT_REGISTERS,
+  decodeMessageInfo,
+  encodeMessageInfo,
+  illegalOperationMessage,
+  invocationLabelName,
+  messageInfo,
+  nullCapMessage,
+  syscallName,
+  type Fault,
+  type Kernel,
+  type MessageInfo,
+} from "../kernel/index.ts";
+import type { NativeExit, Vcpu } from "../machine/cpu.ts";
+import { ExceptionClass, exceptionClass, instructionSpecificSyndrome } from "../machine/arch/index.ts";
+import type { ProtectionDomain } from "../sdf/model.ts";
+import { hex } from "../util/hex.ts";
+import { FAULT_BADGE_BIT, INPUT_CAP, PPC_BADGE_BIT, capSlot, type CapSlot } from "./cspace.ts";
+import type { ElfFile } from "./elf-file.ts";
+import type { NativeAddressSpace } from "./native-address-space.ts";
+import type { Pd } from "./pd.ts";
+import type { PdProgram } from "./program.ts";
+
+/** Instructions per run of the core before the host looks at the clock again. */
+const SLICE = 200_000;
+/** An event handler that runs this long without returning to its receive is reported as stuck. */
+const MAX_INSTRUCTIONS_PER_EVENT = 2_000_000_000;
+
+export interface NativeThreadContext {
+  readonly kernel: Kernel;
+  readonly vcpu: Vcpu;
+  readonly space: NativeAddressSpace;
+  readonly ipcBuffer: number;
+  readonly stackTop: number;
+  /** Moves the core's counter to the kernel's virtual time before the thread runs. */
+  readonly syncCounter: (nowNs: number) => void;
+  /** Where a fault happened in the program's source, for the monitor. */
+  readonly locate: (pc: number) => string | undefined;
+}
+
+/** How the thread came back to its receive: with a reply (ReplyRecv) or without (Recv, Wait). */
+type Receive = { reply: MessageInfo | undefined };
+
+/** A fault of an ELF PD, with where it happened in the program. */
+export class NativeFault extends FaultError {
+  constructor(
+    fault: Fault,
+    message: string,
+    readonly location: string | undefined,
+  ) {
+    super(fault, message);
+    this.name = "NativeFault";
+  }
+}
+
+export class ElfProgram implements PdProgram {
+  constructor(
+    private readonly elf: ElfFile,
+    private readonly description: ProtectionDomain,
+    private readonly context: NativeThreadContext,
+  ) {}
+
+  init(pd: Pd): void {
+    const { vcpu } = this.context;
+    for (let n = 0; n <= 30; n++) vcpu.setX(n, 0n);
+    vcpu.pc = BigInt(this.elf.entry);
+    vcpu.setSp(0, BigInt(this.context.stackTop));
+    vcpu.pstate = 0; // EL0t, interrupts unmasked
+    this.runUntilReceive(pd);
+  }
+
+  notified(pd: Pd, channel: number): void {
+    this.resume(pd, 1n << BigInt(channel), messageInfo(0, 0));
+  }
+
+  protected(pd: Pd, channel: number, info: MessageInfo): MessageInfo {
+    const received = this.resume(pd, (1n << PPC_BADGE_BIT) | BigInt(channel), info);
+    // A C server that receives again without replying leaves its caller without an answer.
+    return received.reply ?? messageInfo(0, 0);
+  }
+
+  fault(pd: Pd, child: number, info: MessageInfo): boolean | MessageInfo {
+    return this.resume(pd, (1n << FAULT_BADGE_BIT) | BigInt(child), info).reply ?? false;
+  }
+
+  /** Returns from the receive with `badge`, `info` and the PD's message registers, and runs. */
+  private resume(pd: Pd, badge: bigint, info: MessageInfo): Receive {
+    const { vcpu } = this.context;
+    this.writeMessage(pd, info);
+    vcpu.setX(SyscallRegister.cap, badge);
+    vcpu.setX(SyscallRegister.info, encodeMessageInfo(info));
+    return this.runUntilReceive(pd);
+  }
+
+  private runUntilReceive(pd: Pd): Receive {
+    const { vcpu, kernel } = this.context;
+    const start = vcpu.instructionsRetired;
+    for (;;) {
+      this.context.syncCounter(kernel.clock.nowNs);
+      const before = vcpu.instructionsRetired;
+      const exit = vcpu.runNative(SLICE);
+      kernel.clock.advance((vcpu.instructionsRetired - before) * NS_PER_INSTRUCTION);
+      if (exit.kind === "el0-sync" && exceptionClass(exit.esr) === ExceptionClass.SVC64) {
+        const received = this.syscall(pd);
+        if (received) return received;
+        continue;
+      }
+      if (exit.kind === "slice-end" || exit.kind === "wfi" || exit.kind === "wfe") {
+        if (vcpu.instructionsRetired - start > MAX_INSTRUCTIONS_PER_EVENT) {
+          this.raise(
+            userException(vcpu, 0, 0),
+            "has run 2e9 instructions without returning to its event loop",
+          );
+        }
+        continue;
+      }
+      this.exception(exit);
+    }
+  }
+
+  // ---- syscalls ----
+
+  private syscall(pd: Pd): Receive | undefined {
+    const { vcpu } = this.context;
+    const number = vcpu.getX(SyscallRegister.number);
+    const name = syscallName(number);
+    const cap = Number(vcpu.getX(SyscallRegister.cap) & 0xffff_ffffn);
+    switch (name) {
+      case "Recv":
+      case "Wait":
+        return this.receive(pd, name, cap, undefined);
+      case "ReplyRecv":
+        return this.receive(pd, name, cap, this.readMessage(pd));
+      case "NBSendRecv":
+      case "NBSendWait": {
+        // The send goes to x8's capability, the receive is on x0's.
+        this.send(pd, Number(vcpu.getX(8) & 0xffff_ffffn));
+        return this.receive(pd, name, cap, undefined);
+      }
+      case "Send":
+      case "NBSend":
+        this.send(pd, cap);
+        return undefined;
+      case "Call":
+        this.call(pd, cap);
+        return undefined;
+      case "DebugPutChar":
+        pd.dbgPutc(Number(vcpu.getX(0) & 0xffn));
+        return undefined;
+      case "Yield":
+      case "DebugNameThread":
+      case "DebugSnapshot":
+      case "DebugDumpScheduler":
+      case "NBRecv":
+      case "NBWait":
+        return undefined;
+      case "DebugCapIdentify":
+        vcpu.setX(0, this.slotOf(cap) ? 1n : 0n);
+        return undefined;
+      case "DebugHalt":
+        pd.dbgPuts(`virtkit: ${this.description.name} called seL4_DebugHalt; the PD stops\n`);
+        this.raise(userException(vcpu, 0, 0), "called seL4_DebugHalt");
+        break;
+      default:
+        this.raise(
+          { kind: "UnknownSyscall", syscall: number },
+          `made syscall ${BigInt.asIntN(64, number)}, which seL4 does not have`,
+        );
+    }
+    return undefined;
+  }
+
+  private receive(pd: Pd, name: string, cap: number, reply: MessageInfo | undefined): Receive {
+    if (cap !== INPUT_CAP) {
+      pd.dbgPuts(
+        `virtkit: ${this.description.name}: seL4_${name} on slot ${cap}: virtkit runs a PD's receives only on ` +
+          `its input endpoint (slot ${INPUT_CAP}), as libmicrokit's handler loop does\n`,
+      );
+      this.raise(userException(this.context.vcpu, 0, 0), `received on slot ${cap}`);
+    }
+    return { reply };
+  }
+
+  /** seL4_Send/NBSend: a signal on a notification, or an invocation whose reply is dropped. */
+  private send(pd: Pd, cap: number): void {
+    const slot = this.slotOf(cap);
+    if (slot?.kind === "notification") {
+      pd.notify(slot.channel);
+      return;
+    }
+    this.invoke(pd, cap, slot);
+  }
+
+  /** seL4_Call: a PPC on an endpoint, or an invocation of a kernel object. */
+  private call(pd: Pd, cap: number): void {
+    const slot = this.slotOf(cap);
+    if (slot?.kind === "endpoint") {
+      const info = this.readMessage(pd);
+      const reply = pd.ppcall(slot.channel, info);
+      this.writeMessage(pd, reply);
+      this.context.vcpu.setX(SyscallRegister.cap, 0n);
+      this.context.vcpu.setX(SyscallRegister.info, encodeMessageInfo(reply));
+      return;
+    }
+    const result = this.invoke(pd, cap, slot);
+    this.writeMessage(pd, result);
+    this.context.vcpu.setX(SyscallRegister.info, encodeMessageInfo(result));
+  }
+
+  /** The capability in `cap` as Microkit lays out the CSpace, if this PD has one there. */
+  private slotOf(cap: number): CapSlot | undefined {
+    const slot = capSlot(cap);
+    if (!slot) return undefined;
+    const pd = this.description;
+    const has = (mask: bigint, channel: number): boolean => ((mask >> BigInt(channel)) & 1n) === 1n;
+    switch (slot.kind) {
+      case "input":
+      case "reply":
+        return slot;
+      case "smc":
+        return pd.smc ? slot : undefined;
+      case "notification":
+        return has(pd.notifyMask, slot.channel) ? slot : undefined;
+      case "endpoint":
+        return has(pd.ppMask, slot.channel) ? slot : undefined;
+      case "irq":
+        return has(pd.irqMask, slot.channel) ? slot : undefined;
+      case "tcb":
+        return pd.children.some((c) => c.id === slot.child) ? slot : undefined;
+      case "vm-tcb":
+      case "vcpu":
+        return pd.virtualMachine?.vcpus.some((v) => v.id === slot.vcpu) ? slot : undefined;
+    }
+  }
+
+  /** An invocation: the label names the method; returns the reply (an error in its label). */
+  private invoke(pd: Pd, cap: number, slot: CapSlot | undefined): MessageInfo {
+    const info = this.readMessage(pd);
+    if (!slot) {
+      pd.dbgPuts(`${nullCapMessage(cap)}\n`);
+      pd.dbgPuts(`virtkit: ${this.nullCapHint(cap)}\n`);
+      return messageInfo(Sel4ErrorCode.seL4_InvalidCapability, 0);
+    }
+    const label = info.label;
+    const mr = (i: number): bigint => pd.mrGet(i);
+    const illegal = (object: string): MessageInfo => {
+      pd.dbgPuts(`${illegalOperationMessage(object)}\n`);
+      pd.dbgPuts(
+        `virtkit: ${this.description.name} invoked slot ${cap} (${describeSlot(slot)}) with label ${label}` +
+          ` (${invocationLabelName(label) ?? "no such label"}), which that object does not take\n`,
+      );
+      return messageInfo(Sel4ErrorCode.seL4_IllegalOperation, 0);
+    };
+    const ok = messageInfo(Sel4ErrorCode.seL4_NoError, 0);
+    switch (slot.kind) {
+      case "irq":
+        if (label !== InvocationLabel.IRQAckIRQ) return illegal("IRQHandler");
+        pd.irqAck(slot.channel);
+        return ok;
+      case "tcb":
+        if (label === InvocationLabel.TCBSuspend) pd.pdStop(slot.child);
+        else if (label === InvocationLabel.TCBWriteRegisters && (mr(0) & 1n) === 1n && mr(1) >= 1n)
+          pd.pdRestart(slot.child, mr(2));
+        else if (label !== InvocationLabel.TCBResume) return illegal("TCB");
+        return ok;
+      case "vm-tcb":
+        return this.invokeVmTcb(pd, slot.vcpu, label, illegal);
+      case "vcpu":
+        return this.invokeVcpu(pd, slot.vcpu, label, illegal);
+      case "smc": {
+        if (label !== InvocationLabel.ARMSMCCall) return illegal("ARMSMC");
+        const result = pd.armSmcCall(Array.from({ length: 8 }, (_, i) => mr(i)));
+        result.forEach((value, i) => pd.mrSet(i, value));
+        return messageInfo(Sel4ErrorCode.seL4_NoError, 8);
+      }
+      case "notification":
+      case "endpoint":
+      case "input":
+      case "reply":
+        return illegal(
+          slot.kind === "notification" ? "Notification" : slot.kind === "reply" ? "Reply" : "Endpoint",
+        );
+    }
+  }
+
+  private invokeVmTcb(pd: Pd, vcpu: number, label: number, illegal: (o: string) => MessageInfo): MessageInfo {
+    const ok = messageInfo(Sel4ErrorCode.seL4_NoError, 0);
+    if (label === InvocationLabel.TCBSuspend) {
+      pd.vcpuStop(vcpu);
+      return ok;
+    }
+    if (label === InvocationLabel.TCBResume) return ok;
+    const view = pd.vcpuRegisters(vcpu);
+    if (!view) return messageInfo(Sel4ErrorCode.seL4_InvalidCapability, 0);
+    const count = Math.min(Number(pd.mrGet(1)), USER_CONTEXT_REGISTERS.length);
+    if (label === InvocationLabel.TCBReadRegisters) {
+      USER_CONTEXT_REGISTERS.slice(0, count).forEach((name, i) => {
+        const value =
+          name === "pc"
+            ? view.pc
+            : name === "spsr"
+              ? BigInt(view.pstate)
+              : name.startsWith("x")
+                ? view.getX(Number(name.slice(1)))
+                : 0n;
+        pd.mrSet(i, value);
+      });
+      return messageInfo(Sel4ErrorCode.seL4_NoError, count);
+    }
+    if (label === InvocationLabel.TCBWriteRegisters) {
+      const resume = (pd.mrGet(0) & 1n) === 1n;
+      USER_CONTEXT_REGISTERS.slice(0, count).forEach((name, i) => {
+        const value = pd.mrGet(2 + i);
+        if (name === "pc") view.pc = value;
+        else if (name === "spsr") view.pstate = Number(value & 0xffff_ffffn);
+        else if (name.startsWith("x")) view.setX(Number(name.slice(1)), value);
+      });
+      if (resume) pd.vcpuRestart(vcpu, view.pc);
+      return ok;
+    }
+    return illegal("TCB");
+  }
+
+  private invokeVcpu(pd: Pd, vcpu: number, label: number, illegal: (o: string) => MessageInfo): MessageInfo {
+    const mr = (i: number): bigint => pd.mrGet(i);
+    switch (label) {
+      case InvocationLabel.ARMVCPUReadReg: {
+        const value = pd.vcpuArmReadReg(vcpu, Number(mr(0)));
+        pd.mrSet(0, value);
+        return messageInfo(Sel4ErrorCode.seL4_NoError, 1);
+      }
+      case InvocationLabel.ARMVCPUWriteReg:
+        pd.vcpuArmWriteReg(vcpu, Number(mr(0)), mr(1));
+        return messageInfo(Sel4ErrorCode.seL4_NoError, 0);
+      case InvocationLabel.ARMVCPUInjectIRQ: {
+        // MR0: virq 15:0, priority 23:16, group 31:24, index 39:32.
+        const word = mr(0);
+        const field = (shift: bigint, mask: bigint): number => Number((word >> shift) & mask);
+        pd.vcpuArmInjectIrq(
+          vcpu,
+          field(0n, 0xffffn),
+          field(16n, 0xffn),
+          field(24n, 0xffn),
+          field(32n, 0xffn),
+        );
+        return messageInfo(Sel4ErrorCode.seL4_NoError, 0);
+      }
+      case InvocationLabel.ARMVCPUAckVPPI:
+        pd.vcpuArmAckVppi(vcpu, Number(mr(0)));
+        return messageInfo(Sel4ErrorCode.seL4_NoError, 0);
+      default:
+        return illegal("ARMVCPU");
+    }
+  }
+
+  /** Which <channel>, <irq>, child or vCPU the empty slot stands for, and what to add to the system. */
+  private nullCapHint(cap: number): string {
+    const slot = capSlot(cap);
+    const name = this.description.name;
+    const end = (channel: number, extra = ""): string => `<end pd="${name}" id="${channel}"${extra}/>`;
+    if (!slot) return `slot ${cap} of '${name}' is not one Microkit fills (see microkit.h's BASE_*_CAP)`;
+    switch (slot.kind) {
+      case "notification":
+        return `slot ${cap} is channel ${slot.channel}'s notification: '${name}' needs ${end(slot.channel)} in a <channel>`;
+      case "endpoint":
+        return `slot ${cap} is channel ${slot.channel}'s endpoint: '${name}' needs ${end(slot.channel, ' pp="true"')} in a <channel> to a PD of higher priority`;
+      case "irq":
+        return `slot ${cap} is channel ${slot.channel}'s IRQ handler: give '${name}' <irq irq="..." id="${slot.channel}"/>`;
+      case "tcb":
+        return `slot ${cap} is child ${slot.child}'s TCB: '${name}' has no child <protection_domain id="${slot.child}">`;
+      case "vm-tcb":
+      case "vcpu":
+        return `slot ${cap} is vCPU ${slot.vcpu}'s ${slot.kind === "vcpu" ? "VCPU object" : "TCB"}: '${name}' needs a <virtual_machine> with <vcpu id="${slot.vcpu}"/>`;
+      case "smc":
+        return `slot ${cap} is the SMC capability: give '${name}' smc="true"`;
+      default:
+        return `slot ${cap}`;
+    }
+  }
+
+  // ---- messages ----
+
+  /** The message the thread sends: its info word and MRs (x2–x5, then the IPC buffer) into the PD's MRs. */
+  private readMessage(pd: Pd): MessageInfo {
+    const { vcpu, space, ipcBuffer } = this.context;
+    const info = decodeMessageInfo(vcpu.getX(SyscallRegister.info));
+    const count = Math.min(info.count, MESSAGE_REGISTERS);
+    for (let i = 0; i < count; i++) {
+      const value =
+        i < FAST_MESSAGE_REGISTERS
+          ? vcpu.getX(SyscallRegister.firstMr + i)
+          : (space.load64(ipcBuffer + IpcBuffer.msg + 8 * i) ?? 0n);
+      pd.mrSet(i, value);
+    }
+    return info;
+  }
+
+  /** The message the thread receives: MRs into x2–x5 and the IPC buffer. */
+  private writeMessage(pd: Pd, info: MessageInfo): void {
+    const { vcpu, space, ipcBuffer } = this.context;
+    const count = Math.min(info.count, MESSAGE_REGISTERS);
+    for (let i = 0; i < count; i++) {
+      const value = pd.mrGet(i);
+      if (i < FAST_MESSAGE_REGISTERS) vcpu.setX(SyscallRegister.firstMr + i, value);
+      space.store64(ipcBuffer + IpcBuffer.msg + 8 * i, value);
+    }
+  }
+
+  // ---- exceptions ----
+
+  private exception(exit: NativeExit): never {
+    const { vcpu } = this.context;
+    const pc = vcpu.pc;
+    if (exit.kind === "el0-sync") {
+      const ec = exceptionClass(exit.esr);
+      if (ec === ExceptionClass.DATA_ABORT_LOWER || ec === ExceptionClass.INSTRUCTION_ABORT_LOWER) {
+        const prefetch = ec === ExceptionClass.INSTRUCTION_ABORT_LOWER;
+        this.raise(
+          { kind: "VMFault", ip: pc, addr: exit.far, prefetch, fsr: exit.esr },
+          `${prefetch ? "fetched" : "accessed"} ${hex(exit.far)}, which it has no mapping for`,
+        );
+      }
+      this.raise(
+        userException(vcpu, ec, instructionSpecificSyndrome(exit.esr)),
+        `took exception class ${hex(ec)}`,
+      );
+    }
+    if (exit.kind === "stage2-abort") {
+      // A device page: virtkit's ELF PDs reach device memory only through the kernel's model.
+      this.raise(
+        { kind: "VMFault", ip: pc, addr: exit.far, prefetch: false, fsr: exit.esr },
+        `accessed device memory at ${hex(exit.far)}; ELF PDs cannot drive device models yet`,
+      );
+    }
+    this.raise(userException(vcpu, 0, 0), `stopped the core: ${exit.kind}`);
+  }
+
+  private raise(fault: Fault, what: string): never {
+    const pc = Number(this.context.vcpu.pc);
+    const location = this.context.locate(pc);
+    throw new NativeFault(fault, `${this.description.name} ${what}`, location);
+  }
+}
+
+function userException(vcpu: Vcpu, number: number, code: number): Fault {
+  return {
+    kind: "UserException",
+    ip: vcpu.pc,
+    sp: vcpu.getSp(0),
+    spsr: BigInt(vcpu.pstate),
+    number,
+    code,
+    detail: `exception class ${hex(number)} (ISS ${hex(code)}) at pc ${hex(vcpu.pc)}`,
+  };
+}
+
+function describeSlot(slot: CapSlot): string {
+  return "channel" in slot
+    ? `${slot.kind} of channel ${slot.channel}`
+    : "child" in slot
+      ? `TCB of child ${slot.child}`
+      : "vcpu" in slot
+        ? `${slot.kind} ${slot.vcpu}`
+        : slot.kind;
+}

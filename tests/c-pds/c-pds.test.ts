@@ -1,0 +1,143 @@
+// C protection domains built with virtkit's SDK, run at EL0 on the emulated core over the seL4 ABI.
+import { beforeAll, describe, expect, test } from "vitest";
+import { join } from "node:path";
+import { MONITOR_STARTED, buildPd, folder, runSystem, toolchainProblem } from "./harness.ts";
+
+const problem = toolchainProblem();
+const SRC = join(import.meta.dirname, "../../src/microkit/index.ts");
+
+const pd = (name: string, image: string, attrs = "", body = ""): string =>
+  `<protection_domain name="${name}" ${attrs}><program_image path="${image}" />${body}</protection_domain>`;
+const system = (body: string): string => `<?xml version="1.0"?>\n<system>${body}</system>\n`;
+
+describe.skipIf(problem !== undefined)("C PDs", () => {
+  let dir: string;
+  const elf: Record<string, string> = {};
+
+  beforeAll(() => {
+    dir = folder({});
+    for (const name of ["hello", "client", "server", "crasher", "misuse", "setvar"])
+      elf[name] = buildPd(dir, name);
+    elf.ping = buildPd(dir, "pingpong", "ping.elf", ["PING"]);
+    elf.pong = buildPd(dir, "pingpong", "pong.elf");
+  }, 60_000);
+
+  const run = (xml: string, files: Record<string, string> = {}, copies: Record<string, string> = {}) =>
+    runSystem(folder({ "test.system": system(xml), ...files }, copies));
+
+  test("hello: microkit_dbg_puts from init", async () => {
+    expect(await run(pd("hello", "hello.elf"), {}, { "hello.elf": elf.hello! })).toBe(
+      `${MONITOR_STARTED}hello, world\n`,
+    );
+  });
+
+  test("two C PDs bounce a notification until the third round; the signalled PD runs at once when higher", async () => {
+    const xml =
+      pd("ping", "ping.elf", 'priority="2"') +
+      pd("pong", "pong.elf", 'priority="1"') +
+      '<channel><end pd="ping" id="0"/><end pd="pong" id="0"/></channel>';
+    expect(await run(xml, {}, { "ping.elf": elf.ping!, "pong.elf": elf.pong! })).toBe(
+      MONITOR_STARTED +
+        "ping: start\n" +
+        "pong: notified on 0, round 1\n" +
+        "ping: notified on 0, round 1\n" +
+        "pong: notified on 0, round 2\n" +
+        "ping: notified on 0, round 2\n" +
+        "pong: notified on 0, round 3\n",
+    );
+  });
+
+  test("ppcall: the label, message registers in x2-x5 and in the IPC buffer go both ways", async () => {
+    const xml =
+      pd("client", "client.elf", 'priority="1"') +
+      pd("server", "server.elf", 'priority="2"') +
+      '<channel><end pd="client" id="0" pp="true"/><end pd="server" id="3"/></channel>';
+    expect(await run(xml, {}, { "client.elf": elf.client!, "server.elf": elf.server! })).toBe(
+      MONITOR_STARTED +
+        "server: ready\n" +
+        "server: called on channel 3\n" +
+        "client: reply label 43 count 6 mr0 42 mr5 99\n",
+    );
+  });
+
+  test("a C client calls a TypeScript server, and a TypeScript client a C server", async () => {
+    const tsServer =
+      `import { definePd } from ${JSON.stringify(SRC)};\n` +
+      `export default definePd({ init() {}, notified() {}, protected(pd, ch, info) {\n` +
+      `  pd.dbgPuts(\`ts server: ch \${ch} label \${info.label} mr1 \${pd.mrGet(1)}\\n\`);\n` +
+      `  pd.mrSet(0, pd.mrGet(0) + pd.mrGet(1)); pd.mrSet(5, 7n);\n` +
+      `  return pd.msginfoNew(1, 6); } });\n`;
+    const tsClient =
+      `import { definePd } from ${JSON.stringify(SRC)};\n` +
+      `export default definePd({ init(pd) { pd.mrSet(0, 2n); pd.mrSet(1, 21n);\n` +
+      `  const reply = pd.ppcall(1, pd.msginfoNew(9, 2));\n` +
+      `  pd.dbgPuts(\`ts client: label \${reply.label} mr0 \${pd.mrGet(0)} mr5 \${pd.mrGet(5)}\\n\`); }, notified() {} });\n`;
+    const xml =
+      pd("client", "client.elf", 'priority="1"') +
+      pd("tsserver", "tsserver.elf", 'priority="3"') +
+      pd("tsclient", "tsclient.elf", 'priority="1"') +
+      pd("server", "server.elf", 'priority="2"') +
+      '<channel><end pd="client" id="0" pp="true"/><end pd="tsserver" id="4"/></channel>' +
+      '<channel><end pd="tsclient" id="1" pp="true"/><end pd="server" id="2"/></channel>';
+    const output = await run(
+      xml,
+      { "tsserver.ts": tsServer, "tsclient.ts": tsClient },
+      { "client.elf": elf.client!, "server.elf": elf.server! },
+    );
+    expect(output).toContain("ts server: ch 4 label 42 mr1 7\nclient: reply label 1 count 6 mr0 13 mr5 7\n");
+    expect(output).toContain("server: called on channel 2\nts client: label 10 mr0 42 mr5 99\n");
+  });
+
+  test("a null dereference is reported by the monitor with the function and instruction; others run on", async () => {
+    const xml = pd("crasher", "crasher.elf", 'priority="2"') + pd("hello", "hello.elf", 'priority="1"');
+    const output = await run(xml, {}, { "crasher.elf": elf.crasher!, "hello.elf": elf.hello! });
+    expect(output).toContain("crasher: about to fault\nMON|ERROR: received message 0x00000006");
+    expect(output).toContain("MON|ERROR: faulting PD: crasher\n");
+    expect(output).toMatch(
+      /VMFault: ip=0x0000000000200[0-9a-f]{3} {2}fault_addr=0x0000000000000000 .*\(data fault\)/,
+    );
+    expect(output).toContain("dfsc = translation fault, level 2 (0x00000006)");
+    expect(output).toMatch(/at read_target\+0x[0-9a-f]+ \(0x200[0-9a-f]{3}: ldr x0, \[x0\]\)/);
+    expect(output.endsWith("hello, world\n")).toBe(true);
+  });
+
+  test("misuse: libmicrokit's invalid-channel messages, then seL4's null-cap error with virtkit's hint", async () => {
+    const output = await run(pd("misuse", "misuse.elf"), {}, { "misuse.elf": elf.misuse! });
+    expect(output).toBe(
+      MONITOR_STARTED +
+        "misuse microkit_notify: invalid channel given '5'\n" +
+        "misuse microkit_ppcall: invalid channel given '0'\n" +
+        "<<seL4(CPU 0) [decodeInvocation]: Attempted to invoke a null cap #17.>>\n" +
+        `virtkit: slot 17 is channel 7's notification: 'misuse' needs <end pd="misuse" id="7"/> in a <channel>\n` +
+        "misuse: still running\n",
+    );
+  });
+
+  test("setvar_vaddr/setvar_size are patched in, a prefilled region is readable, writes reach shared RAM", async () => {
+    const xml =
+      '<memory_region name="shared" size="0x2000"/>' +
+      '<memory_region name="data" size="0x1000" prefill_path="data.txt"/>' +
+      pd(
+        "setvar",
+        "setvar.elf",
+        'priority="2"',
+        '<map mr="shared" vaddr="0x4000000" perms="rw" setvar_vaddr="shared_vaddr" setvar_size="shared_size"/>' +
+          '<map mr="data" vaddr="0x5000000" perms="r" setvar_vaddr="data_vaddr"/>',
+      ) +
+      `<protection_domain name="reader" priority="1"><program_image path="reader.elf"/><map mr="shared" vaddr="0x10000000" perms="r"/></protection_domain>`;
+    const reader =
+      `import { definePd } from ${JSON.stringify(SRC)};\n` +
+      `export default definePd({ init(pd) { pd.dbgPuts(\`reader: \${pd.memory.read64(0x10000000).toString(16)}\\n\`); }, notified() {} });\n`;
+    const output = await run(
+      xml,
+      { "data.txt": "prefilled bytes\nmore\n", "reader.ts": reader },
+      { "setvar.elf": elf.setvar! },
+    );
+    expect(output).toBe(
+      MONITOR_STARTED +
+        "setvar: shared at 0x4000000 size 0x2000\n" +
+        "setvar: prefill says prefilled bytes\n" +
+        "reader: 1234\n",
+    );
+  });
+});
