@@ -1,6 +1,6 @@
 // A64 "Data processing -- register": logical and add/subtract (shifted and
 // extended register), add/subtract with carry, conditional compare and select,
-// one- and two-source operations, and three-source multiplies.
+// one- and two-source operations (with CRC32), and three-source multiplies.
 import { getX, setX, getXSP, setXSP } from "./registers";
 import { nzcv } from "./state";
 import { addWithCarry64, addWithCarry32, setLogicalFlags, conditionHolds, umulh, smulh } from "./alu";
@@ -202,11 +202,43 @@ function twoSource(insn: u32): bool {
       result = shiftReg(n, opcode & 3, amount, sf);
       break;
     }
+    case 16:
+    case 17:
+    case 18:
+    case 19:
+    case 20:
+    case 21:
+    case 22:
+    case 23: {
+      // CRC32{B,H,W,X} and CRC32C{B,H,W,X}: only CRC32X/CRC32CX take a 64-bit Rm, and they need sf.
+      const size = opcode & 3;
+      if ((size == 3) != sf) return false;
+      result = crc32(<u32>n, m, 1 << size, opcode & 4 ? CRC32C_POLYNOMIAL : CRC32_POLYNOMIAL);
+      break;
+    }
     default:
-      return false; // CRC32 is not implemented (ID_AA64ISAR0_EL1.CRC32 = 0)
+      return false;
   }
   setX(insn & 31, sf ? result : result & 0xffff_ffff);
   return true;
+}
+
+/** The CRC-32 (ISO-HDLC) and CRC-32C (Castagnoli) polynomials, bit-reversed (x^0 in bit 31). */
+const CRC32_POLYNOMIAL: u32 = 0xedb8_8320;
+const CRC32C_POLYNOMIAL: u32 = 0x82f6_3b78;
+
+/**
+ * The CRC32 instructions' accumulate step: `bytes` bytes of `value`, lowest first, divided into the
+ * accumulator bit by bit, least significant bit first (the architecture's bit-reversed Poly32Mod2);
+ * no initial or final inversion, which software does itself.
+ */
+function crc32(accumulator: u32, value: u64, bytes: i32, polynomial: u32): u32 {
+  let crc = accumulator;
+  for (let i = 0; i < bytes; i++) {
+    crc ^= <u32>(value >> (<u64>i * 8)) & 0xff;
+    for (let bit = 0; bit < 8; bit++) crc = (crc >> 1) ^ (polynomial & (0 - (crc & 1)));
+  }
+  return crc;
 }
 
 function reverseBytesInHalves(v: u64, chunkBytes: u32): u64 {

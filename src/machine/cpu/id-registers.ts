@@ -1,12 +1,13 @@
 // Identification registers: an ARMv8.0-A core like a Cortex-A53 r0p4, with
 // AArch64 only at EL0/EL1, FP and Advanced SIMD, no EL2/EL3 visible to the
-// guest, no PMU, no LSE, no pointer authentication, no SVE, no MTE, no CRC32
-// or crypto, 4 KiB granule only, 40-bit physical and 16-bit ASIDs.
+// guest, no PMU, CRC32 (mandatory on the A53) but no crypto, no LSE, no pointer
+// authentication, no SVE, no MTE, 4 KiB granule only, 40-bit physical and 16-bit ASIDs.
 import {
   K_MIDR_EL1,
   K_REVIDR_EL1,
   K_ID_AA64PFR0_EL1,
   K_ID_AA64DFR0_EL1,
+  K_ID_AA64ISAR0_EL1,
   K_ID_AA64MMFR0_EL1,
   K_CTR_EL0,
   K_CLIDR_EL1,
@@ -37,6 +38,9 @@ export function idRegister(key: u32, gicV3: bool): u64 {
     case K_ID_AA64DFR0_EL1:
       // Debug v8, two breakpoints and two watchpoints, no PMU.
       return 0x0010_1006;
+    case K_ID_AA64ISAR0_EL1:
+      // CRC32 (bits 19:16) = 1; AES, SHA1, SHA2, atomics and RDM absent (0).
+      return 0x0001_0000;
     case K_ID_AA64MMFR0_EL1:
       // PARange 40 bits, 16-bit ASIDs, 4 KiB granule only (16 KiB and 64 KiB not supported).
       return 0x0f00_0022;
