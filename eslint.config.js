@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "build/", "src/machine/cpu/", "**/*.d.ts"] },
+  { ignores: ["node_modules/", "build/", "src/machine/cpu/*.ts", "src/machine/cpu/fpsimd/", "**/*.d.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

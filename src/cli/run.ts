@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Option, type Command } from "commander";
 import type { RegisterCommand } from "./commands.ts";
 import type { ClockMode } from "../kernel/index.ts";
+import { CPU_TIERS, type CpuTier } from "../machine/cpu.ts";
 import { addSystemOptions, loadSystem, type SystemOptions } from "./check.ts";
 import { ProgramError, bootSystem, type SystemDisk } from "../microkit/index.ts";
 import { boardNamed } from "../machine/boards/index.ts";
@@ -20,6 +21,7 @@ interface RunOptions extends SystemOptions, NetworkOptions, DeviceOptions {
   dtb?: string;
   append?: string;
   clock?: ClockMode;
+  cpu?: CpuTier;
 }
 
 export const registerRun: RegisterCommand = (program, setExitCode) => {
@@ -48,6 +50,13 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
                 "with --console stdio): deterministic, idle time skipped, and paced by the wall clock only " +
                 "once input has ended",
             ).choices(["virtual", "realtime"]),
+          )
+          .addOption(
+            new Option(
+              "--cpu <tier>",
+              "interp (default): every guest instruction interpreted; jit: hot blocks translated to wasm too " +
+                "(same results and instruction counts)",
+            ).choices(CPU_TIERS),
           )
           .option(
             "--kernel <kernel>",
@@ -104,6 +113,7 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
           append: options.append,
         },
         clock,
+        cpu: options.cpu,
         // The user-mode network is the default only on a board with a NIC slot (QEMU virt's virtio-mmio).
         network:
           boardNamed(options.board).virtioMmio || command.getOptionValueSource("net") === "cli"

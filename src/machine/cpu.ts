@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { PhysicalMemory } from "./physical-memory.ts";
 import { hex } from "../util/hex.ts";
 import { CORE_SYSTEM_REGISTER_KEYS, callSyndrome, wfxSyndrome } from "./arch/index.ts";
+import { JitTier, DEFAULT_JIT_THRESHOLD, type JitCoreExports, type JitStats } from "./cpu/jit/jit.ts";
 
 const WASM_PATH = fileURLToPath(new URL("../../build/cpu.wasm", import.meta.url));
 
@@ -77,7 +78,18 @@ export interface CpuCoreOptions {
   instructionsPerTick?: number;
   /** Report every Undefined Instruction exception (pc and encoding) through this hook. */
   onUndefined?: (pc: bigint, instruction: number) => void;
+  /**
+   * "interp" (the default) runs every instruction in the interpreter; "jit" also translates hot
+   * blocks to wasm (docs/cpu.md, "JIT tier"), with identical results and instruction counts.
+   */
+  tier?: CpuTier;
+  /** With tier "jit": executions of a block start before it is translated (default 50). */
+  jitThreshold?: number;
 }
+
+export type CpuTier = "interp" | "jit";
+export const CPU_TIERS: readonly CpuTier[] = ["interp", "jit"];
+export type { JitStats };
 
 export interface VcpuOptions {
   /** The VM this vCPU belongs to (0..7): vCPUs of one VM share its stage-2 mappings. */
@@ -88,8 +100,7 @@ export interface VcpuOptions {
   gicVersion?: 2 | 3;
 }
 
-interface CoreExports {
-  setEl0Exits(on: number): void;
+interface CoreExports extends JitCoreExports {
   init(ramBase: bigint, ramSize: bigint, ramOffset: bigint): number;
   createVcpu(vmid: number, mpidr: bigint, gicVersion: number): number;
   selectVcpu(id: number): void;
@@ -123,6 +134,7 @@ interface CoreExports {
   getExitValue(): number;
   getUndefinedCount(): number;
   setLogUndefined(on: number): void;
+  setEl0Exits(on: number): void;
   getVLo(n: number): bigint;
   getVHi(n: number): bigint;
   setV(n: number, lo: bigint, hi: bigint): void;
@@ -180,10 +192,12 @@ export class CpuCore {
   private readonly realtime: boolean;
   private readonly wallClockStart = performance.now();
   private readonly vcpus: Vcpu[] = [];
+  private readonly jit: JitTier | undefined;
 
-  constructor(memory: PhysicalMemory, core: CoreExports, options: CpuCoreOptions) {
+  constructor(memory: PhysicalMemory, core: CoreExports, options: CpuCoreOptions, jit?: JitTier) {
     this.memory = memory;
     this.core = core;
+    this.jit = jit;
     this.realtime = options.realtime ?? false;
     const needed = core.init(BigInt(memory.ramBase), BigInt(memory.ramSize), BigInt(memory.ramOffset));
     if (needed > memory.ramOffset) {
@@ -194,6 +208,17 @@ export class CpuCore {
     }
     core.setTimerRatio(options.instructionsPerTick ?? DEFAULT_INSTRUCTIONS_PER_TICK);
     core.setLogUndefined(options.onUndefined ? 1 : 0);
+    jit?.attach(core, options.jitThreshold ?? DEFAULT_JIT_THRESHOLD);
+  }
+
+  /** The execution tier this core was created with. */
+  get tier(): CpuTier {
+    return this.jit ? "jit" : "interp";
+  }
+
+  /** The JIT tier's counters (undefined with tier "interp"), for VIRTKIT_TRACE output. */
+  get jitStatistics(): JitStats | undefined {
+    return this.jit?.statistics;
   }
 
   /** Creates a vCPU in its reset state: EL1h, DAIF masked, MMU off, PC 0. */
@@ -476,13 +501,18 @@ export async function createCpuCore(memory: PhysicalMemory, options: CpuCoreOpti
   if (!existsSync(WASM_PATH)) {
     throw new Error(`${WASM_PATH} does not exist: run \`npm run build\` to compile the CPU core`);
   }
+  const tier = options.tier ?? "interp";
+  if (!CPU_TIERS.includes(tier)) throw new RangeError(`CPU tier "${tier}" does not exist: use interp or jit`);
   const onUndefined = options.onUndefined;
+  const jit = tier === "jit" ? new JitTier(memory.memory) : undefined;
   const imports = {
     env: { memory: memory.memory },
     exceptions: {
       reportUndefined: (pc: bigint, instruction: number) => onUndefined?.(pc, instruction >>> 0),
     },
+    // Called by the run loop only when the JIT tier is on.
+    "run-loop": jit?.coreImports ?? { translate: () => 0, discard: () => {} },
   };
   const { instance } = await WebAssembly.instantiate(readFileSync(WASM_PATH), imports);
-  return new CpuCore(memory, instance.exports as unknown as CoreExports, options);
+  return new CpuCore(memory, instance.exports as unknown as CoreExports, options, jit);
 }

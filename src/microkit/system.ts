@@ -15,7 +15,7 @@ import {
   type PassthroughLookup,
   type Thread,
 } from "../kernel/index.ts";
-import type { Vcpu as CoreVcpu } from "../machine/cpu.ts";
+import type { Vcpu as CoreVcpu, CpuTier } from "../machine/cpu.ts";
 import { boardNamed, type Board, type BoardDescription } from "../machine/boards/index.ts";
 import type { VirtioBlkDiskOptions, VirtioNetNicOptions } from "../machine/boards/board.ts";
 import type { BlockBackend } from "../machine/devices/virtio/blk.ts";
@@ -96,6 +96,8 @@ export interface BootOptions {
   clock?: ClockMode;
   /** Board RAM in bytes (default: the board's). */
   ramSize?: number;
+  /** The CPU core's execution tier for VMs' vCPUs: "interp" (default) or "jit" (docs/cpu.md). */
+  cpu?: CpuTier;
   /**
    * Programs given directly, by PD name, instead of the modules program_image names (for
    * tests and embedders). PDs not listed still load their modules.
@@ -172,6 +174,7 @@ export async function bootSystem(
         description,
         board,
         [...programs.values()].some((p) => p.elf),
+        options.cpu,
       );
   const monitor = new Monitor((text) => {
     for (const byte of Buffer.from(text, "latin1")) board.debugPutc(byte);
@@ -382,6 +385,7 @@ async function cpuCoreVcpus(
   description: SystemDescription,
   board: Board,
   elfPds: boolean,
+  cpu: CpuTier | undefined,
 ): Promise<VcpuMachine> {
   if (!elfPds && !description.allProtectionDomains.some((pd) => pd.virtualMachine)) {
     return {
@@ -395,7 +399,7 @@ async function cpuCoreVcpus(
   // Never the core's own realtime counter, even with --clock realtime: kernel time is the one
   // timeline (slices are charged and vtimer wakeups scheduled on it), and the event loop
   // already paces it by the wall clock; a counter read from the host clock would disagree.
-  const core = await createCpuCore(board.memory);
+  const core = await createCpuCore(board.memory, { tier: cpu });
   const syncCounter = (nowNs: number): void => {
     const ticks = BigInt(Math.floor(nowNs / NS_PER_COUNTER_TICK));
     if (ticks > core.counter) core.counter = ticks;

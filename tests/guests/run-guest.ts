@@ -2,7 +2,13 @@
 // stage 2 one to one, enters at EL1h and serves the conventions of tests/guests/lib/runtime.h (exit
 // and checkpoint HVCs, console stores). Exits a test's host side must answer go to its `onExit`.
 import { readFileSync } from "node:fs";
-import { createCpuCore, type CpuCore, type Vcpu, type VcpuExit } from "../../src/machine/cpu.ts";
+import {
+  createCpuCore,
+  type CpuCore,
+  type CpuCoreOptions,
+  type Vcpu,
+  type VcpuExit,
+} from "../../src/machine/cpu.ts";
 import { PhysicalMemory } from "../../src/machine/physical-memory.ts";
 import { buildGuest } from "./build.ts";
 import { decodeAbort } from "./syndrome.ts";
@@ -22,6 +28,8 @@ export interface GuestContext {
 export interface GuestHost {
   /** The GIC CPU interface the vCPU offers (default 2: GICV registers only; 3 adds the ICC registers). */
   gicVersion?: 2 | 3;
+  /** Options of the core (the execution tier, ...). */
+  core?: CpuCoreOptions;
   /** Called before the first instruction (extra stage-2 mappings, GIC setup, RAM contents). */
   setup?(ctx: GuestContext): void;
   /** Answers an exit the runner does not handle itself; returns false when the exit is unexpected. */
@@ -72,7 +80,7 @@ export async function runGuestImage(
 ): Promise<GuestResult> {
   const memory = new PhysicalMemory({ ramBase: GUEST_RAM_BASE, ramSize: GUEST_RAM_SIZE });
   memory.view(GUEST_RAM_BASE, image.length).set(image);
-  const core = await createCpuCore(memory);
+  const core = await createCpuCore(memory, host.core);
   const vcpu = core.createVcpu({ gicVersion: host.gicVersion ?? 2 });
   vcpu.mapStage2(
     GUEST_RAM_BASE,

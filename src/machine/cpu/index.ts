@@ -15,7 +15,14 @@ import {
   HOST_VTIMER_MASKED,
 } from "./state";
 import { configureMemory, mapStage2 as mapStage2Range, flushTlb, onTranslationRegimeChange } from "./mmu";
-import { CORE_END, LOGICAL_IMMEDIATE_CACHE, LOGICAL_IMMEDIATE_CACHE_SIZE } from "./layout";
+import {
+  CORE_END,
+  LOGICAL_IMMEDIATE_CACHE,
+  LOGICAL_IMMEDIATE_CACHE_SIZE,
+  JIT_TABLE,
+  JIT_ENTRIES,
+  JIT_ENTRY_SIZE,
+} from "./layout";
 import { initConditionTable } from "./alu";
 import { exitEsr, exitFar, exitIpa, exitInsn, exitValue } from "./exits";
 import { readSystemRegister, writeSystemRegister, sysregValue, SR_OK } from "./sysregs";
@@ -25,7 +32,13 @@ import { undefinedCount, logUndefined } from "./exceptions";
 export { setEl0Exits } from "./exceptions";
 import { VMID } from "./state";
 
-export { run } from "./run-loop";
+export { run, setJit, jitInstructionsRetired } from "./run-loop";
+// What translated blocks (src/machine/cpu/jit) import: state they use in place, and its addresses.
+export { pc, nzcv, instret, eventAt } from "./state";
+export { fastReadBase, fastWriteBase } from "./mmu";
+export { X_BASE } from "./registers";
+export { CONDITION_TABLE, FAST_ENTRIES } from "./layout";
+export { bitmaskImmediate } from "./alu";
 export { createVcpu, selectVcpu } from "./vcpu";
 export { getVLo, getVHi, setV, readFpcr, writeFpcr, readFpsr, writeFpsr } from "./fpsimd/index";
 
@@ -34,6 +47,8 @@ export function init(ramBase: u64, ramSize: u64, ramOffset: u64): u32 {
   configureMemory(ramBase, ramSize, ramOffset);
   initConditionTable();
   memory.fill(LOGICAL_IMMEDIATE_CACHE, 0, LOGICAL_IMMEDIATE_CACHE_SIZE);
+  // Entries name slots of this instance's function table: none may survive from another core.
+  memory.fill(JIT_TABLE, 0, <usize>JIT_ENTRIES * JIT_ENTRY_SIZE);
   flushTlb();
   return <u32>CORE_END;
 }

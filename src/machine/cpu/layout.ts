@@ -17,6 +17,13 @@ export const CONDITION_TABLE: usize = 0x1a_a000;
 /** Memoised bitmask immediates of logical instructions, indexed by N:immr:imms (u64 each, 64 KiB). */
 export const LOGICAL_IMMEDIATE_CACHE: usize = 0x1b_0000;
 export const LOGICAL_IMMEDIATE_CACHE_SIZE: usize = 8192 * 8;
+/**
+ * Translated-block lookup table of the JIT tier: JIT_ENTRIES direct-mapped entries of JIT_ENTRY_SIZE
+ * bytes (guest PC, host address | EL, function-table index, execution count), indexed by PC.
+ */
+export const JIT_TABLE: usize = 0x1c_0000;
+export const JIT_ENTRIES: u32 = 4096;
+export const JIT_ENTRY_SIZE: usize = 32;
 /** Main ASID-tagged TLB: TLB_ENTRIES entries of TLB_ENTRY_SIZE bytes. */
 export const TLB_BASE: usize = 0x20_0000;
 export const TLB_ENTRIES: u32 = 4096;

@@ -1,6 +1,8 @@
 // The run loop: fetch, execute, and between instructions the events that can
 // stop or redirect execution (slice end, virtual timer, virtual interrupts,
-// illegal execution state), checked only when instret reaches eventAt.
+// illegal execution state), checked only when instret reaches eventAt. With the
+// JIT tier on, a block start (any PC not reached by falling through) is looked
+// up in JIT_TABLE and, once hot, run as a translated wasm function.
 import { pc, nextPc, daif, illegalState, instret, eventAt, currentInsn } from "./state";
 import { clearAccessFaulted } from "./memory-access";
 import { fetchPage, fetchAddend, fetchMiss } from "./mmu";
@@ -17,7 +19,8 @@ import { exitKind, EXIT_NONE, EXIT_SLICE_END, EXIT_VTIMER } from "./exits";
 import { clearExclusiveMonitor } from "./exclusive-monitor";
 import { startSliceClock, endSliceClock, virtualTimerFiring, virtualTimerDeadline } from "./timer";
 import { virtualInterruptSignal, SIGNAL_IRQ, SIGNAL_FIQ } from "./gic";
-import { setSr, FAR_EL1, EVENT_REGISTER } from "./state";
+import { setSr, FAR_EL1, EVENT_REGISTER, currentEl } from "./state";
+import { JIT_TABLE, JIT_ENTRIES, JIT_ENTRY_SIZE } from "./layout";
 
 let sliceEnd: u64 = 0;
 
@@ -53,6 +56,84 @@ function checkEvents(): bool {
   return false;
 }
 
+/** Asks the host's JIT (src/machine/cpu/jit) for the block at pc; returns its table index or 0. */
+declare function translate(pc: u64, host: u32, el: u32): u32;
+/** Tells the host's JIT that table index `fn` is no longer referenced (evicted, or stale when `stale`). */
+declare function discard(fn: u32, stale: bool): void;
+
+// Results of a translated block (the contract with src/machine/cpu/jit/translate.ts).
+/** Ran to a branch: pc is the next block start. */
+const BLOCK_BRANCHED: i32 = 0;
+/** Ran part of the block: pc is an instruction the interpreter must run. */
+const BLOCK_STOPPED: i32 = 1;
+/** Its code changed since translation; nothing ran. */
+const BLOCK_STALE: i32 = 2;
+/** An event is due within the block's length; nothing ran. */
+const BLOCK_DECLINED: i32 = 3;
+/** No translation was entered. */
+const BLOCK_NONE: i32 = -1;
+/** An entry's count once its block proved untranslatable. */
+const NEVER: u32 = 0xffff_ffff;
+
+/** Set by the host: `--cpu jit`. */
+let jitEnabled: bool = false;
+/** Executions of a block start before it is translated. */
+let jitThreshold: u32 = 0;
+/** Instructions retired inside translated blocks (the JIT's hit rate against instret). */
+let jitInstructions: u64 = 0;
+
+export function setJit(enabled: bool, threshold: u32): void {
+  jitEnabled = enabled;
+  jitThreshold = threshold;
+}
+
+export function jitInstructionsRetired(): u64 {
+  return jitInstructions;
+}
+
+/**
+ * Runs the translated block starting at pc (whose instruction bytes are at `host`), translating it
+ * when it has become hot. An entry is keyed by the PC, the host address the current translation
+ * regime gives it and the EL; the block itself checks on entry that its code is unchanged.
+ */
+function enterTranslated(host: usize): i32 {
+  const tag = (<u64>host) | (<u64>currentEl);
+  const entry = JIT_TABLE + <usize>((pc >> 2) & (<u64>(JIT_ENTRIES - 1))) * JIT_ENTRY_SIZE;
+  if (load<u64>(entry) != pc || load<u64>(entry, 8) != tag) {
+    const old = load<u32>(entry, 16);
+    if (old) discard(old, false);
+    store<u64>(entry, pc);
+    store<u64>(entry, tag, 8);
+    store<u32>(entry, 0, 16);
+    store<u32>(entry, 1, 20);
+    return BLOCK_NONE;
+  }
+  let fn = load<u32>(entry, 16);
+  if (!fn) {
+    const count = load<u32>(entry, 20);
+    if (count == NEVER) return BLOCK_NONE;
+    if (count < jitThreshold) {
+      store<u32>(entry, count + 1, 20);
+      return BLOCK_NONE;
+    }
+    fn = translate(pc, <u32>host, currentEl);
+    if (!fn) {
+      store<u32>(entry, NEVER, 20);
+      return BLOCK_NONE;
+    }
+    store<u32>(entry, fn, 16);
+  }
+  const before = instret;
+  const status = call_indirect<i32>(fn);
+  jitInstructions += instret - before;
+  if (status == BLOCK_STALE) {
+    discard(fn, true);
+    store<u32>(entry, 0, 16);
+    store<u32>(entry, 1, 20);
+  }
+  return status;
+}
+
 /** Runs the current vCPU for at most `maxInstructions`; returns the exit kind. */
 export function run(maxInstructions: u32): u32 {
   exitKind = EXIT_NONE;
@@ -63,11 +144,24 @@ export function run(maxInstructions: u32): u32 {
   startSliceClock();
   sliceEnd = instret + <u64>maxInstructions;
   eventAt = 0;
+  // The PC reached by falling through the last instruction: anything else is a block start.
+  let fallThrough: u64 = pc ^ 1;
   while (true) {
     if (instret >= eventAt && checkEvents()) break;
     clearAccessFaulted();
     let insn: u32;
     if (pc >> 12 == fetchPage) {
+      if (jitEnabled && pc != fallThrough) {
+        const status = enterTranslated(<usize>(pc + fetchAddend));
+        if (status == BLOCK_BRANCHED) {
+          fallThrough = pc ^ 1;
+          continue;
+        }
+        if (status == BLOCK_STOPPED) {
+          fallThrough = pc;
+          continue;
+        }
+      }
       insn = load<u32>(<usize>(pc + fetchAddend));
     } else if (pc & 3) {
       nextPc = pc;
@@ -87,7 +181,8 @@ export function run(maxInstructions: u32): u32 {
       insn = load<u32>(<usize>(pc + fetchAddend));
     }
     currentInsn = insn;
-    nextPc = pc + 4;
+    fallThrough = pc + 4;
+    nextPc = fallThrough;
     execute(insn);
     pc = nextPc;
     instret++;

@@ -1,0 +1,163 @@
+// The JIT tier's host side: the run loop asks it to translate a hot block (translate.ts), it encodes
+// the block as a wasm module over the core's memory and globals, instantiates it and puts its function
+// in the core's function table, where the run loop calls it. Slots are reused as the run loop evicts
+// or drops translations, so live translations never exceed the run loop's lookup table.
+import { encodeModule, I32, I64, type GlobalImport } from "./wasm-encoder.ts";
+import { translateBlock, type CoreLayout } from "./translate.ts";
+import { hex } from "../../../util/hex.ts";
+
+/** What the JIT needs from the core instance's exports. */
+export interface JitCoreExports {
+  table: WebAssembly.Table;
+  pc: WebAssembly.Global;
+  nzcv: WebAssembly.Global;
+  instret: WebAssembly.Global;
+  eventAt: WebAssembly.Global;
+  fastReadBase: WebAssembly.Global;
+  fastWriteBase: WebAssembly.Global;
+  X_BASE: WebAssembly.Global;
+  CONDITION_TABLE: WebAssembly.Global;
+  FAST_ENTRIES: WebAssembly.Global;
+  bitmaskImmediate(n: number, immr: number, imms: number): bigint;
+  setJit(enabled: number, threshold: number): void;
+  jitInstructionsRetired(): bigint;
+}
+
+/** The core globals a block imports, in the index order translate.ts uses (G_PC ...). */
+const BLOCK_GLOBALS: readonly GlobalImport[] = [
+  { module: "core", name: "pc", type: I64 },
+  { module: "core", name: "nzcv", type: I32 },
+  { module: "core", name: "instret", type: I64 },
+  { module: "core", name: "eventAt", type: I64 },
+  { module: "core", name: "fastReadBase", type: I32 },
+  { module: "core", name: "fastWriteBase", type: I32 },
+];
+
+/** Executions of a block start before it is translated. */
+export const DEFAULT_JIT_THRESHOLD = 50;
+const TABLE_GROWTH = 256;
+
+export interface JitStats {
+  /** Blocks translated to wasm. */
+  blocksTranslated: number;
+  /** Guest instructions in those blocks. */
+  instructionsTranslated: number;
+  /** Wall time spent translating, encoding and instantiating, in milliseconds. */
+  compileMs: number;
+  /** Hot block starts whose first instruction is outside the JIT's subset. */
+  untranslatable: number;
+  /** Translations dropped because their lookup entry was taken by another block. */
+  evictions: number;
+  /** Translations dropped because their code changed (self- or cross-modifying code). */
+  invalidations: number;
+  /**
+   * Blocks whose wasm failed to compile or instantiate (a JIT bug): they run in the interpreter, and
+   * the first error is kept in `firstError`.
+   */
+  translationErrors: number;
+  firstError?: string;
+  /** Guest instructions retired inside translated blocks, all vCPUs. */
+  instructionsInBlocks: number;
+}
+
+export class JitTier {
+  private core: JitCoreExports | undefined;
+  private layout: CoreLayout | undefined;
+  private imports: WebAssembly.Imports | undefined;
+  private readonly freeSlots: number[] = [];
+  private readonly stats = {
+    blocksTranslated: 0,
+    instructionsTranslated: 0,
+    compileMs: 0,
+    untranslatable: 0,
+    evictions: 0,
+    invalidations: 0,
+    translationErrors: 0,
+    firstError: undefined as string | undefined,
+  };
+
+  constructor(private readonly memory: WebAssembly.Memory) {}
+
+  /** The functions the core imports as module "run-loop". */
+  readonly coreImports = {
+    translate: (pc: bigint, host: number, _el: number): number => this.translate(pc, host >>> 0),
+    discard: (fn: number, stale: number): void => this.discard(fn, stale !== 0),
+  };
+
+  /** Connects the tier to the instantiated core and turns it on. */
+  attach(core: JitCoreExports, threshold: number): void {
+    this.core = core;
+    this.layout = {
+      xBase: core.X_BASE.value as number,
+      conditionTable: core.CONDITION_TABLE.value as number,
+      fastEntries: core.FAST_ENTRIES.value as number,
+      bitmaskImmediate: (n, immr, imms) => BigInt.asUintN(64, core.bitmaskImmediate(n, immr, imms)),
+    };
+    this.imports = {
+      core: {
+        memory: this.memory,
+        pc: core.pc,
+        nzcv: core.nzcv,
+        instret: core.instret,
+        eventAt: core.eventAt,
+        fastReadBase: core.fastReadBase,
+        fastWriteBase: core.fastWriteBase,
+      },
+    };
+    core.setJit(1, threshold);
+  }
+
+  get statistics(): JitStats {
+    const inBlocks = this.core ? Number(BigInt.asUintN(64, this.core.jitInstructionsRetired())) : 0;
+    return { ...this.stats, instructionsInBlocks: inBlocks };
+  }
+
+  private translate(pcSigned: bigint, host: number): number {
+    const { core, layout, imports } = this;
+    if (!core || !layout || !imports) return 0;
+    const started = performance.now();
+    const pc = BigInt.asUintN(64, pcSigned);
+    if (pc & 3n) return 0;
+    const words = new Uint32Array(this.memory.buffer, host, (0x1000 - Number(pc & 0xfffn)) >> 2);
+    const translation = translateBlock(words, pc, host, layout);
+    if (!translation) {
+      this.stats.untranslatable++;
+      return 0;
+    }
+    const binary = encodeModule({ module: "core", name: "memory" }, BLOCK_GLOBALS, [
+      { name: "block", locals: translation.locals, body: translation.body },
+    ]);
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(new WebAssembly.Module(binary), imports);
+    } catch (error) {
+      // Never the guest's doing: the interpreter runs the block, and the counters say what happened.
+      this.stats.translationErrors++;
+      this.stats.firstError ??= `block at ${hex(pc)}: ${String(error)}`;
+      return 0;
+    }
+    const slot = this.freeSlot(core.table);
+    core.table.set(slot, instance.exports.block as () => number);
+    this.stats.blocksTranslated++;
+    this.stats.instructionsTranslated += translation.instructions;
+    this.stats.compileMs += performance.now() - started;
+    return slot;
+  }
+
+  private discard(slot: number, stale: boolean): void {
+    this.core?.table.set(slot, null);
+    this.freeSlots.push(slot);
+    if (stale) this.stats.invalidations++;
+    else this.stats.evictions++;
+  }
+
+  private freeSlot(table: WebAssembly.Table): number {
+    const reused = this.freeSlots.pop();
+    if (reused !== undefined) return reused;
+    // Slot 0 stays empty: the run loop reads index 0 as "no translation".
+    const first = Math.max(table.length, 1);
+    table.grow(first + TABLE_GROWTH - table.length);
+    for (let slot = first + TABLE_GROWTH - 1; slot > first; slot--) this.freeSlots.push(slot);
+    return first;
+  }
+}

@@ -1,0 +1,807 @@
+// A64 basic block → the body of a wasm function of type () -> i32 that does exactly what the
+// interpreter (src/machine/cpu/*.ts) does for the same instructions, on the same state in place:
+// X registers in the state block, PC, NZCV and the retired-instruction count in the core's globals.
+// Each instruction below mirrors its interpreter handler; anything else ends the block, and any case
+// the fast path does not cover (translation-cache miss, unaligned SP base, misaligned branch target)
+// returns before the instruction changes anything, so the interpreter runs it from scratch.
+import { Bytes, Op, I32, I64, VOID } from "./wasm-encoder.ts";
+
+/** Results of a block; the run loop (src/machine/cpu/run-loop.ts) acts on them. */
+export const BLOCK_BRANCHED = 0;
+export const BLOCK_STOPPED = 1;
+export const BLOCK_STALE = 2;
+export const BLOCK_DECLINED = 3;
+
+/** The longest block translated, in instructions. */
+export const MAX_BLOCK_INSTRUCTIONS = 64;
+
+/** Indices of the globals a block imports (see jit.ts, which supplies them in this order). */
+export const G_PC = 0;
+export const G_NZCV = 1;
+export const G_INSTRET = 2;
+export const G_EVENT_AT = 3;
+export const G_FAST_READ = 4;
+export const G_FAST_WRITE = 5;
+
+/** Addresses in the core's linear memory that blocks use (read from the core's exports). */
+export interface CoreLayout {
+  /** X0; X31 is the current SP. */
+  xBase: number;
+  /** ConditionHolds() table: 16 halfwords, bit NZCV of entry cond. */
+  conditionTable: number;
+  /** Entries of each translation-cache table (tag, host addend; 16 bytes). */
+  fastEntries: number;
+  /** The core's bitmask immediate of a logical instruction (N, immr, imms), 0 when reserved. */
+  bitmaskImmediate(n: number, immr: number, imms: number): bigint;
+}
+
+export interface Translation {
+  body: Bytes;
+  locals: readonly number[];
+  /** Instructions in the block. */
+  instructions: number;
+}
+
+// Locals of every block.
+const A = 0;
+const B = 1;
+const R = 2;
+const T = 3;
+const V = 4;
+const W = 5;
+const H = 6;
+const H2 = 7;
+const LOCALS = [I64, I64, I64, I64, I64, I64, I32, I32] as const;
+
+const M32 = 0xffff_ffffn;
+const M64 = (1n << 64n) - 1n;
+
+function signExtend(v: number, bits: number): bigint {
+  return BigInt((v << (32 - bits)) >> (32 - bits));
+}
+
+/** Emits one block. `depth` counts the structured instructions open inside the block's loop. */
+class Emitter {
+  readonly out = new Bytes();
+  private depth = 0;
+  /** Index of the instruction being emitted: the number completed before it in this iteration. */
+  index = 0;
+  insnPc = 0n;
+
+  constructor(
+    readonly layout: CoreLayout,
+    readonly startPc: bigint,
+    readonly codeHost: number,
+  ) {}
+
+  op(...ops: number[]): this {
+    for (const o of ops) this.out.byte(o);
+    return this;
+  }
+  i32(v: number): this {
+    this.out.byte(Op.i32Const).s32(v);
+    return this;
+  }
+  i64(v: bigint): this {
+    this.out.byte(Op.i64Const).s64(v);
+    return this;
+  }
+  get(l: number): this {
+    this.out.byte(Op.localGet).u32(l);
+    return this;
+  }
+  set(l: number): this {
+    this.out.byte(Op.localSet).u32(l);
+    return this;
+  }
+  tee(l: number): this {
+    this.out.byte(Op.localTee).u32(l);
+    return this;
+  }
+  gget(g: number): this {
+    this.out.byte(Op.globalGet).u32(g);
+    return this;
+  }
+  gset(g: number): this {
+    this.out.byte(Op.globalSet).u32(g);
+    return this;
+  }
+  mem(op: number, align: number, offset: number): this {
+    this.out.byte(op).u32(align).u32(offset);
+    return this;
+  }
+  if(body: () => void): this {
+    this.out.byte(Op.if).byte(VOID);
+    this.depth++;
+    body();
+    this.depth--;
+    return this.op(Op.end);
+  }
+  ifElse(then: () => void, otherwise: () => void): this {
+    this.out.byte(Op.if).byte(VOID);
+    this.depth++;
+    then();
+    this.out.byte(0x05);
+    otherwise();
+    this.depth--;
+    return this.op(Op.end);
+  }
+
+  /** getX: XZR reads 0. */
+  x(n: number): this {
+    if (n === 31) return this.i64(0n);
+    return this.i32(0).mem(Op.i64Load, 3, this.layout.xBase + n * 8);
+  }
+  /** getXSP: slot 31 is the current SP. */
+  xsp(n: number): this {
+    return this.i32(0).mem(Op.i64Load, 3, this.layout.xBase + n * 8);
+  }
+  /** setX of the value `value` pushes; XZR discards it (after it is computed). */
+  setX(n: number, value: () => void): this {
+    if (n === 31) {
+      value();
+      return this.op(Op.drop);
+    }
+    return this.setXSP(n, value);
+  }
+  setXSP(n: number, value: () => void): this {
+    this.i32(0);
+    value();
+    return this.mem(Op.i64Store, 3, this.layout.xBase + n * 8);
+  }
+
+  /** Leaves the block with pc = `target` (a constant or the i64 a callback pushes). */
+  exit(target: bigint | (() => void), completed: number, status: number): this {
+    if (typeof target === "bigint") this.i64(target);
+    else target();
+    this.gset(G_PC);
+    if (completed) this.gget(G_INSTRET).i64(BigInt(completed)).op(Op.i64Add).gset(G_INSTRET);
+    return this.i32(status).op(Op.return);
+  }
+  /** Gives the current instruction back to the interpreter, unexecuted. */
+  bail(): this {
+    return this.exit(this.insnPc, this.index, BLOCK_STOPPED);
+  }
+  /** After a branch to the block's own start: counts the iteration and loops while no event is due. */
+  backEdge(instructions: number): this {
+    this.gget(G_INSTRET).i64(BigInt(instructions)).op(Op.i64Add).gset(G_INSTRET);
+    this.gget(G_INSTRET).i64(BigInt(instructions)).op(Op.i64Add).gget(G_EVENT_AT).op(Op.i64GtU);
+    this.if(() => this.exit(this.startPc, 0, BLOCK_BRANCHED));
+    this.out.byte(Op.br).u32(this.depth);
+    return this;
+  }
+
+  /** ConditionHolds(cond) on the current NZCV, as an i32 0/1. */
+  condition(cond: number): this {
+    this.i32(0).mem(Op.i32Load16U, 1, this.layout.conditionTable + cond * 2);
+    this.gget(G_NZCV).i32(28).op(Op.i32ShrU, Op.i32ShrU).i32(1).op(Op.i32And);
+    return this;
+  }
+
+  /** NZCV = N:Z:0:0 from R (setLogicalFlags). */
+  logicalFlags(sf: boolean): this {
+    this.get(R)
+      .i64(sf ? 63n : 31n)
+      .op(Op.i64ShrU);
+    if (!sf) this.i64(1n).op(Op.i64And);
+    this.op(Op.i32WrapI64).i32(31).op(Op.i32Shl);
+    this.get(R).op(Op.i64Eqz).i32(30).op(Op.i32Shl, Op.i32Or);
+    return this.gset(G_NZCV);
+  }
+
+  /** R = AddWithCarry(A, B, carry) on 64 or 32 bits, with NZCV when setFlags (alu.ts). */
+  addWithCarry(sf: boolean, carry: 0 | 1, setFlags: boolean): this {
+    if (sf) {
+      this.get(A).get(B).op(Op.i64Add).tee(T).i64(BigInt(carry)).op(Op.i64Add).set(R);
+      if (!setFlags) return this;
+      this.get(R).i64(63n).op(Op.i64ShrU).op(Op.i32WrapI64).i32(31).op(Op.i32Shl);
+      this.get(R).op(Op.i64Eqz).i32(30).op(Op.i32Shl, Op.i32Or);
+      this.get(T).get(A).op(Op.i64LtU).get(R).get(T).op(Op.i64LtU, Op.i32Or).i32(29).op(Op.i32Shl, Op.i32Or);
+      this.get(A).get(R).op(Op.i64Xor).get(B).get(R).op(Op.i64Xor, Op.i64And).i64(63n).op(Op.i64ShrU);
+      this.op(Op.i32WrapI64).i32(28).op(Op.i32Shl, Op.i32Or);
+      return this.gset(G_NZCV);
+    }
+    this.get(A).i64(M32).op(Op.i64And).get(B).i64(M32).op(Op.i64And, Op.i64Add);
+    this.i64(BigInt(carry)).op(Op.i64Add).tee(T).i64(M32).op(Op.i64And).set(R);
+    if (!setFlags) return this;
+    this.get(R).i64(31n).op(Op.i64ShrU).op(Op.i32WrapI64).i32(31).op(Op.i32Shl);
+    this.get(R).op(Op.i64Eqz).i32(30).op(Op.i32Shl, Op.i32Or);
+    this.get(T).i64(32n).op(Op.i64ShrU, Op.i32WrapI64).i32(29).op(Op.i32Shl, Op.i32Or);
+    this.get(A).get(R).op(Op.i64Xor).get(B).get(R).op(Op.i64Xor, Op.i64And).i64(31n).op(Op.i64ShrU);
+    this.i64(1n).op(Op.i64And, Op.i32WrapI64).i32(28).op(Op.i32Shl, Op.i32Or);
+    return this.gset(G_NZCV);
+  }
+
+  /** A = base register (readBase): with SP as the base and SP not 16-aligned, the interpreter decides. */
+  base(rn: number): this {
+    this.xsp(rn).set(A);
+    if (rn === 31) {
+      this.get(A).i64(15n).op(Op.i64And, Op.i64Eqz, Op.i32Eqz);
+      this.if(() => this.bail());
+    }
+    return this;
+  }
+
+  /**
+   * Probes the read or write translation cache for `size` bytes at the VA in `va`
+   * (TranslatedAccess.probe); a miss bails. The host address is left in `host`.
+   */
+  probe(write: boolean, va: number, size: number, host: number): this {
+    this.gget(write ? G_FAST_WRITE : G_FAST_READ);
+    this.get(va)
+      .i64(12n)
+      .op(Op.i64ShrU, Op.i32WrapI64)
+      .i32(this.layout.fastEntries - 1)
+      .op(Op.i32And);
+    this.i32(4).op(Op.i32Shl, Op.i32Add).tee(host);
+    this.mem(Op.i64Load, 3, 0).get(va).i64(12n).op(Op.i64ShrU, Op.i64Ne);
+    this.get(va)
+      .i64(0xfffn)
+      .op(Op.i64And)
+      .i64(BigInt(0x1000 - size))
+      .op(Op.i64GtU, Op.i32Or);
+    this.if(() => this.bail());
+    this.get(va).get(host).mem(Op.i64Load, 3, 8).op(Op.i64Add, Op.i32WrapI64).set(host);
+    return this;
+  }
+
+  /** Pushes the value loaded from `host` (size 1 << log2, opc 1 zero-, 2 sign-extended to 64, 3 to 32 bits). */
+  loadFrom(host: number, log2: number, opc: number): this {
+    this.get(host);
+    const signed = opc >= 2;
+    if (log2 === 3) this.mem(Op.i64Load, 3, 0);
+    else if (log2 === 2) this.mem(signed ? Op.i64Load32S : Op.i64Load32U, 2, 0);
+    else if (log2 === 1) this.mem(signed ? Op.i64Load16S : Op.i64Load16U, 1, 0);
+    else this.mem(signed ? Op.i64Load8S : Op.i64Load8U, 0, 0);
+    if (opc === 3) this.i64(M32).op(Op.i64And);
+    return this;
+  }
+
+  storeTo(host: number, log2: number, value: number): this {
+    this.get(host).get(value);
+    const op = [Op.i64Store8, Op.i64Store16, Op.i64Store32, Op.i64Store][log2]!;
+    return this.mem(op, log2, 0);
+  }
+
+  /** After a store: when it wrote into this block's own code, stop after the instruction. */
+  selfModifyCheck(host: number, size: number, instructions: number): this {
+    this.get(host)
+      .i32(this.codeHost + instructions * 4)
+      .op(Op.i32LtU);
+    this.get(host)
+      .i32(this.codeHost - size)
+      .op(Op.i32GtU, Op.i32And);
+    return this.if(() => this.exit(this.insnPc + 4n, this.index + 1, BLOCK_STOPPED));
+  }
+}
+
+/** What translating one instruction gave: not translatable, translated, or translated and ends the block. */
+const NO = 0;
+const NEXT = 1;
+const END = 2;
+type Outcome = typeof NO | typeof NEXT | typeof END;
+
+/**
+ * Translates the block at `pc` whose instruction words are `words` (at most to the end of its page);
+ * undefined when its first instruction is outside the JIT's subset.
+ */
+export function translateBlock(
+  words: Uint32Array,
+  pc: bigint,
+  host: number,
+  layout: CoreLayout,
+): Translation | undefined {
+  // The block's length must be known for the prologue: find it with a throw-away emission.
+  const count = blockLength(words, pc, host, layout);
+  if (count === 0) return undefined;
+  const e = new Emitter(layout, pc, host);
+  for (let i = 0; i < count; i += 2) {
+    const pair = i + 1 < count;
+    e.i32(0).mem(pair ? Op.i64Load : Op.i32Load, pair ? 3 : 2, host + i * 4);
+    if (pair) e.i64((BigInt(words[i + 1]!) << 32n) | BigInt(words[i]!)).op(Op.i64Ne);
+    else e.i32(words[i]! | 0).op(Op.i32Ne);
+    e.if(() => e.i32(BLOCK_STALE).op(Op.return));
+  }
+  e.gget(G_INSTRET).i64(BigInt(count)).op(Op.i64Add).gget(G_EVENT_AT).op(Op.i64GtU);
+  e.if(() => e.i32(BLOCK_DECLINED).op(Op.return));
+  e.out.byte(Op.loop).byte(VOID);
+  let last: Outcome = NEXT;
+  for (let i = 0; i < count; i++) {
+    e.index = i;
+    e.insnPc = pc + BigInt(i * 4);
+    last = translateInstruction(e, words[i]!, count);
+  }
+  e.op(Op.end);
+  // A block ending without a branch continues in the interpreter at the next instruction.
+  if (last !== END) e.exit(pc + BigInt(count * 4), count, BLOCK_STOPPED);
+  else e.op(0x00); // unreachable: every path through a final branch has returned
+  return { body: e.out, locals: LOCALS, instructions: count };
+}
+
+function blockLength(words: Uint32Array, pc: bigint, host: number, layout: CoreLayout): number {
+  const limit = Math.min(words.length, MAX_BLOCK_INSTRUCTIONS);
+  const probe = new Emitter(layout, pc, host);
+  for (let i = 0; i < limit; i++) {
+    probe.index = i;
+    probe.insnPc = pc + BigInt(i * 4);
+    const outcome = translateInstruction(probe, words[i]!, limit);
+    if (outcome === NO) return i;
+    if (outcome === END) return i + 1;
+  }
+  return limit;
+}
+
+/** The interpreter's top-level decode (execute.ts), restricted to the JIT's subset. */
+function translateInstruction(e: Emitter, insn: number, blockLength: number): Outcome {
+  switch ((insn >>> 25) & 15) {
+    case 8:
+    case 9:
+      return dataProcessingImmediate(e, insn);
+    case 10:
+    case 11:
+      return branch(e, insn, blockLength);
+    case 5:
+    case 13:
+      return dataProcessingRegister(e, insn);
+    case 4:
+    case 6:
+    case 12:
+    case 14:
+      return (insn >>> 26) & 1 ? NO : loadStore(e, insn, blockLength);
+    default:
+      return NO;
+  }
+}
+
+// ---- data processing, immediate (data-processing-immediate.ts) ----
+
+function dataProcessingImmediate(e: Emitter, insn: number): Outcome {
+  const sf = insn >>> 31 !== 0;
+  const rd = insn & 31;
+  const rn = (insn >>> 5) & 31;
+  switch ((insn >>> 23) & 7) {
+    case 0:
+    case 1: {
+      const imm = signExtend((((insn >>> 5) & 0x7ffff) << 2) | ((insn >>> 29) & 3), 21);
+      const value = sf ? (e.insnPc & ~0xfffn) + (imm << 12n) : e.insnPc + imm;
+      e.setX(rd, () => e.i64(value & M64));
+      return NEXT;
+    }
+    case 2: {
+      const sub = (insn >>> 30) & 1;
+      const setFlags = ((insn >>> 29) & 1) !== 0;
+      let imm = BigInt((insn >>> 10) & 0xfff);
+      if ((insn >>> 22) & 1) imm <<= 12n;
+      e.xsp(rn).set(A);
+      e.i64(sub ? ~imm & M64 : imm).set(B);
+      e.addWithCarry(sf, sub ? 1 : 0, setFlags);
+      if (setFlags) e.setX(rd, () => e.get(R));
+      else e.setXSP(rd, () => e.get(R));
+      return NEXT;
+    }
+    case 4: {
+      const opc = (insn >>> 29) & 3;
+      const n = (insn >>> 22) & 1;
+      if (!sf && n) return NO;
+      const mask = e.layout.bitmaskImmediate(n, (insn >>> 16) & 0x3f, (insn >>> 10) & 0x3f);
+      if (mask === 0n) return NO;
+      const imm = sf ? mask : mask & M32;
+      e.x(rn).i64(imm).op([Op.i64And, Op.i64Or, Op.i64Xor, Op.i64And][opc]!);
+      if (!sf) e.i64(M32).op(Op.i64And);
+      e.set(R);
+      if (opc === 3) {
+        e.logicalFlags(sf);
+        e.setX(rd, () => e.get(R));
+      } else {
+        e.setXSP(rd, () => e.get(R));
+      }
+      return NEXT;
+    }
+    case 5: {
+      const opc = (insn >>> 29) & 3;
+      const hw = (insn >>> 21) & 3;
+      if (opc === 1 || (!sf && hw >= 2)) return NO;
+      const pos = BigInt(hw * 16);
+      const imm = BigInt((insn >>> 5) & 0xffff);
+      const mask = sf ? M64 : M32;
+      if (opc === 3) {
+        e.setX(rd, () => {
+          e.x(rd)
+            .i64(~(0xffffn << pos) & M64)
+            .op(Op.i64And)
+            .i64(imm << pos)
+            .op(Op.i64Or);
+          if (!sf) e.i64(M32).op(Op.i64And);
+        });
+      } else {
+        const value = opc === 2 ? imm << pos : ~(imm << pos) & M64;
+        e.setX(rd, () => e.i64(value & mask));
+      }
+      return NEXT;
+    }
+    case 6: {
+      const opc = (insn >>> 29) & 3;
+      const n = (insn >>> 22) & 1;
+      const immr = (insn >>> 16) & 0x3f;
+      const imms = (insn >>> 10) & 0x3f;
+      if (opc === 3 || n !== (sf ? 1 : 0)) return NO;
+      if (!sf && (immr >= 32 || imms >= 32)) return NO;
+      if (opc === 1) return NO; // BFM stays in the interpreter
+      // signedOrUnsignedField()
+      const signed = opc === 0;
+      const lead = 63 - imms;
+      const shiftRight = signed ? Op.i64ShrS : Op.i64ShrU;
+      e.setX(rd, () => {
+        e.x(rn).i64(BigInt(lead)).op(Op.i64Shl);
+        if (imms >= immr) {
+          e.i64(BigInt(lead + immr)).op(shiftRight);
+        } else {
+          e.i64(BigInt(lead)).op(shiftRight);
+          e.i64(BigInt((sf ? 64 : 32) - immr)).op(Op.i64Shl);
+        }
+        if (!sf) e.i64(M32).op(Op.i64And);
+      });
+      return NEXT;
+    }
+    default:
+      return NO;
+  }
+}
+
+// ---- data processing, register (data-processing-register.ts) ----
+
+/** Pushes shiftReg(v, type, amount, sf) of the value `value` pushes. */
+function shifted(e: Emitter, value: () => void, type: number, amount: number, sf: boolean): void {
+  const a = BigInt(amount);
+  value();
+  if (sf) {
+    if (type === 0) e.i64(a).op(Op.i64Shl);
+    else if (type === 1) e.i64(a).op(Op.i64ShrU);
+    else if (type === 2) e.i64(a).op(Op.i64ShrS);
+    else e.i64(a).op(Op.i64Rotr);
+    return;
+  }
+  e.i64(M32).op(Op.i64And);
+  if (type === 0) e.i64(a).op(Op.i64Shl).i64(M32).op(Op.i64And);
+  else if (type === 1) e.i64(a).op(Op.i64ShrU);
+  else if (type === 2) e.op(Op.i64Extend32S).i64(a).op(Op.i64ShrS).i64(M32).op(Op.i64And);
+  else if (amount !== 0) {
+    e.set(T);
+    e.get(T)
+      .i64(a)
+      .op(Op.i64ShrU)
+      .get(T)
+      .i64(32n - a)
+      .op(Op.i64Shl, Op.i64Or)
+      .i64(M32)
+      .op(Op.i64And);
+  }
+}
+
+/** Pushes extendReg(v, option, shift). */
+function extended(e: Emitter, value: () => void, option: number, shift: number): void {
+  value();
+  switch (option) {
+    case 0:
+      e.i64(0xffn).op(Op.i64And);
+      break;
+    case 1:
+      e.i64(0xffffn).op(Op.i64And);
+      break;
+    case 2:
+      e.i64(M32).op(Op.i64And);
+      break;
+    case 4:
+      e.op(Op.i64Extend8S);
+      break;
+    case 5:
+      e.op(Op.i64Extend16S);
+      break;
+    case 6:
+      e.op(Op.i64Extend32S);
+      break;
+  }
+  if (shift) e.i64(BigInt(shift)).op(Op.i64Shl);
+}
+
+function dataProcessingRegister(e: Emitter, insn: number): Outcome {
+  const op1 = (insn >>> 28) & 1;
+  const op2 = (insn >>> 21) & 0xf;
+  const sf = insn >>> 31 !== 0;
+  const rd = insn & 31;
+  const rn = (insn >>> 5) & 31;
+  const rm = (insn >>> 16) & 31;
+  if (!op1) {
+    if (!(op2 & 8)) {
+      // logicalShifted
+      const opc = (insn >>> 29) & 3;
+      const amount = (insn >>> 10) & 0x3f;
+      if (!sf && amount >= 32) return NO;
+      shifted(e, () => e.x(rm), (insn >>> 22) & 3, amount, sf);
+      if ((insn >>> 21) & 1) e.i64(-1n).op(Op.i64Xor);
+      e.set(B);
+      e.x(rn)
+        .get(B)
+        .op(opc === 1 ? Op.i64Or : opc === 2 ? Op.i64Xor : Op.i64And);
+      if (!sf) e.i64(M32).op(Op.i64And);
+      e.set(R);
+      if (opc === 3) e.logicalFlags(sf);
+      e.setX(rd, () => e.get(R));
+      return NEXT;
+    }
+    const sub = ((insn >>> 30) & 1) !== 0;
+    const setFlags = ((insn >>> 29) & 1) !== 0;
+    if (op2 & 1) {
+      // addSubExtended
+      const amount = (insn >>> 10) & 7;
+      if (((insn >>> 22) & 3) !== 0 || amount > 4) return NO;
+      extended(e, () => e.x(rm), (insn >>> 13) & 7, amount);
+      if (sub) e.i64(-1n).op(Op.i64Xor);
+      e.set(B);
+      e.xsp(rn).set(A);
+      e.addWithCarry(sf, sub ? 1 : 0, setFlags);
+      if (setFlags) e.setX(rd, () => e.get(R));
+      else e.setXSP(rd, () => e.get(R));
+      return NEXT;
+    }
+    // addSubShifted
+    const shift = (insn >>> 22) & 3;
+    const amount = (insn >>> 10) & 0x3f;
+    if (shift === 3 || (!sf && amount >= 32)) return NO;
+    shifted(e, () => e.x(rm), shift, amount, sf);
+    if (sub) e.i64(-1n).op(Op.i64Xor);
+    e.set(B);
+    e.x(rn).set(A);
+    e.addWithCarry(sf, sub ? 1 : 0, setFlags);
+    e.setX(rd, () => e.get(R));
+    return NEXT;
+  }
+  if (op2 === 2) {
+    // conditionalCompare
+    if (!((insn >>> 29) & 1) || (insn >>> 10) & 1 || (insn >>> 4) & 1) return NO;
+    const sub = ((insn >>> 30) & 1) !== 0;
+    e.condition((insn >>> 12) & 15);
+    e.ifElse(
+      () => {
+        e.x(rn).set(A);
+        if ((insn >>> 11) & 1) e.i64(BigInt(rm));
+        else e.x(rm);
+        if (sub) e.i64(-1n).op(Op.i64Xor);
+        e.set(B);
+        e.addWithCarry(sf, sub ? 1 : 0, true);
+      },
+      () => e.i32((insn & 15) << 28).gset(G_NZCV),
+    );
+    return NEXT;
+  }
+  if (op2 === 4) {
+    // conditionalSelect
+    if ((insn >>> 29) & 1 || (insn >>> 11) & 1) return NO;
+    const op = (insn >>> 30) & 1;
+    const o2 = (insn >>> 10) & 1;
+    e.setX(rd, () => {
+      e.x(rn);
+      e.x(rm);
+      if (op) e.i64(-1n).op(Op.i64Xor);
+      if (o2) e.i64(1n).op(Op.i64Add);
+      e.condition((insn >>> 12) & 15).op(Op.select);
+      if (!sf) e.i64(M32).op(Op.i64And);
+    });
+    return NEXT;
+  }
+  if (op2 & 8) {
+    // threeSource: MADD and MSUB only
+    if ((insn >>> 29) & 3 || ((insn >>> 21) & 7) !== 0) return NO;
+    const o0 = (insn >>> 15) & 1;
+    e.setX(rd, () => {
+      e.x((insn >>> 10) & 31);
+      e.x(rn).x(rm).op(Op.i64Mul);
+      e.op(o0 ? Op.i64Sub : Op.i64Add);
+      if (!sf) e.i64(M32).op(Op.i64And);
+    });
+    return NEXT;
+  }
+  return NO;
+}
+
+// ---- branches (branches.ts) ----
+
+/** Jumps to `target` (constant): loops when it is the block's start, else leaves the block. */
+function jump(e: Emitter, target: bigint, blockLength: number): void {
+  if (target === e.startPc && e.index === blockLength - 1) e.backEdge(blockLength);
+  else e.exit(target, e.index + 1, BLOCK_BRANCHED);
+}
+
+function conditional(e: Emitter, condition: () => void, target: bigint, blockLength: number): Outcome {
+  condition();
+  e.if(() => jump(e, target & M64, blockLength));
+  e.exit(e.insnPc + 4n, e.index + 1, BLOCK_BRANCHED);
+  return END;
+}
+
+function branch(e: Emitter, insn: number, blockLength: number): Outcome {
+  if (((insn >>> 26) & 0x1f) === 0x05) {
+    const target = (e.insnPc + (signExtend(insn & 0x3ff_ffff, 26) << 2n)) & M64;
+    if (insn >>> 31) e.setX(30, () => e.i64(e.insnPc + 4n));
+    jump(e, target, blockLength);
+    return END;
+  }
+  const rt = insn & 31;
+  switch (insn >>> 24) {
+    case 0x34:
+    case 0x35:
+    case 0xb4:
+    case 0xb5: {
+      const target = e.insnPc + (signExtend((insn >>> 5) & 0x7ffff, 19) << 2n);
+      return conditional(
+        e,
+        () => {
+          e.x(rt);
+          if (!(insn >>> 31)) e.i64(M32).op(Op.i64And);
+          e.op(Op.i64Eqz);
+          if ((insn >>> 24) & 1) e.op(Op.i32Eqz);
+        },
+        target,
+        blockLength,
+      );
+    }
+    case 0x36:
+    case 0x37:
+    case 0xb6:
+    case 0xb7: {
+      const bit = ((insn >>> 31) << 5) | ((insn >>> 19) & 31);
+      const target = e.insnPc + (signExtend((insn >>> 5) & 0x3fff, 14) << 2n);
+      return conditional(
+        e,
+        () => {
+          e.x(rt).i64(BigInt(bit)).op(Op.i64ShrU).i64(1n).op(Op.i64And, Op.i32WrapI64);
+          if (!((insn >>> 24) & 1)) e.op(Op.i32Eqz);
+        },
+        target,
+        blockLength,
+      );
+    }
+    case 0x54: {
+      if (insn & 0x10) return NO;
+      const target = e.insnPc + (signExtend((insn >>> 5) & 0x7ffff, 19) << 2n);
+      return conditional(e, () => e.condition(insn & 15), target, blockLength);
+    }
+    case 0xd6:
+    case 0xd7: {
+      const opc = (insn >>> 21) & 15;
+      if (((insn >>> 16) & 31) !== 31 || ((insn >>> 10) & 0x3f) !== 0 || (insn & 31) !== 0) return NO;
+      if (opc !== 0 && opc !== 1 && opc !== 2) return NO;
+      // BR, BLR, RET: a misaligned target goes to the interpreter, which raises the fault.
+      e.x((insn >>> 5) & 31).set(V);
+      e.get(V).i64(3n).op(Op.i64And, Op.i64Eqz, Op.i32Eqz);
+      e.if(() => e.bail());
+      if (opc === 1) e.setX(30, () => e.i64(e.insnPc + 4n));
+      e.exit(() => e.get(V), e.index + 1, BLOCK_BRANCHED);
+      return END;
+    }
+    default:
+      return NO;
+  }
+}
+
+// ---- loads and stores (load-store.ts) ----
+
+/** classify(): 0 a load or store, 1 a prefetch, 2 unallocated. */
+function classify(size: number, opc: number): number {
+  if (opc < 2) return 0;
+  if (size === 3) return opc === 2 ? 1 : 2;
+  if (size === 2 && opc === 3) return 2;
+  return 0;
+}
+
+/**
+ * The single-register transfer at the VA in local `va` (transfer()), then the base writeback
+ * `writeback` (pushes the new base) in the interpreter's order.
+ */
+function single(
+  e: Emitter,
+  size: number,
+  opc: number,
+  rt: number,
+  rn: number,
+  writeback: (() => void) | undefined,
+  blockLength: number,
+): void {
+  const bytes = 1 << size;
+  if (opc === 0) {
+    e.x(rt).set(V);
+    e.probe(true, T, bytes, H);
+    e.storeTo(H, size, V);
+    if (writeback) e.setXSP(rn, writeback);
+    e.selfModifyCheck(H, bytes, blockLength);
+    return;
+  }
+  e.probe(false, T, bytes, H);
+  e.loadFrom(H, size, opc).set(V);
+  if (writeback) e.setXSP(rn, writeback);
+  e.setX(rt, () => e.get(V));
+}
+
+function loadStore(e: Emitter, insn: number, blockLength: number): Outcome {
+  const op = (insn >>> 24) & 0x3b;
+  const rt = insn & 31;
+  const rn = (insn >>> 5) & 31;
+  if ((op & 0x38) === 0x28) return pair(e, insn, blockLength);
+  const size = insn >>> 30;
+  const opc = (insn >>> 22) & 3;
+  const kind = classify(size, opc);
+  if (op === 0x39) {
+    if (kind === 2) return NO;
+    if (kind === 1) return NEXT; // PRFM
+    e.base(rn);
+    e.get(A)
+      .i64(BigInt(((insn >>> 10) & 0xfff) << size))
+      .op(Op.i64Add)
+      .set(T);
+    single(e, size, opc, rt, rn, undefined, blockLength);
+    return NEXT;
+  }
+  if (op !== 0x38) return NO;
+  if ((insn >>> 21) & 1) {
+    // registerOffset
+    if (((insn >>> 10) & 3) !== 2) return NO;
+    const option = (insn >>> 13) & 7;
+    if (!(option & 2) || kind === 2) return NO;
+    if (kind === 1) return NEXT;
+    e.base(rn);
+    e.get(A);
+    extended(e, () => e.x((insn >>> 16) & 31), option, (insn >>> 12) & 1 ? size : 0);
+    e.op(Op.i64Add).set(T);
+    single(e, size, opc, rt, rn, undefined, blockLength);
+    return NEXT;
+  }
+  // unscaledOrIndexed
+  const mode = (insn >>> 10) & 3;
+  const imm = signExtend((insn >>> 12) & 0x1ff, 9) & M64;
+  if (kind === 2) return NO;
+  if (kind === 1) return mode === 0 ? NEXT : NO;
+  if (mode === 2) return NO; // LDTR/STTR stay in the interpreter
+  e.base(rn);
+  if (mode === 1) e.get(A).set(T);
+  else e.get(A).i64(imm).op(Op.i64Add).set(T);
+  const writeback = mode === 0 ? undefined : () => e.get(A).i64(imm).op(Op.i64Add);
+  single(e, size, opc, rt, rn, writeback, blockLength);
+  return NEXT;
+}
+
+function pair(e: Emitter, insn: number, blockLength: number): Outcome {
+  const opc = insn >>> 30;
+  const mode = (insn >>> 23) & 3;
+  const isLoad = ((insn >>> 22) & 1) !== 0;
+  if (opc === 3 || (opc === 1 && (!isLoad || mode === 0))) return NO;
+  const size = opc === 2 ? 3 : 2;
+  const bytes = 1 << size;
+  const imm = (signExtend((insn >>> 15) & 0x7f, 7) << BigInt(size)) & M64;
+  const rt = insn & 31;
+  const rt2 = (insn >>> 10) & 31;
+  const rn = (insn >>> 5) & 31;
+  e.base(rn);
+  if (mode === 1) e.get(A).set(T);
+  else e.get(A).i64(imm).op(Op.i64Add).set(T);
+  e.probe(!isLoad, T, bytes, H);
+  e.get(T).i64(BigInt(bytes)).op(Op.i64Add).set(R);
+  e.probe(!isLoad, R, bytes, H2);
+  const writeback = mode === 1 || mode === 3;
+  if (!isLoad) {
+    e.x(rt).set(V);
+    e.x(rt2).set(W);
+    e.storeTo(H, size, V);
+    e.storeTo(H2, size, W);
+    if (writeback) e.setXSP(rn, () => e.get(A).i64(imm).op(Op.i64Add));
+    e.selfModifyCheck(H, bytes, blockLength);
+    e.selfModifyCheck(H2, bytes, blockLength);
+    return NEXT;
+  }
+  const loadOpc = opc === 1 ? 2 : 1;
+  e.loadFrom(H, size, loadOpc).set(V);
+  e.loadFrom(H2, size, loadOpc).set(W);
+  if (writeback) e.setXSP(rn, () => e.get(A).i64(imm).op(Op.i64Add));
+  e.setX(rt, () => e.get(V));
+  e.setX(rt2, () => e.get(W));
+  return NEXT;
+}

@@ -1,0 +1,186 @@
+// A small WebAssembly binary encoder: just what translated blocks need (one function per module,
+// imported memory and globals, i32/i64 integer code, structured control flow).
+
+/** Opcodes of the WebAssembly 2.0 core instruction set that translated blocks use. */
+export const Op = {
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  end: 0x0b,
+  br: 0x0c,
+  return: 0x0f,
+  drop: 0x1a,
+  select: 0x1b,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  globalGet: 0x23,
+  globalSet: 0x24,
+  i32Load: 0x28,
+  i64Load: 0x29,
+  i32Load16U: 0x2f,
+  i64Load8S: 0x30,
+  i64Load8U: 0x31,
+  i64Load16S: 0x32,
+  i64Load16U: 0x33,
+  i64Load32S: 0x34,
+  i64Load32U: 0x35,
+  i64Store: 0x37,
+  i64Store8: 0x3c,
+  i64Store16: 0x3d,
+  i64Store32: 0x3e,
+  i32Const: 0x41,
+  i64Const: 0x42,
+  i32Eqz: 0x45,
+  i32Ne: 0x47,
+  i32LtU: 0x49,
+  i32GtU: 0x4b,
+  i64Eqz: 0x50,
+  i64Eq: 0x51,
+  i64Ne: 0x52,
+  i64LtU: 0x54,
+  i64GtU: 0x56,
+  i32Add: 0x6a,
+  i32And: 0x71,
+  i32Or: 0x72,
+  i32Shl: 0x74,
+  i32ShrU: 0x76,
+  i64Add: 0x7c,
+  i64Sub: 0x7d,
+  i64Mul: 0x7e,
+  i64And: 0x83,
+  i64Or: 0x84,
+  i64Xor: 0x85,
+  i64Shl: 0x86,
+  i64ShrS: 0x87,
+  i64ShrU: 0x88,
+  i64Rotr: 0x8a,
+  i32WrapI64: 0xa7,
+  i64ExtendI32U: 0xad,
+  i64Extend8S: 0xc2,
+  i64Extend16S: 0xc3,
+  i64Extend32S: 0xc4,
+} as const;
+
+export const I32 = 0x7f;
+export const I64 = 0x7e;
+/** Block type of a structured instruction with no result. */
+export const VOID = 0x40;
+
+/** A growable byte buffer with the encodings the binary format uses. */
+export class Bytes {
+  private buf: Uint8Array<ArrayBuffer> = new Uint8Array(256);
+  length = 0;
+
+  byte(b: number): this {
+    if (this.length === this.buf.length) {
+      const bigger = new Uint8Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf[this.length++] = b;
+    return this;
+  }
+
+  bytes(bs: ArrayLike<number>): this {
+    for (let i = 0; i < bs.length; i++) this.byte(bs[i]!);
+    return this;
+  }
+
+  /** Unsigned LEB128 of a non-negative integer below 2^32. */
+  u32(v: number): this {
+    let x = v >>> 0;
+    do {
+      const b = x & 0x7f;
+      x >>>= 7;
+      this.byte(x ? b | 0x80 : b);
+    } while (x);
+    return this;
+  }
+
+  /** Signed LEB128 of a 32-bit integer (i32.const). */
+  s32(v: number): this {
+    let x = v | 0;
+    for (;;) {
+      const b = x & 0x7f;
+      x >>= 7;
+      if ((x === 0 && !(b & 0x40)) || (x === -1 && b & 0x40)) return this.byte(b);
+      this.byte(b | 0x80);
+    }
+  }
+
+  /** Signed LEB128 of a 64-bit integer given as its two's-complement bit pattern (i64.const). */
+  s64(v: bigint): this {
+    let x = BigInt.asIntN(64, v);
+    for (;;) {
+      const b = Number(x & 0x7fn);
+      x >>= 7n;
+      if ((x === 0n && !(b & 0x40)) || (x === -1n && b & 0x40)) return this.byte(b);
+      this.byte(b | 0x80);
+    }
+  }
+
+  name(s: string): this {
+    const utf8 = new TextEncoder().encode(s);
+    return this.u32(utf8.length).bytes(utf8);
+  }
+
+  /** A length-prefixed copy of another buffer (sections, function bodies). */
+  sized(inner: Bytes): this {
+    return this.u32(inner.length).bytes(inner.view());
+  }
+
+  view(): Uint8Array<ArrayBuffer> {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
+export interface GlobalImport {
+  module: string;
+  name: string;
+  type: typeof I32 | typeof I64;
+}
+
+export interface FunctionDef {
+  /** Exported under this name. */
+  name: string;
+  /** Types of the locals (no parameters). */
+  locals: readonly number[];
+  /** The body's instructions, without the final `end`. */
+  body: Bytes;
+}
+
+/**
+ * A module of functions of type () -> i32 over an imported memory ("memoryModule"."memoryName")
+ * and imported mutable globals (indices in the order given).
+ */
+export function encodeModule(
+  memory: { module: string; name: string },
+  globals: readonly GlobalImport[],
+  functions: readonly FunctionDef[],
+): Uint8Array<ArrayBuffer> {
+  const out = new Bytes().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  const section = (id: number, content: Bytes): void => {
+    out.byte(id).sized(content);
+  };
+  section(1, new Bytes().u32(1).byte(0x60).u32(0).u32(1).byte(I32));
+  const imports = new Bytes().u32(1 + globals.length);
+  imports.name(memory.module).name(memory.name).byte(0x02).byte(0x00).u32(1);
+  for (const g of globals) imports.name(g.module).name(g.name).byte(0x03).byte(g.type).byte(0x01);
+  section(2, imports);
+  const types = new Bytes().u32(functions.length);
+  for (let i = 0; i < functions.length; i++) types.u32(0);
+  section(3, types);
+  const exports = new Bytes().u32(functions.length);
+  functions.forEach((f, i) => exports.name(f.name).byte(0x00).u32(i));
+  section(7, exports);
+  const code = new Bytes().u32(functions.length);
+  for (const f of functions) {
+    const body = new Bytes().u32(f.locals.length);
+    for (const t of f.locals) body.u32(1).byte(t);
+    body.bytes(f.body.view()).byte(Op.end);
+    code.sized(body);
+  }
+  section(10, code);
+  return out.view().slice();
+}
