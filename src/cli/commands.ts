@@ -6,6 +6,7 @@ import { registerReport } from "./report.ts";
 import { registerImages } from "./images.ts";
 import { registerRun } from "./run.ts";
 import { registerSdk } from "./sdk.ts";
+import { registerMicrokitTool } from "./microkit-tool.ts";
 
 /** Each CLI command registers itself on the program and reports its exit code. */
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
@@ -16,4 +17,5 @@ export const commands: RegisterCommand[] = [
   registerImages,
   registerRun,
   registerSdk,
+  registerMicrokitTool,
 ];

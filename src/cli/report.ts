@@ -6,6 +6,7 @@ import type { MapSummary, SystemSummary } from "../sdf/summary.ts";
 import { addSystemOptions, loadSystem } from "./check.ts";
 import { hex } from "../util/hex.ts";
 import { summarise } from "../sdf/summary.ts";
+import { elfReport } from "../microkit/index.ts";
 
 export const registerReport: RegisterCommand = (program, setExitCode) => {
   addSystemOptions(
@@ -25,7 +26,9 @@ export const registerReport: RegisterCommand = (program, setExitCode) => {
       return;
     }
     const summary = summarise(system);
-    const text = options.json ? toJson(summary) : renderReport(summary);
+    const text = options.json
+      ? toJson(summary)
+      : [renderReport(summary), ...elfReport(system, options.searchPath)].join("\n");
     process.stdout.write(`${text}\n`);
     setExitCode(0);
   });

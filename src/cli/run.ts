@@ -1,4 +1,4 @@
-// `virtkit run`: boot a system description with TypeScript PDs and attach the console.
+// `virtkit run`: boot a system description (or a system image) with its PDs and attach the console.
 
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -7,7 +7,13 @@ import type { RegisterCommand } from "./commands.ts";
 import type { ClockMode } from "../kernel/index.ts";
 import { CPU_TIERS, type CpuTier } from "../machine/cpu.ts";
 import { addSystemOptions, loadSystem, type SystemOptions } from "./check.ts";
-import { ProgramError, bootSystem, type SystemDisk } from "../microkit/index.ts";
+import {
+  ProgramError,
+  bootSystem,
+  isSystemImage,
+  unpackSystemImage,
+  type SystemDisk,
+} from "../microkit/index.ts";
 import { boardNamed } from "../machine/boards/index.ts";
 import { addNetworkOptions, systemNetwork, type NetworkOptions } from "./network.ts";
 import { addDeviceOptions, systemDisk, type DeviceOptions } from "./devices.ts";
@@ -31,12 +37,16 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
         program
           .command("run")
           .description(
-            "Run a Microkit system whose PDs are TypeScript modules (program_image x.elf is x.ts or x.js " +
-              "beside the .system file, or in a --search-path folder). The console is the board's PL011 UART. " +
+            "Run a Microkit system: a .system file, or the image the SDK's microkit tool wrote (virtkit sdk). " +
+              "A PD's program_image is an ELF file, or else a TypeScript module (x.elf is x.ts or x.js beside " +
+              "the .system file, or in a --search-path folder). The console is the board's PL011 UART. " +
               "In a terminal, keys go to the system as typed and Ctrl-A x quits. Exits 0 when nothing " +
               "can happen any more.",
           )
-          .argument("<system>", "a .system file, or a folder holding exactly one")
+          .argument(
+            "<system>",
+            "a .system file, a system image, or a folder holding exactly one .system file",
+          )
           .addOption(
             new Option(
               "--console <kind>",
@@ -75,6 +85,8 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
       setExitCode(1);
       return;
     }
+    // An image from the SDK's microkit tool runs on the board it was built for unless told otherwise.
+    if (file.board && command.getOptionValueSource("board") !== "cli") options.board = file.board;
     const description = loadSystem(file.path, options);
     if (!description) {
       setExitCode(1);
@@ -142,18 +154,27 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
   });
 };
 
-/** A .system file, or the only one in a folder (or in its folder for `board`). */
+/** A .system file, a system image (unpacked), or the only .system file in a folder (or in its folder for `board`). */
 function systemFileOf(
   target: string,
   board: string,
-): { ok: true; path: string } | { ok: false; error: string } {
+): { ok: true; path: string; board?: string } | { ok: false; error: string } {
   let isFolder: boolean;
   try {
     isFolder = statSync(target).isDirectory();
   } catch {
     return { ok: false, error: `Error: cannot read '${target}': no such file or folder` };
   }
-  if (!isFolder) return { ok: true, path: target };
+  if (!isFolder) {
+    if (!isSystemImage(target)) return { ok: true, path: target };
+    try {
+      const image = unpackSystemImage(target);
+      return { ok: true, path: image.systemFile, board: image.board };
+    } catch (error) {
+      if (!(error instanceof ProgramError)) throw error;
+      return { ok: false, error: error.message };
+    }
+  }
   let systems = systemFilesIn(target);
   // An example folder keeps its system in a folder per board (examples/simple/qemu_virt_aarch64/).
   const boardFolder = join(target, board);

@@ -15,7 +15,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RegisterCommand } from "./commands.ts";
 import { ensureDebianPackages } from "../host/debian-packages.ts";
@@ -34,9 +34,9 @@ import {
 } from "../kernel/index.ts";
 import * as cspace from "../microkit/cspace.ts";
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const SOURCES = join(REPO, "sdk");
-const VIRTKIT_BIN = join(REPO, "bin", "virtkit.mjs");
+/** virtkit's own C sources of the SDK. */
+const SOURCES = fileURLToPath(new URL("../../sdk", import.meta.url));
+const VIRTKIT_BIN = fileURLToPath(new URL("../../bin/virtkit.mjs", import.meta.url));
 /** The Debian packages that build libmicrokit and users' PDs. */
 export const SDK_PACKAGES = ["gcc-aarch64-linux-gnu", "binutils-aarch64-linux-gnu"] as const;
 export const CROSS_PREFIX = "aarch64-linux-gnu-";

@@ -1,0 +1,97 @@
+// virtkit's Microkit SDK as a user meets it: `virtkit sdk`, a Makefile written for Microkit's SDK,
+// the SDK's bin/microkit writing a system image, `virtkit run` and `virtkit report` on the result.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import { toolchainProblem } from "./harness.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const problem = toolchainProblem();
+
+function virtkit(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [join(ROOT, "bin/virtkit.mjs"), ...args], {
+    encoding: "utf8",
+    timeout: 120_000,
+    input: "",
+    env: { ...process.env, ...env },
+  });
+}
+
+describe.skipIf(problem !== undefined)("virtkit's Microkit SDK", () => {
+  const cache = mkdtempSync(join(tmpdir(), "virtkit-sdk-cache-"));
+  let sdk: string;
+
+  beforeAll(() => {
+    const printed = virtkit(["sdk", "--print-path"], { VIRTKIT_CACHE: cache });
+    expect(printed.stderr).toBe("");
+    expect(printed.status).toBe(0);
+    sdk = printed.stdout.trim();
+  }, 120_000);
+
+  test("--print-path builds the SDK in the user cache once, shaped like Microkit's", () => {
+    expect(sdk).toBe(join(cache, "sdk"));
+    for (const board of ["qemu_virt_aarch64", "maaxboard", "odroidc4"]) {
+      for (const config of ["debug", "release"]) {
+        const dir = join(sdk, "board", board, config);
+        for (const file of [
+          "include/microkit.h",
+          "include/sel4/sel4.h",
+          "include/sel4/abi.h",
+          "include/kernel/gen_config.h",
+          "lib/libmicrokit.a",
+          "lib/microkit.ld",
+        ]) {
+          expect(existsSync(join(dir, file)), `${board}/${config}/${file}`).toBe(true);
+        }
+      }
+    }
+    const stamp = statSync(join(sdk, ".virtkit-sdk")).mtimeMs;
+    expect(virtkit(["sdk", "--print-path"], { VIRTKIT_CACHE: cache }).stdout.trim()).toBe(sdk);
+    expect(statSync(join(sdk, ".virtkit-sdk")).mtimeMs).toBe(stamp);
+    const config = readFileSync(
+      join(sdk, "board/qemu_virt_aarch64/debug/include/kernel/gen_config.h"),
+      "utf8",
+    );
+    expect(config).toMatch(/^#define CONFIG_SEL4_ARCH aarch64$/m);
+    expect(config).toMatch(/^#define CONFIG_KERNEL_MCS 1$/m);
+  });
+
+  test("examples/c-hello builds with make as a Microkit example does, and its image runs", () => {
+    const build = mkdtempSync(join(tmpdir(), "virtkit-c-hello-"));
+    execFileSync(
+      "make",
+      ["-s", "-C", join(ROOT, "examples/c-hello"), `MICROKIT_SDK=${sdk}`, `BUILD_DIR=${build}`],
+      {
+        stdio: "pipe",
+      },
+    );
+    const run = virtkit(["run", join(build, "loader.img"), "--console", "stdio"]);
+    expect(run.stdout).toBe("MON|INFO: Microkit Monitor started!\nhello, world from C\n");
+    expect(run.status).toBe(0);
+    const report = readFileSync(join(build, "report.txt"), "utf8");
+    expect(report).toContain(`hello: ${join(build, "hello.elf")}\n    entry 0x200000\n`);
+    expect(report).toMatch(/segment \[0x200000\.\.0x[0-9a-f]+\) r-x/);
+    expect(report).toMatch(/IPC buffer 0x[0-9a-f]+000\n/);
+  });
+
+  test("the tool refuses a system whose program image was not built, naming it and the remedy", () => {
+    const dir = mkdtempSync(join(tmpdir(), "virtkit-c-missing-"));
+    writeFileSync(
+      join(dir, "x.system"),
+      '<system><protection_domain name="x"><program_image path="x.elf"/></protection_domain></system>',
+    );
+    const tool = spawnSync(
+      join(sdk, "bin/microkit"),
+      ["x.system", "--search-path", dir, "-o", "x.img", "-r", "r.txt"],
+      {
+        cwd: dir,
+        encoding: "utf8",
+      },
+    );
+    expect(tool.status).toBe(1);
+    expect(tool.stderr).toContain("Error: unable to find program image: 'x.elf' (protection domain 'x')");
+    expect(existsSync(join(dir, "x.img"))).toBe(false);
+  });
+});
