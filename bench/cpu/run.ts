@@ -1,15 +1,23 @@
-// npm run bench:cpu [-- --iterations N]: the same CPU-bound program (bench/cpu/workload.c) run by
-// qemu-aarch64 (Linux user mode) and by virtkit (bare metal, MMU on) in one run. Reports both MIPS and
-// their ratio and writes bench/results/cpu-<timestamp>.json and .md. Instruction counts come from
-// virtkit's instructionsRetired; qemu runs the same object code, its start-up measured and subtracted.
+// npm run bench:cpu [-- --workload NAME] [--iterations N] [--repeat N]: the CPU benchmark's workloads
+// (bench/cpu/workload.ts: heapsort and CRC-32, tight loops; LZ77 compression, branchy), each run by
+// qemu-aarch64 (Linux user mode) and by virtkit (bare metal, MMU on) in one run, alternating. Reports
+// both MIPS and their ratio per workload and writes bench/results/cpu-<timestamp>.json and .md.
+// Instruction counts come from virtkit's instructionsRetired; qemu runs the same object code, its
+// start-up measured and subtracted.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, hostname } from "node:os";
+import { cpus, hostname, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { CROSS, ensureCpuTestTools } from "../../tests/cpu/toolchain.ts";
-import { buildWorkload, runWorkloadInQemu, runWorkloadOnVirtkit } from "./workload.ts";
+import {
+  WORKLOADS,
+  buildWorkload,
+  runWorkloadInQemu,
+  runWorkloadOnVirtkit,
+  type WorkloadName,
+} from "./workload.ts";
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "results");
 
@@ -17,61 +25,44 @@ function best<T>(runs: T[], key: (t: T) => number): T {
   return runs.reduce((a, b) => (key(b) < key(a) ? b : a));
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { iterations: { type: "string" }, repeat: { type: "string" } } });
-  const iterations = Number(values.iterations ?? 300);
-  const repeat = Number(values.repeat ?? 3);
-  if (!Number.isSafeInteger(iterations) || iterations < 1)
-    throw new Error(`--iterations takes a positive integer`);
-  const problem = ensureCpuTestTools();
-  if (problem) throw new Error(problem);
-  const { linuxElf, bareMetalImage } = buildWorkload();
-
+async function measure(name: WorkloadName, iterations: number, repeat: number) {
+  const { linuxElf, bareMetalImage } = buildWorkload(name);
   const virtkitRuns = [];
+  const startupRuns = [];
+  const qemuRuns = [];
   for (let i = 0; i < repeat; i++) {
     const run = await runWorkloadOnVirtkit(bareMetalImage, iterations);
     virtkitRuns.push(run);
+    startupRuns.push(runWorkloadInQemu(linuxElf, 0));
+    qemuRuns.push(runWorkloadInQemu(linuxElf, iterations));
     process.stderr.write(
-      `virtkit run ${i + 1}: ${run.instructions} instructions in ${run.seconds.toFixed(3)} s\n`,
+      `${name} run ${i + 1}: virtkit ${run.instructions} instructions in ${run.seconds.toFixed(3)} s, ` +
+        `qemu ${qemuRuns.at(-1)!.seconds.toFixed(3)} s\n`,
     );
   }
   const virtkit = best(virtkitRuns, (r) => r.seconds);
-
-  const startup = best(
-    Array.from({ length: repeat }, () => runWorkloadInQemu(linuxElf, 0)),
-    (r) => r.seconds,
-  );
-  const qemu = best(
-    Array.from({ length: repeat }, () => runWorkloadInQemu(linuxElf, iterations)),
-    (r) => r.seconds,
-  );
-  if (qemu.checksum !== virtkit.checksum) {
+  const startup = best(startupRuns, (r) => r.seconds);
+  const qemu = best(qemuRuns, (r) => r.seconds);
+  if (qemu.checksum !== virtkit.checksum || virtkit.checksum === 0n) {
     throw new Error(
-      `checksums differ: qemu 0x${qemu.checksum.toString(16)}, virtkit 0x${virtkit.checksum.toString(16)}`,
+      `${name}: checksums differ or the workload failed its own check: qemu 0x${qemu.checksum.toString(16)}, ` +
+        `virtkit 0x${virtkit.checksum.toString(16)}`,
     );
   }
   const qemuSeconds = qemu.seconds - startup.seconds;
   if (qemuSeconds < 0.1) {
     throw new Error(
-      `qemu-aarch64 ran the workload for only ${qemuSeconds.toFixed(3)} s beyond its start-up: too short to time; ` +
-        `use more --iterations (${Math.ceil((iterations * 0.2) / Math.max(qemuSeconds, 0.001))} or more)`,
+      `${name}: qemu-aarch64 ran the workload for only ${qemuSeconds.toFixed(3)} s beyond its start-up: too short ` +
+        `to time; use more --iterations (${Math.ceil((iterations * 0.2) / Math.max(qemuSeconds, 0.001))} or more)`,
     );
   }
   const virtkitMips = virtkit.instructions / virtkit.seconds / 1e6;
   const qemuMips = virtkit.instructions / qemuSeconds / 1e6;
-  const qemuVersion = spawnSync(CROSS.qemu, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0];
-  const timestamp = new Date().toISOString();
-  const result = {
-    timestamp,
-    machine: {
-      hostname: hostname(),
-      cpu: cpus()[0]?.model ?? "unknown",
-      cores: cpus().length,
-      node: process.version,
-      qemu: qemuVersion,
-    },
+  return {
     workload: {
-      program: "bench/cpu/workload.c",
+      name,
+      program: `bench/cpu/${WORKLOADS[name].source}`,
+      description: WORKLOADS[name].description,
       iterations,
       instructions: virtkit.instructions,
       checksum: `0x${virtkit.checksum.toString(16)}`,
@@ -80,23 +71,60 @@ async function main(): Promise<void> {
     qemu: { seconds: qemuSeconds, rawSeconds: qemu.seconds, startupSeconds: startup.seconds, mips: qemuMips },
     ratio: { virtkitOverQemu: virtkitMips / qemuMips },
   };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { workload: { type: "string" }, iterations: { type: "string" }, repeat: { type: "string" } },
+  });
+  const names = values.workload ? [values.workload] : Object.keys(WORKLOADS);
+  for (const name of names) {
+    if (!(name in WORKLOADS))
+      throw new Error(`no workload "${name}"; they are ${Object.keys(WORKLOADS).join(", ")}`);
+  }
+  const repeat = Number(values.repeat ?? 3);
+  const iterationsGiven = values.iterations === undefined ? undefined : Number(values.iterations);
+  if (iterationsGiven !== undefined && (!Number.isSafeInteger(iterationsGiven) || iterationsGiven < 1))
+    throw new Error(`--iterations takes a positive integer`);
+  const problem = ensureCpuTestTools();
+  if (problem) throw new Error(problem);
+  const loadBefore = loadavg()[0]!.toFixed(2);
+  const results = [];
+  for (const name of names as WorkloadName[]) {
+    results.push(await measure(name, iterationsGiven ?? WORKLOADS[name].iterations, repeat));
+  }
+  const qemuVersion = spawnSync(CROSS.qemu, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0];
+  const timestamp = new Date().toISOString();
+  const load = `${loadBefore} at the start, ${loadavg()[0]!.toFixed(2)} at the end`;
+  const machine = {
+    hostname: hostname(),
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    node: process.version,
+    qemu: qemuVersion,
+    load,
+  };
   const markdown = [
     `# CPU benchmark, ${timestamp}`,
     "",
-    `Machine: ${result.machine.cpu} (${result.machine.cores} cores), Node ${result.machine.node}, ${qemuVersion}.`,
-    `Workload: bench/cpu/workload.c, ${iterations} iterations, ${virtkit.instructions} instructions, checksum ${result.workload.checksum} (identical in both).`,
+    `Machine: ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, ${qemuVersion}; load average ${load}.`,
+    `Each workload is one object file linked for virtkit (bare metal, MMU on) and for qemu-aarch64 -cpu cortex-a53`,
+    `(Linux user mode, its start-up subtracted); both compute the same checksum. Best of ${repeat} alternating runs each;`,
+    "MIPS are virtkit's retired instructions over each side's time.",
     "",
-    "| runner | seconds | MIPS |",
-    "|---|---|---|",
-    `| virtkit (bare metal, MMU on) | ${virtkit.seconds.toFixed(3)} | ${virtkitMips.toFixed(1)} |`,
-    `| qemu-aarch64 -cpu cortex-a53 (start-up ${startup.seconds.toFixed(3)} s subtracted) | ${qemuSeconds.toFixed(3)} | ${qemuMips.toFixed(1)} |`,
-    "",
-    `virtkit / qemu: ${(virtkitMips / qemuMips).toFixed(3)} (best of ${repeat} runs each).`,
+    "| workload | instructions | virtkit (s) | virtkit MIPS | qemu-aarch64 (s) | qemu MIPS | virtkit / qemu |",
+    "|---|---|---|---|---|---|---|",
+    ...results.map(
+      (r) =>
+        `| ${r.workload.name}: ${r.workload.description}, ${r.workload.iterations} iterations | ` +
+        `${r.workload.instructions.toLocaleString("en")} | ${r.virtkit.seconds.toFixed(3)} | ${r.virtkit.mips.toFixed(1)} | ` +
+        `${r.qemu.seconds.toFixed(3)} | ${r.qemu.mips.toFixed(1)} | ${r.ratio.virtkitOverQemu.toFixed(3)} |`,
+    ),
     "",
   ].join("\n");
   mkdirSync(resultsDir, { recursive: true });
   const base = join(resultsDir, `cpu-${timestamp.replace(/[:.]/g, "-")}`);
-  writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(`${base}.json`, `${JSON.stringify({ timestamp, machine, results }, null, 2)}\n`);
   writeFileSync(`${base}.md`, markdown);
   console.log(markdown);
   console.log(`wrote ${base}.json and ${base}.md`);

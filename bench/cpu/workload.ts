@@ -1,6 +1,7 @@
-// Builds bench/cpu/workload.c once into one object and links it twice: a static Linux program for
-// qemu-aarch64 and a bare-metal image for virtkit, then runs either with an iteration count. Used by
-// the benchmark (bench/cpu/run.ts) and by the test that both compute the same checksum.
+// Builds one of the CPU benchmark's workloads (bench/cpu/*.c, each defining `u64 workload(u64)`) once
+// into one object and links it twice: a static Linux program for qemu-aarch64 and a bare-metal image for
+// virtkit, then runs either with an iteration count. Used by the benchmark (bench/cpu/run.ts) and by the
+// test that both compute the same checksum.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -12,18 +13,34 @@ import { runGuestImage } from "../../tests/guests/run-guest.ts";
 const here = dirname(fileURLToPath(import.meta.url));
 const buildDir = join(here, "..", "..", "build", "bench-cpu");
 
+/** The workloads, with the iteration count that makes qemu-aarch64 run well beyond its start-up. */
+export const WORKLOADS = {
+  "sort-crc": {
+    source: "workload.c",
+    iterations: 300,
+    description: "xorshift fill, heapsort and table-driven CRC-32 over 16 KiB (tight loops)",
+  },
+  compress: {
+    source: "compress.c",
+    iterations: 150,
+    description: "LZ77 compression with hash chains of 16 KiB of generated text, decompression, check",
+  },
+} as const;
+
+export type WorkloadName = keyof typeof WORKLOADS;
+
 export interface WorkloadPrograms {
   linuxElf: string;
   bareMetalImage: Uint8Array;
 }
 
-export function buildWorkload(): WorkloadPrograms {
+export function buildWorkload(name: WorkloadName = "sort-crc"): WorkloadPrograms {
   mkdirSync(buildDir, { recursive: true });
-  const workload = join(buildDir, "workload.o");
-  runTool(CROSS.gcc, [...GUEST_CFLAGS, "-c", "-o", workload, join(here, "workload.c")]);
-  const linuxElf = join(buildDir, "workload-linux.elf");
-  runTool(CROSS.gcc, [...GUEST_CFLAGS, "-o", linuxElf, join(here, "linux-entry.c"), workload]);
-  const bare = linkGuest(buildDir, "workload-baremetal", [join(here, "baremetal-main.c"), workload]);
+  const object = join(buildDir, `${name}.o`);
+  runTool(CROSS.gcc, [...GUEST_CFLAGS, "-c", "-o", object, join(here, WORKLOADS[name].source)]);
+  const linuxElf = join(buildDir, `${name}-linux.elf`);
+  runTool(CROSS.gcc, [...GUEST_CFLAGS, "-o", linuxElf, join(here, "linux-entry.c"), object]);
+  const bare = linkGuest(buildDir, `${name}-baremetal`, [join(here, "baremetal-main.c"), object]);
   return { linuxElf, bareMetalImage: readFileSync(bare.bin) };
 }
 
