@@ -25,6 +25,12 @@ function best<T>(runs: T[], key: (t: T) => number): T {
   return runs.reduce((a, b) => (key(b) < key(a) ? b : a));
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 async function measure(name: WorkloadName, iterations: number, repeat: number) {
   const { linuxElf, bareMetalImage } = buildWorkload(name);
   const virtkitRuns = [];
@@ -58,6 +64,9 @@ async function measure(name: WorkloadName, iterations: number, repeat: number) {
   }
   const virtkitMips = virtkit.instructions / virtkit.seconds / 1e6;
   const qemuMips = virtkit.instructions / qemuSeconds / 1e6;
+  const virtkitMedianMips = virtkit.instructions / median(virtkitRuns.map((r) => r.seconds)) / 1e6;
+  const qemuMedianMips =
+    virtkit.instructions / (median(qemuRuns.map((r) => r.seconds)) - startup.seconds) / 1e6;
   return {
     workload: {
       name,
@@ -67,9 +76,24 @@ async function measure(name: WorkloadName, iterations: number, repeat: number) {
       instructions: virtkit.instructions,
       checksum: `0x${virtkit.checksum.toString(16)}`,
     },
-    virtkit: { seconds: virtkit.seconds, mips: virtkitMips, runs: virtkitRuns.map((r) => r.seconds) },
-    qemu: { seconds: qemuSeconds, rawSeconds: qemu.seconds, startupSeconds: startup.seconds, mips: qemuMips },
-    ratio: { virtkitOverQemu: virtkitMips / qemuMips },
+    virtkit: {
+      seconds: virtkit.seconds,
+      mips: virtkitMips,
+      medianMips: virtkitMedianMips,
+      runs: virtkitRuns.map((r) => r.seconds),
+    },
+    qemu: {
+      seconds: qemuSeconds,
+      rawSeconds: qemu.seconds,
+      startupSeconds: startup.seconds,
+      mips: qemuMips,
+      medianMips: qemuMedianMips,
+      rawRuns: qemuRuns.map((r) => r.seconds),
+    },
+    ratio: {
+      virtkitOverQemu: virtkitMips / qemuMips,
+      mediansVirtkitOverQemu: virtkitMedianMips / qemuMedianMips,
+    },
   };
 }
 
@@ -109,16 +133,18 @@ async function main(): Promise<void> {
     "",
     `Machine: ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, ${qemuVersion}; load average ${load}.`,
     `Each workload is one object file linked for virtkit (bare metal, MMU on) and for qemu-aarch64 -cpu cortex-a53`,
-    `(Linux user mode, its start-up subtracted); both compute the same checksum. Best of ${repeat} alternating runs each;`,
-    "MIPS are virtkit's retired instructions over each side's time.",
+    `(Linux user mode, its start-up subtracted); both compute the same checksum. ${repeat} alternating runs each;`,
+    "seconds are the best run's; MIPS (virtkit's retired instructions over each side's time) are best / median.",
     "",
-    "| workload | instructions | virtkit (s) | virtkit MIPS | qemu-aarch64 (s) | qemu MIPS | virtkit / qemu |",
+    "| workload | instructions | virtkit (s) | virtkit MIPS | qemu-aarch64 (s) | qemu MIPS | virtkit / qemu (best, medians) |",
     "|---|---|---|---|---|---|---|",
     ...results.map(
       (r) =>
         `| ${r.workload.name}: ${r.workload.description}, ${r.workload.iterations} iterations | ` +
-        `${r.workload.instructions.toLocaleString("en")} | ${r.virtkit.seconds.toFixed(3)} | ${r.virtkit.mips.toFixed(1)} | ` +
-        `${r.qemu.seconds.toFixed(3)} | ${r.qemu.mips.toFixed(1)} | ${r.ratio.virtkitOverQemu.toFixed(3)} |`,
+        `${r.workload.instructions.toLocaleString("en")} | ${r.virtkit.seconds.toFixed(3)} | ` +
+        `${r.virtkit.mips.toFixed(1)} / ${r.virtkit.medianMips.toFixed(1)} | ${r.qemu.seconds.toFixed(3)} | ` +
+        `${r.qemu.mips.toFixed(1)} / ${r.qemu.medianMips.toFixed(1)} | ` +
+        `${r.ratio.virtkitOverQemu.toFixed(3)}, ${r.ratio.mediansVirtkitOverQemu.toFixed(3)} |`,
     ),
     "",
   ].join("\n");
