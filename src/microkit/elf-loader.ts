@@ -12,6 +12,7 @@ import type { ProtectionDomain } from "../sdf/model.ts";
 import { hex } from "../util/hex.ts";
 import { PD_NAME_LENGTH } from "./cspace.ts";
 import { ElfFile, isElf } from "./elf-file.ts";
+import { LineTable } from "./dwarf-lines.ts";
 import { ElfProgram } from "./elf-program.ts";
 import { FramePool, NativeAddressSpace } from "./native-address-space.ts";
 import { ProgramError } from "./program.ts";
@@ -129,6 +130,11 @@ export class NativeMachine {
       stackTop: PD_STACK_TOP,
       syncCounter: this.syncCounter,
       locate: (pc) => locate(elf, space, memory.view.bind(memory), pc),
+      deviceAt: (paddr) => {
+        const window = this.board.deviceAt(paddr);
+        return window && { device: window.device, offset: paddr - window.base };
+      },
+      stackBottom: PD_STACK_TOP - pd.stackSize,
     });
   }
 }
@@ -173,7 +179,22 @@ function patchVariables(
   if (passive) space.storeBytes(passive.value, word(pd.passive ? 1n : 0n, 1));
 }
 
-/** `function+0x1c, instruction` for the monitor. */
+/** The ELF's DWARF line table, if it has a readable one (built with -g). */
+function lineTable(elf: ElfFile): LineTable | undefined {
+  const debugLine = elf.section(".debug_line");
+  if (!debugLine) return undefined;
+  try {
+    return new LineTable(debugLine, {
+      lineStr: elf.section(".debug_line_str"),
+      str: elf.section(".debug_str"),
+    });
+  } catch {
+    // A damaged line table costs the report its line numbers, nothing more.
+    return undefined;
+  }
+}
+
+/** `function+0x1c, file.c:12 (pc: instruction)` for the monitor. */
 function locate(
   elf: ElfFile,
   space: NativeAddressSpace,
@@ -186,7 +207,8 @@ function locate(
     pa === undefined || pc % 4 !== 0
       ? undefined
       : new DataView(view(pa, 4).slice().buffer).getUint32(0, true);
-  const where = fn ? `${fn.name}+${hex(fn.offset)}` : hex(pc);
+  const line = lineTable(elf)?.lookup(pc);
+  const where = `${fn ? `${fn.name}+${hex(fn.offset)}` : hex(pc)}${line ? `, ${line}` : ""}`;
   return insn === undefined ? where : `${where} (${hex(pc)}: ${disassemble(insn, BigInt(pc))})`;
 }
 

@@ -25,7 +25,18 @@ import {
   type MessageInfo,
 } from "../kernel/index.ts";
 import type { NativeExit, Vcpu } from "../machine/cpu.ts";
-import { ExceptionClass, exceptionClass, instructionSpecificSyndrome } from "../machine/arch/index.ts";
+import {
+  ExceptionClass,
+  decodeDataAbort,
+  exceptionClass,
+  extendLoadedValue,
+  faultStatus,
+  instructionSpecificSyndrome,
+  isPermissionFault,
+  isDataAbort,
+  stepPastInstruction,
+} from "../machine/arch/index.ts";
+import type { MmioDevice } from "../machine/devices/mmio.ts";
 import type { ProtectionDomain } from "../sdf/model.ts";
 import { hex } from "../util/hex.ts";
 import { FAULT_BADGE_BIT, INPUT_CAP, PPC_BADGE_BIT, capSlot, type CapSlot } from "./cspace.ts";
@@ -34,6 +45,8 @@ import type { NativeAddressSpace } from "./native-address-space.ts";
 import type { Pd } from "./pd.ts";
 import type { PdProgram } from "./program.ts";
 
+/** Below the stack, this many bytes of unmapped space make a fault a stack overflow. */
+const STACK_GUARD = 0x1000;
 /** Instructions per run of the core before the host looks at the clock again. */
 const SLICE = 200_000;
 /** An event handler that runs this long without returning to its receive is reported as stuck. */
@@ -49,17 +62,22 @@ export interface NativeThreadContext {
   readonly syncCounter: (nowNs: number) => void;
   /** Where a fault happened in the program's source, for the monitor. */
   readonly locate: (pc: number) => string | undefined;
+  /** The board's device model behind a physical address (a PD's uncached device maps). */
+  readonly deviceAt: (paddr: number) => { device: MmioDevice; offset: number } | undefined;
+  /** The lowest address of the PD's stack, to tell a stack overflow from other faults. */
+  readonly stackBottom: number;
 }
 
 /** How the thread came back to its receive: with a reply (ReplyRecv) or without (Recv, Wait). */
 type Receive = { reply: MessageInfo | undefined };
 
-/** A fault of an ELF PD, with where it happened in the program. */
+/** A fault of an ELF PD, with where it happened in the program, a remedy and its registers. */
 export class NativeFault extends FaultError {
   constructor(
     fault: Fault,
     message: string,
     readonly location: string | undefined,
+    readonly details: readonly string[],
   ) {
     super(fault, message);
     this.name = "NativeFault";
@@ -118,6 +136,7 @@ export class ElfProgram implements PdProgram {
         if (received) return received;
         continue;
       }
+      if (exit.kind === "stage2-abort" && this.deviceAccess(exit)) continue;
       if (exit.kind === "slice-end" || exit.kind === "wfi" || exit.kind === "wfe") {
         if (vcpu.instructionsRetired - start > MAX_INSTRUCTIONS_PER_EVENT) {
           this.raise(
@@ -421,6 +440,28 @@ export class ElfProgram implements PdProgram {
 
   // ---- exceptions ----
 
+  /**
+   * A load or store to a device page (stage 1 let it through; RAM is all stage 2 maps for native
+   * threads): the board's device model performs it, as the hardware would, and the thread goes on.
+   */
+  private deviceAccess(exit: Extract<NativeExit, { kind: "stage2-abort" }>): boolean {
+    const target = this.context.deviceAt(exit.ipa);
+    if (!target || !isDataAbort(exit.esr)) return false;
+    const access = decodeDataAbort(exit.esr);
+    if (!access.valid) return false;
+    const { vcpu } = this.context;
+    const rt = access.register;
+    if (access.write) {
+      const value = rt === 31 ? 0n : vcpu.getX(rt);
+      target.device.write(target.offset, access.size, BigInt.asUintN(access.size * 8, value), 0);
+    } else {
+      const value = target.device.read(target.offset, access.size, 0);
+      if (rt !== 31) vcpu.setX(rt, extendLoadedValue(value, access));
+    }
+    stepPastInstruction(vcpu, exit.esr);
+    return true;
+  }
+
   private exception(exit: NativeExit): never {
     const { vcpu } = this.context;
     const pc = vcpu.pc;
@@ -428,9 +469,11 @@ export class ElfProgram implements PdProgram {
       const ec = exceptionClass(exit.esr);
       if (ec === ExceptionClass.DATA_ABORT_LOWER || ec === ExceptionClass.INSTRUCTION_ABORT_LOWER) {
         const prefetch = ec === ExceptionClass.INSTRUCTION_ABORT_LOWER;
+        const write = !prefetch && decodeDataAbort(exit.esr).write;
         this.raise(
           { kind: "VMFault", ip: pc, addr: exit.far, prefetch, fsr: exit.esr },
-          `${prefetch ? "fetched" : "accessed"} ${hex(exit.far)}, which it has no mapping for`,
+          `${prefetch ? "fetched" : "accessed"} ${hex(exit.far)}`,
+          this.remedy(Number(exit.far), prefetch ? "execute" : write ? "write" : "read", exit.esr),
         );
       }
       this.raise(
@@ -448,10 +491,37 @@ export class ElfProgram implements PdProgram {
     this.raise(userException(vcpu, 0, 0), `stopped the core: ${exit.kind}`);
   }
 
-  private raise(fault: Fault, what: string): never {
-    const pc = Number(this.context.vcpu.pc);
-    const location = this.context.locate(pc);
-    throw new NativeFault(fault, `${this.description.name} ${what}`, location);
+  /** What went wrong in the PD's terms: which map or the stack, and what to change. */
+  private remedy(address: number, access: "read" | "write" | "execute", esr: number): string[] {
+    const pd = this.description;
+    const { stackBottom } = this.context;
+    if (address < stackBottom && address >= stackBottom - STACK_GUARD) {
+      return [
+        `virtkit: ${hex(address)} is just below the stack [${hex(stackBottom)}..${hex(stackBottom + pd.stackSize)}): ` +
+          `a stack overflow; give <protection_domain name="${pd.name}"> a larger stack_size`,
+      ];
+    }
+    const map = pd.maps.find((m) => address >= m.vaddr && address < m.vaddr + m.region.size);
+    if (map && isPermissionFault(faultStatus(esr))) {
+      const perms = `${map.perms.read ? "r" : ""}${map.perms.write ? "w" : ""}${map.perms.execute ? "x" : ""}`;
+      return [
+        `virtkit: ${access} of ${hex(address)} in memory region '${map.mr}' mapped at ${hex(map.vaddr)} with ` +
+          `perms="${perms}": add ${access === "execute" ? "x" : access === "write" ? "w" : "r"} to that <map> if the access is meant`,
+      ];
+    }
+    if (map) return [];
+    return [
+      `virtkit: no <map> or program segment of '${pd.name}' covers ${hex(address)}: map a memory region there, or fix the pointer`,
+    ];
+  }
+
+  private raise(fault: Fault, what: string, remedy: readonly string[] = []): never {
+    const { vcpu } = this.context;
+    const location = this.context.locate(Number(vcpu.pc));
+    throw new NativeFault(fault, `${this.description.name} ${what}`, location, [
+      ...remedy,
+      ...registerLines(vcpu),
+    ]);
   }
 }
 
@@ -465,6 +535,19 @@ function userException(vcpu: Vcpu, number: number, code: number): Fault {
     code,
     detail: `exception class ${hex(number)} (ISS ${hex(code)}) at pc ${hex(vcpu.pc)}`,
   };
+}
+
+/** The thread's registers as the monitor prints them: pc, sp, spsr, then x0–x30, four a line. */
+function registerLines(vcpu: Vcpu): string[] {
+  const word = (value: bigint): string => `0x${value.toString(16).padStart(16, "0")}`;
+  const lines = [
+    `Registers: pc ${word(vcpu.pc)}  sp ${word(vcpu.getSp(0))}  spsr ${word(BigInt(vcpu.pstate))}`,
+  ];
+  for (let n = 0; n <= 30; n += 4) {
+    const names = Array.from({ length: Math.min(4, 31 - n) }, (_, i) => n + i);
+    lines.push(names.map((r) => `x${r}`.padEnd(3) + ` ${word(vcpu.getX(r))}`).join("  "));
+  }
+  return lines;
 }
 
 function describeSlot(slot: CapSlot): string {

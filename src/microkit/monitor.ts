@@ -18,6 +18,8 @@ export interface FaultingPd {
   badge: number;
   /** The TypeScript source location of the faulting access or throw, if known. */
   location: string | undefined;
+  /** Further lines about the fault (an ELF PD's remedy and registers). */
+  details?: readonly string[];
 }
 
 export class Monitor {
@@ -39,6 +41,7 @@ export class Monitor {
     this.puts(`MON|ERROR: faulting PD: ${pd.name}\n`);
     for (const line of describeFault(fault)) this.puts(`MON|ERROR: ${line}\n`);
     if (pd.location) this.puts(`MON|ERROR:    at ${pd.location}\n`);
+    for (const line of pd.details ?? []) this.puts(`MON|ERROR: ${line}\n`);
   }
 }
 

@@ -23,6 +23,8 @@ export class PdRuntime implements EventBody {
   readonly kind = "event";
   /** Where the last fault was raised in the PD's source, for the monitor's report. */
   faultLocation: string | undefined;
+  /** More lines for the monitor's report of the last fault (an ELF PD's registers and a remedy). */
+  faultDetails: readonly string[] = [];
 
   constructor(
     private readonly pd: Pd,
@@ -38,8 +40,13 @@ export class PdRuntime implements EventBody {
       this.flushDeferred();
       return reply;
     } catch (error) {
-      if (error instanceof NativeFault) this.faultLocation = error.location;
-      else if (!(error instanceof ThreadAbandoned)) this.faultLocation = locate(error, this.programPath);
+      if (error instanceof NativeFault) {
+        this.faultLocation = error.location;
+        this.faultDetails = error.details;
+      } else if (!(error instanceof ThreadAbandoned)) {
+        this.faultLocation = locate(error, this.programPath);
+        this.faultDetails = [];
+      }
       throw error;
     }
   }

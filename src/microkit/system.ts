@@ -156,7 +156,8 @@ export async function bootSystem(
     onMonitorFault: (thread, fault) => {
       const running = [...pds.values()].find((p) => p.thread === thread)!;
       const badge = description.allProtectionDomains.indexOf(running.description) + 1;
-      monitor.fault({ name: running.pd.name, badge, location: running.runtime.faultLocation }, fault);
+      const { faultLocation: location, faultDetails: details } = running.runtime;
+      monitor.fault({ name: running.pd.name, badge, location, details }, fault);
     },
   });
   const wire = options.network?.connect({ clock: kernel.clock, host });

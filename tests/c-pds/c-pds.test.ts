@@ -16,8 +16,19 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
 
   beforeAll(() => {
     dir = folder({});
-    for (const name of ["hello", "client", "server", "crasher", "misuse", "setvar"])
-      elf[name] = buildPd(dir, name);
+    const names = [
+      "hello",
+      "client",
+      "server",
+      "crasher",
+      "misuse",
+      "setvar",
+      "parent",
+      "overflow",
+      "readonly",
+      "uart",
+    ];
+    for (const name of names) elf[name] = buildPd(dir, name);
     elf.ping = buildPd(dir, "pingpong", "ping.elf", ["PING"]);
     elf.pong = buildPd(dir, "pingpong", "pong.elf");
   }, 60_000);
@@ -97,7 +108,16 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
       /VMFault: ip=0x0000000000200[0-9a-f]{3} {2}fault_addr=0x0000000000000000 .*\(data fault\)/,
     );
     expect(output).toContain("dfsc = translation fault, level 2 (0x00000006)");
-    expect(output).toMatch(/at read_target\+0x[0-9a-f]+ \(0x200[0-9a-f]{3}: ldr x0, \[x0\]\)/);
+    expect(output).toMatch(
+      /at read_target\+0x[0-9a-f]+, crasher\.c:8 \(0x200[0-9a-f]{3}: ldr x0, \[x0\]\)\n/,
+    );
+    expect(output).toContain(
+      "MON|ERROR: virtkit: no <map> or program segment of 'crasher' covers 0x0: map a memory region there, or fix the pointer\n",
+    );
+    expect(output).toMatch(
+      /MON\|ERROR: Registers: pc 0x0000000000200[0-9a-f]{3} {2}sp 0x000000ffffff[0-9a-f]{4}/,
+    );
+    expect(output).toMatch(/MON\|ERROR: x0 {2}0x0000000000000000 {2}x1 /);
     expect(output.endsWith("hello, world\n")).toBe(true);
   });
 
@@ -107,6 +127,7 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
       MONITOR_STARTED +
         "misuse microkit_notify: invalid channel given '5'\n" +
         "misuse microkit_ppcall: invalid channel given '0'\n" +
+        "misuse microkit_irq_ack: invalid channel given '3'\n" +
         "<<seL4(CPU 0) [decodeInvocation]: Attempted to invoke a null cap #17.>>\n" +
         `virtkit: slot 17 is channel 7's notification: 'misuse' needs <end pd="misuse" id="7"/> in a <channel>\n` +
         "misuse: still running\n",
@@ -138,6 +159,86 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
         "setvar: shared at 0x4000000 size 0x2000\n" +
         "setvar: prefill says prefilled bytes\n" +
         "reader: 1234\n",
+    );
+  });
+
+  test("a passive C server runs on its client's PPC; the monitor reports it passive", async () => {
+    const xml =
+      pd("client", "client.elf", 'priority="1"') +
+      pd("server", "server.elf", 'priority="2" passive="true"') +
+      '<channel><end pd="client" id="0" pp="true"/><end pd="server" id="3"/></channel>';
+    expect(await run(xml, {}, { "client.elf": elf.client!, "server.elf": elf.server! })).toBe(
+      MONITOR_STARTED +
+        "server: ready\n" +
+        "MON|INFO: PD 'server' is now passive!\n" +
+        "server: called on channel 3\n" +
+        "client: reply label 43 count 6 mr0 42 mr5 99\n",
+    );
+  });
+
+  test("a child's fault reaches its C parent's fault(), which restarts it once and then stops it", async () => {
+    const xml =
+      '<protection_domain name="parent" priority="2"><program_image path="parent.elf"/>' +
+      pd("crasher", "crasher.elf", 'id="1" priority="1"') +
+      "</protection_domain>";
+    const output = await run(xml, {}, { "parent.elf": elf.parent!, "crasher.elf": elf.crasher! });
+    expect(output).toBe(
+      MONITOR_STARTED +
+        "<<seL4(CPU 0) [decodeTCBInvocation]: TCB: Illegal operation attempted.>>\n" +
+        "virtkit: parent invoked slot 203 (TCB of child 1) with label 26 (IRQAckIRQ), which that object does not take\n" +
+        "parent: bad TCB invocation returned error 0x3\n" +
+        "crasher: about to fault\n" +
+        "parent: child 0x1 fault label 0x6 addr 0x0\n" +
+        "crasher: about to fault\n" +
+        "parent: child 0x1 fault label 0x6 addr 0x0\n" +
+        "parent: child stopped\n",
+    );
+  });
+
+  test("a stack overflow is named as one, with the stack_size to raise", async () => {
+    const output = await run(
+      pd("overflow", "overflow.elf", 'stack_size="0x2000"'),
+      {},
+      { "overflow.elf": elf.overflow! },
+    );
+    expect(output).toContain("MON|ERROR: faulting PD: overflow\n");
+    expect(output).toMatch(/fault_addr=0x000000ffffffd[0-9a-f]{3}/);
+    expect(output).toMatch(/at deep\+0x[0-9a-f]+, overflow\.c:\d+ /);
+    expect(output).toContain(
+      "is just below the stack [0xffffffe000..0x10000000000): a stack overflow; give " +
+        '<protection_domain name="overflow"> a larger stack_size\n',
+    );
+  });
+
+  test("a write through a read-only map is a permission fault naming the region and its perms", async () => {
+    const xml =
+      '<memory_region name="table" size="0x1000" prefill_path="table.txt"/>' +
+      pd(
+        "readonly",
+        "readonly.elf",
+        "",
+        '<map mr="table" vaddr="0x6000000" perms="r" setvar_vaddr="table"/>',
+      );
+    const output = await run(xml, { "table.txt": "T" }, { "readonly.elf": elf.readonly! });
+    expect(output).toContain("readonly: reading works: T\n");
+    expect(output).toContain("dfsc = permission fault, level 3 (0x0000000f) -- write not read\n");
+    expect(output).toContain(
+      "MON|ERROR: virtkit: write of 0x6000000 in memory region 'table' mapped at 0x6000000 with perms=\"r\": " +
+        "add w to that <map> if the access is meant\n",
+    );
+  });
+
+  test("a C PD drives the board's UART through an uncached device map", async () => {
+    const xml =
+      '<memory_region name="uart" size="0x1000" phys_addr="0x9000000"/>' +
+      pd(
+        "uart",
+        "uart.elf",
+        "",
+        '<map mr="uart" vaddr="0x2000000" perms="rw" cached="false" setvar_vaddr="uart_base"/>',
+      );
+    expect(await run(xml, {}, { "uart.elf": elf.uart! })).toBe(
+      `${MONITOR_STARTED}uart: written to the PL011 by a C PD\n`,
     );
   });
 });
