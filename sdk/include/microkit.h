@@ -32,6 +32,9 @@ extern seL4_MessageInfo_t microkit_signal_msg;
 
 void microkit_dbg_putc(int c);
 void microkit_dbg_puts(const char *s);
+/* The decimal digits of x. */
+void microkit_dbg_put8(seL4_Uint8 x);
+void microkit_dbg_put32(seL4_Uint32 x);
 /* Reports an error and faults the PD (the monitor or its parent sees where). */
 void microkit_internal_crash(seL4_Error err) __attribute__((noreturn));
 
@@ -132,6 +135,15 @@ static inline void microkit_pd_stop(microkit_child pd)
     seL4_Error err = seL4_TCB_Suspend(BASE_TCB_CAP + pd);
     if (err != seL4_NoError) {
         microkit_dbg_puts("microkit_pd_stop: error writing TCB registers\n");
+        microkit_internal_crash(err);
+    }
+}
+
+static inline void microkit_pd_resume(microkit_child pd)
+{
+    seL4_Error err = seL4_TCB_Resume(BASE_TCB_CAP + pd);
+    if (err != seL4_NoError) {
+        microkit_dbg_puts("microkit_pd_resume: error resuming TCB\n");
         microkit_internal_crash(err);
     }
 }

@@ -39,6 +39,16 @@ static void put_unsigned(seL4_Word value)
     while (n > 0) microkit_dbg_putc(digits[--n]);
 }
 
+void microkit_dbg_put8(seL4_Uint8 x)
+{
+    put_unsigned(x);
+}
+
+void microkit_dbg_put32(seL4_Uint32 x)
+{
+    put_unsigned(x);
+}
+
 void microkit_virtkit_invalid_channel(const char *fn, microkit_channel ch)
 {
     microkit_dbg_puts(microkit_name);

@@ -34,6 +34,14 @@ export const registerMicrokitTool: RegisterCommand = (program, setExitCode) => {
     .option("--search-path <dirs...>", "folders to find program images and prefill files in", [] as string[])
     .option("-o, --output <image>", "the image to write", "loader.img")
     .option("-r, --report <file>", "the report to write", "report.txt")
+    // Options of the Microkit tool whose outputs describe a real seL4 boot; accepted so Makefiles run.
+    .option("--viper-output <dir>", "accepted as the Microkit tool takes it; virtkit writes nothing there")
+    .option("--capdl-json <file>", "accepted as the Microkit tool takes it; virtkit writes no capDL spec")
+    .option("--image-type <type>", "accepted as the Microkit tool takes it; virtkit writes its own image")
+    .option(
+      "--override-kernel <elf>",
+      "accepted as the Microkit tool takes it; virtkit's kernel is its model",
+    )
     .action((system: string, options: ToolOptions) => {
       const description = loadSystem(system, {
         board: options.board,
