@@ -9,6 +9,7 @@ import { soundDriver } from "../../src/sddf/index.ts";
 export default soundDriver({
   backend: ({ hostOutput }) => wavSoundBackend({ directory: soundFolder(hostOutput.soundDirectory) }),
   sharedState: "shared_state",
+  timer: { irq: 1 },
   clients: [
     { cmdReq: "cmd_req", cmdRes: "cmd_res", pcmReq: "pcm_req", pcmRes: "pcm_res", data: "data", channel: 0 },
   ],

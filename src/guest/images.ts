@@ -24,6 +24,7 @@ import { ensureMinimalKernel } from "./kernel/minimal-kernel.ts";
 import { ensureCrossvmGuest } from "./crossvm/build.ts";
 import type { FdtNode } from "../libvmm/fdt.ts";
 import { guestLayout, type GuestLayout } from "./layout.ts";
+import { ensureGuestPrograms, examplePrograms } from "./programs.ts";
 import { boardNamed, type BoardDescription } from "../machine/boards/index.ts";
 import { silentProgress, type OnProgress } from "./progress.ts";
 
@@ -145,12 +146,24 @@ export async function ensureGuestImages(options: GuestImageOptions = {}): Promis
       ? await ensureCrossvmGuest({ cacheRoot: root, kernel, programs: options.crossvm.programs, onProgress })
       : undefined;
   if (crossvm) modules = [...modules, ...crossvm.modules];
+  const programSources = options.example
+    ? examplePrograms(join(options.examplesDir ?? EXAMPLES_DIR, options.example))
+    : [];
+  const programs =
+    programSources.length > 0 && options.initrd === undefined
+      ? await ensureGuestPrograms({
+          cacheRoot: root,
+          name: options.example!,
+          programs: programSources,
+          onProgress,
+        })
+      : undefined;
   const built = await ensureInitrd(options, root, log, {
     modules,
     kernelTag,
     overlay,
     kernel,
-    extraOverlay: crossvm?.overlay,
+    extraOverlays: [crossvm?.overlay, programs?.overlay].filter((dir) => dir !== undefined),
   });
   const initrd = built?.path;
   const initrdSize = initrd === undefined ? undefined : statSync(initrd).size;
@@ -191,6 +204,7 @@ export async function ensureGuestImages(options: GuestImageOptions = {}): Promis
     artifacts: [
       kernel,
       ...(crossvm ? [crossvm.artifact] : []),
+      ...(programs ? [programs.artifact] : []),
       ...(built?.artifact ? [built.artifact] : []),
       dtb,
     ],
@@ -207,8 +221,8 @@ async function ensureInitrd(
     kernelTag: string;
     overlay: string | undefined;
     kernel: EnsuredArtifact;
-    /** Built files (the cross-VM tools) copied before the example's overlay. */
-    extraOverlay?: string;
+    /** Built files (the cross-VM tools, the example's programs) copied before the example's overlay. */
+    extraOverlays: string[];
   },
 ): Promise<{ path: string; artifact?: EnsuredArtifact } | undefined> {
   if (options.initrd === "none") return undefined;
@@ -217,14 +231,14 @@ async function ensureInitrd(
   const sources = [`${BUSYBOX_PACKAGE}:arm64 ${busybox.version}`];
   if (built.modules.length > 0)
     sources.push(`modules ${built.modules.map((m) => m.name).join(",")} of ${built.kernel.manifest.source}`);
-  if (built.extraOverlay) sources.push("cross-VM connector tools and programs");
+  if (built.extraOverlays.length > 0) sources.push("built tools and programs");
   if (built.overlay) sources.push(`overlay examples/${options.example}/overlay`);
   const initramfs = await ensureInitramfs({
     cacheRoot: root,
     name: `initrd${built.kernelTag}${options.example ? `-${options.example}` : ""}`,
     busybox,
     modules: built.modules,
-    overlays: [built.extraOverlay, built.overlay].filter((dir) => dir !== undefined),
+    overlays: [...built.extraOverlays, built.overlay].filter((dir) => dir !== undefined),
     source: sources.join("; "),
   });
   return { path: initramfs.path, artifact: initramfs };

@@ -1,11 +1,12 @@
 // libvmm's virtio example on virtkit, checked as libvmm's CI checks it on QEMU: a Linux guest whose
 // console (hvc0), disk (/dev/vda), network (eth0) and sound card are virtIO devices the VMM emulates
 // over sDDF; the UART is shared with a native PD. The disk is an image file on the host.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUserNetwork } from "../../src/machine/backends/net/user-network.ts";
+import { parseWav } from "../../src/machine/backends/wav.ts";
 import { SONG } from "../../src/machine/backends/net/trustworthy-systems.ts";
 import { openDiskImage } from "../../src/cli/devices.ts";
 import { LinuxSession } from "../system/linux-session.ts";
@@ -81,4 +82,30 @@ describe("examples/virtio: hvc0, vda, eth0 and sound over sDDF", () => {
     expect(saved).toContain("'song' saved");
     expect(await session.run("cat /tmp/song")).toBe(SONG);
   }, 300_000);
+
+  it("sound: a static guest program plays a 440 Hz tone for 0.5 s; the WAV holds exactly that tone", async () => {
+    expect(await session.run("play_tone 440 500 48000")).toMatch(
+      /^played 440 Hz for 500 ms at 48000 Hz \(24000 frames/,
+    );
+    const folder = join(work, "sound");
+    expect(readdirSync(folder)).toEqual(["stream0-0.wav"]);
+    const wav = parseWav(readFileSync(join(folder, "stream0-0.wav")));
+    expect([wav.channels, wav.rate, wav.bitsPerSample]).toEqual([1, 48000, 16]);
+    const samples = new Int16Array(
+      wav.data.buffer.slice(wav.data.byteOffset, wav.data.byteOffset + wav.data.length),
+    );
+    const TONE = 24000;
+    // The card read each buffer when it played it, so the tone is whole and in order (no stale ring
+    // periods), then silence: the buffer of it play_tone writes after the tone.
+    const expected = Array.from({ length: TONE }, (_, n) =>
+      Math.round(16000 * Math.sin((2 * Math.PI * 440 * n) / 48000)),
+    );
+    const wrong = expected.findIndex((value, n) => Math.abs(samples[n]! - value) > 1);
+    expect(wrong).toBe(-1);
+    expect(samples.length).toBeGreaterThan(TONE);
+    expect(samples.subarray(TONE).every((s) => s === 0)).toBe(true);
+    let rising = 0;
+    for (let n = 1; n < TONE; n++) if (samples[n - 1]! < 0 && samples[n]! >= 0) rising++;
+    expect(rising).toBe(219); // 220 cycles in 0.5 s at 440 Hz: the first starts at frame 0, the others rise through 0
+  }, 120_000);
 });

@@ -2,7 +2,6 @@
 // (dataport, emits_event, consumes_event) out of tree against the minimal kernel's build tree, and
 // the init tools and an example's programs linked statically with the user library. Cached as an
 // `overlay` artifact keyed by the kernel, every source and the compiler.
-import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,12 +11,18 @@ import type { KernelModule } from "../initramfs/rootfs.ts";
 import {
   LINUX_SOURCE_PACKAGE,
   MAKE_VARS,
-  MINIMAL_KERNEL_PACKAGES,
   ensureSourceTree,
   moduleBuildTree,
 } from "../kernel/minimal-kernel.ts";
 import { inPhase, type OnProgress } from "../progress.ts";
 import { runLogged } from "../run-logged.ts";
+import {
+  GUEST_CC,
+  GUEST_CFLAGS,
+  GUEST_PROGRAM_PACKAGES,
+  guestCompilerVersion,
+  guestProgramName,
+} from "../programs.ts";
 
 export const CROSSVM_SOURCES = fileURLToPath(new URL(".", import.meta.url));
 /** The modules, in the order S02modules loads them. */
@@ -25,9 +30,7 @@ export const CROSSVM_MODULES = ["dataport", "emits_event", "consumes_event"] as 
 /** The init tools: one program, three names. */
 export const CROSSVM_INIT_TOOLS = ["dataport_init", "consumes_event_init", "emits_event_init"] as const;
 /** The cross compiler and a static C library for arm64, besides what the kernel build needs. */
-export const CROSSVM_PACKAGES = [...MINIMAL_KERNEL_PACKAGES, "libc6-dev-arm64-cross"];
-const CC = "aarch64-linux-gnu-gcc";
-const CFLAGS = ["-static", "-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"];
+export const CROSSVM_PACKAGES = GUEST_PROGRAM_PACKAGES;
 
 export interface CrossvmGuestOptions {
   cacheRoot: string;
@@ -54,19 +57,6 @@ function sourceFiles(dir: string): string[] {
     .map((name) => join(dir, name));
 }
 
-function compilerVersion(): string {
-  const probe = spawnSync(CC, ["--version"], { encoding: "utf8" });
-  if (probe.status !== 0) throw new Error(`${CC} --version failed: ${probe.stderr || probe.error?.message}`);
-  return probe.stdout.split("\n")[0]!;
-}
-
-function programName(path: string): string {
-  const name = basename(path).replace(/\.c$/, "");
-  if (!/^[A-Za-z0-9_.-]+$/.test(name) || !path.endsWith(".c"))
-    throw new Error(`cross-VM guest program ${path}: give a C file (name.c) with a plain file name`);
-  return name;
-}
-
 /** Builds (or finds in the cache) the modules, tools and programs for `options.kernel`. */
 export async function ensureCrossvmGuest(options: CrossvmGuestOptions): Promise<CrossvmGuestFiles> {
   const { kernel, onProgress } = options;
@@ -82,7 +72,7 @@ export async function ensureCrossvmGuest(options: CrossvmGuestOptions): Promise<
   for (const program of programs) {
     if (!existsSync(program)) throw new Error(`cross-VM guest program ${program} does not exist`);
   }
-  const names = programs.map(programName);
+  const names = programs.map(guestProgramName);
   const clash = names.find((name, i) => names.indexOf(name) !== i);
   if (clash) throw new Error(`two cross-VM guest programs would both be /usr/sbin/${clash}`);
   ensureHostPackages(options.cacheRoot, CROSSVM_PACKAGES);
@@ -93,7 +83,7 @@ export async function ensureCrossvmGuest(options: CrossvmGuestOptions): Promise<
   const inputs = [...moduleSources, ...libSources, ...toolSources, ...programs];
   const hash = sha256(
     kernel.manifest.sha256,
-    compilerVersion(),
+    guestCompilerVersion(),
     ...inputs.flatMap((path) => [basename(path), readFileSync(path)]),
   );
   const name = ["crossvm", ...names].join("-");
@@ -131,7 +121,7 @@ export async function ensureCrossvmGuest(options: CrossvmGuestOptions): Promise<
     const lib = join(CROSSVM_SOURCES, "lib");
     const cc = (phase: string, output: string, sources: string[]): Promise<void> =>
       inPhase(onProgress, phase, () =>
-        runLogged(CC, [...CFLAGS, `-I${lib}`, "-o", output, ...sources, join(lib, "crossvm.c")], {
+        runLogged(GUEST_CC, [...GUEST_CFLAGS, `-I${lib}`, "-o", output, ...sources, join(lib, "crossvm.c")], {
           cwd: work,
           logFile,
           phase,

@@ -294,6 +294,12 @@ export type VirtioSoundOptions = VirtioPlacement & {
   notify(channel: number): void;
   /** QueueNumMax of the device's queues (default 64). */
   queueSize?: number;
+  /**
+   * PCM transfers per queue passed to the sound driver before earlier ones are done (default 1):
+   * the device reads each buffer from the guest when the card is ready for it, as a card's DMA
+   * does (see VirtioSoundOptions.readAhead).
+   */
+  readAhead?: number;
 };
 
 /** A virtio sound card wired to an sDDF sound client. */
@@ -318,7 +324,13 @@ export function virtioSound(host: VirtioVmm, options: VirtioSoundOptions): VmmVi
     host,
     "virtio-snd",
     options,
-    (wiring) => new VirtioSound({ ...wiring, backend, queueSize: options.queueSize }),
+    (wiring) =>
+      new VirtioSound({
+        ...wiring,
+        backend,
+        queueSize: options.queueSize,
+        readAhead: options.readAhead ?? 1,
+      }),
   );
   return {
     device,

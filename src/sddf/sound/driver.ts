@@ -1,6 +1,12 @@
 // An sDDF sound driver over a host sound back-end (a WAV writer, …): serves the sound queues of its clients, the first client to TAKE a stream owning it, as sDDF's sound virtualiser decides.
 
-import { definePd, type Pd, type PdProgramDefinition, type ProgramContext } from "../../microkit/index.ts";
+import {
+  TimerControl,
+  definePd,
+  type Pd,
+  type PdProgramDefinition,
+  type ProgramContext,
+} from "../../microkit/index.ts";
 import { VIRTIO_SND_FORMAT_BYTES } from "../../machine/devices/virtio/constants.ts";
 import type { SoundBackend, SoundDone } from "../../machine/devices/virtio/sound.ts";
 import { PeerComplaints, regionBytes } from "../shared.ts";
@@ -34,6 +40,23 @@ export interface SoundDriverConfig {
   /** setvar_vaddr of the shared state region every client reads the streams from. */
   sharedState: string;
   clients: SoundDriverClient[];
+  /**
+   * The channel id of the PD's `<irq irq="30" .../>` (the ARM physical timer): with it, PCM is
+   * answered at the pace a sound card plays and records, each buffer when its last frame has gone
+   * out at the stream's rate in the system's time; without it, as soon as the back-end took it.
+   */
+  timer?: { irq: number };
+}
+
+const NEVER = (1n << 64n) - 1n;
+const NS_PER_S = 1_000_000_000n;
+
+/** A PCM answer held until the sound card would have played (or recorded) its buffer. */
+interface PacedAnswer {
+  at: bigint;
+  client: number;
+  streamId: number;
+  send(): void;
 }
 
 const COMMANDS = ["TAKE", "PREPARE", "RELEASE", "START", "STOP"];
@@ -57,6 +80,9 @@ export function soundDriver(config: SoundDriverConfig): PdProgramDefinition {
     const backend = typeof config.backend === "function" ? config.backend(context) : config.backend;
     const streams = backend.streams.slice(0, SOUND_MAX_STREAM_COUNT);
     const owners = new Map<number, number>();
+    /** Each taken stream's rate and frame size, and when the card will be done with what it was given (ns). */
+    const timing = new Map<number, { rate: number; frameBytes: number; playhead: bigint }>();
+    let paced: PacedAnswer[] = [];
     let clients: Client[] = [];
     const complaints = new PeerComplaints("SND DRIVER|ERR: ");
 
@@ -140,11 +166,14 @@ export function soundDriver(config: SoundDriverConfig): PdProgramDefinition {
             periodBytes,
             bufferBytes: periodBytes * SOUND_PCM_QUEUE_CAPACITY,
           };
+          timing.set(id, { rate, frameBytes, playhead: 0n });
           return run(i, (done) => backend.setParams(id, params, done), respond);
         }
         case SoundCmdCode.PREPARE:
           return run(i, (done) => backend.prepare(id, done), respond);
         case SoundCmdCode.RELEASE:
+          // Released buffers come back at once (virtio-snd returns a released stream's I/O).
+          sendPaced(pd, (answer) => answer.streamId === id);
           return run(i, (done) => backend.release(id, done), respond);
         case SoundCmdCode.START:
           return run(i, (done) => backend.start(id, done), respond);
@@ -157,8 +186,16 @@ export function soundDriver(config: SoundDriverConfig): PdProgramDefinition {
       const client = clients[i]!;
       const who = `client ${i}`;
       const respond = (status: number): void => {
-        const answer = { ...request, status, latencyBytes: 0 };
-        if (!client.queues.pcmRes.enqueue(answer)) {
+        const due =
+          config.timer && status === SoundStatus.OK ? dueTime(pd, request.streamId, request.len) : undefined;
+        if (due !== undefined) {
+          paced.push({ at: due, client: i, streamId: request.streamId, send: () => answer(status) });
+          armTimer(pd);
+        } else answer(status);
+      };
+      const answer = (status: number): void => {
+        const response = { ...request, status, latencyBytes: 0 };
+        if (!client.queues.pcmRes.enqueue(response)) {
           complaints.report(
             pd,
             who,
@@ -216,6 +253,37 @@ export function soundDriver(config: SoundDriverConfig): PdProgramDefinition {
       }
     }
 
+    const nowNs = (pd: Pd): bigint => (pd.armTimer.counter() * NS_PER_S) / BigInt(pd.armTimer.frequency);
+
+    /** When the card is done with `len` more bytes of the stream: its buffers play one after another. */
+    function dueTime(pd: Pd, streamId: number, len: number): bigint | undefined {
+      const t = timing.get(streamId);
+      if (!t) return undefined;
+      const start = t.playhead > nowNs(pd) ? t.playhead : nowNs(pd);
+      t.playhead = start + (BigInt(Math.floor(len / t.frameBytes)) * NS_PER_S) / BigInt(t.rate);
+      return t.playhead;
+    }
+
+    /** Sends the held answers `which` picks (the due ones by default) and arms the timer for the next. */
+    function sendPaced(pd: Pd, which?: (answer: PacedAnswer) => boolean): void {
+      const now = nowNs(pd);
+      const send = paced.filter(which ?? ((answer) => answer.at <= now));
+      paced = paced.filter((answer) => !send.includes(answer));
+      for (const answer of send) {
+        answer.send();
+        clients[answer.client]!.notify = true;
+      }
+      armTimer(pd);
+    }
+
+    function armTimer(pd: Pd): void {
+      if (!config.timer) return;
+      const next = paced.reduce((min, answer) => (answer.at < min ? answer.at : min), NEVER);
+      const freq = BigInt(pd.armTimer.frequency);
+      // Rounded up to a whole tick, so the interrupt never comes before the buffer is done.
+      pd.armTimer.compare = next === NEVER ? NEVER : (next * freq + NS_PER_S - 1n) / NS_PER_S;
+    }
+
     function flushNotifications(pd: Pd): void {
       clients.forEach((c, i) => {
         if (!c.notify) return;
@@ -246,13 +314,20 @@ export function soundDriver(config: SoundDriverConfig): PdProgramDefinition {
           })),
         );
         shared.setReady(true);
+        if (config.timer) {
+          pd.armTimer.compare = NEVER;
+          pd.armTimer.control = TimerControl.ENABLE;
+        }
         // Tell the clients the streams are there: a PD cannot spin on `ready`.
         for (const c of config.clients) pd.notify(c.channel);
       },
 
       notified(pd, channel) {
         const i = config.clients.findIndex((c) => c.channel === channel);
-        if (i < 0) pd.dbgPuts(`SND DRIVER|LOG: notification on unexpected channel ${channel}\n`);
+        if (config.timer && channel === config.timer.irq) {
+          pd.deferredIrqAck(channel);
+          sendPaced(pd);
+        } else if (i < 0) pd.dbgPuts(`SND DRIVER|LOG: notification on unexpected channel ${channel}\n`);
         else serve(pd, i);
         // Answers the back-end gave, now or since the last event (a back-end that completes later
         // cannot wake the PD), go out now.

@@ -80,6 +80,13 @@ export interface VirtioSoundOptions extends VirtioDeviceOptions {
   queueSize?: number;
   /** The largest buffer_bytes SET_PARAMS accepts (default 8 MiB). */
   maxBufferBytes?: number;
+  /**
+   * Transfers per data queue handed to the back-end before earlier ones finish (default: all the
+   * queue holds). A back-end that plays in real time wants 1: the device then reads each PCM buffer
+   * when the card reaches it, as a card's DMA does, and Linux's driver (which queues its whole ring
+   * and refills a period after it completes) plays what the application wrote, not the stale ring.
+   */
+  readAhead?: number;
 }
 
 export interface VirtioSoundStats {
@@ -154,7 +161,8 @@ export class VirtioSound implements MmioDevice, VirtioDevice {
   /** A control request is with the back-end: the next waits (control requests take effect in order). */
   private controlBusy = false;
   private controlRunning = false;
-  /** Transfers in flight per data queue (txq, rxq), bounded by the queue size. */
+  private readonly readAhead: number;
+  /** Transfers in flight per data queue (txq, rxq), bounded by the queue size and readAhead. */
   private inFlight = [0, 0];
   private dataRunning = [false, false];
 
@@ -163,6 +171,7 @@ export class VirtioSound implements MmioDevice, VirtioDevice {
     this.backend = options.backend;
     this.queueSizeMax = options.queueSize ?? 64;
     this.maxBufferBytes = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
+    this.readAhead = Math.max(1, options.readAhead ?? Number.MAX_SAFE_INTEGER);
     this.streams = [];
     const transport = options.transport ?? ((o) => new VirtioMmioTransport(o));
     this.transport = transport({
@@ -463,9 +472,47 @@ export class VirtioSound implements MmioDevice, VirtioDevice {
 
   /** RELEASE: the device returns every transfer of the stream the back-end has not finished (virtio 1.2 §5.14.6.6.5). */
   private returnPending(stream: Stream): void {
+    // Transfers the device has not read yet (readAhead) are pending too: the ones for this stream at
+    // the front of each data queue come back unplayed. They go first, so that finishing the others
+    // does not read them as new transfers for a released stream.
+    for (const index of [VirtioSndQueue.TX, VirtioSndQueue.RX]) this.returnQueued(index, stream.id);
     const pending = stream.pending;
     stream.pending = [];
     for (const x of pending) this.finish(x, VirtioSnd.S_OK, 0);
+  }
+
+  private returnQueued(index: number, id: number): void {
+    const slot = index - VirtioSndQueue.TX;
+    const queue = this.transport.queue(index);
+    if (!queue || this.dataRunning[slot]) return;
+    this.dataRunning[slot] = true;
+    try {
+      this.transport.runQueue(index, () => {
+        for (let chain = queue.peek(); chain; chain = queue.peek()) {
+          // A malformed transfer stays for data(), which reports it.
+          if (
+            chain.readableBytes < VIRTIO_SND_PCM_XFER_SIZE ||
+            chain.writableBytes < VIRTIO_SND_PCM_STATUS_SIZE
+          )
+            return;
+          const header = gather(this.transport.dma, chain.readable, 0, VIRTIO_SND_PCM_XFER_SIZE);
+          if (new DataView(header.buffer).getUint32(0, true) !== id) return;
+          queue.take();
+          this.inFlight[slot]!++;
+          const xfer = {
+            queue,
+            queueIndex: index,
+            generation: this.generation,
+            chain,
+            stream: id,
+            finished: false,
+          };
+          this.finish(xfer, VirtioSnd.S_OK, 0);
+        }
+      });
+    } finally {
+      this.dataRunning[slot] = false;
+    }
   }
 
   // ---- data queues -----------------------------------------------------------------------------
@@ -478,7 +525,7 @@ export class VirtioSound implements MmioDevice, VirtioDevice {
     const output = index === VirtioSndQueue.TX;
     try {
       this.transport.runQueue(index, () => {
-        while (this.inFlight[slot]! < queue.ring.size) {
+        while (this.inFlight[slot]! < Math.min(queue.ring.size, this.readAhead)) {
           const chain = queue.peek();
           if (!chain) return;
           if (
