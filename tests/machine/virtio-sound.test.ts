@@ -76,15 +76,22 @@ class Backend implements SoundBackend {
   }
 }
 
-function setup() {
+function setup(readAhead?: number) {
   const memory = guestRam(RAM, 4 * 1024 * 1024);
   const irq = new RecordingIrq();
   const errors: string[] = [];
   const backend = new Backend();
-  const snd = new VirtioSound({ memory, irq, backend, name: NAME, onError: (m) => errors.push(m) });
+  const snd = new VirtioSound({
+    memory,
+    irq,
+    backend,
+    name: NAME,
+    onError: (m) => errors.push(m),
+    readAhead,
+  });
   const d = new VirtioTestDriver(snd, memory, RAM);
   const [control, event, tx, rx] = d.bringUp(4, 16);
-  return { snd, d, irq, errors, backend, control: control!, event: event!, tx: tx!, rx: rx! };
+  return { snd, d, irq, errors, backend, memory, control: control!, event: event!, tx: tx!, rx: rx! };
 }
 
 function u32s(...values: number[]): Uint8Array {
@@ -314,6 +321,46 @@ describe("virtio-snd", () => {
     expect(d.takeUsed(s.tx).map((u) => u.id)).toEqual([b.head]);
     backend.held.shift()!(); // the late play completion touches nothing
     expect(d.takeUsed(s.tx)).toEqual([]);
+  });
+
+  it("with readAhead 1 reads a buffer only when the one before is played; RELEASE returns unread ones", () => {
+    const s = setup(1);
+    const { d, backend } = s;
+    prepareStream(s);
+    backend.hold = true;
+    const a = play(d, s.tx, 0, new Uint8Array(64).fill(1));
+    const pcm = d.buffer(64, new Uint8Array(64).fill(2));
+    const status = d.buffer(8);
+    const b = d.addChain(s.tx, [
+      { addr: d.buffer(4, u32s(0)), len: 4 },
+      { addr: pcm, len: 64 },
+      { addr: status, len: 8, write: true },
+    ]);
+    d.notify(s.tx);
+    expect(backend.calls.filter((c) => c.startsWith("play"))).toEqual(["play 0 64"]);
+    // The driver refills b's buffer before the card reaches it, as Linux's ring does: the card plays that.
+    s.memory.regions[0]!.bytes.fill(3, pcm - RAM, pcm - RAM + 64);
+    backend.held.shift()!();
+    expect(d.takeUsed(s.tx).map((u) => u.id)).toEqual([a.head]);
+    backend.held.shift()!();
+    expect(backend.played.map((p) => p[0])).toEqual([1, 3]);
+    expect(d.takeUsed(s.tx).map((u) => u.id)).toEqual([b]);
+    // RELEASE returns the one the back-end holds and the one still unread, without reading that one
+    // as a transfer for a released stream.
+    const c = play(d, s.tx, 0, new Uint8Array(64));
+    const e = play(d, s.tx, 0, new Uint8Array(64));
+    const rel = controlRequest(d, s.control, pcmCmd(VirtioSnd.R_PCM_RELEASE, 0));
+    backend.held.pop()!(); // RELEASE's answer
+    expect(rel.status()).toBe(VirtioSnd.S_OK);
+    expect(
+      d
+        .takeUsed(s.tx)
+        .map((u) => u.id)
+        .sort(),
+    ).toEqual([c.head, e.head].sort());
+    expect(c.status()).toBe(VirtioSnd.S_OK);
+    expect(e.status()).toBe(VirtioSnd.S_OK);
+    expect(s.errors).toEqual([]);
   });
 
   it("answers IO_ERR when the back-end fails", () => {

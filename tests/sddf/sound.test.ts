@@ -257,4 +257,56 @@ describe("the sound driver over the WAV back-end", () => {
     expect(wav).toMatchObject({ channels: 1, rate: 8000 });
     expect(Buffer.compare(wav.data, pcm)).toBe(0);
   });
+
+  test("with the timer, PCM is answered as a card plays it: each 2048-frame buffer 42.7 ms after the last", async () => {
+    directory = mkdtempSync(join(tmpdir(), "virtkit-sddf-sound-"));
+    const timed = xml.replace(
+      '<protection_domain name="sound_driver" priority="200">',
+      '<protection_domain name="sound_driver" priority="200"><irq irq="30" id="3" />',
+    );
+    expect(timed).not.toBe(xml);
+    const a: Log = { commands: [], pcm: [] };
+    const answeredAt: bigint[] = [];
+    let sentAt = 0n;
+    const client = phasedClient(a, [
+      (q) => {
+        q.cmdReq.enqueue(cmd(SoundCmdCode.TAKE, 1, 0, { channels: 1, format: 5, rate: 7 })); // S16 mono, 48 kHz
+        q.cmdReq.enqueue(cmd(SoundCmdCode.PREPARE, 2));
+        q.cmdReq.enqueue(cmd(SoundCmdCode.START, 3));
+        return 3;
+      },
+      (q) => {
+        for (const [k, offset] of [0, SOUND_PCM_BUFFER_SIZE].entries())
+          q.pcmReq.enqueue({ cookie: 10 + k, streamId: 0, ioOrOffset: offset, len: SOUND_PCM_BUFFER_SIZE });
+        return 2;
+      },
+    ]);
+    const { done } = await boot(timed, {
+      sound_driver: soundDriver({ ...driverConfig(directory), timer: { irq: 3 } }),
+      client0: {
+        init(p) {
+          client.init(p);
+          sentAt = p.armTimer.counter();
+        },
+        notified(p, ch) {
+          const before = a.pcm.length;
+          client.notified(p, ch);
+          for (let k = before; k < a.pcm.length; k++) answeredAt.push(p.armTimer.counter());
+        },
+      },
+      client1: phasedClient({ commands: [], pcm: [] }, []),
+    });
+    await done;
+    expect(a.pcm.map((r) => [r.cookie, r.status])).toEqual([
+      [10, SoundStatus.OK],
+      [11, SoundStatus.OK],
+    ]);
+    // 2048 frames at 48 kHz: 42.667 ms, 2,666,667 ticks of the 62.5 MHz counter.
+    const buffer = (2048n * 62_500_000n) / 48_000n;
+    const [first, second] = answeredAt.map((t) => t - sentAt);
+    expect(first).toBeGreaterThanOrEqual(buffer);
+    expect(first).toBeLessThan(buffer + 62_500n); // within a millisecond
+    expect(second! - first!).toBeGreaterThanOrEqual(buffer);
+    expect(second! - first!).toBeLessThan(buffer + 62_500n);
+  });
 });
