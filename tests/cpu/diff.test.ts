@@ -10,7 +10,14 @@ import { buildProgram, programSource } from "./diff/program.ts";
 import { runInQemu } from "./diff/qemu-runner.ts";
 import { Random } from "./diff/random.ts";
 import { formatReproducer } from "./diff/reproducer.ts";
-import { SNAPSHOT_SIZE, decodeSnapshot, randomState, type CpuState } from "./diff/state.ts";
+import {
+  SNAPSHOT_SIZE,
+  SNAPSHOT_SLOT,
+  decodeSnapshot,
+  randomState,
+  scratchHash,
+  type CpuState,
+} from "./diff/state.ts";
 import { VirtkitRunner } from "./diff/virtkit-runner.ts";
 import { ensureCpuTestTools } from "./toolchain.ts";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -57,19 +64,29 @@ suite("CPU differential harness against qemu-aarch64", () => {
       expect(s.x[5]).toBe(state.x[5]);
     }
     expect(compareStates(q.state, k.state)).toEqual([]);
-    // One snapshot per item, taken right after it: x1 is 8 from the first on, v2 set from the second.
+    // One snapshot per item, taken right after it: x1 is 8 from the first on, v2 set from the second,
+    // the scratch area changed by the third (its store), SP unchanged throughout.
     for (const log of [q.log, k.log]) {
       expect(log.length).toBe(3 * SNAPSHOT_SIZE);
       expect(decodeSnapshot(log, 0).x[1]).toBe(8n);
       expect(decodeSnapshot(log, 0).v[2]).toEqual(state.v[2]);
       expect(decodeSnapshot(log, 1).v[2]!.lo).toBe(0x3ff8000000000000n);
       expect(decodeSnapshot(log, 2).nzcv).toBe(0);
+      expect([0, 1, 2].map((i) => decodeSnapshot(log, i).sp)).toEqual([state.sp, state.sp, state.sp]);
+      expect(decodeSnapshot(log, 1).scratchHash).toBe(scratchHash(state.scratch));
+      expect(decodeSnapshot(log, 2).scratchHash).toBe(scratchHash(q.state.scratch));
+      expect(decodeSnapshot(log, 2).scratchHash).not.toBe(decodeSnapshot(log, 1).scratchHash);
     }
-    const corrupted = k.log.slice();
-    corrupted[2 * SNAPSHOT_SIZE + 8 * 5] ^= 0x10;
-    expect(firstDifferentSnapshot(q.log, corrupted)).toMatchObject({
+    const corrupt = (offset: number) => {
+      const log = k.log.slice();
+      log[2 * SNAPSHOT_SIZE + offset] ^= 0x10;
+      return firstDifferentSnapshot(q.log, log);
+    };
+    expect(corrupt(8 * 5)).toMatchObject({ index: 2, differences: [{ field: "x5" }] });
+    expect(corrupt(SNAPSHOT_SLOT.sp)).toMatchObject({ index: 2, differences: [{ field: "sp" }] });
+    expect(corrupt(SNAPSHOT_SLOT.scratchHash)).toMatchObject({
       index: 2,
-      differences: [{ field: "x5" }],
+      differences: [{ field: expect.stringMatching(/^scratch/) }],
     });
   });
 

@@ -20,7 +20,7 @@ export function firstDifferentSnapshot(
     const q = qemu.subarray(i * SNAPSHOT_SIZE, (i + 1) * SNAPSHOT_SIZE);
     const k = virtkit.subarray(i * SNAPSHOT_SIZE, (i + 1) * SNAPSHOT_SIZE);
     if (!Buffer.from(q.buffer, q.byteOffset, q.length).equals(k)) {
-      return { index: i, differences: compareRegisters(decodeSnapshot(qemu, i), decodeSnapshot(virtkit, i)) };
+      return { index: i, differences: compareSnapshots(decodeSnapshot(qemu, i), decodeSnapshot(virtkit, i)) };
     }
   }
   if (qemu.length !== virtkit.length) {
@@ -35,8 +35,22 @@ export function firstDifferentSnapshot(
   return undefined;
 }
 
+/** What differs between two snapshots: registers, SP, flags and the scratch area (by its hash). */
+function compareSnapshots(qemu: Snapshot, virtkit: Snapshot): Difference[] {
+  const out = compareRegisters(qemu, virtkit);
+  if (qemu.sp !== virtkit.sp) out.push({ field: "sp", qemu: hex64(qemu.sp), virtkit: hex64(virtkit.sp) });
+  if (qemu.scratchHash !== virtkit.scratchHash) {
+    const field = "scratch (hash after the item; the item run alone shows the bytes)";
+    out.push({ field, qemu: hex64(qemu.scratchHash), virtkit: hex64(virtkit.scratchHash) });
+  }
+  return out;
+}
+
 /** Registers and flags that differ between two snapshots or states. */
-function compareRegisters(qemu: Snapshot, virtkit: Snapshot): Difference[] {
+function compareRegisters(
+  qemu: Pick<Snapshot, "x" | "nzcv" | "fpsr" | "v">,
+  virtkit: Pick<Snapshot, "x" | "nzcv" | "fpsr" | "v">,
+): Difference[] {
   const out: Difference[] = [];
   qemu.x.forEach((q, i) => {
     if (q !== virtkit.x[i]) out.push({ field: `x${i}`, qemu: hex64(q), virtkit: hex64(virtkit.x[i]!) });

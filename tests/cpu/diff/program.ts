@@ -6,7 +6,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CROSS, runTool } from "../toolchain.ts";
-import { SNAPSHOT_REGISTER as X27, type GeneratedItem } from "./generators/context.ts";
+import {
+  SCRATCH_BASE_REGISTER as X28,
+  SCRATCH_SIZE,
+  SNAPSHOT_REGISTER as X27,
+  type GeneratedItem,
+} from "./generators/context.ts";
 import {
   BLOCK_SIZE,
   CODE_ADDRESS,
@@ -15,6 +20,7 @@ import {
   MAX_SNAPSHOTS,
   REPORT_SIZE,
   SNAPSHOT_SIZE,
+  SNAPSHOT_SLOT,
   SLOT,
   encodeBlock,
   type CpuState,
@@ -104,20 +110,34 @@ function epilogue(): string[] {
   return lines;
 }
 
-/** Stores X0-X30, NZCV, FPSR and V0-V31 at x27 and advances it by SNAPSHOT_SIZE (see state.ts). */
+/**
+ * Stores X0-X30, SP, NZCV, FPSR, the scratch hash and V0-V31 at x27 and advances it by SNAPSHOT_SIZE
+ * (see state.ts). The hash loop uses X0-X3 once they are stored, sets no flags, and reloads them.
+ */
 function snapshot(): string[] {
   const lines: string[] = [];
   for (let i = 0; i < 26; i += 2) lines.push(`stp x${i}, x${i + 1}, [x${X27}], #16`);
   lines.push(
-    `stp x26, xzr, [x${X27}], #16`,
+    "mov x0, sp",
+    `stp x26, x0, [x${X27}], #16`,
     `stp x28, x29, [x${X27}], #16`,
     `str x30, [x${X27}], #8`,
     "mrs x0, nzcv",
     `str x0, [x${X27}], #8`,
     "mrs x0, fpsr",
     `str x0, [x${X27}]`,
-    `ldur x0, [x${X27}, #-256]`,
-    `add x${X27}, x${X27}, #16`,
+    "mov x0, #0",
+    `mov x1, x${X28}`,
+    `mov x2, #${SCRATCH_SIZE / 8}`,
+    "1:",
+    "ldr x3, [x1], #8",
+    "eor x0, x3, x0, ror #13",
+    "sub x2, x2, #1",
+    "cbnz x2, 1b",
+    `str x0, [x${X27}, #${SNAPSHOT_SLOT.scratchHash - SNAPSHOT_SLOT.fpsr}]`,
+    `ldp x0, x1, [x${X27}, #-${SNAPSHOT_SLOT.fpsr}]`,
+    `ldp x2, x3, [x${X27}, #-${SNAPSHOT_SLOT.fpsr - 16}]`,
+    `add x${X27}, x${X27}, #${SNAPSHOT_SLOT.v - SNAPSHOT_SLOT.fpsr}`,
   );
   for (let i = 0; i < 32; i += 2) lines.push(`stp q${i}, q${i + 1}, [x${X27}], #32`);
   return lines;

@@ -2,25 +2,43 @@
 // test program's data area (the prologue loads the "initial" block, the epilogue stores the "result"
 // block; qemu writes result + scratch to stdout, virtkit leaves them in RAM).
 import type { Random } from "./random.ts";
-import { SCRATCH_BASE_REGISTER, SCRATCH_SIZE, SNAPSHOT_REGISTER } from "./generators/context.ts";
+import {
+  SCRATCH_BASE_REGISTER,
+  SCRATCH_SIZE,
+  SNAPSHOT_REGISTER,
+  STACK_OFFSET,
+} from "./generators/context.ts";
 
 export const CODE_ADDRESS = 0x4000_0000;
 /** Within ADRP range of the code, far enough for a batch of a few thousand items. */
 export const DATA_ADDRESS = 0x4008_0000;
 export const RESULT_BLOCK = DATA_ADDRESS + 0x400;
 export const SCRATCH_ADDRESS = DATA_ADDRESS + 0x800;
-export const STACK_ADDRESS = SCRATCH_ADDRESS + 2048;
+export const STACK_ADDRESS = SCRATCH_ADDRESS + STACK_OFFSET;
 export const BLOCK_SIZE = 0x400;
 /** Bytes the program reports: the result block followed by the scratch area. */
 export const REPORT_SIZE = BLOCK_SIZE + SCRATCH_SIZE;
 
 /**
- * The snapshot log: after every item the program stores X0-X30, NZCV, FPSR and V0-V31 here, so a
- * result that a later instruction overwrites is still compared. 1 MiB above the code, up to 2 MiB.
+ * The snapshot log: after every item the program stores X0-X30, SP, NZCV, FPSR, a hash of the scratch
+ * area and V0-V31 here, so a result that a later instruction overwrites (a register or memory) is
+ * still compared. 1 MiB above the code, up to 2 MiB.
  */
 export const LOG_ADDRESS = 0x4010_0000;
-/** X0-X30 (X27, the log pointer, stored as 0), NZCV at 248, FPSR at 256, V0-V31 from 272. */
-export const SNAPSHOT_SIZE = 272 + 32 * 16;
+/**
+ * Byte offsets in a snapshot: X0-X30 at 8 * n, except that X27 (the log pointer) is not stored and
+ * SP takes its place; the scratch hash is each of its 64-bit words in turn folded in as
+ * `hash = word ^ ror(hash, 13)`, from 0.
+ */
+export const SNAPSHOT_SLOT = {
+  x: 0,
+  sp: 8 * SNAPSHOT_REGISTER,
+  nzcv: 248,
+  fpsr: 256,
+  scratchHash: 264,
+  v: 272,
+} as const;
+export const SNAPSHOT_SIZE = SNAPSHOT_SLOT.v + 32 * 16;
 export const MAX_SNAPSHOTS = Math.floor(0x20_0000 / SNAPSHOT_SIZE);
 
 /** Byte offsets inside a state block. */
@@ -194,11 +212,14 @@ export function decodeReport(report: Uint8Array): CpuState {
   };
 }
 
-/** Registers and flags after one item, as its snapshot stored them. */
+/** Registers, flags and the scratch area's hash after one item, as its snapshot stored them. */
 export interface Snapshot {
+  /** X0-X30, X27 (the log pointer) as 0. */
   x: bigint[];
+  sp: bigint;
   nzcv: number;
   fpsr: number;
+  scratchHash: bigint;
   v: VectorValue[];
 }
 
@@ -206,9 +227,26 @@ export function decodeSnapshot(log: Uint8Array, index: number): Snapshot {
   const view = new DataView(log.buffer, log.byteOffset + index * SNAPSHOT_SIZE, SNAPSHOT_SIZE);
   const u64 = (offset: number) => view.getBigUint64(offset, true);
   return {
-    x: Array.from({ length: 31 }, (_, i) => u64(8 * i)),
-    nzcv: Number(u64(248)),
-    fpsr: Number(u64(256)),
-    v: Array.from({ length: 32 }, (_, i) => ({ lo: u64(272 + 16 * i), hi: u64(280 + 16 * i) })),
+    x: Array.from({ length: 31 }, (_, i) => (i === SNAPSHOT_REGISTER ? 0n : u64(SNAPSHOT_SLOT.x + 8 * i))),
+    sp: u64(SNAPSHOT_SLOT.sp),
+    nzcv: Number(u64(SNAPSHOT_SLOT.nzcv)),
+    fpsr: Number(u64(SNAPSHOT_SLOT.fpsr)),
+    scratchHash: u64(SNAPSHOT_SLOT.scratchHash),
+    v: Array.from({ length: 32 }, (_, i) => ({
+      lo: u64(SNAPSHOT_SLOT.v + 16 * i),
+      hi: u64(SNAPSHOT_SLOT.v + 16 * i + 8),
+    })),
   };
+}
+
+/** The scratch hash a snapshot holds, computed here (for tests of the harness itself). */
+export function scratchHash(scratch: Uint8Array): bigint {
+  const view = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
+  const mask = (1n << 64n) - 1n;
+  let hash = 0n;
+  for (let i = 0; i < scratch.length; i += 8) {
+    const rotated = ((hash >> 13n) | (hash << 51n)) & mask;
+    hash = view.getBigUint64(i, true) ^ rotated;
+  }
+  return hash;
 }

@@ -8,6 +8,8 @@ export const SCRATCH_BASE_REGISTER = 28;
 /** x27 points at the next free snapshot slot of the log; generators must never use it. */
 export const SNAPSHOT_REGISTER = 27;
 export const SCRATCH_SIZE = 4096;
+/** Where SP points between items: the middle of scratch, so SP-based offsets 0..2047 stay inside. */
+export const STACK_OFFSET = 2048;
 
 /** General registers generators may freely read and write. */
 const REGISTER_POOL = [...Array.from({ length: 27 }, (_, i) => i), 29, 30];
@@ -51,10 +53,28 @@ export interface InstructionClass {
   needsNormalMemory?: boolean;
 }
 
+/** Lines that the processor executes (not labels or assembler directives). */
+export function instructionCount(lines: readonly string[]): number {
+  return lines.filter((l) => !l.endsWith(":") && !l.startsWith(".")).length;
+}
+
 export class GenContext {
   private labels = 0;
+  /** Registers an enclosing item holds (a loop counter): no generator may choose them meanwhile. */
+  private reserved: number[] = [];
 
   constructor(readonly rng: Random) {}
+
+  /** Runs `generate` with `registers` kept out of every choice of register. */
+  withReserved<T>(registers: readonly number[], generate: () => T): T {
+    const outer = this.reserved;
+    this.reserved = [...outer, ...registers];
+    try {
+      return generate();
+    } finally {
+      this.reserved = outer;
+    }
+  }
 
   /** A label unique within the program (GNU local-label syntax keeps it out of the symbol table). */
   label(): string {
@@ -63,7 +83,7 @@ export class GenContext {
 
   /** Index of a general register from the pool, avoiding `exclude`. */
   regIndex(exclude: readonly number[] = []): number {
-    const choices = REGISTER_POOL.filter((r) => !exclude.includes(r));
+    const choices = REGISTER_POOL.filter((r) => !exclude.includes(r) && !this.reserved.includes(r));
     return this.rng.pick(choices);
   }
 

@@ -1,18 +1,22 @@
 // The registry of instruction classes the differential harness draws from.
 import { branchClasses } from "./branch.ts";
 import { crypto, extensionClasses, lse, rdm } from "./extensions.ts";
-import type { GenContext, GeneratedItem, InstructionClass } from "./context.ts";
+import { instructionCount, type GenContext, type GeneratedItem, type InstructionClass } from "./context.ts";
+import { loopClass } from "./loop.ts";
 import { fpClasses } from "./fp.ts";
 import { crc32, integerClasses } from "./integer.ts";
 import { memoryClasses } from "./memory.ts";
 import { simdClasses } from "./simd.ts";
+import { stackPointer } from "./stack-pointer.ts";
 import { normalMemoryClasses } from "./unaligned.ts";
 
 export const ALL_CLASSES: InstructionClass[] = [
   ...integerClasses,
   crc32,
   ...memoryClasses,
+  stackPointer,
   ...branchClasses,
+  loopClass([...integerClasses, ...memoryClasses, stackPointer, ...branchClasses]),
   ...fpClasses,
   ...simdClasses,
   ...normalMemoryClasses,
@@ -31,6 +35,8 @@ function field(register: bigint, lsb: number): bigint {
   return (register >> BigInt(lsb)) & 0xfn;
 }
 
+export { instructionCount };
+
 export function findClasses(names: readonly string[]): InstructionClass[] {
   return names.map((name) => {
     const found = ALL_CLASSES.find((c) => c.name === name);
@@ -41,11 +47,6 @@ export function findClasses(names: readonly string[]): InstructionClass[] {
     }
     return found;
   });
-}
-
-/** Lines that the processor executes (not labels or assembler directives). */
-export function instructionCount(lines: readonly string[]): number {
-  return lines.filter((l) => !l.endsWith(":") && !l.startsWith(".")).length;
 }
 
 /** Items drawn round-robin-at-random from `classes` until they hold `count` instructions. */

@@ -2,7 +2,14 @@
 // runs with the MMU off, where data accesses are Device-nGnRnE, so every access is aligned to its
 // size (unaligned rules have their own bare-metal guest). Writeback forms never use the transfer
 // register as base (CONSTRAINED UNPREDICTABLE), load pairs never name one register twice.
-import { SCRATCH_BASE_REGISTER as X28, hex, type GenContext, type InstructionClass } from "./context.ts";
+import {
+  SCRATCH_BASE_REGISTER as X28,
+  SCRATCH_SIZE,
+  STACK_OFFSET,
+  hex,
+  type GenContext,
+  type InstructionClass,
+} from "./context.ts";
 
 export interface Access {
   op: string;
@@ -101,7 +108,7 @@ const single: InstructionClass = {
         return lines;
       }
       case 5:
-        return [`${a.op} ${reg}, [sp, #${g.scratchOffset(a.size, a.size, 0, 2048)}]`];
+        return [`${a.op} ${reg}, [sp, #${g.scratchOffset(a.size, a.size, 0, SCRATCH_SIZE - STACK_OFFSET)}]`];
       case 6: {
         if (!a.load || a.size < 4)
           return [`prfm ${g.rng.pick(PREFETCH)}, [x${X28}, #${g.scratchOffset(8, 8)}]`];
