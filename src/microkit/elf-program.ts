@@ -91,6 +91,11 @@ export class ElfProgram implements PdProgram {
     private readonly context: NativeThreadContext,
   ) {}
 
+  /** Instructions the PD's thread has executed (the IPC benchmark's measure). */
+  get instructionsRetired(): number {
+    return this.context.vcpu.instructionsRetired;
+  }
+
   init(pd: Pd): void {
     const { vcpu } = this.context;
     for (let n = 0; n <= 30; n++) vcpu.setX(n, 0n);

@@ -24,5 +24,6 @@ export {
 export { Monitor } from "./monitor.ts";
 export { buildSystemImage, isSystemImage, unpackSystemImage, type UnpackedImage } from "./system-image.ts";
 export { elfReport } from "./elf-report.ts";
+export { ElfProgram } from "./elf-program.ts";
 export { PhysicalTimer, PHYSICAL_TIMER_PPI, TimerControl } from "./generic-timer.ts";
 export { EMPTY_MESSAGE, VcpuReg, messageInfo, type MessageInfo } from "../kernel/index.ts";

@@ -117,6 +117,8 @@ export interface RunningPd {
   pd: Pd;
   thread: Thread;
   runtime: PdRuntime;
+  /** What runs the PD's entry points: its TypeScript program, or an ElfProgram. */
+  program: PdProgram;
 }
 
 export interface RunningSystem {
@@ -340,7 +342,7 @@ function wireProtectionDomain(
     notify: (channel) => kernel.signal(channels.get(channel)!.peer, channels.get(channel)!.peerBadge),
     irqAck: (channel) => kernel.irqAck(irqs.get(channel)!),
   });
-  return { description: pdd, pd, thread, runtime };
+  return { description: pdd, pd, thread, runtime, program };
 }
 
 /** A PD's program: a TypeScript module's definition, or an ELF file (`elf` set) run on the core. */

@@ -27,6 +27,7 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
       "overflow",
       "readonly",
       "uart",
+      "vmm",
     ];
     for (const name of names) elf[name] = buildPd(dir, name);
     elf.ping = buildPd(dir, "pingpong", "ping.elf", ["PING"]);
@@ -240,5 +241,27 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
     expect(await run(xml, {}, { "uart.elf": elf.uart! })).toBe(
       `${MONITOR_STARTED}uart: written to the PL011 by a C PD\n`,
     );
+  });
+
+  test("a C VMM starts a guest, gets its HVCs as VCPU faults, reads its registers, resumes and stops it", async () => {
+    const xml =
+      '<memory_region name="guest_ram" size="0x200000" page_size="0x200000" phys_addr="0x40000000"/>' +
+      '<protection_domain name="vmm" priority="101"><program_image path="vmm.elf"/>' +
+      '<map mr="guest_ram" vaddr="0x40000000" perms="rw" setvar_vaddr="guest_ram_vaddr"/>' +
+      '<virtual_machine name="guest" priority="100"><vcpu id="0"/>' +
+      '<map mr="guest_ram" vaddr="0x40000000" perms="rwx"/></virtual_machine></protection_domain>';
+    const output = await run(xml, {}, { "vmm.elf": elf.vmm! });
+    const lines = output.split("\n");
+    expect(lines.slice(0, 3)).toEqual([
+      MONITOR_STARTED.trimEnd(),
+      "vmm: starting guest",
+      "vmm: vcpu 0x0 fault label 0x8 hsr 0x5a000000 pc 0x40080008 x0 0x42 x1 0x0",
+    ]);
+    expect(lines[3]).toMatch(/^vmm: guest SCTLR_EL1 0x[0-9a-f]+, resuming$/);
+    expect(lines.slice(4)).toEqual([
+      "vmm: vcpu 0x0 fault label 0x8 hsr 0x5a000001 pc 0x40080010 x0 0x42 x1 0x7",
+      "vmm: guest stopped",
+      "",
+    ]);
   });
 });

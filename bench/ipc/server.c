@@ -1,0 +1,19 @@
+/* The IPC benchmark's server: answers every call with MR0 + 1. */
+#include <microkit.h>
+
+void init(void)
+{
+}
+
+void notified(microkit_channel ch)
+{
+    (void)ch;
+}
+
+microkit_msginfo protected(microkit_channel ch, microkit_msginfo msginfo)
+{
+    (void)ch;
+    (void)msginfo;
+    microkit_mr_set(0, microkit_mr_get(0) + 1);
+    return microkit_msginfo_new(0, 1);
+}
