@@ -80,6 +80,23 @@ export class NativeMachine {
         `Error: protection domain '${pd.name}': a system with ELF PDs can have at most ${NATIVE_VMID} virtual machines`,
       );
     }
+    try {
+      return this.build(kernel, pd, path, setvars);
+    } catch (error) {
+      if (error instanceof ProgramError) throw error;
+      // A malformed or oversized ELF is the user's file to fix, not a crash of virtkit.
+      throw new ProgramError(
+        `Error: protection domain '${pd.name}': cannot load ${path}: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  private build(
+    kernel: Kernel,
+    pd: ProtectionDomain,
+    path: string,
+    setvars: Readonly<Record<string, number>>,
+  ): ElfProgram {
     const elf = new ElfFile(new Uint8Array(readFileSync(path)), path);
     const memory = this.board.memory;
     const space = new NativeAddressSpace(memory, this.pool, pd.name);

@@ -506,6 +506,14 @@ export class ElfProgram implements PdProgram {
           `a stack overflow; give <protection_domain name="${pd.name}"> a larger stack_size`,
       ];
     }
+    const segment = this.elf.segments.find((g) => address >= g.vaddr && address < g.vaddr + g.memsz);
+    if (segment) {
+      const rights = `${segment.read ? "r" : "-"}${segment.write ? "w" : "-"}${segment.execute ? "x" : "-"}`;
+      return [
+        `virtkit: ${access} of ${hex(address)} in the program's segment [${hex(segment.vaddr)}..` +
+          `${hex(segment.vaddr + segment.memsz)}) (${rights}), which does not allow it: a stray pointer or jump`,
+      ];
+    }
     const map = pd.maps.find((m) => address >= m.vaddr && address < m.vaddr + m.region.size);
     if (map && isPermissionFault(faultStatus(esr))) {
       const perms = `${map.perms.read ? "r" : ""}${map.perms.write ? "w" : ""}${map.perms.execute ? "x" : ""}`;

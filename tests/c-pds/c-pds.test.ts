@@ -1,5 +1,6 @@
 // C protection domains built with virtkit's SDK, run at EL0 on the emulated core over the seL4 ABI.
 import { beforeAll, describe, expect, test } from "vitest";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MONITOR_STARTED, buildPd, folder, runSystem, toolchainProblem } from "./harness.ts";
 
@@ -28,14 +29,22 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
       "readonly",
       "uart",
       "vmm",
+      "echo",
     ];
     for (const name of names) elf[name] = buildPd(dir, name);
+    for (let fault = 1; fault <= 5; fault++) {
+      elf[`fault${fault}`] = buildPd(dir, "faults", `fault${fault}.elf`, [`FAULT=${fault}`]);
+    }
     elf.ping = buildPd(dir, "pingpong", "ping.elf", ["PING"]);
     elf.pong = buildPd(dir, "pingpong", "pong.elf");
   }, 60_000);
 
-  const run = (xml: string, files: Record<string, string> = {}, copies: Record<string, string> = {}) =>
-    runSystem(folder({ "test.system": system(xml), ...files }, copies));
+  const run = (
+    xml: string,
+    files: Record<string, string> = {},
+    copies: Record<string, string> = {},
+    input = "",
+  ) => runSystem(folder({ "test.system": system(xml), ...files }, copies), "test.system", input);
 
   test("hello: microkit_dbg_puts from init", async () => {
     expect(await run(pd("hello", "hello.elf"), {}, { "hello.elf": elf.hello! })).toBe(
@@ -263,5 +272,60 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
       "vmm: guest stopped",
       "",
     ]);
+  });
+
+  test.each([
+    [1, "brk", "UserException: exception class 0x3c (ISS 0x7)"],
+    [2, "undefined instruction", "UserException: exception class 0x0 (ISS 0x0)"],
+    // An EL1 register is UNDEFINED at EL0 (exception class 0), not a trap.
+    [3, "a system register EL0 may not write", "UserException: exception class 0x0 (ISS 0x0)"],
+    [4, "a syscall seL4 does not have", "MON|ERROR: UnknownSyscall"],
+    [5, "jump into data", "which does not allow it: a stray pointer or jump\n"],
+  ])(
+    "exception %i (%s) stops the PD with the monitor's report; the system runs on",
+    async (fault, what, report) => {
+      const xml =
+        pd("faults", `fault${fault}.elf`, 'priority="2"') + pd("hello", "hello.elf", 'priority="1"');
+      const output = await run(
+        xml,
+        {},
+        { [`fault${fault}.elf`]: elf[`fault${fault}`]!, "hello.elf": elf.hello! },
+      );
+      expect(output).toContain(`faults: ${what}\nMON|ERROR: received message`);
+      expect(output).toContain(report);
+      expect(output).toContain("MON|ERROR: faulting PD: faults\n");
+      // A jump into data faults at the data's address, in no function.
+      if (fault !== 5)
+        expect(output).toMatch(/MON\|ERROR: {4}at init\+0x[0-9a-f]+, faults\.c:\d+ \(0x200[0-9a-f]{3}: /);
+      expect(output).not.toContain("not reached");
+      expect(output.endsWith("hello, world\n")).toBe(true);
+    },
+  );
+
+  test("a C driver is notified of its UART's interrupt, reads the input and acks the IRQ", async () => {
+    const xml =
+      '<memory_region name="uart" size="0x1000" phys_addr="0x9000000"/>' +
+      pd(
+        "echo",
+        "echo.elf",
+        "",
+        '<map mr="uart" vaddr="0x2000000" perms="rw" cached="false" setvar_vaddr="uart_base"/>' +
+          '<irq irq="33" id="1"/>',
+      );
+    const output = await run(xml, {}, { "echo.elf": elf.echo! }, "hello\nagain\n");
+    expect(output).toBe(`${MONITOR_STARTED}echo: ready\nHELLO\nAGAIN\n`);
+  });
+
+  test("a file that is not a loadable AArch64 ELF stops the boot with an error naming the PD and the file", async () => {
+    const bad = new Uint8Array(64);
+    bad.set([0x7f, 0x45, 0x4c, 0x46, 2, 1]);
+    new DataView(bad.buffer).setUint16(18, 62, true); // x86-64
+    const dir = folder({ "test.system": system(pd("bad", "bad.elf")) });
+    writeFileSync(join(dir, "bad.elf"), bad);
+    await expect(runSystem(dir)).rejects.toThrow(
+      `Error: protection domain 'bad': cannot load ${join(dir, "bad.elf")}: ${join(dir, "bad.elf")} is for ELF machine 62, not AArch64 (183)`,
+    );
+    writeFileSync(join(dir, "bad.elf"), bad.subarray(0, 20));
+    await expect(runSystem(dir)).rejects.toThrow(/^Error: protection domain 'bad': cannot load /);
   });
 });

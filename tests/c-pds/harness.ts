@@ -67,12 +67,14 @@ export function folder(files: Record<string, string>, copies: Record<string, str
   return dir;
 }
 
-/** Boots dir/<system>, runs it until nothing more can happen, returns the console output. */
-export async function runSystem(dir: string, system = "test.system"): Promise<string> {
+/** Boots dir/<system>, types `input` at its UART, runs it until nothing more can happen, returns the console output. */
+export async function runSystem(dir: string, system = "test.system", input = ""): Promise<string> {
   const console = new HarnessConsole();
   const booted = await bootSystemFile(join(dir, system), { console, ramSize: 64 * 1024 * 1024 });
+  const done = booted.run();
+  if (input) console.type(input);
   console.endInput();
-  await booted.run();
+  await done;
   return console.output;
 }
 
