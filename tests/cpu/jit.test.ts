@@ -18,6 +18,7 @@ import { buildWorkload } from "../../bench/cpu/workload.ts";
 import { runGuest, runGuestImage, type GuestResult } from "../guests/run-guest.ts";
 import { SIMPLE_SYSTEM } from "../system/linux-session.ts";
 import { ensureCpuTestTools } from "./toolchain.ts";
+import { decodeBitMask } from "../../src/machine/arch/a64/operands.ts";
 
 const TIERS: readonly CpuTier[] = ["interp", "jit"];
 const EAGER = { jitThreshold: 1 };
@@ -44,6 +45,8 @@ const addReg = (rd: number, rn: number, rm: number): number => 0x8b00_0000 | (rm
 const hvc = (imm: number): number => 0xd400_0002 | (imm << 5);
 
 interface Snapshot {
+  /** X0-X30 and PSTATE after every slice: both tiers end slices at the same instruction counts. */
+  trace: string[];
   exits: string[];
   x: bigint[];
   pc: bigint;
@@ -51,7 +54,8 @@ interface Snapshot {
   sp: bigint;
   sysregs: Record<string, bigint>;
   instructions: number;
-  memory: Uint8Array;
+  /** RAM's first 128 KiB (code and data), as hex. */
+  memory: string;
 }
 
 interface ProgramRun extends Snapshot {
@@ -66,30 +70,37 @@ async function runProgram(
   tier: CpuTier,
   words: number[],
   setup: (x: (n: number, v: bigint) => void, write: (name: string, v: bigint) => void) => void,
-  options: { mappedBytes?: number; slice?: number } = {},
+  options: { mappedBytes?: number; slice?: number; mmu?: boolean; data?: Uint8Array } = {},
 ): Promise<ProgramRun> {
   const memory = new PhysicalMemory({ ramBase: RAM, ramSize: 1 << 20 });
   const view = memory.view(RAM, words.length * 4);
   const code = new DataView(view.buffer, view.byteOffset, view.byteLength);
   words.forEach((w, i) => code.setUint32(i * 4, w >>> 0, true));
+  if (options.data) memory.view(RAM + DATA, options.data.length).set(options.data);
   const core = await createCpuCore(memory, { tier, ...EAGER });
   const vcpu = core.createVcpu();
   vcpu.mapStage2(RAM, RAM, options.mappedBytes ?? 1 << 20, { read: true, write: true, execute: true }, false);
   vcpu.pstate = 0x3c5;
   vcpu.pc = BigInt(RAM);
   vcpu.setSp(1, BigInt(RAM + 0x8000));
+  if (options.mmu) identityMap(memory, (name, v) => vcpu.writeSysreg(name, v));
   setup(
     (n, v) => vcpu.setX(n, v),
     (name, v) => vcpu.writeSysreg(name, v),
   );
   const exits: string[] = [];
+  const trace: string[] = [];
   for (let slices = 0; slices < 10_000; slices++) {
     const exit: VcpuExit = vcpu.run(options.slice ?? 1000);
+    trace.push(
+      `${Array.from({ length: 31 }, (_, n) => vcpu.getX(n).toString(16))} ${vcpu.pstate.toString(16)}`,
+    );
     if (exit.kind === "slice-end") continue;
     exits.push(JSON.stringify(exit, (_k, v) => (typeof v === "bigint" ? v.toString(16) : v)));
     break;
   }
   return {
+    trace,
     exits,
     x: Array.from({ length: 31 }, (_, n) => vcpu.getX(n)),
     pc: vcpu.pc,
@@ -99,9 +110,27 @@ async function runProgram(
       ["ESR_EL1", "ELR_EL1", "FAR_EL1", "SPSR_EL1"].map((name) => [name, vcpu.readSysreg(name)]),
     ),
     instructions: vcpu.instructionsRetired,
-    memory: memory.view(RAM, 0x10000).slice(),
+    memory: Buffer.from(memory.view(RAM, 0x2_0000)).toString("hex"),
     jit: core.jitStatistics,
   };
+}
+
+/** Where the programs' data lives (RAM + DATA, 64 KiB) and the level-1 table of identityMap. */
+const DATA = 0x1_0000;
+const TABLE = 0x2_0000;
+
+/**
+ * Turns the MMU on with VA = PA for the 1 GiB holding RAM (one level-1 block, Normal write-back,
+ * 39-bit VAs from TTBR0), so loads and stores take the translation cache's fast path.
+ */
+function identityMap(memory: PhysicalMemory, write: (name: string, v: bigint) => void): void {
+  const table = memory.view(RAM + TABLE, 0x1000);
+  const block = BigInt(RAM) | (1n << 10n) | (3n << 8n) | 1n; // AF, inner shareable, AttrIndx 0, block
+  new DataView(table.buffer, table.byteOffset).setBigUint64((RAM >>> 30) * 8, block, true);
+  write("MAIR_EL1", 0xffn);
+  write("TCR_EL1", 25n | (1n << 8n) | (1n << 10n) | (3n << 12n) | (1n << 23n)); // T0SZ 25, WB, IS, EPD1
+  write("TTBR0_EL1", BigInt(RAM + TABLE));
+  write("SCTLR_EL1", 1n | (1n << 2n) | (1n << 12n)); // M, C, I
 }
 
 async function bothTiers(...args: Parameters<typeof runProgram> extends [unknown, ...infer R] ? R : never) {
@@ -216,6 +245,222 @@ describe("the JIT tier on hand-written programs", () => {
     expect(JSON.parse(state.exits[0]!)).toMatchObject({ kind: "stage2-abort", ipa: RAM + 0x2000 });
     expect(state.pc).toBe(BigInt(RAM + 3 * 4));
     expect(state.x[3]).toBe(0x1000n / 8n + 1n);
+  });
+});
+
+// ---- random programs ----
+
+/** xorshift32: the same programs on every run. */
+function random(seed: number): (n: number) => number {
+  let state = seed >>> 0 || 1;
+  return (n) => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state % n;
+  };
+}
+
+/**
+ * A random instruction of the JIT's subset (and a few around it) with operands that keep programs
+ * runnable: results go to x0-x15, x16-x19 point into the data area (bases only), x21 is a small index,
+ * x20 counts the loop; SP stays 16-byte aligned inside the data area.
+ */
+/** An opc (bits 23:22) that makes a register load/store of this size allocated (classify()). */
+function loadStoreOpc(r: (n: number) => number, size: number): number {
+  return r(size === 3 ? 3 : size === 2 ? 3 : 4); // size 3: STR, LDR, PRFM; size 2: STR, LDR, LDRSW
+}
+
+function randomInstruction(r: (n: number) => number): number {
+  const d = (): number => r(16); // destination / data register
+  const any = (): number => (r(8) === 0 ? 31 : r(22)); // any source, XZR/SP included
+  const base = (): number => (r(6) === 0 ? 31 : 16 + r(4));
+  const sf = r(2);
+  const top = (sf << 31) >>> 0;
+  const or = (...fields: number[]): number => fields.reduce((acc, f) => acc | f, 0) >>> 0;
+  switch (r(20)) {
+    case 0: // ADD/SUB(S) immediate
+      return or(top, r(4) << 29, 0x1100_0000, r(2) << 22, r(4096) << 10, any() << 5, d());
+    case 1: {
+      // logical immediate, with a valid bitmask
+      let n: number, immr: number, imms: number;
+      do [n, immr, imms] = [sf ? r(2) : 0, r(64), r(64)];
+      while (decodeBitMask(n, imms, immr, sf === 1) === undefined);
+      return or(top, r(4) << 29, 0x1200_0000, n << 22, immr << 16, imms << 10, any() << 5, d());
+    }
+    case 2: // MOVZ/MOVN/MOVK
+      return or(top, [0, 2, 3][r(3)]! << 29, 0x1280_0000, r(sf ? 4 : 2) << 21, r(65536) << 5, d());
+    case 3: {
+      // SBFM/BFM/UBFM
+      const w = sf ? 64 : 32;
+      return or(top, r(3) << 29, 0x1300_0000, sf << 22, r(w) << 16, r(w) << 10, any() << 5, d());
+    }
+    case 4: // logical shifted register
+      return or(
+        top,
+        r(4) << 29,
+        0x0a00_0000,
+        r(4) << 22,
+        r(2) << 21,
+        any() << 16,
+        r(32 + 32 * sf) << 10,
+        any() << 5,
+        d(),
+      );
+    case 5: // ADD/SUB(S) shifted register
+      return or(
+        top,
+        r(4) << 29,
+        0x0b00_0000,
+        r(3) << 22,
+        any() << 16,
+        r(32 + 32 * sf) << 10,
+        any() << 5,
+        d(),
+      );
+    case 6: // ADD/SUB(S) extended register
+      return or(top, r(4) << 29, 0x0b20_0000, any() << 16, r(8) << 13, r(5) << 10, any() << 5, d());
+    case 7: // CSEL/CSINC/CSINV/CSNEG
+      return or(top, r(2) << 30, 0x1a80_0000, any() << 16, r(16) << 12, r(2) << 10, any() << 5, d());
+    case 8: // CCMP/CCMN, register or immediate
+      return or(top, r(2) << 30, 0x3a40_0000, any() << 16, r(16) << 12, r(2) << 11, any() << 5, r(16));
+    case 9: {
+      // MADD/MSUB, and with sf SMADDL/SMSUBL, SMULH, UMADDL/UMSUBL, UMULH
+      const op31 = sf ? [0, 1, 2, 5, 6][r(5)]! : 0;
+      const o0 = op31 === 2 || op31 === 6 ? 0 : r(2);
+      return or(top, 0x1b00_0000, op31 << 21, any() << 16, o0 << 15, any() << 10, any() << 5, d());
+    }
+    case 10: {
+      // UDIV, SDIV, LSLV, LSRV, ASRV, RORV, CRC32B (32-bit only)
+      const opcode = [2, 3, 8, 9, 10, 11, 16][r(7)]!;
+      return or(opcode === 16 ? 0 : top, 0x1ac0_0000, any() << 16, opcode << 10, any() << 5, d());
+    }
+    case 11: {
+      // RBIT, REV16, REV32 (REV when 32-bit), REV (64-bit only), CLZ, CLS
+      const opcode = r(6);
+      return or(opcode === 3 ? 1 << 31 : top, 0x5ac0_0000, opcode << 10, any() << 5, d());
+    }
+    case 12: // ADC/ADCS/SBC/SBCS
+      return or(top, r(4) << 29, 0x1a00_0000, any() << 16, any() << 5, d());
+    case 13:
+    case 14: {
+      // load/store, unsigned offset
+      const size = r(4);
+      return or(size << 30, 0x3900_0000, loadStoreOpc(r, size) << 22, r(64) << 10, base() << 5, d());
+    }
+    case 15: {
+      // unscaled, post-index, pre-index (PRFUM has no writeback form)
+      const size = r(4);
+      const opc = loadStoreOpc(r, size);
+      const mode = size === 3 && opc === 2 ? 0 : [0, 1, 3][r(3)]!;
+      return or(
+        size << 30,
+        0x3800_0000,
+        opc << 22,
+        ((r(129) - 64) & 0x1ff) << 12,
+        mode << 10,
+        base() << 5,
+        d(),
+      );
+    }
+    case 16: {
+      // register offset through x21
+      const size = r(4);
+      const option = [2, 3, 6, 7][r(4)]!;
+      return or(
+        size << 30,
+        0x3820_0800,
+        loadStoreOpc(r, size) << 22,
+        21 << 16,
+        option << 13,
+        r(2) << 12,
+        base() << 5,
+        d(),
+      );
+    }
+    case 17: {
+      // STP/LDP/LDPSW/STNP/LDNP in every mode (LDPSW: loads with writeback or offset only)
+      const opc = r(3);
+      const load = opc === 1 ? 1 : r(2);
+      const mode = opc === 1 ? 1 + r(3) : r(4);
+      return or(
+        opc << 30,
+        0x2800_0000,
+        mode << 23,
+        load << 22,
+        ((r(17) - 8) & 0x7f) << 15,
+        d() << 10,
+        base() << 5,
+        d(),
+      );
+    }
+    case 18: // ADR
+      return or(0x1000_0000, r(4) << 29, r(1 << 12) << 5, d());
+    default: // NOP, DMB, DSB, ISB, YIELD, CLREX
+      return [0xd503_201f, 0xd503_3bbf, 0xd503_3f9f, 0xd503_3fdf, 0xd503_203f, 0xd503_305f][r(6)]!;
+  }
+}
+
+/** A random 64-bit register value, often one at the edges of 32- and 64-bit arithmetic. */
+function randomValue(r: (n: number) => number): bigint {
+  const edges = [
+    0n,
+    1n,
+    0x7fff_ffffn,
+    0x8000_0000n,
+    0xffff_ffffn,
+    1n << 63n,
+    (1n << 63n) - 1n,
+    (1n << 64n) - 1n,
+  ];
+  if (r(4) === 0) return edges[r(edges.length)]!;
+  return (BigInt(r(1 << 30)) << 34n) ^ (BigInt(r(1 << 30)) << 17n) ^ BigInt(r(1 << 30));
+}
+
+/** `length` random instructions, some forward branches over one of them, looped `iterations` times. */
+function randomProgram(seed: number, length: number): number[] {
+  const r = random(seed);
+  const body: number[] = [];
+  for (let i = 0; i < length; i++) {
+    if (i < length - 2 && r(6) === 0) {
+      // B.cond, CBZ/CBNZ or TBZ/TBNZ over the next instruction
+      const kind = r(3);
+      if (kind === 0) body.push(0x5400_0000 | (2 << 5) | r(16));
+      else if (kind === 1) body.push(((r(2) << 31) | 0x3400_0000 | (r(2) << 24) | (2 << 5) | r(22)) >>> 0);
+      else body.push(((r(2) << 31) | 0x3600_0000 | (r(2) << 24) | (r(32) << 19) | (2 << 5) | r(22)) >>> 0);
+    } else {
+      body.push(randomInstruction(r) >>> 0);
+    }
+  }
+  return [...body, subsImm(20, 20, 1), bNe(length + 1, 0), hvc(0)];
+}
+
+describe("the JIT tier on random programs (MMU on)", () => {
+  it("runs 60 random looped programs through the same states, instruction counts and memory", async () => {
+    const vectors = new Array<number>(0x800 / 4).fill(hvc(1));
+    let inBlocks = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      const r = random(seed * 7919);
+      const data = Uint8Array.from({ length: 0x1_0000 }, () => r(256));
+      const code = randomProgram(seed, 48);
+      const program = [...code, ...new Array<number>(0x800 / 4 - code.length).fill(0), ...vectors];
+      const registers = Array.from({ length: 16 }, () => randomValue(r));
+      const { stats } = await bothTiers(
+        program,
+        (x, write) => {
+          registers.forEach((v, n) => x(n, v));
+          for (let n = 16; n < 20; n++) x(n, BigInt(RAM + DATA + 0x2000 + (n - 16) * 0x3000));
+          x(20, 20n);
+          x(21, 8n);
+          write("VBAR_EL1", BigInt(RAM + 0x800));
+        },
+        { mmu: true, data, slice: 61 },
+      );
+      inBlocks += stats.instructionsInBlocks;
+    }
+    expect(inBlocks).toBeGreaterThan(10_000);
   });
 });
 

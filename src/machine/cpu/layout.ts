@@ -19,7 +19,7 @@ export const LOGICAL_IMMEDIATE_CACHE: usize = 0x1b_0000;
 export const LOGICAL_IMMEDIATE_CACHE_SIZE: usize = 8192 * 8;
 /**
  * Translated-block lookup table of the JIT tier: JIT_ENTRIES direct-mapped entries of JIT_ENTRY_SIZE
- * bytes (guest PC, host address | EL, function-table index, execution count), indexed by PC.
+ * bytes (guest PC, host address | EL, function-table index, execution count), indexed by a hash of the PC.
  */
 export const JIT_TABLE: usize = 0x1c_0000;
 export const JIT_ENTRIES: u32 = 4096;

@@ -74,6 +74,8 @@ const BLOCK_DECLINED: i32 = 3;
 const BLOCK_NONE: i32 = -1;
 /** An entry's count once its block proved untranslatable. */
 const NEVER: u32 = 0xffff_ffff;
+/** Lookups by other block starts a translated entry survives without running. */
+const JIT_PROTECTION: u32 = 64;
 
 /** Set by the host: `--cpu jit`. */
 let jitEnabled: bool = false;
@@ -98,17 +100,26 @@ export function jitInstructionsRetired(): u64 {
  */
 function enterTranslated(host: usize): i32 {
   const tag = (<u64>host) | (<u64>currentEl);
-  const entry = JIT_TABLE + <usize>((pc >> 2) & (<u64>(JIT_ENTRIES - 1))) * JIT_ENTRY_SIZE;
+  const index = (pc >> 2) ^ (pc >> 14);
+  const entry = JIT_TABLE + <usize>(index & (<u64>(JIT_ENTRIES - 1))) * JIT_ENTRY_SIZE;
+  let fn = load<u32>(entry, 16);
   if (load<u64>(entry) != pc || load<u64>(entry, 8) != tag) {
-    const old = load<u32>(entry, 16);
-    if (old) discard(old, false);
+    if (fn) {
+      // A translation keeps its entry until JIT_PROTECTION other block starts have asked for it
+      // since it last ran (the count field counts them), so cold code does not evict hot code.
+      const misses = load<u32>(entry, 20) + 1;
+      if (misses < JIT_PROTECTION) {
+        store<u32>(entry, misses, 20);
+        return BLOCK_NONE;
+      }
+      discard(fn, false);
+    }
     store<u64>(entry, pc);
     store<u64>(entry, tag, 8);
     store<u32>(entry, 0, 16);
     store<u32>(entry, 1, 20);
     return BLOCK_NONE;
   }
-  let fn = load<u32>(entry, 16);
   if (!fn) {
     const count = load<u32>(entry, 20);
     if (count == NEVER) return BLOCK_NONE;
@@ -122,6 +133,9 @@ function enterTranslated(host: usize): i32 {
       return BLOCK_NONE;
     }
     store<u32>(entry, fn, 16);
+    store<u32>(entry, 0, 20);
+  } else if (load<u32>(entry, 20)) {
+    store<u32>(entry, 0, 20);
   }
   const before = instret;
   const status = call_indirect<i32>(fn);
@@ -146,6 +160,8 @@ export function run(maxInstructions: u32): u32 {
   eventAt = 0;
   // The PC reached by falling through the last instruction: anything else is a block start.
   let fallThrough: u64 = pc ^ 1;
+  // 1 while the interpreter runs the instruction a block stopped at: the next one starts a block.
+  let resume: u64 = 0;
   while (true) {
     if (instret >= eventAt && checkEvents()) break;
     clearAccessFaulted();
@@ -159,6 +175,7 @@ export function run(maxInstructions: u32): u32 {
         }
         if (status == BLOCK_STOPPED) {
           fallThrough = pc;
+          resume = 1;
           continue;
         }
       }
@@ -181,8 +198,9 @@ export function run(maxInstructions: u32): u32 {
       insn = load<u32>(<usize>(pc + fetchAddend));
     }
     currentInsn = insn;
-    fallThrough = pc + 4;
-    nextPc = fallThrough;
+    nextPc = pc + 4;
+    fallThrough = nextPc ^ resume;
+    resume = 0;
     execute(insn);
     pc = nextPc;
     instret++;

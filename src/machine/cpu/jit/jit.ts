@@ -2,7 +2,7 @@
 // the block as a wasm module over the core's memory and globals, instantiates it and puts its function
 // in the core's function table, where the run loop calls it. Slots are reused as the run loop evicts
 // or drops translations, so live translations never exceed the run loop's lookup table.
-import { encodeModule, I32, I64, type GlobalImport } from "./wasm-encoder.ts";
+import { ModuleTemplate, I32, I64, type GlobalImport } from "./wasm-encoder.ts";
 import { translateBlock, type CoreLayout } from "./translate.ts";
 import { hex } from "../../../util/hex.ts";
 
@@ -65,6 +65,7 @@ export class JitTier {
   private layout: CoreLayout | undefined;
   private imports: WebAssembly.Imports | undefined;
   private readonly freeSlots: number[] = [];
+  private readonly template = new ModuleTemplate({ module: "core", name: "memory" }, BLOCK_GLOBALS, "block");
   private readonly stats = {
     blocksTranslated: 0,
     instructionsTranslated: 0,
@@ -124,9 +125,7 @@ export class JitTier {
       this.stats.untranslatable++;
       return 0;
     }
-    const binary = encodeModule({ module: "core", name: "memory" }, BLOCK_GLOBALS, [
-      { name: "block", locals: translation.locals, body: translation.body },
-    ]);
+    const binary = this.template.encode(translation.locals, translation.body);
     let instance: WebAssembly.Instance;
     try {
       instance = new WebAssembly.Instance(new WebAssembly.Module(binary), imports);

@@ -67,6 +67,8 @@ class Emitter {
   /** Index of the instruction being emitted: the number completed before it in this iteration. */
   index = 0;
   insnPc = 0n;
+  /** Where the block's code end (host address) is used before the block's length is known. */
+  private readonly codeEndPatches: number[] = [];
 
   constructor(
     readonly layout: CoreLayout,
@@ -171,6 +173,11 @@ class Emitter {
     return this;
   }
 
+  /** Fills in the block's code end once its length is known. */
+  setCodeEnd(instructions: number): void {
+    for (const at of this.codeEndPatches) this.out.patchS32(at, this.codeHost + instructions * 4);
+  }
+
   /** ConditionHolds(cond) on the current NZCV, as an i32 0/1. */
   condition(cond: number): this {
     this.i32(0).mem(Op.i32Load16U, 1, this.layout.conditionTable + cond * 2);
@@ -264,10 +271,10 @@ class Emitter {
   }
 
   /** After a store: when it wrote into this block's own code, stop after the instruction. */
-  selfModifyCheck(host: number, size: number, instructions: number): this {
-    this.get(host)
-      .i32(this.codeHost + instructions * 4)
-      .op(Op.i32LtU);
+  selfModifyCheck(host: number, size: number): this {
+    this.get(host).op(Op.i32Const);
+    this.codeEndPatches.push(this.out.paddedS32(0));
+    this.op(Op.i32LtU);
     this.get(host)
       .i32(this.codeHost - size)
       .op(Op.i32GtU, Op.i32And);
@@ -291,9 +298,25 @@ export function translateBlock(
   host: number,
   layout: CoreLayout,
 ): Translation | undefined {
-  // The block's length must be known for the prologue: find it with a throw-away emission.
-  const count = blockLength(words, pc, host, layout);
+  const limit = Math.min(words.length, MAX_BLOCK_INSTRUCTIONS);
+  const body = new Emitter(layout, pc, host);
+  let count = 0;
+  let last: Outcome = NEXT;
+  while (count < limit && last !== END) {
+    body.index = count;
+    body.insnPc = pc + BigInt(count * 4);
+    const mark = body.out.length;
+    const outcome = translateInstruction(body, words[count]!);
+    if (outcome === NO) {
+      body.out.truncate(mark);
+      break;
+    }
+    last = outcome;
+    count++;
+  }
   if (count === 0) return undefined;
+  body.setCodeEnd(count);
+  // Prologue: the code is what was translated, and no event falls due inside the block.
   const e = new Emitter(layout, pc, host);
   for (let i = 0; i < count; i += 2) {
     const pair = i + 1 < count;
@@ -304,13 +327,7 @@ export function translateBlock(
   }
   e.gget(G_INSTRET).i64(BigInt(count)).op(Op.i64Add).gget(G_EVENT_AT).op(Op.i64GtU);
   e.if(() => e.i32(BLOCK_DECLINED).op(Op.return));
-  e.out.byte(Op.loop).byte(VOID);
-  let last: Outcome = NEXT;
-  for (let i = 0; i < count; i++) {
-    e.index = i;
-    e.insnPc = pc + BigInt(i * 4);
-    last = translateInstruction(e, words[i]!, count);
-  }
+  e.out.byte(Op.loop).byte(VOID).bytes(body.out.view());
   e.op(Op.end);
   // A block ending without a branch continues in the interpreter at the next instruction.
   if (last !== END) e.exit(pc + BigInt(count * 4), count, BLOCK_STOPPED);
@@ -318,28 +335,15 @@ export function translateBlock(
   return { body: e.out, locals: LOCALS, instructions: count };
 }
 
-function blockLength(words: Uint32Array, pc: bigint, host: number, layout: CoreLayout): number {
-  const limit = Math.min(words.length, MAX_BLOCK_INSTRUCTIONS);
-  const probe = new Emitter(layout, pc, host);
-  for (let i = 0; i < limit; i++) {
-    probe.index = i;
-    probe.insnPc = pc + BigInt(i * 4);
-    const outcome = translateInstruction(probe, words[i]!, limit);
-    if (outcome === NO) return i;
-    if (outcome === END) return i + 1;
-  }
-  return limit;
-}
-
 /** The interpreter's top-level decode (execute.ts), restricted to the JIT's subset. */
-function translateInstruction(e: Emitter, insn: number, blockLength: number): Outcome {
+function translateInstruction(e: Emitter, insn: number): Outcome {
   switch ((insn >>> 25) & 15) {
     case 8:
     case 9:
       return dataProcessingImmediate(e, insn);
     case 10:
     case 11:
-      return branch(e, insn, blockLength);
+      return branch(e, insn);
     case 5:
     case 13:
       return dataProcessingRegister(e, insn);
@@ -347,7 +351,7 @@ function translateInstruction(e: Emitter, insn: number, blockLength: number): Ou
     case 6:
     case 12:
     case 14:
-      return (insn >>> 26) & 1 ? NO : loadStore(e, insn, blockLength);
+      return (insn >>> 26) & 1 ? NO : loadStore(e, insn);
     default:
       return NO;
   }
@@ -589,13 +593,21 @@ function dataProcessingRegister(e: Emitter, insn: number): Outcome {
     });
     return NEXT;
   }
+  if (op2 === 6) return (insn >>> 30) & 1 ? oneSource(e, insn) : twoSource(e, insn);
   if (op2 & 8) {
-    // threeSource: MADD and MSUB only
-    if ((insn >>> 29) & 3 || ((insn >>> 21) & 7) !== 0) return NO;
+    // threeSource: MADD, MSUB, SMADDL, SMSUBL, UMADDL, UMSUBL
+    const op31 = (insn >>> 21) & 7;
+    if ((insn >>> 29) & 3 || (op31 !== 0 && op31 !== 1 && op31 !== 5) || (op31 !== 0 && !sf)) return NO;
     const o0 = (insn >>> 15) & 1;
     e.setX(rd, () => {
       e.x((insn >>> 10) & 31);
-      e.x(rn).x(rm).op(Op.i64Mul);
+      e.x(rn);
+      if (op31 === 1) e.op(Op.i64Extend32S);
+      if (op31 === 5) e.i64(M32).op(Op.i64And);
+      e.x(rm);
+      if (op31 === 1) e.op(Op.i64Extend32S);
+      if (op31 === 5) e.i64(M32).op(Op.i64And);
+      e.op(Op.i64Mul);
       e.op(o0 ? Op.i64Sub : Op.i64Add);
       if (!sf) e.i64(M32).op(Op.i64And);
     });
@@ -604,26 +616,110 @@ function dataProcessingRegister(e: Emitter, insn: number): Outcome {
   return NO;
 }
 
+/** twoSource: UDIV, SDIV, LSLV, LSRV, ASRV, RORV (CRC32 stays in the interpreter). */
+function twoSource(e: Emitter, insn: number): Outcome {
+  if ((insn >>> 29) & 1) return NO;
+  const sf = insn >>> 31 !== 0;
+  const opcode = (insn >>> 10) & 0x3f;
+  const rd = insn & 31;
+  const rn = (insn >>> 5) & 31;
+  const rm = (insn >>> 16) & 31;
+  if (opcode >= 8 && opcode <= 11) {
+    // shiftReg(n, type, m & 63 or m & 31, sf); wasm shifts take the amount modulo 64 themselves.
+    const type = opcode & 3;
+    e.setX(rd, () => {
+      if (sf) {
+        e.x(rn).x(rm).op([Op.i64Shl, Op.i64ShrU, Op.i64ShrS, Op.i64Rotr][type]!);
+        return;
+      }
+      e.x(rm).i64(31n).op(Op.i64And).set(B);
+      e.x(rn).i64(M32).op(Op.i64And);
+      if (type === 0) e.get(B).op(Op.i64Shl);
+      else if (type === 1) e.get(B).op(Op.i64ShrU);
+      else if (type === 2) e.op(Op.i64Extend32S).get(B).op(Op.i64ShrS);
+      else {
+        e.set(T);
+        e.get(T).get(B).op(Op.i64ShrU).get(T).i64(32n).get(B).op(Op.i64Sub, Op.i64Shl, Op.i64Or);
+      }
+      e.i64(M32).op(Op.i64And);
+    });
+    return NEXT;
+  }
+  if (opcode !== 2 && opcode !== 3) return NO;
+  const signed = opcode === 3;
+  // UDIV/SDIV: a zero divisor gives 0; SDIV of the most negative value by -1 gives it back.
+  e.x(rn).set(A);
+  e.x(rm).set(B);
+  if (!sf) {
+    if (signed) {
+      e.get(A).op(Op.i64Extend32S).set(A);
+      e.get(B).op(Op.i64Extend32S).set(B);
+    } else {
+      e.get(A).i64(M32).op(Op.i64And).set(A);
+      e.get(B).i64(M32).op(Op.i64And).set(B);
+    }
+  }
+  e.i64(0n).set(R);
+  e.get(B).op(Op.i64Eqz, Op.i32Eqz);
+  e.if(() => {
+    if (signed && sf) {
+      e.get(A)
+        .i64(-(1n << 63n))
+        .op(Op.i64Eq)
+        .get(B)
+        .i64(-1n)
+        .op(Op.i64Eq, Op.i32And);
+      e.ifElse(
+        () => e.get(A).set(R),
+        () => e.get(A).get(B).op(Op.i64DivS).set(R),
+      );
+    } else {
+      e.get(A)
+        .get(B)
+        .op(signed ? Op.i64DivS : Op.i64DivU)
+        .set(R);
+    }
+  });
+  e.setX(rd, () => {
+    e.get(R);
+    if (!sf) e.i64(M32).op(Op.i64And);
+  });
+  return NEXT;
+}
+
+/** oneSource: CLZ (RBIT, REV*, CLS stay in the interpreter). */
+function oneSource(e: Emitter, insn: number): Outcome {
+  if ((insn >>> 29) & 1 || ((insn >>> 16) & 31) !== 0) return NO;
+  if (((insn >>> 10) & 0x3f) !== 4) return NO;
+  const sf = insn >>> 31 !== 0;
+  e.setX(insn & 31, () => {
+    e.x((insn >>> 5) & 31);
+    if (sf) e.op(Op.i64Clz);
+    else e.op(Op.i32WrapI64, Op.i32Clz, Op.i64ExtendI32U);
+  });
+  return NEXT;
+}
+
 // ---- branches (branches.ts) ----
 
-/** Jumps to `target` (constant): loops when it is the block's start, else leaves the block. */
-function jump(e: Emitter, target: bigint, blockLength: number): void {
-  if (target === e.startPc && e.index === blockLength - 1) e.backEdge(blockLength);
+/** Jumps to `target` (constant) from the block's last instruction: loops to its start, or leaves. */
+function jump(e: Emitter, target: bigint): void {
+  if (target === e.startPc) e.backEdge(e.index + 1);
   else e.exit(target, e.index + 1, BLOCK_BRANCHED);
 }
 
-function conditional(e: Emitter, condition: () => void, target: bigint, blockLength: number): Outcome {
+function conditional(e: Emitter, condition: () => void, target: bigint): Outcome {
   condition();
-  e.if(() => jump(e, target & M64, blockLength));
+  e.if(() => jump(e, target & M64));
   e.exit(e.insnPc + 4n, e.index + 1, BLOCK_BRANCHED);
   return END;
 }
 
-function branch(e: Emitter, insn: number, blockLength: number): Outcome {
+function branch(e: Emitter, insn: number): Outcome {
   if (((insn >>> 26) & 0x1f) === 0x05) {
     const target = (e.insnPc + (signExtend(insn & 0x3ff_ffff, 26) << 2n)) & M64;
     if (insn >>> 31) e.setX(30, () => e.i64(e.insnPc + 4n));
-    jump(e, target, blockLength);
+    jump(e, target);
     return END;
   }
   const rt = insn & 31;
@@ -642,7 +738,6 @@ function branch(e: Emitter, insn: number, blockLength: number): Outcome {
           if ((insn >>> 24) & 1) e.op(Op.i32Eqz);
         },
         target,
-        blockLength,
       );
     }
     case 0x36:
@@ -658,14 +753,15 @@ function branch(e: Emitter, insn: number, blockLength: number): Outcome {
           if (!((insn >>> 24) & 1)) e.op(Op.i32Eqz);
         },
         target,
-        blockLength,
       );
     }
     case 0x54: {
       if (insn & 0x10) return NO;
       const target = e.insnPc + (signExtend((insn >>> 5) & 0x7ffff, 19) << 2n);
-      return conditional(e, () => e.condition(insn & 15), target, blockLength);
+      return conditional(e, () => e.condition(insn & 15), target);
     }
+    case 0xd5:
+      return (insn >>> 22) & 3 ? NO : hintOrBarrier(insn);
     case 0xd6:
     case 0xd7: {
       const opc = (insn >>> 21) & 15;
@@ -682,6 +778,25 @@ function branch(e: Emitter, insn: number, blockLength: number): Outcome {
     default:
       return NO;
   }
+}
+
+/**
+ * The hints and barriers that do nothing in the interpreter (system.ts executeSystem: the NOP space of
+ * hint(), DSB, DMB and ISB of barrier()); WFE, WFI, SEV, SEVL and CLREX stay there.
+ */
+function hintOrBarrier(insn: number): Outcome {
+  if ((insn >>> 21) & 1 || ((insn >>> 19) & 3) !== 0) return NO;
+  const crn = (insn >>> 12) & 15;
+  if ((insn & 31) !== 31 || ((insn >>> 16) & 7) !== 3) return NO;
+  if (crn === 2) {
+    const op = (insn >>> 5) & 0x7f;
+    return op >= 2 && op <= 5 ? NO : NEXT;
+  }
+  if (crn === 3) {
+    const op2 = (insn >>> 5) & 7;
+    return op2 >= 4 && op2 <= 6 ? NEXT : NO;
+  }
+  return NO;
 }
 
 // ---- loads and stores (load-store.ts) ----
@@ -705,7 +820,6 @@ function single(
   rt: number,
   rn: number,
   writeback: (() => void) | undefined,
-  blockLength: number,
 ): void {
   const bytes = 1 << size;
   if (opc === 0) {
@@ -713,7 +827,7 @@ function single(
     e.probe(true, T, bytes, H);
     e.storeTo(H, size, V);
     if (writeback) e.setXSP(rn, writeback);
-    e.selfModifyCheck(H, bytes, blockLength);
+    e.selfModifyCheck(H, bytes);
     return;
   }
   e.probe(false, T, bytes, H);
@@ -722,11 +836,11 @@ function single(
   e.setX(rt, () => e.get(V));
 }
 
-function loadStore(e: Emitter, insn: number, blockLength: number): Outcome {
+function loadStore(e: Emitter, insn: number): Outcome {
   const op = (insn >>> 24) & 0x3b;
   const rt = insn & 31;
   const rn = (insn >>> 5) & 31;
-  if ((op & 0x38) === 0x28) return pair(e, insn, blockLength);
+  if ((op & 0x38) === 0x28) return pair(e, insn);
   const size = insn >>> 30;
   const opc = (insn >>> 22) & 3;
   const kind = classify(size, opc);
@@ -738,7 +852,7 @@ function loadStore(e: Emitter, insn: number, blockLength: number): Outcome {
       .i64(BigInt(((insn >>> 10) & 0xfff) << size))
       .op(Op.i64Add)
       .set(T);
-    single(e, size, opc, rt, rn, undefined, blockLength);
+    single(e, size, opc, rt, rn, undefined);
     return NEXT;
   }
   if (op !== 0x38) return NO;
@@ -752,7 +866,7 @@ function loadStore(e: Emitter, insn: number, blockLength: number): Outcome {
     e.get(A);
     extended(e, () => e.x((insn >>> 16) & 31), option, (insn >>> 12) & 1 ? size : 0);
     e.op(Op.i64Add).set(T);
-    single(e, size, opc, rt, rn, undefined, blockLength);
+    single(e, size, opc, rt, rn, undefined);
     return NEXT;
   }
   // unscaledOrIndexed
@@ -765,11 +879,11 @@ function loadStore(e: Emitter, insn: number, blockLength: number): Outcome {
   if (mode === 1) e.get(A).set(T);
   else e.get(A).i64(imm).op(Op.i64Add).set(T);
   const writeback = mode === 0 ? undefined : () => e.get(A).i64(imm).op(Op.i64Add);
-  single(e, size, opc, rt, rn, writeback, blockLength);
+  single(e, size, opc, rt, rn, writeback);
   return NEXT;
 }
 
-function pair(e: Emitter, insn: number, blockLength: number): Outcome {
+function pair(e: Emitter, insn: number): Outcome {
   const opc = insn >>> 30;
   const mode = (insn >>> 23) & 3;
   const isLoad = ((insn >>> 22) & 1) !== 0;
@@ -793,8 +907,8 @@ function pair(e: Emitter, insn: number, blockLength: number): Outcome {
     e.storeTo(H, size, V);
     e.storeTo(H2, size, W);
     if (writeback) e.setXSP(rn, () => e.get(A).i64(imm).op(Op.i64Add));
-    e.selfModifyCheck(H, bytes, blockLength);
-    e.selfModifyCheck(H2, bytes, blockLength);
+    e.selfModifyCheck(H, bytes);
+    e.selfModifyCheck(H2, bytes);
     return NEXT;
   }
   const loadOpc = opc === 1 ? 2 : 1;

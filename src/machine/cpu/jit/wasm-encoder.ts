@@ -40,14 +40,18 @@ export const Op = {
   i64Ne: 0x52,
   i64LtU: 0x54,
   i64GtU: 0x56,
+  i32Clz: 0x67,
   i32Add: 0x6a,
   i32And: 0x71,
   i32Or: 0x72,
   i32Shl: 0x74,
   i32ShrU: 0x76,
+  i64Clz: 0x79,
   i64Add: 0x7c,
   i64Sub: 0x7d,
   i64Mul: 0x7e,
+  i64DivS: 0x7f,
+  i64DivU: 0x80,
   i64And: 0x83,
   i64Or: 0x84,
   i64Xor: 0x85,
@@ -72,19 +76,46 @@ export class Bytes {
   private buf: Uint8Array<ArrayBuffer> = new Uint8Array(256);
   length = 0;
 
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    bigger.set(this.buf);
+    this.buf = bigger;
+  }
+
   byte(b: number): this {
-    if (this.length === this.buf.length) {
-      const bigger = new Uint8Array(this.buf.length * 2);
-      bigger.set(this.buf);
-      this.buf = bigger;
-    }
+    if (this.length === this.buf.length) this.reserve(1);
     this.buf[this.length++] = b;
     return this;
   }
 
-  bytes(bs: ArrayLike<number>): this {
-    for (let i = 0; i < bs.length; i++) this.byte(bs[i]!);
+  bytes(bs: Uint8Array | readonly number[]): this {
+    this.reserve(bs.length);
+    this.buf.set(bs, this.length);
+    this.length += bs.length;
     return this;
+  }
+
+  /** A 32-bit integer as a 5-byte (padded) signed LEB128, to be overwritten by patchS32 later. */
+  paddedS32(v: number): number {
+    const at = this.length;
+    this.reserve(5);
+    this.length += 5;
+    this.patchS32(at, v);
+    return at;
+  }
+
+  patchS32(at: number, v: number): void {
+    let x = v | 0;
+    for (let i = 0; i < 5; i++) {
+      this.buf[at + i] = (x & 0x7f) | (i < 4 ? 0x80 : 0);
+      x >>= 7;
+    }
+  }
+
+  /** Drops everything from `length` on. */
+  truncate(length: number): void {
+    this.length = length;
   }
 
   /** Unsigned LEB128 of a non-negative integer below 2^32. */
@@ -111,6 +142,8 @@ export class Bytes {
 
   /** Signed LEB128 of a 64-bit integer given as its two's-complement bit pattern (i64.const). */
   s64(v: bigint): this {
+    // Most constants are small: the 32-bit encoder gives the same bytes without BigInt arithmetic.
+    if (v < 0x8000_0000n && v >= -0x8000_0000n) return this.s32(Number(v));
     let x = BigInt.asIntN(64, v);
     for (;;) {
       const b = Number(x & 0x7fn);
@@ -141,46 +174,39 @@ export interface GlobalImport {
   type: typeof I32 | typeof I64;
 }
 
-export interface FunctionDef {
-  /** Exported under this name. */
-  name: string;
-  /** Types of the locals (no parameters). */
-  locals: readonly number[];
-  /** The body's instructions, without the final `end`. */
-  body: Bytes;
-}
-
 /**
- * A module of functions of type () -> i32 over an imported memory ("memoryModule"."memoryName")
- * and imported mutable globals (indices in the order given).
+ * Modules of one function of type () -> i32 over an imported memory and imported mutable globals
+ * (indices in the order given). Everything but the code section is the same for every block, so it
+ * is encoded once.
  */
-export function encodeModule(
-  memory: { module: string; name: string },
-  globals: readonly GlobalImport[],
-  functions: readonly FunctionDef[],
-): Uint8Array<ArrayBuffer> {
-  const out = new Bytes().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-  const section = (id: number, content: Bytes): void => {
-    out.byte(id).sized(content);
-  };
-  section(1, new Bytes().u32(1).byte(0x60).u32(0).u32(1).byte(I32));
-  const imports = new Bytes().u32(1 + globals.length);
-  imports.name(memory.module).name(memory.name).byte(0x02).byte(0x00).u32(1);
-  for (const g of globals) imports.name(g.module).name(g.name).byte(0x03).byte(g.type).byte(0x01);
-  section(2, imports);
-  const types = new Bytes().u32(functions.length);
-  for (let i = 0; i < functions.length; i++) types.u32(0);
-  section(3, types);
-  const exports = new Bytes().u32(functions.length);
-  functions.forEach((f, i) => exports.name(f.name).byte(0x00).u32(i));
-  section(7, exports);
-  const code = new Bytes().u32(functions.length);
-  for (const f of functions) {
-    const body = new Bytes().u32(f.locals.length);
-    for (const t of f.locals) body.u32(1).byte(t);
-    body.bytes(f.body.view()).byte(Op.end);
-    code.sized(body);
+export class ModuleTemplate {
+  private readonly prefix: Uint8Array<ArrayBuffer>;
+
+  constructor(
+    memory: { module: string; name: string },
+    globals: readonly GlobalImport[],
+    exportName: string,
+  ) {
+    const out = new Bytes().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    const section = (id: number, content: Bytes): void => {
+      out.byte(id).sized(content);
+    };
+    section(1, new Bytes().u32(1).byte(0x60).u32(0).u32(1).byte(I32));
+    const imports = new Bytes().u32(1 + globals.length);
+    imports.name(memory.module).name(memory.name).byte(0x02).byte(0x00).u32(1);
+    for (const g of globals) imports.name(g.module).name(g.name).byte(0x03).byte(g.type).byte(0x01);
+    section(2, imports);
+    section(3, new Bytes().u32(1).u32(0));
+    section(7, new Bytes().u32(1).name(exportName).byte(0x00).u32(0));
+    this.prefix = out.view().slice();
   }
-  section(10, code);
-  return out.view().slice();
+
+  /** The module whose function has these locals (no parameters) and body (without the final `end`). */
+  encode(locals: readonly number[], body: Bytes): Uint8Array<ArrayBuffer> {
+    const fn = new Bytes().u32(locals.length);
+    for (const t of locals) fn.u32(1).byte(t);
+    fn.bytes(body.view()).byte(Op.end);
+    const code = new Bytes().u32(1).sized(fn);
+    return new Bytes().bytes(this.prefix).byte(10).sized(code).view();
+  }
 }
