@@ -30,12 +30,15 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
       "uart",
       "vmm",
       "echo",
+      "deferred",
+      "smc",
     ];
     for (const name of names) elf[name] = buildPd(dir, name);
     for (let fault = 1; fault <= 5; fault++) {
       elf[`fault${fault}`] = buildPd(dir, "faults", `fault${fault}.elf`, [`FAULT=${fault}`]);
     }
     elf.ping = buildPd(dir, "pingpong", "ping.elf", ["PING"]);
+    elf.atOnce = buildPd(dir, "deferred", "atonce.elf", ["AT_ONCE"]);
     elf.pong = buildPd(dir, "pingpong", "pong.elf");
   }, 60_000);
 
@@ -327,5 +330,45 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
     );
     writeFileSync(join(dir, "bad.elf"), bad.subarray(0, 20));
     await expect(runSystem(dir)).rejects.toThrow(/^Error: protection domain 'bad': cannot load /);
+  });
+
+  test.each([
+    [
+      "deferred.elf",
+      "microkit_deferred_notify: the signal goes with the next receive",
+      ["deferred: init done", "peer: notified on 2"],
+    ],
+    [
+      "atonce.elf",
+      "microkit_notify: the higher-priority TypeScript peer runs at once",
+      ["peer: notified on 2", "deferred: init done"],
+    ],
+  ])("%s, %s; the peer's notify comes back to C", async (image, _what, first) => {
+    const peer =
+      `import { definePd } from ${JSON.stringify(SRC)};\n` +
+      `export default definePd({ init() {}, notified(pd, ch) { pd.dbgPuts(\`peer: notified on \${ch}\\n\`); pd.notify(ch); } });\n`;
+    const xml =
+      pd("deferred", image, 'priority="1"') +
+      pd("peer", "peer.elf", 'priority="2"') +
+      '<channel><end pd="deferred" id="0"/><end pd="peer" id="2"/></channel>';
+    const output = await run(
+      xml,
+      { "peer.ts": peer },
+      { [image]: image === "deferred.elf" ? elf.deferred! : elf.atOnce! },
+    );
+    expect(output).toBe(`${MONITOR_STARTED}${first.join("\n")}\ndeferred: notified back on 0\n`);
+  });
+
+  test("microkit_arm_smc_call reaches the board's firmware with smc=\"true\"; without it, seL4's null cap", async () => {
+    const granted = await run(pd("smc", "smc.elf", 'smc="true"'), {}, { "smc.elf": elf.smc! });
+    expect(granted).toBe(`${MONITOR_STARTED}smc: PSCI version 1.1\n`);
+    const refused = await run(pd("smc", "smc.elf"), {}, { "smc.elf": elf.smc! });
+    expect(refused).toContain(
+      "<<seL4(CPU 0) [decodeInvocation]: Attempted to invoke a null cap #7.>>\n" +
+        `virtkit: slot 7 is the SMC capability: give 'smc' smc="true"\n` +
+        "microkit_arm_smc_call: error making SMC call\n",
+    );
+    expect(refused).toContain("MON|ERROR: faulting PD: smc\n");
+    expect(refused).toContain("fault_addr=0x0000000000000002");
   });
 });
