@@ -1,7 +1,8 @@
 // C protection domains built with virtkit's SDK, run at EL0 on the emulated core over the seL4 ABI.
 import { beforeAll, describe, expect, test } from "vitest";
-import { writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ElfFile } from "../../src/microkit/elf-file.ts";
 import { MONITOR_STARTED, buildPd, folder, runSystem, toolchainProblem } from "./harness.ts";
 
 const problem = toolchainProblem();
@@ -39,6 +40,7 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
     }
     elf.ping = buildPd(dir, "pingpong", "ping.elf", ["PING"]);
     elf.atOnce = buildPd(dir, "deferred", "atonce.elf", ["AT_ONCE"]);
+    elf.fuzz = buildPd(dir, "fuzz", "fuzz.elf", ["ITERATIONS=3000"]);
     elf.pong = buildPd(dir, "pingpong", "pong.elf");
   }, 60_000);
 
@@ -370,5 +372,49 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
     );
     expect(refused).toContain("MON|ERROR: faulting PD: smc\n");
     expect(refused).toContain("fault_addr=0x0000000000000002");
+  });
+
+  test("random instructions in place of a PD's code fault that PD only; the host never throws", async () => {
+    const original = new Uint8Array(readFileSync(elf.hello!));
+    const text = new ElfFile(original, "hello.elf").segments.find((segment) => segment.execute)!;
+    let seed = 0x2545f491;
+    const random = (): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return seed >>> 0;
+    };
+    for (let round = 0; round < 8; round++) {
+      const bytes = original.slice();
+      const words = new DataView(bytes.buffer, text.data.byteOffset, text.data.length);
+      for (let at = 0; at + 4 <= Math.min(256, text.data.length); at += 4)
+        words.setUint32(at, random(), true);
+      const dir = folder({
+        "test.system": system(pd("noise", "noise.elf", 'priority="2"') + pd("hello", "hello.elf")),
+      });
+      writeFileSync(join(dir, "noise.elf"), bytes);
+      copyFileSync(elf.hello!, join(dir, "hello.elf"));
+      const output = await runSystem(dir);
+      expect(output, `round ${round}`).toContain("MON|ERROR: faulting PD: noise\n");
+      expect(output.endsWith("hello, world\n"), `round ${round}`).toBe(true);
+    }
+  });
+
+  test("thousands of random syscalls on random slots, labels and lengths are each answered; the PD survives", async () => {
+    const xml =
+      pd("fuzz", "fuzz.elf", 'priority="1"') +
+      pd("server", "server.elf", 'priority="3"') +
+      pd("peer", "hello.elf", 'priority="2"') +
+      '<channel><end pd="fuzz" id="0" pp="true"/><end pd="server" id="0"/></channel>' +
+      '<channel><end pd="fuzz" id="1"/><end pd="peer" id="1"/></channel>';
+    const output = await run(
+      xml,
+      {},
+      { "fuzz.elf": elf.fuzz!, "server.elf": elf.server!, "hello.elf": elf.hello! },
+    );
+    expect(output).toMatch(/fuzz: survived, \d+ calls refused\n/);
+    expect(output).toContain("Attempted to invoke a null cap");
+    expect(output).toContain("server: called on channel 0\n");
+    expect(output).not.toContain("MON|ERROR");
   });
 });
