@@ -1,6 +1,7 @@
 // Builds what `virtkit` runs: the wasm CPU core (build/cpu.wasm) from the AssemblyScript sources in
-// src/machine/cpu, and the JavaScript of virtkit's TypeScript (build/src/, one module per source file),
-// so that starting the CLI transpiles nothing. Each part is skipped when it is newer than its sources.
+// src/machine/cpu, and the JavaScript of virtkit's TypeScript and of the examples' PD modules
+// (build/js/src/, build/js/examples/, one module per source file), so that starting `virtkit run`
+// transpiles nothing. Each part is skipped when it is newer than its sources.
 import {
   existsSync,
   mkdirSync,
@@ -20,9 +21,10 @@ const self = fileURLToPath(import.meta.url);
 const cpuDir = join(root, "src/machine/cpu");
 const entry = join(cpuDir, "index.ts");
 const out = join(root, "build/cpu.wasm");
-const srcDir = join(root, "src");
-const jsOut = join(root, "build/src");
-/** The sources build/src was made from; bin/virtkit.mjs compares their times with this file's. */
+const jsOut = join(root, "build/js");
+/** Folders whose TypeScript is compiled, each to build/js/<folder>. */
+const BUILT_FOLDERS = ["src", "examples"];
+/** The sources build/js was made from; bin/virtkit.mjs compares their times with this file's. */
 const JS_MANIFEST = "manifest.json";
 const force = process.argv.includes("--force");
 
@@ -82,7 +84,10 @@ async function buildCore() {
   console.log("build: wrote build/cpu.wasm");
 }
 
-/** The TypeScript under src/ that tsconfig.json compiles (not the AssemblyScript core it excludes). */
+/**
+ * The TypeScript virtkit runs: what tsconfig.json compiles under src/ (not the AssemblyScript core it
+ * excludes) and the example systems' PD modules under examples/, as paths relative to the root.
+ */
 async function typeScriptSources() {
   const { default: ts } = await import("typescript");
   const { config, error } = ts.readConfigFile(join(root, "tsconfig.json"), ts.sys.readFile);
@@ -90,8 +95,8 @@ async function typeScriptSources() {
     throw new Error(`build: tsconfig.json: ${ts.flattenDiagnosticMessageText(error.messageText, "\n")}`);
   const parsed = ts.parseJsonConfigFileContent(config, ts.sys, root);
   return parsed.fileNames
-    .filter((file) => file.startsWith(`${srcDir}/`))
-    .map((file) => relative(srcDir, file))
+    .map((file) => relative(root, file))
+    .filter((file) => BUILT_FOLDERS.some((folder) => file.startsWith(`${folder}/`)))
     .sort();
 }
 
@@ -101,25 +106,25 @@ function javaScriptUpToDate(sources) {
   const built = JSON.parse(readFileSync(manifest, "utf8"));
   if (JSON.stringify(built.sources) !== JSON.stringify(sources)) return false;
   const builtAt = statSync(manifest).mtimeMs;
-  return [self, ...sources.map((source) => join(srcDir, source))].every(
+  return [self, ...sources.map((source) => join(root, source))].every(
     (file) => statSync(file).mtimeMs < builtAt,
   );
 }
 
 /**
  * An import of another source stays an import of that module (`./x.ts` becomes `./x.js`) instead of
- * being bundled, so each module exists once: TypeScript PD modules that import src/ get the same
- * instances as the CLI (bin/source-modules.mjs sends those imports here).
+ * being bundled, so each module exists once: a PD module and the CLI share every instance.
  */
 function oneModulePerSource(sources) {
-  const known = new Set(sources.map((source) => join(srcDir, source)));
+  const known = new Set(sources.map((source) => join(root, source)));
   return {
     name: "one-module-per-source",
     setup(build) {
       build.onResolve({ filter: /^\.\.?\// }, (args) => {
-        const target = join(args.resolveDir, args.path);
-        if (!known.has(target)) {
-          return { errors: [{ text: `${args.path} is not one of the TypeScript sources under src/` }] };
+        if (!known.has(join(args.resolveDir, args.path))) {
+          return {
+            errors: [{ text: `${args.path} is not one of the TypeScript sources the build compiles` }],
+          };
         }
         return { path: args.path.replace(/\.ts$/, ".js"), external: true };
       });
@@ -128,23 +133,31 @@ function oneModulePerSource(sources) {
 }
 
 /**
- * `new URL("./file", import.meta.url)` names a file beside the source (the guest skeleton, the kernel
- * config fragment, build/cpu.wasm from src/machine): the built module resolves it from its source's
- * place, so files that are not compiled stay where they are.
+ * A built module sees `import.meta` as its source does: `new URL("./skeleton", import.meta.url)`,
+ * `import.meta.dirname` and `filename` name the source's place, so the files beside it (the guest
+ * skeleton, the kernel config fragment, build/cpu.wasm from src/machine, an example's packages) are
+ * found where they are.
  */
-function filesBesideTheSource() {
-  const pattern = /new URL\(\s*("[^"]*"|'[^']*'),\s*import\.meta\.url\s*\)/g;
+function importMetaOfTheSource() {
   return {
-    name: "files-beside-the-source",
+    name: "import-meta-of-the-source",
     setup(build) {
       build.onLoad({ filter: /\.ts$/ }, (args) => {
-        const built = join(jsOut, relative(srcDir, args.path)).replace(/\.ts$/, ".js");
-        const sourceUrl = JSON.stringify(relative(dirname(built), args.path));
-        const contents = readFileSync(args.path, "utf8").replace(
-          pattern,
-          (_, path) => `new URL(${path}, new URL(${sourceUrl}, import.meta.url))`,
-        );
-        return { contents, loader: "ts" };
+        const text = readFileSync(args.path, "utf8");
+        if (!/\bimport\.meta\.(url|dirname|filename)\b/.test(text)) return { contents: text, loader: "ts" };
+        const built = join(jsOut, relative(root, args.path)).replace(/\.ts$/, ".js");
+        const fromBuilt = JSON.stringify(relative(dirname(built), args.path));
+        const prelude = [
+          'import { dirname as __virtkitDirname } from "node:path";',
+          'import { fileURLToPath as __virtkitPath } from "node:url";',
+          `const __virtkitSourceUrl = new URL(${fromBuilt}, import.meta.url).href;`,
+        ].join(" ");
+        const contents = text
+          .replace(/\bimport\.meta\.url\b/g, "__virtkitSourceUrl")
+          .replace(/\bimport\.meta\.filename\b/g, "__virtkitPath(__virtkitSourceUrl)")
+          .replace(/\bimport\.meta\.dirname\b/g, "__virtkitDirname(__virtkitPath(__virtkitSourceUrl))");
+        // On the first line, so the source's line numbers stay those of the build's module.
+        return { contents: `${prelude} ${contents}`, loader: "ts" };
       });
     },
   };
@@ -153,7 +166,7 @@ function filesBesideTheSource() {
 async function buildJavaScript() {
   const sources = await typeScriptSources();
   if (javaScriptUpToDate(sources)) {
-    console.log("build: build/src is up to date");
+    console.log("build: build/js is up to date");
     return;
   }
   const { build } = await import("esbuild");
@@ -161,8 +174,8 @@ async function buildJavaScript() {
   const scratch = `${jsOut}.${process.pid}`;
   rmSync(scratch, { recursive: true, force: true });
   await build({
-    entryPoints: sources.map((source) => join(srcDir, source)),
-    outbase: srcDir,
+    entryPoints: sources.map((source) => join(root, source)),
+    outbase: root,
     outdir: scratch,
     bundle: true,
     packages: "external",
@@ -170,7 +183,7 @@ async function buildJavaScript() {
     format: "esm",
     target: "node20",
     logLevel: "warning",
-    plugins: [oneModulePerSource(sources), filesBesideTheSource()],
+    plugins: [oneModulePerSource(sources), importMetaOfTheSource()],
   });
   writeFileSync(join(scratch, JS_MANIFEST), `${JSON.stringify({ sources }, null, 1)}\n`);
   rmSync(jsOut, { recursive: true, force: true });
@@ -181,7 +194,7 @@ async function buildJavaScript() {
     rmSync(scratch, { recursive: true, force: true });
     if (!existsSync(join(jsOut, JS_MANIFEST))) throw error;
   }
-  console.log(`build: wrote build/src (${sources.length} modules)`);
+  console.log(`build: wrote build/js (${sources.length} modules)`);
 }
 
 await buildCore();

@@ -265,7 +265,7 @@ async function main(kernels: string[], rounds: number): Promise<void> {
     encoding: "utf8",
     env: { ...process.env, VIRTKIT_TRACE: "1" },
   });
-  if (!trace.stderr.includes("CLI loaded from build/src")) {
+  if (!trace.stderr.includes("CLI loaded from build/js")) {
     throw new Error(`bench:boot: bin/virtkit.mjs does not run from the build:\n${trace.stderr}`);
   }
   const qemuVersion = spawnSync("qemu-system-aarch64", ["--version"], { encoding: "utf8" }).stdout.split(

@@ -1,5 +1,5 @@
-// How `virtkit` starts: from the build's JavaScript, with TypeScript PD modules loaded through tsx and
-// their imports of src/ answered by the same module instances the CLI uses.
+// How `virtkit` starts: from the build's JavaScript, with TypeScript PD modules (the examples' from the
+// build, others transpiled) whose imports of src/ get the very module instances the CLI uses.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,10 +24,13 @@ const untraced = (stderr: string): string =>
     .filter((line) => !line.startsWith("virtkit: trace: "))
     .join("\n");
 
-/** A one-PD system whose TypeScript module refuses to start with a ProgramError imported from src/. */
+/**
+ * A one-PD system outside the repository whose TypeScript module refuses to start with a ProgramError
+ * imported from src/, through a helper module it imports as `./refusal.js` (TypeScript's NodeNext
+ * spelling of refusal.ts).
+ */
 function refusingSystem(): string {
   const folder = mkdtempSync(join(tmpdir(), "virtkit-startup-"));
-  writeFileSync(join(folder, "package.json"), '{ "type": "module" }\n');
   writeFileSync(
     join(folder, "alone.system"),
     '<?xml version="1.0" encoding="UTF-8"?>\n<system>\n  <protection_domain name="alone" priority="100">\n' +
@@ -35,9 +38,14 @@ function refusingSystem(): string {
   );
   const microkit = pathToFileURL(join(ROOT, "src/microkit/index.ts")).href;
   writeFileSync(
+    join(folder, "refusal.ts"),
+    `import { ProgramError } from ${JSON.stringify(microkit)};\n` +
+      'export const refusal = (): never => {\n  throw new ProgramError("alone: refused by its factory");\n};\n',
+  );
+  writeFileSync(
     join(folder, "alone.ts"),
-    `import { ProgramError, definePd } from ${JSON.stringify(microkit)};\n` +
-      'export default definePd(() => {\n  throw new ProgramError("alone: refused by its factory");\n});\n',
+    `import { definePd } from ${JSON.stringify(microkit)};\n` +
+      'import { refusal } from "./refusal.js";\nexport default definePd(() => refusal());\n',
   );
   return join(folder, "alone.system");
 }
@@ -47,11 +55,11 @@ describe("virtkit start-up", () => {
     execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: "ignore" });
   }, 300_000);
 
-  it("runs the build's JavaScript and loads tsx only for run", () => {
+  it("runs the build's JavaScript and sets up PD module loading only for run", () => {
     const help = virtkit("--help");
     expect(help.status).toBe(0);
-    expect(help.stderr).toMatch(/^virtkit: trace: [\d.]+ ms: CLI loaded from build\/src$/m);
-    expect(help.stderr).not.toContain("through tsx");
+    expect(help.stderr).toMatch(/^virtkit: trace: [\d.]+ ms: CLI loaded from build\/js$/m);
+    expect(help.stderr).not.toContain("PD modules");
     expect(help.stdout).toContain("Usage: virtkit");
   });
 
@@ -59,7 +67,7 @@ describe("virtkit start-up", () => {
     // The CLI reports a ProgramError as one line; any other error (a second copy of the class, as a
     // PD importing src/ transpiled apart would throw) escapes as a crash with a stack.
     const run = virtkit("run", "--console", "stdio", refusingSystem());
-    expect(run.stderr).toMatch(/TypeScript PD modules load through tsx/);
+    expect(run.stderr).toMatch(/PD modules load from build\/js/);
     expect(untraced(run.stderr)).toBe("alone: refused by its factory\n");
     expect(run.status).toBe(1);
   });
