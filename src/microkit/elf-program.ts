@@ -359,32 +359,31 @@ export class ElfProgram implements PdProgram {
   }
 
   private invokeVcpu(pd: Pd, vcpu: number, label: number, illegal: (o: string) => MessageInfo): MessageInfo {
+    const object = pd.vcpuObject(vcpu);
+    if (!object) return messageInfo(Sel4ErrorCode.seL4_InvalidCapability, 0);
     const mr = (i: number): bigint => pd.mrGet(i);
+    const result = (error: number): MessageInfo => messageInfo(error, 0);
     switch (label) {
       case InvocationLabel.ARMVCPUReadReg: {
-        const value = pd.vcpuArmReadReg(vcpu, Number(mr(0)));
+        const value = mr(0) < 2n ** 32n ? object.readRegister(Number(mr(0))) : undefined;
+        if (value === undefined) return result(Sel4ErrorCode.seL4_InvalidArgument);
         pd.mrSet(0, value);
         return messageInfo(Sel4ErrorCode.seL4_NoError, 1);
       }
-      case InvocationLabel.ARMVCPUWriteReg:
-        pd.vcpuArmWriteReg(vcpu, Number(mr(0)), mr(1));
-        return messageInfo(Sel4ErrorCode.seL4_NoError, 0);
+      case InvocationLabel.ARMVCPUWriteReg: {
+        const written = mr(0) < 2n ** 32n && object.writeRegister(Number(mr(0)), mr(1));
+        return result(written ? Sel4ErrorCode.seL4_NoError : Sel4ErrorCode.seL4_InvalidArgument);
+      }
       case InvocationLabel.ARMVCPUInjectIRQ: {
         // MR0: virq 15:0, priority 23:16, group 31:24, index 39:32.
         const word = mr(0);
         const field = (shift: bigint, mask: bigint): number => Number((word >> shift) & mask);
-        pd.vcpuArmInjectIrq(
-          vcpu,
-          field(0n, 0xffffn),
-          field(16n, 0xffn),
-          field(24n, 0xffn),
-          field(32n, 0xffn),
+        return result(
+          object.injectIrq(field(0n, 0xffffn), field(16n, 0xffn), field(24n, 0xffn), field(32n, 0xffn)),
         );
-        return messageInfo(Sel4ErrorCode.seL4_NoError, 0);
       }
       case InvocationLabel.ARMVCPUAckVPPI:
-        pd.vcpuArmAckVppi(vcpu, Number(mr(0)));
-        return messageInfo(Sel4ErrorCode.seL4_NoError, 0);
+        return result(mr(0) < 2n ** 32n ? object.ackVppi(Number(mr(0))) : Sel4ErrorCode.seL4_InvalidArgument);
       default:
         return illegal("ARMVCPU");
     }

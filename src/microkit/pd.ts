@@ -255,6 +255,14 @@ export class Pd {
     return this.wiring.vcpus.get(vcpu)?.object.inspection;
   }
 
+  /**
+   * The VCPU object in the PD's slot for vCPU `vcpu`, for ELF PDs' seL4 invocations, whose errors go
+   * back to the program as seL4 returns them (the calls above crash the PD as libmicrokit does).
+   */
+  vcpuObject(vcpu: number): VcpuObject | undefined {
+    return this.wiring.vcpus.get(vcpu)?.object;
+  }
+
   /** `reg` is a seL4_VCPUReg number (see VcpuReg). */
   vcpuArmReadReg(vcpu: number, reg: number): bigint {
     const wiring = this.wiring.vcpus.get(vcpu);

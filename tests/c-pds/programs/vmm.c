@@ -56,6 +56,17 @@ seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo
     put_hex(regs.x1);
     microkit_dbg_puts(err == seL4_NoError ? "\n" : " (read failed)\n");
     if (regs.x1 == 0) {
+        /* A second injection into a busy list register, and a VPPI the kernel did not raise, are refused. */
+        seL4_Error first = seL4_ARM_VCPU_InjectIRQ(BASE_VCPU_CAP + child, 40, 0, 1, 0);
+        seL4_Error again = seL4_ARM_VCPU_InjectIRQ(BASE_VCPU_CAP + child, 41, 0, 1, 0);
+        seL4_Error vppi = seL4_ARM_VCPU_AckVPPI(BASE_VCPU_CAP + child, 40);
+        microkit_dbg_puts("vmm: inject ");
+        microkit_dbg_put32(first);
+        microkit_dbg_puts(", into the same list register ");
+        microkit_dbg_put32(again);
+        microkit_dbg_puts(", ack of VPPI 40 ");
+        microkit_dbg_put32(vppi);
+        microkit_dbg_puts("\n");
         microkit_dbg_puts("vmm: guest SCTLR_EL1 ");
         put_hex(microkit_vcpu_arm_read_reg(child, seL4_VCPUReg_SCTLR));
         microkit_dbg_puts(", resuming\n");
