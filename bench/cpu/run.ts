@@ -1,4 +1,4 @@
-// npm run bench:cpu [-- --workload NAME] [--iterations N] [--repeat N]: the CPU benchmark's workloads
+// npm run bench:cpu [-- --workload NAME] [--iterations N] [--repeat N] [--cpu interp|jit]: the CPU benchmark's workloads
 // (bench/cpu/workload.ts: heapsort and CRC-32, tight loops; LZ77 compression, branchy), each run by
 // qemu-aarch64 (Linux user mode) and by virtkit (bare metal, MMU on) in one run, alternating. Reports
 // both MIPS and their ratio per workload and writes bench/results/cpu-<timestamp>.json and .md.
@@ -18,6 +18,7 @@ import {
   runWorkloadOnVirtkit,
   type WorkloadName,
 } from "./workload.ts";
+import { CPU_TIERS, type CpuTier } from "../../src/machine/cpu.ts";
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "results");
 
@@ -31,13 +32,13 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function measure(name: WorkloadName, iterations: number, repeat: number) {
+async function measure(name: WorkloadName, iterations: number, repeat: number, tier: CpuTier) {
   const { linuxElf, bareMetalImage } = buildWorkload(name);
   const virtkitRuns = [];
   const startupRuns = [];
   const qemuRuns = [];
   for (let i = 0; i < repeat; i++) {
-    const run = await runWorkloadOnVirtkit(bareMetalImage, iterations);
+    const run = await runWorkloadOnVirtkit(bareMetalImage, iterations, tier);
     virtkitRuns.push(run);
     startupRuns.push(runWorkloadInQemu(linuxElf, 0));
     qemuRuns.push(runWorkloadInQemu(linuxElf, iterations));
@@ -99,8 +100,15 @@ async function measure(name: WorkloadName, iterations: number, repeat: number) {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { workload: { type: "string" }, iterations: { type: "string" }, repeat: { type: "string" } },
+    options: {
+      workload: { type: "string" },
+      iterations: { type: "string" },
+      repeat: { type: "string" },
+      cpu: { type: "string" },
+    },
   });
+  const tier = (values.cpu ?? "interp") as CpuTier;
+  if (!CPU_TIERS.includes(tier)) throw new Error(`--cpu takes ${CPU_TIERS.join(" or ")}`);
   const names = values.workload ? [values.workload] : Object.keys(WORKLOADS);
   for (const name of names) {
     if (!(name in WORKLOADS))
@@ -115,7 +123,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!.toFixed(2);
   const results = [];
   for (const name of names as WorkloadName[]) {
-    results.push(await measure(name, iterationsGiven ?? WORKLOADS[name].iterations, repeat));
+    results.push(await measure(name, iterationsGiven ?? WORKLOADS[name].iterations, repeat, tier));
   }
   const qemuVersion = spawnSync(CROSS.qemu, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0];
   const timestamp = new Date().toISOString();
@@ -127,11 +135,13 @@ async function main(): Promise<void> {
     node: process.version,
     qemu: qemuVersion,
     load,
+    tier,
   };
   const markdown = [
     `# CPU benchmark, ${timestamp}`,
     "",
     `Machine: ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, ${qemuVersion}; load average ${load}.`,
+    `virtkit's CPU tier: ${tier} (--cpu).`,
     `Each workload is one object file linked for virtkit (bare metal, MMU on) and for qemu-aarch64 -cpu cortex-a53`,
     `(Linux user mode, its start-up subtracted); both compute the same checksum. ${repeat} alternating runs each;`,
     "seconds are the best run's; MIPS (virtkit's retired instructions over each side's time) are best / median.",

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { CROSS, runTool } from "../../tests/cpu/toolchain.ts";
 import { GUEST_CFLAGS, linkGuest } from "../../tests/guests/build.ts";
 import { runGuestImage } from "../../tests/guests/run-guest.ts";
+import type { CpuTier } from "../../src/machine/cpu.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const buildDir = join(here, "..", "..", "build", "bench-cpu");
@@ -59,11 +60,13 @@ export function runWorkloadInQemu(elf: string, iterations: number): { checksum: 
 export async function runWorkloadOnVirtkit(
   image: Uint8Array,
   iterations: number,
+  tier: CpuTier = "interp",
 ): Promise<{ checksum: bigint; seconds: number; instructions: number }> {
   const result = await runGuestImage(
     "bench-cpu",
     image,
     {
+      core: { tier },
       onExit(exit, { vcpu }) {
         if (exit.kind !== "hvc" || exit.imm !== 2) return false;
         vcpu.setX(0, BigInt(iterations));

@@ -37,6 +37,19 @@ function listRegisters(vcpu: VcpuInspection): string {
   return used.length > 0 ? used.join(", ") : "none";
 }
 
+/** The JIT tier's counters (--cpu jit), core-wide. */
+function jitCounters(vcpu: VcpuInspection): string {
+  const jit = vcpu.jit;
+  if (!jit) return "";
+  const share = vcpu.instructionsRetired ? (100 * jit.instructionsInBlocks) / vcpu.instructionsRetired : 0;
+  return (
+    `; JIT: ${jit.blocksTranslated} blocks (${jit.instructionsTranslated} instructions) translated in ` +
+    `${jit.compileMs.toFixed(0)} ms, ${jit.instructionsInBlocks} instructions run translated (${share.toFixed(1)}%), ` +
+    `${jit.evictions} evictions, ${jit.invalidations} invalidations, ${jit.untranslatable} untranslatable starts` +
+    (jit.translationErrors ? `, ${jit.translationErrors} translation errors (first: ${jit.firstError})` : "")
+  );
+}
+
 /** Prints a trace line for vCPU `vcpuId` every `seconds`; the timer does not keep the process alive. */
 export function startTrace(pd: Pd, vgic: Vgic, vcpuId: number, seconds: number): void {
   // Beyond the registers seL4 shows a VMM: retired instructions, list registers, the kernel's timer mask.
@@ -54,7 +67,7 @@ export function startTrace(pd: Pd, vgic: Vgic, vcpuId: number, seconds: number):
     process.stderr.write(
       `${pd.name}|TRACE: vCPU ${vcpuId} pc ${hex(vcpu.pc)} EL${el}, ${now.instructions} instructions ` +
         `(${mips.toFixed(1)} MIPS); timer ${timerState(vcpu)}; list registers: ${listRegisters(vcpu)}; ` +
-        `vGIC listed [${listed.join(", ")}] queued [${queued.join(", ")}]\n`,
+        `vGIC listed [${listed.join(", ")}] queued [${queued.join(", ")}]${jitCounters(vcpu)}\n`,
     );
   }, seconds * 1000);
   timer.unref();

@@ -1,6 +1,6 @@
 // seL4 VCPU objects and their threads: `vcpu.run(n)` on the machine's core, whose exits become VMM faults.
 
-import { exitSyndrome, type Vcpu, type VcpuExit } from "../machine/cpu.ts";
+import { exitSyndrome, type JitStats, type Vcpu, type VcpuExit } from "../machine/cpu.ts";
 import {
   ExceptionClass,
   decodeDataAbort,
@@ -30,7 +30,8 @@ export type MachineVcpu = Pick<
   | "getListRegister"
   | "vtimerMasked"
   | "run"
->;
+> &
+  Partial<Pick<Vcpu, "jitStatistics">>;
 
 export type MachineExit = VcpuExit;
 
@@ -127,6 +128,8 @@ export interface VcpuInspection {
   readonly vtimerMasked: boolean;
   readSysreg(name: string): bigint;
   getListRegister(index: number): bigint;
+  /** The CPU core's JIT counters (src/machine/cpu/jit), undefined when it only interprets. */
+  readonly jit: JitStats | undefined;
 }
 
 /** seL4 error codes the VCPU invocations return. */
@@ -360,6 +363,9 @@ function inspectionOf(machine: MachineVcpu): VcpuInspection {
     },
     get vtimerMasked() {
       return machine.vtimerMasked;
+    },
+    get jit() {
+      return machine.jitStatistics;
     },
     readSysreg: (name) => machine.readSysreg(name),
     getListRegister: (index) => machine.getListRegister(index),

@@ -232,7 +232,13 @@ export class CpuCore {
     const id = this.core.createVcpu(vmid, (options.mpidr ?? 0n) & 0xff_00ff_ffffn, options.gicVersion ?? 2);
     if (id < 0)
       throw new Error(`cannot create vCPU ${this.vcpus.length}: the core supports at most 64 vCPUs`);
-    const vcpu = new Vcpu(this.core, id, vmid, () => this.syncWallClock());
+    const vcpu = new Vcpu(
+      this.core,
+      id,
+      vmid,
+      () => this.syncWallClock(),
+      () => this.jitStatistics,
+    );
     this.vcpus.push(vcpu);
     return vcpu;
   }
@@ -267,12 +273,25 @@ export class Vcpu {
   readonly id: number;
   readonly vmid: number;
   private readonly beforeRun: () => void;
+  private readonly jit: () => JitStats | undefined;
 
-  constructor(core: CoreExports, id: number, vmid: number, beforeRun: () => void) {
+  constructor(
+    core: CoreExports,
+    id: number,
+    vmid: number,
+    beforeRun: () => void,
+    jit: () => JitStats | undefined,
+  ) {
     this.core = core;
     this.id = id;
     this.vmid = vmid;
     this.beforeRun = beforeRun;
+    this.jit = jit;
+  }
+
+  /** The JIT tier's counters of this vCPU's core (all its vCPUs), undefined with tier "interp". */
+  get jitStatistics(): JitStats | undefined {
+    return this.jit();
   }
 
   private select(): CoreExports {
