@@ -3,7 +3,6 @@
 // socket) and in qemu-system-aarch64 (TCG, `-netdev user`, the same kernel and initramfs) in the same
 // run, alternating, medians of the rounds; results in bench/results/net-<date>.json and .md.
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
@@ -15,82 +14,21 @@ import { ensureDebianPackages } from "../../src/host/debian-packages.ts";
 import { createUserNetwork } from "../../src/machine/backends/net/user-network.ts";
 import { LinuxSession } from "../../tests/system/linux-session.ts";
 import { QemuConsole } from "../../tests/guest/qemu-console.ts";
+import {
+  MEBIBYTE,
+  TRANSFER_BYTES,
+  guestToHost,
+  hostToGuest,
+  median,
+  resultDate,
+  round,
+  type Guest,
+} from "../lib/net-transfers.ts";
 
 const NETWORK_SYSTEM = join(import.meta.dirname, "../../examples/network/qemu_virt_aarch64/network.system");
 const RESULTS = join(import.meta.dirname, "../results");
-const MEBIBYTE = 1 << 20;
-const TRANSFER_BYTES = 16 * MEBIBYTE;
 const ROUNDS = 3;
 const TIMEOUT_MS = 600_000;
-
-/** A guest shell, on either machine. */
-interface Guest {
-  name: string;
-  run(command: string): Promise<string>;
-  stop(): Promise<void>;
-}
-
-/** A host server for one transfer: it reports the seconds from accepting the guest to the end. */
-function hostServer(onConnection: (socket: Socket, done: (bytes: number) => void) => void): {
-  server: Server;
-  result: Promise<{ seconds: number; bytes: number }>;
-} {
-  let finish!: (value: { seconds: number; bytes: number }) => void;
-  const result = new Promise<{ seconds: number; bytes: number }>((resolve) => (finish = resolve));
-  const server = createServer((socket) => {
-    const start = performance.now();
-    onConnection(socket, (bytes) => finish({ seconds: (performance.now() - start) / 1000, bytes }));
-  });
-  return { server, result };
-}
-
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return (server.address() as AddressInfo).port;
-}
-
-/** Guest → host: the guest pipes zeros into nc; the host counts until the connection ends. */
-async function guestToHost(guest: Guest): Promise<number> {
-  const { server, result } = hostServer((socket, done) => {
-    let bytes = 0;
-    socket.on("data", (chunk) => (bytes += chunk.length));
-    socket.on("end", () => done(bytes));
-  });
-  const port = await listen(server);
-  const blocks = TRANSFER_BYTES / 65536;
-  await guest.run(`dd if=/dev/zero bs=65536 count=${blocks} 2>/dev/null | nc 10.0.2.2 ${port}`);
-  const { seconds, bytes } = await result;
-  server.close();
-  if (bytes !== TRANSFER_BYTES)
-    throw new Error(`${guest.name}: the host got ${bytes} of ${TRANSFER_BYTES} bytes`);
-  return TRANSFER_BYTES / MEBIBYTE / seconds;
-}
-
-/** Host → guest: the host sends the bytes and closes; the guest counts them. */
-async function hostToGuest(guest: Guest): Promise<number> {
-  const chunk = new Uint8Array(65536).fill(0x5a);
-  const { server, result } = hostServer((socket, done) => {
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < TRANSFER_BYTES) {
-        sent += chunk.length;
-        if (!socket.write(chunk)) return void socket.once("drain", pump);
-      }
-      socket.end();
-    };
-    pump();
-    socket.on("close", () => done(sent));
-    socket.resume();
-  });
-  const port = await listen(server);
-  const counted = await guest.run(`nc 10.0.2.2 ${port} | wc -c`);
-  const { seconds } = await result;
-  server.close();
-  if (Number(counted.trim()) !== TRANSFER_BYTES) {
-    throw new Error(`${guest.name}: the guest counted ${counted.trim()} of ${TRANSFER_BYTES} bytes`);
-  }
-  return TRANSFER_BYTES / MEBIBYTE / seconds;
-}
 
 async function virtkitGuest(): Promise<Guest> {
   const session = await LinuxSession.boot("minimal", {
@@ -124,9 +62,6 @@ async function qemuGuest(images: GuestImages): Promise<Guest> {
     },
   };
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const round = (x: number): number => Math.round(x * 100) / 100;
 
 interface Direction {
   direction: string;
@@ -181,10 +116,7 @@ async function main(): Promise<void> {
   }
   await virtkit.stop();
   await qemu.stop();
-  const date = new Date()
-    .toISOString()
-    .replace(/:\d\d\.\d+Z$/, "Z")
-    .replace(":", "");
+  const date = resultDate();
   mkdirSync(RESULTS, { recursive: true });
   const base = join(RESULTS, `net-${date}`);
   writeFileSync(

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import type { BoardDescription } from "../machine/boards/index.ts";
 import { virtioMmioSlot } from "../machine/boards/board.ts";
 import { DiskImage } from "../machine/backends/disk-image.ts";
-import { memoryBlockBackend, type BlockBackend } from "../machine/devices/virtio/blk.ts";
+import { memoryBlockBackend } from "../machine/devices/virtio/blk.ts";
 import type { SystemDisk } from "../microkit/index.ts";
 import type { SystemDescription } from "../sdf/index.ts";
 import { MbrPartitionType, mbrSector } from "../sddf/index.ts";
@@ -55,7 +55,7 @@ function mapsDiskSlot(description: SystemDescription, board: BoardDescription): 
 }
 
 /** Opens `--disk FILE`, writing a partition table into a file it creates. */
-export function openDiskImage(path: string): BlockBackend {
+export function openDiskImage(path: string): DiskImage {
   const created = !existsSync(path);
   const image = DiskImage.open(path, { createSize: NEW_DISK_BYTES });
   if (created) {
