@@ -104,6 +104,30 @@ suite("CPU differential harness against qemu-aarch64", () => {
     expect(on.state.x[2]).toBe(new DataView(state.scratch.buffer).getBigUint64(13, true));
   });
 
+  it("runs an instruction the program has just rewritten, on both sides", () => {
+    // MOVZ x5, #0x1234 stored over ADD x5, x6, #1, then made visible to instruction fetch.
+    const movz = 0xd2800000 | (0x1234 << 5) | 5;
+    const lines = [
+      "adr x1, .Lpatched",
+      `movz w2, #${movz & 0xffff}`,
+      `movk w2, #${movz >>> 16}, lsl #16`,
+      "str w2, [x1]",
+      ...["dc cvau, x1", "dsb ish", "ic ivau, x1", "dsb ish", "isb"],
+      ".Lpatched:",
+      "add x5, x6, #1",
+    ];
+    const program = buildProgram(
+      workDir,
+      "rewrite-check",
+      programSource([{ cls: "self-modifying", lines }], randomState(new Random(8))),
+    );
+    const q = runInQemu(program.elf);
+    const k = virtkit.run(program);
+    if (!q.ok) throw new Error(q.problem);
+    if (!k.ok) throw new Error(k.problem);
+    expect([q.state.x[5], k.state.x[5]]).toEqual([0x1234n, 0x1234n]);
+  });
+
   it("names every field that differs", () => {
     const a = randomState(new Random(2));
     const b: CpuState = { ...a, x: [...a.x], v: [...a.v], scratch: a.scratch.slice() };

@@ -38,14 +38,16 @@ export interface BuiltProgram {
   vectors: number;
 }
 
+/** The code segment is writable as well as executable (flags 7): the self-modifying class stores into it. */
 const LINKER_SCRIPT = `ENTRY(_start)
+PHDRS { code PT_LOAD FLAGS(7); data PT_LOAD FLAGS(6); log PT_LOAD FLAGS(6); }
 SECTIONS {
   . = ${CODE_ADDRESS};
-  .text : { *(.text*) }
+  .text : { *(.text*) } :code
   . = ${DATA_ADDRESS};
-  .data : { *(.data*) }
+  .data : { *(.data*) } :data
   . = ${LOG_ADDRESS};
-  .log : { *(.log) }
+  .log : { *(.log) } :log
 }
 `;
 
@@ -199,7 +201,10 @@ export function buildProgram(dir: string, name: string, source: string): BuiltPr
   writeFileSync(`${base}.S`, source);
   writeFileSync(join(dir, "program.ld"), LINKER_SCRIPT);
   runTool(CROSS.as, ["-march=armv8-a+crc+crypto+lse+rdm", "-o", `${base}.o`, `${base}.S`]);
-  runTool(CROSS.ld, ["-static", "-T", join(dir, "program.ld"), "-o", `${base}.elf`, `${base}.o`]);
+  runTool(CROSS.ld, [
+    ...["-static", "--no-warn-rwx-segments", "-T", join(dir, "program.ld")],
+    ...["-o", `${base}.elf`, `${base}.o`],
+  ]);
   runTool(CROSS.objcopy, ["-O", "binary", `${base}.elf`, `${base}.bin`]);
   const symbols = runTool(CROSS.nm, [`${base}.elf`]).toString();
   const address = (symbol: string) => {

@@ -6,6 +6,7 @@ import { loopClass } from "./loop.ts";
 import { fpClasses } from "./fp.ts";
 import { crc32, integerClasses } from "./integer.ts";
 import { memoryClasses } from "./memory.ts";
+import { selfModifying } from "./self-modifying.ts";
 import { simdClasses } from "./simd.ts";
 import { stackPointer } from "./stack-pointer.ts";
 import { normalMemoryClasses } from "./unaligned.ts";
@@ -17,6 +18,7 @@ export const ALL_CLASSES: InstructionClass[] = [
   stackPointer,
   ...branchClasses,
   loopClass([...integerClasses, ...memoryClasses, stackPointer, ...branchClasses]),
+  selfModifying,
   ...fpClasses,
   ...simdClasses,
   ...normalMemoryClasses,
