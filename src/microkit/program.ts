@@ -60,8 +60,8 @@ export function definePd<T extends PdProgramDefinition>(definition: T): T {
 }
 
 export class ProgramError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "ProgramError";
   }
 }
@@ -120,7 +120,17 @@ export async function instantiate(
   path: string,
   definition: PdProgramDefinition,
 ): Promise<PdProgram> {
-  const program: unknown = typeof definition === "function" ? await definition(context) : definition;
+  let program: unknown;
+  try {
+    program = typeof definition === "function" ? await definition(context) : definition;
+  } catch (error) {
+    // A factory that cannot make its program (a VMM whose guest images do not exist, …) is the
+    // PD's problem, said in its own words, not a crash of virtkit.
+    throw new ProgramError(
+      `Error: protection domain '${context.pdName}' (${path}) could not start: ${describe(error)}`,
+      { cause: error },
+    );
+  }
   checkProgram(context.pdName, path, program);
   return program;
 }

@@ -64,6 +64,18 @@ describe("program_image names a TypeScript module", () => {
     );
   });
 
+  test("a factory that throws is the PD's error, named, not a crash", async () => {
+    const dir = folder({
+      "vmm.ts": "export default () => { throw new Error('the guest kernel /nowhere does not exist'); };\n",
+      "s.system": `<system>${pd("vmm")}</system>`,
+    });
+    const failure = run(join(dir, "s.system"));
+    await expect(failure).rejects.toThrow(
+      /^Error: protection domain 'vmm' \(.*vmm\.ts\) could not start: the guest kernel \/nowhere does not exist$/,
+    );
+    await expect(failure).rejects.toHaveProperty("name", "ProgramError");
+  });
+
   test("one module object used by two PDs is refused; a factory gives each PD its own state", async () => {
     const shared = folder({
       "drv.ts": counter("drv"),
