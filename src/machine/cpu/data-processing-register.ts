@@ -235,7 +235,7 @@ const CRC32C_POLYNOMIAL: u32 = 0x82f6_3b78;
 function crc32(accumulator: u32, value: u64, bytes: i32, polynomial: u32): u32 {
   let crc = accumulator;
   for (let i = 0; i < bytes; i++) {
-    crc ^= <u32>(value >> (<u64>i * 8)) & 0xff;
+    crc ^= (<u32>(value >> (<u64>i * 8))) & 0xff;
     for (let bit = 0; bit < 8; bit++) crc = (crc >> 1) ^ (polynomial & (0 - (crc & 1)));
   }
   return crc;
