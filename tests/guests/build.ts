@@ -57,19 +57,25 @@ function newest(paths: string[]): number {
   return Math.max(...paths.map((p) => statSync(p).mtimeMs));
 }
 
-/** Links `sources` (C, assembly or objects) with the guest runtime into `<outDir>/<name>.elf` and `.bin`. */
-export function linkGuest(outDir: string, name: string, sources: string[]): GuestImage {
+/**
+ * Links `sources` (C, assembly or objects) with the guest runtime into `<outDir>/<name>.elf` and `.bin`,
+ * for the start of guest RAM or `loadAddress`.
+ */
+export function linkGuest(outDir: string, name: string, sources: string[], loadAddress?: number): GuestImage {
   mkdirSync(outDir, { recursive: true });
   const elf = join(outDir, `${name}.elf`);
   const bin = join(outDir, `${name}.bin`);
   const inputs = [...sources, ...LIB_SOURCES];
   if (!existsSync(bin) || statSync(bin).mtimeMs < newest([...inputs, ...LIB_DEPENDENCIES])) {
-    runTool(CROSS.gcc, [...GUEST_CFLAGS, "-I", here, "-T", join(here, "lib/guest.ld"), "-o", elf, ...inputs]);
+    const flags = [...GUEST_CFLAGS, "-I", here, "-T", join(here, "lib/guest.ld")];
+    if (loadAddress !== undefined) flags.push(`-Wl,--defsym=GUEST_LOAD_ADDRESS=${loadAddress}`);
+    runTool(CROSS.gcc, [...flags, "-o", elf, ...inputs]);
     runTool(CROSS.objcopy, ["-O", "binary", elf, bin]);
   }
   return { name, elf, bin };
 }
 
-export function buildGuest(name: string): GuestImage {
-  return linkGuest(GUEST_BUILD_DIR, name, [join(here, `${name}.c`)]);
+/** Builds tests/guests/<name>.c; `loadAddress` for a guest that is not loaded at the start of RAM. */
+export function buildGuest(name: string, loadAddress?: number): GuestImage {
+  return linkGuest(GUEST_BUILD_DIR, name, [join(here, `${name}.c`)], loadAddress);
 }

@@ -23,6 +23,7 @@ const TESTED_GUESTS = [
   "timer",
   "timer_icc",
   "unaligned",
+  "virtio_fuzz", // its test: tests/virtio/fuzz-guest.test.ts (the VM of examples/virtio)
   "virtio_net", // its test: virtio-net-guest.test.ts
   "wfi",
 ];

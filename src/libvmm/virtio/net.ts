@@ -43,6 +43,8 @@ export interface VmmVirtioNetStats {
   txDropped: number;
   /** Frames longer than a 2 KiB buffer (they cannot be sent through sDDF). */
   txTooLong: number;
+  /** Empty frames (a chain of only the virtio-net header): an sDDF buffer holds 1 to 2048 bytes. */
+  txEmpty: number;
   /** Descriptors from the virtualiser that point outside the data region or claim too long a frame. */
   badDescriptors: number;
 }
@@ -77,6 +79,7 @@ export function virtioNet(host: VirtioVmm, options: VirtioNetOptions): VmmVirtio
     rxFrames: 0,
     txDropped: 0,
     txTooLong: 0,
+    txEmpty: 0,
     badDescriptors: 0,
   };
   const txHoldLimit = options.txHoldLimit ?? 256;
@@ -96,6 +99,10 @@ export function virtioNet(host: VirtioVmm, options: VirtioNetOptions): VmmVirtio
     transmit(frame) {
       if (frame.length > NET_BUFFER_SIZE) {
         stats.txTooLong++;
+        return;
+      }
+      if (frame.length === 0) {
+        stats.txEmpty++;
         return;
       }
       if (held.length >= txHoldLimit) {

@@ -82,6 +82,15 @@ describe("libvmm virtio-net over sDDF net", () => {
     expect(net.stats.txFrames).toBe(1);
   });
 
+  it("drops an empty frame (only the virtio-net header) instead of giving the TX virtualiser a 0-byte buffer", () => {
+    const { d, tx, txq, net } = setup();
+    d.addChain(txq, [{ addr: d.buffer(HDR, new Uint8Array(HDR)), len: HDR }]);
+    d.notify(txq);
+    expect(d.takeUsed(txq)).toHaveLength(1);
+    expect(tx.virt.length("active")).toBe(0);
+    expect(net.stats).toMatchObject({ txFrames: 0, txEmpty: 1 });
+  });
+
   it("holds frames while no TX buffer is free and sends them when the virtualiser returns buffers", () => {
     const { d, tx, txq, net } = setup(2);
     const send = (seed: number) => {
