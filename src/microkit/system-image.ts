@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, normalize } from "node:path";
 import type { SystemDescription } from "../sdf/index.ts";
 import { resolveElfImage } from "./elf-loader.ts";
-import { ProgramError } from "./program.ts";
+import { ProgramError, resolveProgramModule } from "./program.ts";
 
 const MAGIC = "virtkit system image 1\n";
 const SYSTEM_NAME = "system.system";
@@ -44,9 +44,13 @@ export function buildSystemImage(
     const image = pd.programImage.path;
     const path = resolveElfImage(image, description.file, options.searchPaths);
     if (!path) {
+      const module = typeScriptModule(pd.name, image, description.file, options.searchPaths);
       throw new ProgramError(
-        `Error: unable to find program image: '${image}' (protection domain '${pd.name}'): build it, or pass the ` +
-          `folder holding it with --search-path`,
+        `Error: unable to find program image: '${image}' (protection domain '${pd.name}'): ` +
+          (module
+            ? `it is the TypeScript module ${module}, and an image holds only ELF files; run the .system file ` +
+              `with virtkit run --search-path instead`
+            : `build it, or pass the folder holding it with --search-path`),
       );
     }
     files.set(entryName(image), readFileSync(path));
@@ -98,4 +102,19 @@ function entryName(name: string): string {
     );
   }
   return normal;
+}
+
+/** The TypeScript module a program_image stands for, if there is one. */
+function typeScriptModule(
+  pdName: string,
+  image: string,
+  systemFile: string,
+  searchPaths: readonly string[],
+): string | undefined {
+  try {
+    return resolveProgramModule(pdName, image, systemFile, searchPaths);
+  } catch (error) {
+    if (error instanceof ProgramError) return undefined;
+    throw error;
+  }
 }

@@ -93,5 +93,14 @@ describe.skipIf(problem !== undefined)("virtkit's Microkit SDK", () => {
     expect(tool.status).toBe(1);
     expect(tool.stderr).toContain("Error: unable to find program image: 'x.elf' (protection domain 'x')");
     expect(existsSync(join(dir, "x.img"))).toBe(false);
+    writeFileSync(join(dir, "x.ts"), "export default { init() {}, notified() {} };\n");
+    const mixed = spawnSync(join(sdk, "bin/microkit"), ["x.system", "-o", "x.img", "-r", "r.txt"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+    expect(mixed.status).toBe(1);
+    expect(mixed.stderr).toContain(
+      `it is the TypeScript module ${join(dir, "x.ts")}, and an image holds only ELF files; run the .system file`,
+    );
   });
 });
