@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ElfFile } from "../../src/microkit/elf-file.ts";
-import { MONITOR_STARTED, buildPd, folder, runSystem, toolchainProblem } from "./harness.ts";
+import { MONITOR_STARTED, buildPd, folder, runSystem, toolchainProblem, type Keys } from "./harness.ts";
 
 const problem = toolchainProblem();
 const SRC = join(import.meta.dirname, "../../src/microkit/index.ts");
@@ -40,6 +40,7 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
     }
     elf.ping = buildPd(dir, "pingpong", "ping.elf", ["PING"]);
     elf.atOnce = buildPd(dir, "deferred", "atonce.elf", ["AT_ONCE"]);
+    elf.echoDeferred = buildPd(dir, "echo", "echo-deferred.elf", ["DEFERRED"]);
     elf.fuzz = buildPd(dir, "fuzz", "fuzz.elf", ["ITERATIONS=3000"]);
     elf.pong = buildPd(dir, "pingpong", "pong.elf");
   }, 60_000);
@@ -48,7 +49,7 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
     xml: string,
     files: Record<string, string> = {},
     copies: Record<string, string> = {},
-    input = "",
+    input: Keys[] = [],
   ) => runSystem(folder({ "test.system": system(xml), ...files }, copies), "test.system", input);
 
   test("hello: microkit_dbg_puts from init", async () => {
@@ -309,19 +310,34 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
     },
   );
 
-  test("a C driver is notified of its UART's interrupt, reads the input and acks the IRQ", async () => {
-    const xml =
-      '<memory_region name="uart" size="0x1000" phys_addr="0x9000000"/>' +
-      pd(
-        "echo",
-        "echo.elf",
-        "",
-        '<map mr="uart" vaddr="0x2000000" perms="rw" cached="false" setvar_vaddr="uart_base"/>' +
-          '<irq irq="33" id="1"/>',
+  test.each([
+    ["echo.elf", "microkit_irq_ack"],
+    ["echo-deferred.elf", "microkit_deferred_irq_ack"],
+  ])(
+    "a C driver (%s) is notified of its UART's interrupt, reads the input and acks the IRQ with %s",
+    async (image) => {
+      const xml =
+        '<memory_region name="uart" size="0x1000" phys_addr="0x9000000"/>' +
+        pd(
+          "echo",
+          image,
+          "",
+          '<map mr="uart" vaddr="0x2000000" perms="rw" cached="false" setvar_vaddr="uart_base"/>' +
+            '<irq irq="33" id="1"/>',
+        );
+      const output = await run(
+        xml,
+        {},
+        { [image]: image === "echo.elf" ? elf.echo! : elf.echoDeferred! },
+        // Two batches: the second interrupt comes only if the first was acked.
+        [
+          { type: "hello\n", waitFor: "HELLO\n" },
+          { type: "again\n", waitFor: "AGAIN\n" },
+        ],
       );
-    const output = await run(xml, {}, { "echo.elf": elf.echo! }, "hello\nagain\n");
-    expect(output).toBe(`${MONITOR_STARTED}echo: ready\nHELLO\nAGAIN\n`);
-  });
+      expect(output).toBe(`${MONITOR_STARTED}echo: ready\nHELLO\nAGAIN\n`);
+    },
+  );
 
   test("a file that is not a loadable AArch64 ELF stops the boot with an error naming the PD and the file", async () => {
     const bad = new Uint8Array(64);

@@ -67,12 +67,25 @@ export function folder(files: Record<string, string>, copies: Record<string, str
   return dir;
 }
 
+/** Text typed at the UART, then what to wait for on the console before typing more. */
+export interface Keys {
+  type: string;
+  waitFor: string;
+}
+
 /** Boots dir/<system>, types `input` at its UART, runs it until nothing more can happen, returns the console output. */
-export async function runSystem(dir: string, system = "test.system", input = ""): Promise<string> {
+export async function runSystem(
+  dir: string,
+  system = "test.system",
+  input: readonly Keys[] = [],
+): Promise<string> {
   const console = new HarnessConsole();
   const booted = await bootSystemFile(join(dir, system), { console, ramSize: 64 * 1024 * 1024 });
   const done = booted.run();
-  if (input) console.type(input);
+  for (const keys of input) {
+    console.type(keys.type);
+    await console.waitFor(keys.waitFor, { timeoutMs: 30_000 });
+  }
   console.endInput();
   await done;
   return console.output;
