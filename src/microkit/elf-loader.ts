@@ -110,6 +110,7 @@ export class NativeMachine {
       space.mapNew(va, { read: true, write: true, execute: false, device: false });
     }
     for (const map of pd.maps) {
+      checkMapPlacement(pd, map, elf);
       const ram = memory.isRam(map.region.paddr, map.region.size);
       const access = { ...map.perms, device: !ram || !map.cached };
       for (let offset = 0; offset < map.region.size; offset += PAGE) {
@@ -153,6 +154,26 @@ export class NativeMachine {
       },
       stackBottom: PD_STACK_TOP - pd.stackSize,
     });
+  }
+}
+
+/** A <map> may not cover the program's segments or its stack, as the Microkit tool checks. */
+function checkMapPlacement(pd: ProtectionDomain, map: ProtectionDomain["maps"][number], elf: ElfFile): void {
+  const end = map.vaddr + map.region.size;
+  const taken = [
+    ...elf.segments.map((s) => ({
+      what: `the program's segment [${hex(s.vaddr)}..${hex(s.vaddr + s.memsz)})`,
+      start: floorPage(s.vaddr),
+      end: s.vaddr + s.memsz,
+    })),
+    { what: "the stack", start: PD_STACK_TOP - pd.stackSize, end: PD_STACK_TOP },
+  ];
+  const clash = taken.find((t) => map.vaddr < t.end && t.start < end);
+  if (clash) {
+    throw new ProgramError(
+      `Error: protection domain '${pd.name}': the map of memory region '${map.mr}' at [${hex(map.vaddr)}..${hex(end)}) ` +
+        `overlaps ${clash.what} of ${elf.path}: give the <map> a vaddr outside it`,
+    );
   }
 }
 

@@ -350,6 +350,19 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
     );
     writeFileSync(join(dir, "bad.elf"), bad.subarray(0, 20));
     await expect(runSystem(dir)).rejects.toThrow(/^Error: protection domain 'bad': cannot load /);
+    const clash = folder(
+      {
+        "test.system": system(
+          '<memory_region name="m" size="0x1000"/>' +
+            pd("hello", "hello.elf", "", '<map mr="m" vaddr="0x200000" perms="rw"/>'),
+        ),
+      },
+      { "hello.elf": elf.hello! },
+    );
+    await expect(runSystem(clash)).rejects.toThrow(
+      `Error: protection domain 'hello': the map of memory region 'm' at [0x200000..0x201000) overlaps the program's ` +
+        `segment [0x200000..0x200`,
+    );
   });
 
   test.each([
