@@ -83,7 +83,7 @@ export interface CpuCoreOptions {
    * blocks to wasm (docs/cpu.md, "JIT tier"), with identical results and instruction counts.
    */
   tier?: CpuTier;
-  /** With tier "jit": executions of a block start before it is translated (default 50). */
+  /** With tier "jit": executions of a block start before it is translated (default 1000). */
   jitThreshold?: number;
 }
 

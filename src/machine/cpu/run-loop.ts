@@ -94,14 +94,26 @@ export function jitInstructionsRetired(): u64 {
 }
 
 /**
+ * Direct entries from block to block left before control must come back to the run loop (translated
+ * blocks count it down; see translate.ts branchTo).
+ */
+export let chainHops: u32 = 0;
+const MAX_CHAIN_HOPS: u32 = 64;
+
+/** The JIT_TABLE entry of a block starting at `blockPc` (translated blocks chain through it too). */
+export function jitEntry(blockPc: u64): usize {
+  const index = (blockPc >> 2) ^ (blockPc >> 14);
+  return JIT_TABLE + <usize>(index & (<u64>(JIT_ENTRIES - 1))) * JIT_ENTRY_SIZE;
+}
+
+/**
  * Runs the translated block starting at pc (whose instruction bytes are at `host`), translating it
  * when it has become hot. An entry is keyed by the PC, the host address the current translation
  * regime gives it and the EL; the block itself checks on entry that its code is unchanged.
  */
 function enterTranslated(host: usize): i32 {
   const tag = (<u64>host) | (<u64>currentEl);
-  const index = (pc >> 2) ^ (pc >> 14);
-  const entry = JIT_TABLE + <usize>(index & (<u64>(JIT_ENTRIES - 1))) * JIT_ENTRY_SIZE;
+  const entry = jitEntry(pc);
   let fn = load<u32>(entry, 16);
   if (load<u64>(entry) != pc || load<u64>(entry, 8) != tag) {
     if (fn) {
@@ -138,8 +150,15 @@ function enterTranslated(host: usize): i32 {
     store<u32>(entry, 0, 20);
   }
   const before = instret;
+  chainHops = MAX_CHAIN_HOPS;
   const status = call_indirect<i32>(fn);
   jitInstructions += instret - before;
+  if (instret != before) {
+    // A block that entered another that then declined or found its code changed has still run: the
+    // run loop must look at events again before the interpreter runs the instruction at pc. (A block
+    // entered directly is dropped when the run loop itself finds it stale.)
+    return status >= BLOCK_STALE ? BLOCK_STOPPED : status;
+  }
   if (status == BLOCK_STALE) {
     discard(fn, true);
     store<u32>(entry, 0, 16);

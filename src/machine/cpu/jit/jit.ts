@@ -19,6 +19,8 @@ export interface JitCoreExports {
   CONDITION_TABLE: WebAssembly.Global;
   FAST_ENTRIES: WebAssembly.Global;
   bitmaskImmediate(n: number, immr: number, imms: number): bigint;
+  chainHops: WebAssembly.Global;
+  jitEntry(pc: bigint): number;
   setJit(enabled: number, threshold: number): void;
   jitInstructionsRetired(): bigint;
 }
@@ -31,10 +33,11 @@ const BLOCK_GLOBALS: readonly GlobalImport[] = [
   { module: "core", name: "eventAt", type: I64 },
   { module: "core", name: "fastReadBase", type: I32 },
   { module: "core", name: "fastWriteBase", type: I32 },
+  { module: "core", name: "chainHops", type: I32 },
 ];
 
 /** Executions of a block start before it is translated. */
-export const DEFAULT_JIT_THRESHOLD = 50;
+export const DEFAULT_JIT_THRESHOLD = 1000;
 const TABLE_GROWTH = 256;
 
 export interface JitStats {
@@ -65,7 +68,12 @@ export class JitTier {
   private layout: CoreLayout | undefined;
   private imports: WebAssembly.Imports | undefined;
   private readonly freeSlots: number[] = [];
-  private readonly template = new ModuleTemplate({ module: "core", name: "memory" }, BLOCK_GLOBALS, "block");
+  private readonly template = new ModuleTemplate(
+    { module: "core", name: "memory" },
+    BLOCK_GLOBALS,
+    "links",
+    "block",
+  );
   private readonly stats = {
     blocksTranslated: 0,
     instructionsTranslated: 0,
@@ -81,7 +89,7 @@ export class JitTier {
 
   /** The functions the core imports as module "run-loop". */
   readonly coreImports = {
-    translate: (pc: bigint, host: number, _el: number): number => this.translate(pc, host >>> 0),
+    translate: (pc: bigint, host: number, el: number): number => this.translate(pc, host >>> 0, el),
     discard: (fn: number, stale: number): void => this.discard(fn, stale !== 0),
   };
 
@@ -93,6 +101,12 @@ export class JitTier {
       conditionTable: core.CONDITION_TABLE.value as number,
       fastEntries: core.FAST_ENTRIES.value as number,
       bitmaskImmediate: (n, immr, imms) => BigInt.asUintN(64, core.bitmaskImmediate(n, immr, imms)),
+      translatedBlock: (pc, tag) => {
+        const entry = new DataView(this.memory.buffer, core.jitEntry(pc) >>> 0, 24);
+        if (entry.getBigUint64(0, true) !== pc || entry.getBigUint64(8, true) !== tag) return undefined;
+        const slot = entry.getUint32(16, true);
+        return slot ? (core.table.get(slot) ?? undefined) : undefined;
+      },
     };
     this.imports = {
       core: {
@@ -103,6 +117,7 @@ export class JitTier {
         eventAt: core.eventAt,
         fastReadBase: core.fastReadBase,
         fastWriteBase: core.fastWriteBase,
+        chainHops: core.chainHops,
       },
     };
     core.setJit(1, threshold);
@@ -113,22 +128,25 @@ export class JitTier {
     return { ...this.stats, instructionsInBlocks: inBlocks };
   }
 
-  private translate(pcSigned: bigint, host: number): number {
+  private translate(pcSigned: bigint, host: number, el: number): number {
     const { core, layout, imports } = this;
     if (!core || !layout || !imports) return 0;
     const started = performance.now();
     const pc = BigInt.asUintN(64, pcSigned);
     if (pc & 3n) return 0;
     const words = new Uint32Array(this.memory.buffer, host, (0x1000 - Number(pc & 0xfffn)) >> 2);
-    const translation = translateBlock(words, pc, host, layout);
+    const translation = translateBlock(words, pc, host, el, layout);
     if (!translation) {
       this.stats.untranslatable++;
       return 0;
     }
-    const binary = this.template.encode(translation.locals, translation.body);
+    const binary = this.template.encode(translation.locals, translation.body, translation.links.length);
     let instance: WebAssembly.Instance;
     try {
-      instance = new WebAssembly.Instance(new WebAssembly.Module(binary), imports);
+      const links = Object.fromEntries(
+        translation.links.map((block, i) => [String(i), block as () => number]),
+      );
+      instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { ...imports, links });
     } catch (error) {
       // Never the guest's doing: the interpreter runs the block, and the counters say what happened.
       this.stats.translationErrors++;

@@ -22,6 +22,7 @@ export const G_INSTRET = 2;
 export const G_EVENT_AT = 3;
 export const G_FAST_READ = 4;
 export const G_FAST_WRITE = 5;
+export const G_CHAIN_HOPS = 6;
 
 /** Addresses in the core's linear memory that blocks use (read from the core's exports). */
 export interface CoreLayout {
@@ -33,9 +34,16 @@ export interface CoreLayout {
   fastEntries: number;
   /** The core's bitmask immediate of a logical instruction (N, immr, imms), 0 when reserved. */
   bitmaskImmediate(n: number, immr: number, imms: number): bigint;
+  /**
+   * The translated block (a function of the core's table) the run loop would enter at `pc` with this
+   * entry tag (host address | EL), if there is one now.
+   */
+  translatedBlock(pc: bigint, tag: bigint): unknown;
 }
 
 export interface Translation {
+  /** Translated blocks this one branches to directly: its function imports 0, 1, ... */
+  links: unknown[];
   body: Bytes;
   locals: readonly number[];
   /** Instructions in the block. */
@@ -69,11 +77,14 @@ class Emitter {
   insnPc = 0n;
   /** Where the block's code end (host address) is used before the block's length is known. */
   private readonly codeEndPatches: number[] = [];
+  /** Blocks entered directly (function imports). */
+  readonly links: unknown[] = [];
 
   constructor(
     readonly layout: CoreLayout,
     readonly startPc: bigint,
     readonly codeHost: number,
+    readonly el: number,
   ) {}
 
   op(...ops: number[]): this {
@@ -160,6 +171,28 @@ class Emitter {
     if (completed) this.gget(G_INSTRET).i64(BigInt(completed)).op(Op.i64Add).gset(G_INSTRET);
     return this.i32(status).op(Op.return);
   }
+  /**
+   * Leaves the block by a direct branch to `target`. When a block is already translated there on
+   * the same page (so under the same fetch translation, host page and EL, which this block's own
+   * entry guarantees), it is entered directly by a tail call: its prologue does the code and event
+   * checks. The core's chainHops bounds how many blocks run before control returns to the run loop.
+   */
+  branchTo(target: bigint, completed: number): this {
+    const samePage = target >> 12n === this.startPc >> 12n;
+    const tag = BigInt(this.codeHost + Number(target - this.startPc)) | BigInt(this.el);
+    const block = samePage ? this.layout.translatedBlock(target, tag) : undefined;
+    if (block === undefined) return this.exit(target, completed, BLOCK_BRANCHED);
+    let link = this.links.indexOf(block);
+    if (link < 0) link = this.links.push(block) - 1;
+    this.i64(target).gset(G_PC);
+    this.gget(G_INSTRET).i64(BigInt(completed)).op(Op.i64Add).gset(G_INSTRET);
+    this.gget(G_CHAIN_HOPS).op(Op.i32Eqz);
+    this.if(() => this.i32(BLOCK_BRANCHED).op(Op.return));
+    this.gget(G_CHAIN_HOPS).i32(-1).op(Op.i32Add).gset(G_CHAIN_HOPS);
+    this.out.byte(Op.returnCall).u32(link);
+    return this;
+  }
+
   /** Gives the current instruction back to the interpreter, unexecuted. */
   bail(): this {
     return this.exit(this.insnPc, this.index, BLOCK_STOPPED);
@@ -296,10 +329,11 @@ export function translateBlock(
   words: Uint32Array,
   pc: bigint,
   host: number,
+  el: number,
   layout: CoreLayout,
 ): Translation | undefined {
   const limit = Math.min(words.length, MAX_BLOCK_INSTRUCTIONS);
-  const body = new Emitter(layout, pc, host);
+  const body = new Emitter(layout, pc, host, el);
   let count = 0;
   let last: Outcome = NEXT;
   while (count < limit && last !== END) {
@@ -317,7 +351,7 @@ export function translateBlock(
   if (count === 0) return undefined;
   body.setCodeEnd(count);
   // Prologue: the code is what was translated, and no event falls due inside the block.
-  const e = new Emitter(layout, pc, host);
+  const e = new Emitter(layout, pc, host, el);
   for (let i = 0; i < count; i += 2) {
     const pair = i + 1 < count;
     e.i32(0).mem(pair ? Op.i64Load : Op.i32Load, pair ? 3 : 2, host + i * 4);
@@ -332,7 +366,7 @@ export function translateBlock(
   // A block ending without a branch continues in the interpreter at the next instruction.
   if (last !== END) e.exit(pc + BigInt(count * 4), count, BLOCK_STOPPED);
   else e.op(0x00); // unreachable: every path through a final branch has returned
-  return { body: e.out, locals: LOCALS, instructions: count };
+  return { links: body.links, body: e.out, locals: LOCALS, instructions: count };
 }
 
 /** The interpreter's top-level decode (execute.ts), restricted to the JIT's subset. */
@@ -705,13 +739,13 @@ function oneSource(e: Emitter, insn: number): Outcome {
 /** Jumps to `target` (constant) from the block's last instruction: loops to its start, or leaves. */
 function jump(e: Emitter, target: bigint): void {
   if (target === e.startPc) e.backEdge(e.index + 1);
-  else e.exit(target, e.index + 1, BLOCK_BRANCHED);
+  else e.branchTo(target, e.index + 1);
 }
 
 function conditional(e: Emitter, condition: () => void, target: bigint): Outcome {
   condition();
   e.if(() => jump(e, target & M64));
-  e.exit(e.insnPc + 4n, e.index + 1, BLOCK_BRANCHED);
+  e.branchTo(e.insnPc + 4n, e.index + 1);
   return END;
 }
 

@@ -9,6 +9,7 @@ export const Op = {
   end: 0x0b,
   br: 0x0c,
   return: 0x0f,
+  returnCall: 0x12,
   drop: 0x1a,
   select: 0x1b,
   localGet: 0x20,
@@ -25,6 +26,7 @@ export const Op = {
   i64Load16U: 0x33,
   i64Load32S: 0x34,
   i64Load32U: 0x35,
+  i32Store: 0x36,
   i64Store: 0x37,
   i64Store8: 0x3c,
   i64Store16: 0x3d,
@@ -175,38 +177,44 @@ export interface GlobalImport {
 }
 
 /**
- * Modules of one function of type () -> i32 over an imported memory and imported mutable globals
- * (indices in the order given). Everything but the code section is the same for every block, so it
- * is encoded once.
+ * Modules of one function of type () -> i32 over an imported memory, imported mutable globals
+ * (indices in the order given) and any number of imported functions of the same type ("links": their
+ * function indices come first, so the module's own function follows them). The memory and global
+ * imports are encoded once.
  */
 export class ModuleTemplate {
-  private readonly prefix: Uint8Array<ArrayBuffer>;
+  private readonly types: Bytes;
+  private readonly fixedImports: Bytes;
+  private readonly fixedImportCount: number;
 
   constructor(
     memory: { module: string; name: string },
     globals: readonly GlobalImport[],
-    exportName: string,
+    private readonly linkModule: string,
+    private readonly exportName: string,
   ) {
-    const out = new Bytes().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-    const section = (id: number, content: Bytes): void => {
-      out.byte(id).sized(content);
-    };
-    section(1, new Bytes().u32(1).byte(0x60).u32(0).u32(1).byte(I32));
-    const imports = new Bytes().u32(1 + globals.length);
-    imports.name(memory.module).name(memory.name).byte(0x02).byte(0x00).u32(1);
-    for (const g of globals) imports.name(g.module).name(g.name).byte(0x03).byte(g.type).byte(0x01);
-    section(2, imports);
-    section(3, new Bytes().u32(1).u32(0));
-    section(7, new Bytes().u32(1).name(exportName).byte(0x00).u32(0));
-    this.prefix = out.view().slice();
+    this.types = new Bytes().u32(1).byte(0x60).u32(0).u32(1).byte(I32);
+    this.fixedImports = new Bytes().name(memory.module).name(memory.name).byte(0x02).byte(0x00).u32(1);
+    for (const g of globals) this.fixedImports.name(g.module).name(g.name).byte(0x03).byte(g.type).byte(0x01);
+    this.fixedImportCount = 1 + globals.length;
   }
 
-  /** The module whose function has these locals (no parameters) and body (without the final `end`). */
-  encode(locals: readonly number[], body: Bytes): Uint8Array<ArrayBuffer> {
+  /**
+   * The module whose function has these locals (no parameters) and body (without the final `end`),
+   * importing `links` functions named "0", "1", ... from the link module.
+   */
+  encode(locals: readonly number[], body: Bytes, links: number): Uint8Array<ArrayBuffer> {
+    const out = new Bytes().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    out.byte(1).sized(this.types);
+    const imports = new Bytes().u32(this.fixedImportCount + links).bytes(this.fixedImports.view());
+    for (let i = 0; i < links; i++) imports.name(this.linkModule).name(String(i)).byte(0x00).u32(0);
+    out.byte(2).sized(imports);
+    out.byte(3).sized(new Bytes().u32(1).u32(0));
+    out.byte(7).sized(new Bytes().u32(1).name(this.exportName).byte(0x00).u32(links));
     const fn = new Bytes().u32(locals.length);
     for (const t of locals) fn.u32(1).byte(t);
     fn.bytes(body.view()).byte(Op.end);
-    const code = new Bytes().u32(1).sized(fn);
-    return new Bytes().bytes(this.prefix).byte(10).sized(code).view();
+    out.byte(10).sized(new Bytes().u32(1).sized(fn));
+    return out.view();
   }
 }
