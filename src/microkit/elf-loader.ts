@@ -26,10 +26,11 @@ export const IPC_BUFFER_SYMBOL = "__sel4_ipc_buffer_obj";
 const NATIVE_VMID = 7;
 
 // EL1 controls of a native thread: MMU and caches on, EL0 may read CTR_EL0, zero with DC ZVA, run
-// WFI/WFE and cache maintenance; FP/SIMD enabled; the counters readable at EL0; 48-bit VAs, 4 KiB pages.
+// WFI/WFE and cache maintenance; FP/SIMD enabled; 48-bit VAs, 4 KiB pages.
 const SCTLR = 0x30d0_0800n | 1n | 4n | 0x1000n | 0x4000n | 0x8000n | 0x1_0000n | 0x4_0000n | 0x400_0000n;
 const CPACR_FPEN = 3n << 20n;
-const CNTKCTL_EL0_COUNTERS = 3n;
+/** EL0PCTEN, EL0VCTEN and EL0PTEN: the counters and the physical timer, as Microkit's seL4 exports them. */
+const CNTKCTL_EL0_TIMER = 3n | (1n << 9n);
 const TCR = 16n | (1n << 8n) | (1n << 10n) | (3n << 12n) | (1n << 23n) | (5n << 32n);
 
 /** The ELF a program_image names, when it is one (beside the .system file or in a search path). */
@@ -138,7 +139,7 @@ export class NativeMachine {
     vcpu.writeSysreg("TCR_EL1", TCR);
     vcpu.writeSysreg("TTBR0_EL1", BigInt(space.root));
     vcpu.writeSysreg("CPACR_EL1", CPACR_FPEN);
-    vcpu.writeSysreg("CNTKCTL_EL1", CNTKCTL_EL0_COUNTERS);
+    vcpu.writeSysreg("CNTKCTL_EL1", CNTKCTL_EL0_TIMER);
     vcpu.writeSysreg("SCTLR_EL1", SCTLR);
     return new ElfProgram(elf, pd, {
       kernel,

@@ -28,6 +28,7 @@ import type { NativeExit, Vcpu } from "../machine/cpu.ts";
 import {
   ExceptionClass,
   decodeDataAbort,
+  decodeSysregAccess,
   exceptionClass,
   extendLoadedValue,
   faultStatus,
@@ -35,6 +36,7 @@ import {
   isPermissionFault,
   isDataAbort,
   stepPastInstruction,
+  systemRegisterName,
 } from "../machine/arch/index.ts";
 import type { MmioDevice } from "../machine/devices/mmio.ts";
 import type { ProtectionDomain } from "../sdf/model.ts";
@@ -142,6 +144,7 @@ export class ElfProgram implements PdProgram {
         continue;
       }
       if (exit.kind === "stage2-abort" && this.deviceAccess(exit)) continue;
+      if (exit.kind === "sysreg" && this.timerAccess(pd, exit)) continue;
       if (exit.kind === "slice-end" || exit.kind === "wfi" || exit.kind === "wfe") {
         if (vcpu.instructionsRetired - start > MAX_INSTRUCTIONS_PER_EVENT) {
           this.raise(
@@ -462,6 +465,39 @@ export class ElfProgram implements PdProgram {
       const value = target.device.read(target.offset, access.size, 0);
       if (rt !== 31) vcpu.setX(rt, extendLoadedValue(value, access));
     }
+    stepPastInstruction(vcpu, exit.esr);
+    return true;
+  }
+
+  /**
+   * CNTP_CTL_EL0, CNTP_CVAL_EL0 and CNTP_TVAL_EL0, which Microkit's seL4 lets EL0 use: the core
+   * leaves them to the host, and the PDs share the one physical timer (its PPI 30 is an <irq>).
+   */
+  private timerAccess(pd: Pd, exit: Extract<NativeExit, { kind: "sysreg" }>): boolean {
+    const access = decodeSysregAccess(exit.esr);
+    const name = systemRegisterName(access);
+    const timer = pd.armTimer;
+    const { vcpu } = this.context;
+    const value = access.rt === 31 ? 0n : vcpu.getX(access.rt);
+    let result: bigint | undefined;
+    switch (name) {
+      case "CNTP_CTL_EL0":
+        if (access.read) result = BigInt(timer.control);
+        else timer.control = Number(value & 0xffff_ffffn);
+        break;
+      case "CNTP_CVAL_EL0":
+        if (access.read) result = timer.compare;
+        else timer.compare = value;
+        break;
+      case "CNTP_TVAL_EL0":
+        // TVAL is the signed 32-bit distance from the counter to the compare value.
+        if (access.read) result = BigInt.asUintN(64, BigInt.asIntN(32, timer.compare - timer.counter()));
+        else timer.compare = timer.counter() + BigInt.asIntN(32, value);
+        break;
+      default:
+        return false;
+    }
+    if (result !== undefined && access.rt !== 31) vcpu.setX(access.rt, result);
     stepPastInstruction(vcpu, exit.esr);
     return true;
   }

@@ -33,6 +33,7 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
       "echo",
       "deferred",
       "smc",
+      "timer",
     ];
     for (const name of names) elf[name] = buildPd(dir, name);
     for (let fault = 1; fault <= 5; fault++) {
@@ -447,5 +448,14 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
     expect(output).toContain("Attempted to invoke a null cap");
     expect(output).toContain("server: called on channel 0\n");
     expect(output).not.toContain("MON|ERROR");
+  });
+
+  test("the ARM generic timer at EL0: CNTFRQ, CNTPCT and CNTP_TVAL/CTL, its PPI 30 as an <irq>", async () => {
+    const output = await run(
+      pd("timer", "timer.elf", "", '<irq irq="30" id="0"/>'),
+      {},
+      { "timer.elf": elf.timer! },
+    );
+    expect(output).toBe(`${MONITOR_STARTED}timer: 62 MHz\n${"timer: fired after 1 ms\n".repeat(3)}`);
   });
 });
