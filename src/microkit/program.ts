@@ -124,6 +124,7 @@ export async function instantiate(
   try {
     program = typeof definition === "function" ? await definition(context) : definition;
   } catch (error) {
+    if (error instanceof ProgramError) throw error;
     // A factory that cannot make its program (a VMM whose guest images do not exist, …) is the
     // PD's problem, said in its own words, not a crash of virtkit.
     throw new ProgramError(
