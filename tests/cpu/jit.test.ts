@@ -14,7 +14,7 @@ import {
 import { PhysicalMemory } from "../../src/machine/physical-memory.ts";
 import { bootSystemFile } from "../../src/microkit/index.ts";
 import { HarnessConsole } from "../../src/machine/backends/harness-console.ts";
-import { buildWorkload } from "../../bench/cpu/workload.ts";
+import { WORKLOADS, buildWorkload, type WorkloadName } from "../../bench/cpu/workload.ts";
 import { runGuest, runGuestImage, type GuestResult } from "../guests/run-guest.ts";
 import { SIMPLE_SYSTEM } from "../system/linux-session.ts";
 import { ensureCpuTestTools } from "./toolchain.ts";
@@ -472,34 +472,36 @@ withTools("the JIT tier on compiled programs", () => {
     return jit;
   }
 
-  it("computes the CPU workload's checksum in the same number of instructions (MMU on)", async () => {
-    const { bareMetalImage } = buildWorkload();
-    let jitCore: CpuCore | undefined;
-    const result = await compare((tier) =>
-      runGuestImage(
-        "bench-cpu",
-        bareMetalImage,
-        {
-          core: { tier, ...EAGER },
-          setup: ({ core }) => {
-            jitCore = core;
+  for (const workload of Object.keys(WORKLOADS) as WorkloadName[]) {
+    it(`computes the bench:cpu workload ${workload}'s checksum in the same number of instructions (MMU on)`, async () => {
+      const { bareMetalImage } = buildWorkload(workload);
+      let jitCore: CpuCore | undefined;
+      const result = await compare((tier) =>
+        runGuestImage(
+          "bench-cpu",
+          bareMetalImage,
+          {
+            core: { tier, ...EAGER },
+            setup: ({ core }) => {
+              jitCore = core;
+            },
+            onExit(exit, { vcpu }) {
+              if (exit.kind !== "hvc" || exit.imm !== 2) return false;
+              vcpu.setX(0, 3n);
+              return true;
+            },
           },
-          onExit(exit, { vcpu }) {
-            if (exit.kind !== "hvc" || exit.imm !== 2) return false;
-            vcpu.setX(0, 3n);
-            return true;
-          },
-        },
-        Number.MAX_SAFE_INTEGER,
-      ),
-    );
-    expect(result.code).toBe(0);
-    expect(result.checkpoints.length).toBeGreaterThan(0);
-    // Most of this loop-heavy program runs translated; its loads and stores take the fast path.
-    const stats = jitCore!.jitStatistics!;
-    expect(stats.translationErrors, stats.firstError).toBe(0);
-    expect(stats.instructionsInBlocks).toBeGreaterThan(result.instructions / 2);
-  });
+          Number.MAX_SAFE_INTEGER,
+        ),
+      );
+      expect(result.code).toBe(0);
+      expect(result.checkpoints.length).toBeGreaterThan(0);
+      // Most of this loop-heavy program runs translated; its loads and stores take the fast path.
+      const stats = jitCore!.jitStatistics!;
+      expect(stats.translationErrors, stats.firstError).toBe(0);
+      expect(stats.instructionsInBlocks).toBeGreaterThan(result.instructions / 2);
+    });
+  }
 
   for (const name of ["boot", "mmu", "el0", "dczva", "unaligned"]) {
     it(`passes the bare-metal guest ${name} with the interpreter's instruction count`, async () => {
