@@ -129,6 +129,20 @@ export class Kernel {
     thread.state = "inactive";
   }
 
+  /**
+   * TCB_Resume of a suspended thread: an event thread goes back to its receive (and runs if events
+   * wait for it), a compute thread runs again. A thread that is not suspended is left alone.
+   */
+  resumeSuspended(thread: Thread): void {
+    if (thread.state !== "inactive" || thread.startPending || thread.onStack) return;
+    if (thread.body.kind === "compute" || this.hasEvents(thread)) {
+      this.makeReady(thread);
+      this.preemptIfHigher();
+    } else {
+      thread.state = "receiving";
+    }
+  }
+
   makePassive(thread: Thread): void {
     thread.passive = true;
   }

@@ -298,11 +298,20 @@ export class ElfProgram implements PdProgram {
         pd.irqAck(slot.channel);
         return ok;
       case "tcb":
-        if (label === InvocationLabel.TCBSuspend) pd.pdStop(slot.child);
-        else if (label === InvocationLabel.TCBWriteRegisters && (mr(0) & 1n) === 1n && mr(1) >= 1n)
-          pd.pdRestart(slot.child, mr(2));
-        else if (label !== InvocationLabel.TCBResume) return illegal("TCB");
-        return ok;
+        switch (label) {
+          case InvocationLabel.TCBSuspend:
+            pd.pdStop(slot.child);
+            return ok;
+          case InvocationLabel.TCBResume:
+            pd.pdResume(slot.child);
+            return ok;
+          case InvocationLabel.TCBWriteRegisters:
+            // With resume and a PC (MR0 bit 0, MR1 >= 1, MR2), as microkit_pd_restart writes them.
+            if ((mr(0) & 1n) === 1n && mr(1) >= 1n) pd.pdRestart(slot.child, mr(2));
+            return ok;
+          default:
+            return illegal("TCB");
+        }
       case "vm-tcb":
         return this.invokeVmTcb(pd, slot.vcpu, label, illegal);
       case "vcpu":

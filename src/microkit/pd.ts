@@ -198,6 +198,13 @@ export class Pd {
     this.wiring.kernel.suspend(thread);
   }
 
+  /** Resumes child PD `child` after pdStop: it receives again, and handles what arrived meanwhile. */
+  pdResume(child: number): void {
+    const thread = this.wiring.children.get(child);
+    if (!thread) return this.failedInvocation(BASE_TCB_CAP + child, "microkit_pd_resume: error resuming TCB");
+    this.wiring.kernel.resumeSuspended(thread);
+  }
+
   // ---- virtual machines ----
 
   vcpuRestart(vcpu: number, entryPoint: number | bigint): void {

@@ -34,6 +34,7 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
       "deferred",
       "smc",
       "timer",
+      "suspend",
     ];
     for (const name of names) elf[name] = buildPd(dir, name);
     for (let fault = 1; fault <= 5; fault++) {
@@ -457,5 +458,21 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
       { "timer.elf": elf.timer! },
     );
     expect(output).toBe(`${MONITOR_STARTED}timer: 62 MHz\n${"timer: fired after 1 ms\n".repeat(3)}`);
+  });
+
+  test("microkit_pd_stop holds a child's notification until microkit_pd_resume", async () => {
+    const xml =
+      '<protection_domain name="parent" priority="1"><program_image path="suspend.elf"/>' +
+      pd("pong", "pong.elf", 'id="1" priority="2"') +
+      "</protection_domain>" +
+      '<channel><end pd="parent" id="0"/><end pd="pong" id="0"/></channel>';
+    const output = await run(xml, {}, { "suspend.elf": elf.suspend!, "pong.elf": elf.pong! });
+    expect(output).toBe(
+      MONITOR_STARTED +
+        "parent: child stopped, notifying it\n" +
+        "parent: resuming it\n" +
+        "pong: notified on 0, round 1\n" +
+        "parent: done\n",
+    );
   });
 });
