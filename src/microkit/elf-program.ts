@@ -113,7 +113,8 @@ export class ElfProgram implements PdProgram {
 
   protected(pd: Pd, channel: number, info: MessageInfo): MessageInfo {
     const received = this.resume(pd, (1n << PPC_BADGE_BIT) | BigInt(channel), info);
-    // A C server that receives again without replying leaves its caller without an answer.
+    // A C server that receives again without replying: its caller gets an empty reply (on seL4 it
+    // would stay blocked; docs/c-pds.md lists the difference).
     return received.reply ?? messageInfo(0, 0);
   }
 
@@ -164,7 +165,7 @@ export class ElfProgram implements PdProgram {
     const { vcpu } = this.context;
     const number = vcpu.getX(SyscallRegister.number);
     const name = syscallName(number);
-    const cap = Number(vcpu.getX(SyscallRegister.cap) & 0xffff_ffffn);
+    const cap = capPointer(vcpu.getX(SyscallRegister.cap));
     switch (name) {
       case "Recv":
       case "Wait":
@@ -174,7 +175,7 @@ export class ElfProgram implements PdProgram {
       case "NBSendRecv":
       case "NBSendWait": {
         // The send goes to x8's capability, the receive is on x0's.
-        this.send(pd, Number(vcpu.getX(8) & 0xffff_ffffn));
+        this.send(pd, capPointer(vcpu.getX(8)));
         return this.receive(pd, name, cap, undefined);
       }
       case "Send":
@@ -580,6 +581,11 @@ export class ElfProgram implements PdProgram {
       ...registerLines(vcpu),
     ]);
   }
+}
+
+/** A capability pointer as a number; one too large to be exact names no slot (nor does any slot aliased by it). */
+function capPointer(word: bigint): number {
+  return word <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(word) : Number.MAX_SAFE_INTEGER;
 }
 
 function userException(vcpu: Vcpu, number: number, code: number): Fault {

@@ -34,7 +34,7 @@ export class FramePool {
     this.free = gaps.sort((a, b) => a.start - b.start);
   }
 
-  /** One zeroed-by-the-caller 4 KiB frame. */
+  /** One 4 KiB frame (the caller zeroes it). */
   allocate(what: string): number {
     const gap = this.free.at(-1);
     if (!gap) throw new Error(`no free RAM left for ${what}: the memory regions use all of it`);
