@@ -925,12 +925,13 @@ static s64 answer_of(int d, u32 queue, const struct seg *s, u32 n) {
 
 static u32 request(int d, u32 queue, const struct seg *s, u32 n);
 
-/* SET_PARAMS (S16 stereo, 48 kHz), PREPARE and maybe START on output stream 0, so transfers and the
-   later control requests meet a stream that is set up, prepared or running. */
+/* SET_PARAMS (S16 stereo, 48 kHz), PREPARE, maybe RELEASE and PREPARE again, maybe START on output stream
+   0, so transfers and the later control requests meet a stream that is prepared or running. */
 static void sound_prologue(void) {
   u64 at = SCRATCH + 0xa0000;
-  static const u32 codes[] = {0x0101, 0x0102, 0x0104};
-  u32 steps = 2 + below(2);
+  u32 codes[5] = {0x0101, 0x0102}, steps = 2;
+  if (below(2)) codes[steps++] = 0x0103, codes[steps++] = 0x0102;
+  if (below(2)) codes[steps++] = 0x0104;
   for (u32 i = 0; i < steps; i++) {
     put32(at, codes[i]);
     put32(at + 4, 0);

@@ -206,6 +206,29 @@ describe("the sound driver over the WAV back-end", () => {
     ]);
   });
 
+  test("a refused command wakes the client with its answer, as an accepted one does", async () => {
+    directory = mkdtempSync(join(tmpdir(), "virtkit-sddf-sound-"));
+    const a: Log = { commands: [], pcm: [] };
+    const { done } = await boot(xml, {
+      sound_driver: soundDriver(driverConfig(directory)),
+      // One command at a time, each sent when the last was answered: only a notification brings the answer.
+      client0: phasedClient(a, [
+        (q) => Number(q.cmdReq.enqueue(cmd(SoundCmdCode.TAKE, 1, 0, { channels: 2, format: 5, rate: 7 }))),
+        (q) => Number(q.cmdReq.enqueue(cmd(SoundCmdCode.PREPARE, 2, 7))),
+        (q) => Number(q.cmdReq.enqueue(cmd(SoundCmdCode.START, 3, 1))),
+        (q) => Number(q.cmdReq.enqueue(cmd(SoundCmdCode.PREPARE, 4, 0))),
+      ]),
+      client1: phasedClient({ commands: [], pcm: [] }, []),
+    });
+    await done;
+    expect(a.commands.map((c) => [c.cookie, c.status])).toEqual([
+      [1, SoundStatus.OK],
+      [2, SoundStatus.BAD_MSG],
+      [3, SoundStatus.BAD_MSG],
+      [4, SoundStatus.OK],
+    ]);
+  });
+
   test("TAKE with parameters the stream does not take is NOT_SUPP and leaves the stream free", async () => {
     directory = mkdtempSync(join(tmpdir(), "virtkit-sddf-sound-"));
     const a: Log = { commands: [], pcm: [] };

@@ -85,6 +85,13 @@ export class SddfSoundBackend implements SoundBackend {
   private readonly piecesSent = new Map<number, Piece>();
   private nextCookie = 1;
   private reports = 0;
+  /** The parameters each stream was last taken with (a TAKE the driver answered OK). */
+  private readonly takenWith = new Map<number, NonNullable<Command["params"]>>();
+  /**
+   * Streams the driver no longer counts as this client's: sDDF's RELEASE gives a stream up (so does a
+   * refused TAKE), while virtio lets a released stream be prepared again without new parameters.
+   */
+  private readonly givenUp = new Set<number>();
 
   constructor(options: SddfSoundBackendOptions) {
     this.queues = options.queues;
@@ -139,6 +146,18 @@ export class SddfSoundBackend implements SoundBackend {
     });
   }
   prepare(stream: number, done: SoundDone): void {
+    const params = this.takenWith.get(stream);
+    if (params && this.givenUp.has(stream)) {
+      // Taken again with the parameters the guest set before, then prepared.
+      this.command({
+        code: SoundCmdCode.TAKE,
+        stream,
+        params,
+        done: (error) =>
+          error === undefined ? this.command({ code: SoundCmdCode.PREPARE, stream, done }) : done(error),
+      });
+      return;
+    }
     this.command({ code: SoundCmdCode.PREPARE, stream, done });
   }
   release(stream: number, done: SoundDone): void {
@@ -173,6 +192,15 @@ export class SddfSoundBackend implements SoundBackend {
       }
       this.commandsSent.delete(response.cookie);
       const status = response.status ?? SoundStatus.IO_ERR;
+      if (command.code === SoundCmdCode.TAKE && status === SoundStatus.OK) {
+        this.takenWith.set(command.stream, command.params!);
+        this.givenUp.delete(command.stream);
+      } else if (
+        command.code === SoundCmdCode.TAKE ||
+        (command.code === SoundCmdCode.RELEASE && status === SoundStatus.OK)
+      ) {
+        this.givenUp.add(command.stream);
+      }
       command.done(
         status === SoundStatus.OK
           ? undefined

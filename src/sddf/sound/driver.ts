@@ -54,7 +54,6 @@ const NS_PER_S = 1_000_000_000n;
 /** A PCM answer held until the sound card would have played (or recorded) its buffer. */
 interface PacedAnswer {
   at: bigint;
-  client: number;
   streamId: number;
   send(): void;
 }
@@ -87,11 +86,8 @@ export function soundDriver(config: SoundDriverConfig): PdProgramDefinition {
     const complaints = new PeerComplaints("SND DRIVER|ERR: ");
 
     /** Runs a back-end operation; the answer goes on the client's queue when it is done. */
-    function run(i: number, operation: (done: SoundDone) => void, answer: (status: number) => void): void {
-      operation((error) => {
-        answer(error === undefined ? SoundStatus.OK : SoundStatus.IO_ERR);
-        clients[i]!.notify = true;
-      });
+    function run(operation: (done: SoundDone) => void, answer: (status: number) => void): void {
+      operation((error) => answer(error === undefined ? SoundStatus.OK : SoundStatus.IO_ERR));
     }
 
     function command(pd: Pd, i: number, cmd: SoundCmd): void {
@@ -102,6 +98,8 @@ export function soundDriver(config: SoundDriverConfig): PdProgramDefinition {
         if (cmd.code === SoundCmdCode.TAKE && status !== SoundStatus.OK && owners.get(cmd.streamId) === i) {
           owners.delete(cmd.streamId);
         }
+        // Every answer wakes the client, a refusal too: it may be waiting for nothing else.
+        client.notify = true;
         if (
           !client.queues.cmdRes.enqueue({
             code: cmd.code,
@@ -167,18 +165,18 @@ export function soundDriver(config: SoundDriverConfig): PdProgramDefinition {
             bufferBytes: periodBytes * SOUND_PCM_QUEUE_CAPACITY,
           };
           timing.set(id, { rate, frameBytes, playhead: 0n });
-          return run(i, (done) => backend.setParams(id, params, done), respond);
+          return run((done) => backend.setParams(id, params, done), respond);
         }
         case SoundCmdCode.PREPARE:
-          return run(i, (done) => backend.prepare(id, done), respond);
+          return run((done) => backend.prepare(id, done), respond);
         case SoundCmdCode.RELEASE:
           // Released buffers come back at once (virtio-snd returns a released stream's I/O).
           sendPaced(pd, (answer) => answer.streamId === id);
-          return run(i, (done) => backend.release(id, done), respond);
+          return run((done) => backend.release(id, done), respond);
         case SoundCmdCode.START:
-          return run(i, (done) => backend.start(id, done), respond);
+          return run((done) => backend.start(id, done), respond);
         case SoundCmdCode.STOP:
-          return run(i, (done) => backend.stop(id, done), respond);
+          return run((done) => backend.stop(id, done), respond);
       }
     }
 
@@ -189,12 +187,13 @@ export function soundDriver(config: SoundDriverConfig): PdProgramDefinition {
         const due =
           config.timer && status === SoundStatus.OK ? dueTime(pd, request.streamId, request.len) : undefined;
         if (due !== undefined) {
-          paced.push({ at: due, client: i, streamId: request.streamId, send: () => answer(status) });
+          paced.push({ at: due, streamId: request.streamId, send: () => answer(status) });
           armTimer(pd);
         } else answer(status);
       };
       const answer = (status: number): void => {
         const response = { ...request, status, latencyBytes: 0 };
+        client.notify = true;
         if (!client.queues.pcmRes.enqueue(response)) {
           complaints.report(
             pd,
@@ -226,9 +225,9 @@ export function soundDriver(config: SoundDriverConfig): PdProgramDefinition {
       const id = request.streamId;
       if (streams[id]!.direction === "output") {
         const copy = bytes.slice();
-        run(i, (done) => backend.play(id, copy, done), respond);
+        run((done) => backend.play(id, copy, done), respond);
       } else {
-        run(i, (done) => backend.capture(id, bytes, done), respond);
+        run((done) => backend.capture(id, bytes, done), respond);
       }
     }
 
@@ -269,10 +268,7 @@ export function soundDriver(config: SoundDriverConfig): PdProgramDefinition {
       const now = nowNs(pd);
       const send = paced.filter(which ?? ((answer) => answer.at <= now));
       paced = paced.filter((answer) => !send.includes(answer));
-      for (const answer of send) {
-        answer.send();
-        clients[answer.client]!.notify = true;
-      }
+      for (const answer of send) answer.send();
       armTimer(pd);
     }
 

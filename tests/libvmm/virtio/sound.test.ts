@@ -148,6 +148,26 @@ describe("libvmm virtio sound over sDDF sound", () => {
     expect(start()).toBe(VirtioSnd.S_OK);
   });
 
+  it("takes a released stream again before preparing it (sDDF's RELEASE gives the stream up; virtio's does not)", () => {
+    const s = setup();
+    send(s.d, s.control, setParams(0, 2));
+    s.answerCommand();
+    send(s.d, s.control, u32s(VirtioSnd.R_PCM_PREPARE, 0));
+    s.answerCommand();
+    const release = send(s.d, s.control, u32s(VirtioSnd.R_PCM_RELEASE, 0));
+    expect(s.answerCommand().code).toBe(SoundCmdCode.RELEASE);
+    expect(release()).toBe(VirtioSnd.S_OK);
+    // released -> prepared is a virtio transition; the driver must see the stream taken first.
+    const prepare = send(s.d, s.control, u32s(VirtioSnd.R_PCM_PREPARE, 0));
+    const take = s.answerCommand();
+    expect(take).toMatchObject({ code: SoundCmdCode.TAKE, streamId: 0 });
+    expect(take.setParams).toEqual({ channels: 2, format: SoundPcmFmt.S16, rate: RATE_48000 });
+    expect(prepare()).toBe(0);
+    expect(s.answerCommand()).toMatchObject({ code: SoundCmdCode.PREPARE, streamId: 0 });
+    expect(prepare()).toBe(VirtioSnd.S_OK);
+    expect(s.commands).toEqual([]);
+  });
+
   it("answers IO_ERR when another client owns the stream (BUSY)", () => {
     const s = setup();
     const status = send(s.d, s.control, setParams(0, 2));
