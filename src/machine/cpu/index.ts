@@ -38,7 +38,7 @@ export { pc, nzcv, instret, eventAt } from "./state";
 export { fastReadBase, fastWriteBase } from "./mmu";
 export { X_BASE } from "./registers";
 export { CONDITION_TABLE, FAST_ENTRIES } from "./layout";
-export { bitmaskImmediate } from "./alu";
+export { bitmaskImmediate, decodeBitMasks, wmask, tmask, bitMasksValid } from "./alu";
 export { createVcpu, selectVcpu } from "./vcpu";
 export { getVLo, getVHi, setV, readFpcr, writeFpcr, readFpsr, writeFpsr } from "./fpsimd/index";
 

@@ -19,6 +19,10 @@ export interface JitCoreExports {
   CONDITION_TABLE: WebAssembly.Global;
   FAST_ENTRIES: WebAssembly.Global;
   bitmaskImmediate(n: number, immr: number, imms: number): bigint;
+  decodeBitMasks(n: number, imms: number, immr: number, immediate: number): void;
+  wmask: WebAssembly.Global;
+  tmask: WebAssembly.Global;
+  bitMasksValid: WebAssembly.Global;
   chainHops: WebAssembly.Global;
   jitEntry(pc: bigint): number;
   setJit(enabled: number, threshold: number): void;
@@ -101,6 +105,12 @@ export class JitTier {
       conditionTable: core.CONDITION_TABLE.value as number,
       fastEntries: core.FAST_ENTRIES.value as number,
       bitmaskImmediate: (n, immr, imms) => BigInt.asUintN(64, core.bitmaskImmediate(n, immr, imms)),
+      bitfieldMasks: (n, imms, immr) => {
+        core.decodeBitMasks(n, imms, immr, 0);
+        if (!core.bitMasksValid.value) return undefined;
+        const mask = (g: WebAssembly.Global): bigint => BigInt.asUintN(64, g.value as bigint);
+        return { wmask: mask(core.wmask), tmask: mask(core.tmask) };
+      },
       translatedBlock: (pc, tag) => {
         const entry = new DataView(this.memory.buffer, core.jitEntry(pc) >>> 0, 24);
         if (entry.getBigUint64(0, true) !== pc || entry.getBigUint64(8, true) !== tag) return undefined;

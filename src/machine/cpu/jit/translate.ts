@@ -34,6 +34,8 @@ export interface CoreLayout {
   fastEntries: number;
   /** The core's bitmask immediate of a logical instruction (N, immr, imms), 0 when reserved. */
   bitmaskImmediate(n: number, immr: number, imms: number): bigint;
+  /** The core's DecodeBitMasks(N, imms, immr, FALSE) for BFM: wmask and tmask, undefined when reserved. */
+  bitfieldMasks(n: number, imms: number, immr: number): { wmask: bigint; tmask: bigint } | undefined;
   /**
    * The translated block (a function of the core's table) the run loop would enter at `pc` with this
    * entry tag (host address | EL), if there is one now.
@@ -230,9 +232,15 @@ class Emitter {
   }
 
   /** R = AddWithCarry(A, B, carry) on 64 or 32 bits, with NZCV when setFlags (alu.ts). */
-  addWithCarry(sf: boolean, carry: 0 | 1, setFlags: boolean): this {
+  addWithCarry(sf: boolean, carry: 0 | 1 | "C", setFlags: boolean): this {
+    const pushCarry = (): void => {
+      if (carry === "C") this.gget(G_NZCV).i32(29).op(Op.i32ShrU).i32(1).op(Op.i32And, Op.i64ExtendI32U);
+      else this.i64(BigInt(carry));
+    };
     if (sf) {
-      this.get(A).get(B).op(Op.i64Add).tee(T).i64(BigInt(carry)).op(Op.i64Add).set(R);
+      this.get(A).get(B).op(Op.i64Add).tee(T);
+      pushCarry();
+      this.op(Op.i64Add).set(R);
       if (!setFlags) return this;
       this.get(R).i64(63n).op(Op.i64ShrU).op(Op.i32WrapI64).i32(31).op(Op.i32Shl);
       this.get(R).op(Op.i64Eqz).i32(30).op(Op.i32Shl, Op.i32Or);
@@ -242,7 +250,8 @@ class Emitter {
       return this.gset(G_NZCV);
     }
     this.get(A).i64(M32).op(Op.i64And).get(B).i64(M32).op(Op.i64And, Op.i64Add);
-    this.i64(BigInt(carry)).op(Op.i64Add).tee(T).i64(M32).op(Op.i64And).set(R);
+    pushCarry();
+    this.op(Op.i64Add).tee(T).i64(M32).op(Op.i64And).set(R);
     if (!setFlags) return this;
     this.get(R).i64(31n).op(Op.i64ShrU).op(Op.i32WrapI64).i32(31).op(Op.i32Shl);
     this.get(R).op(Op.i64Eqz).i32(30).op(Op.i32Shl, Op.i32Or);
@@ -464,7 +473,7 @@ function dataProcessingImmediate(e: Emitter, insn: number): Outcome {
       const imms = (insn >>> 10) & 0x3f;
       if (opc === 3 || n !== (sf ? 1 : 0)) return NO;
       if (!sf && (immr >= 32 || imms >= 32)) return NO;
-      if (opc === 1) return NO; // BFM stays in the interpreter
+      if (opc === 1) return bitfieldMove(e, insn, sf, n, immr, imms);
       // signedOrUnsignedField()
       const signed = opc === 0;
       const lead = 63 - imms;
@@ -484,6 +493,46 @@ function dataProcessingImmediate(e: Emitter, insn: number): Outcome {
     default:
       return NO;
   }
+}
+
+/** BFM: the ARM ARM's masks, with the destination's other bits kept (bitfield()). */
+function bitfieldMove(e: Emitter, insn: number, sf: boolean, n: number, immr: number, imms: number): Outcome {
+  const masks = e.layout.bitfieldMasks(n, imms, immr);
+  if (!masks) return NO;
+  const sizeMask = sf ? M64 : M32;
+  const rd = insn & 31;
+  e.x((insn >>> 5) & 31)
+    .i64(sizeMask)
+    .op(Op.i64And)
+    .set(A); // src
+  e.x(rd).i64(sizeMask).op(Op.i64And).set(B); // dst
+  if (sf) e.get(A).i64(BigInt(immr)).op(Op.i64Rotr);
+  else if (immr === 0) e.get(A);
+  else {
+    e.get(A)
+      .i64(BigInt(immr))
+      .op(Op.i64ShrU)
+      .get(A)
+      .i64(BigInt(32 - immr))
+      .op(Op.i64Shl, Op.i64Or);
+    e.i64(M32).op(Op.i64And);
+  }
+  e.i64(masks.wmask)
+    .op(Op.i64And)
+    .get(B)
+    .i64(~masks.wmask & M64)
+    .op(Op.i64And, Op.i64Or)
+    .set(R); // bot
+  e.setX(rd, () => {
+    e.get(B)
+      .i64(~masks.tmask & M64)
+      .op(Op.i64And)
+      .get(R)
+      .i64(masks.tmask)
+      .op(Op.i64And, Op.i64Or);
+    e.i64(sizeMask).op(Op.i64And);
+  });
+  return NEXT;
 }
 
 // ---- data processing, register (data-processing-register.ts) ----
@@ -594,6 +643,18 @@ function dataProcessingRegister(e: Emitter, insn: number): Outcome {
     e.setX(rd, () => e.get(R));
     return NEXT;
   }
+  if (op2 === 0) {
+    // addSubCarry: ADC, ADCS, SBC, SBCS
+    if (((insn >>> 10) & 0x3f) !== 0) return NO;
+    const sub = ((insn >>> 30) & 1) !== 0;
+    e.x(rn).set(A);
+    e.x(rm);
+    if (sub) e.i64(-1n).op(Op.i64Xor);
+    e.set(B);
+    e.addWithCarry(sf, "C", ((insn >>> 29) & 1) !== 0);
+    e.setX(rd, () => e.get(R));
+    return NEXT;
+  }
   if (op2 === 2) {
     // conditionalCompare
     if (!((insn >>> 29) & 1) || (insn >>> 10) & 1 || (insn >>> 4) & 1) return NO;
@@ -631,8 +692,10 @@ function dataProcessingRegister(e: Emitter, insn: number): Outcome {
   if (op2 & 8) {
     // threeSource: MADD, MSUB, SMADDL, SMSUBL, UMADDL, UMSUBL
     const op31 = (insn >>> 21) & 7;
-    if ((insn >>> 29) & 3 || (op31 !== 0 && op31 !== 1 && op31 !== 5) || (op31 !== 0 && !sf)) return NO;
     const o0 = (insn >>> 15) & 1;
+    if ((op31 === 2 || op31 === 6) && sf && !o0 && !((insn >>> 29) & 3))
+      return multiplyHigh(e, insn, op31 === 2);
+    if ((insn >>> 29) & 3 || (op31 !== 0 && op31 !== 1 && op31 !== 5) || (op31 !== 0 && !sf)) return NO;
     e.setX(rd, () => {
       e.x((insn >>> 10) & 31);
       e.x(rn);
@@ -648,6 +711,25 @@ function dataProcessingRegister(e: Emitter, insn: number): Outcome {
     return NEXT;
   }
   return NO;
+}
+
+/** SMULH, UMULH: the high half of the 128-bit product from 32-bit halves (alu.ts umulh, smulh). */
+function multiplyHigh(e: Emitter, insn: number, signed: boolean): Outcome {
+  e.x((insn >>> 5) & 31).set(A);
+  e.x((insn >>> 16) & 31).set(B);
+  e.get(A).i64(M32).op(Op.i64And).get(B).i64(32n).op(Op.i64ShrU, Op.i64Mul).set(V); // lh
+  e.get(A).i64(32n).op(Op.i64ShrU).get(B).i64(M32).op(Op.i64And, Op.i64Mul).set(W); // hl
+  e.get(A).i64(M32).op(Op.i64And).get(B).i64(M32).op(Op.i64And, Op.i64Mul).i64(32n).op(Op.i64ShrU);
+  e.get(V).i64(M32).op(Op.i64And, Op.i64Add).get(W).i64(M32).op(Op.i64And, Op.i64Add).set(T); // mid
+  e.get(A).i64(32n).op(Op.i64ShrU).get(B).i64(32n).op(Op.i64ShrU, Op.i64Mul);
+  e.get(V).i64(32n).op(Op.i64ShrU, Op.i64Add).get(W).i64(32n).op(Op.i64ShrU, Op.i64Add);
+  e.get(T).i64(32n).op(Op.i64ShrU, Op.i64Add).set(R);
+  if (signed) {
+    e.get(R).get(B).i64(0n).get(A).i64(0n).op(Op.i64LtS, Op.select, Op.i64Sub).set(R);
+    e.get(R).get(A).i64(0n).get(B).i64(0n).op(Op.i64LtS, Op.select, Op.i64Sub).set(R);
+  }
+  e.setX(insn & 31, () => e.get(R));
+  return NEXT;
 }
 
 /** twoSource: UDIV, SDIV, LSLV, LSRV, ASRV, RORV (CRC32 stays in the interpreter). */
@@ -721,15 +803,26 @@ function twoSource(e: Emitter, insn: number): Outcome {
   return NEXT;
 }
 
-/** oneSource: CLZ (RBIT, REV*, CLS stay in the interpreter). */
+/** oneSource: CLZ, CLS (RBIT and REV* stay in the interpreter). */
 function oneSource(e: Emitter, insn: number): Outcome {
   if ((insn >>> 29) & 1 || ((insn >>> 16) & 31) !== 0) return NO;
-  if (((insn >>> 10) & 0x3f) !== 4) return NO;
+  const opcode = (insn >>> 10) & 0x3f;
+  if (opcode !== 4 && opcode !== 5) return NO;
   const sf = insn >>> 31 !== 0;
+  e.x((insn >>> 5) & 31).set(A);
   e.setX(insn & 31, () => {
-    e.x((insn >>> 5) & 31);
-    if (sf) e.op(Op.i64Clz);
-    else e.op(Op.i32WrapI64, Op.i32Clz, Op.i64ExtendI32U);
+    if (opcode === 4) {
+      e.get(A);
+      if (sf) e.op(Op.i64Clz);
+      else e.op(Op.i32WrapI64, Op.i32Clz, Op.i64ExtendI32U);
+      return;
+    }
+    // CLS: clz(x ^ (x >> 1)) - 1, arithmetic shift, on the operand size
+    if (sf) e.get(A).get(A).i64(1n).op(Op.i64ShrS, Op.i64Xor, Op.i64Clz).i64(1n).op(Op.i64Sub);
+    else {
+      e.get(A).op(Op.i32WrapI64).get(A).op(Op.i32WrapI64).i32(1).op(Op.i32ShrS, Op.i32Xor, Op.i32Clz);
+      e.i32(1).op(Op.i32Sub, Op.i64ExtendI32U).i64(M32).op(Op.i64And);
+    }
   });
   return NEXT;
 }
