@@ -9,9 +9,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
 export const GUEST_BUILD_DIR = join(root, "build", "guests");
 const LIB_SOURCES = ["lib/start.S", "lib/runtime.c", "lib/mmu.c", "lib/el0.c"].map((s) => join(here, s));
-const LIB_DEPENDENCIES = ["lib/runtime.h", "lib/mmu.h", "lib/gicv.h", "lib/el0.h", "lib/guest.ld"].map((s) =>
-  join(here, s),
-);
+const LIB_DEPENDENCIES = [
+  "lib/runtime.h",
+  "lib/mmu.h",
+  "lib/gicv.h",
+  "lib/el0.h",
+  "lib/virtio_mmio.h",
+  "lib/guest.ld",
+].map((s) => join(here, s));
 
 export const GUEST_CFLAGS = [
   "-O2",

@@ -1,17 +1,20 @@
 /*
  * A hostile bare-metal virtio driver for the VM of examples/virtio (tests/virtio/fuzz-guest.test.ts boots it
  * as the guest's raw-binary kernel, at RAM base + 0x80000). It sets up the VMM's four virtio-mmio devices
- * (console 0x130000, blk 0x150000, net 0x160000, sound 0x170000), then, from a deterministic PRNG, feeds
- * each adversarial chains (loops, links beyond the table, buffers outside RAM, huge lengths, indirect tables
- * inside indirect tables, zero-length buffers, available-index jumps, write-only headers, requests without a
- * status byte), notifies queues it never set up, makes random MMIO accesses and random chains. After each
- * case it checks Status (DEVICE_NEEDS_RESET where a broken rule requires it), resets the device and sets it
- * up again. Last, one valid request per device. Everything it says goes out through the virtio console
- * (buffered while the console itself is under test); it ends with PSCI SYSTEM_OFF.
+ * (console 0x130000, blk 0x150000, net 0x160000, sound 0x170000), then, from a deterministic PRNG, feeds each:
+ * adversarial chains (loops, links beyond the table, buffers outside RAM, huge lengths, indirect tables inside
+ * indirect tables or malformed, available-index jumps, heads beyond the table, write-only headers, requests
+ * without a status byte, zero-length buffers), rings the device must refuse, notifications of queues it never
+ * set up, random MMIO accesses, random chains, and random well-formed requests. After each case it checks
+ * Status (DEVICE_NEEDS_RESET exactly where a broken rule requires it) or the request's own status, resets the
+ * device and sets it up again. Last, one valid request per device and a line of console input. Everything it
+ * says goes out through the virtio console (buffered while the console itself is under test); it ends with
+ * PSCI SYSTEM_OFF.
  * Lines for the test: "expect <device> <queue>: <where>" (a fault report the VMM must make), "reset seen
- * <device> <count>", "... ok: ..." for the final requests, "FAIL ..." for a failed check.
+ * <device> <count>", "random requests: ... statuses" (answers by status code: blk OK IOERR UNSUPP, sound
+ * OK BAD_MSG NOT_SUPP IO_ERR), "... ok: ..." for the final requests, "FAIL ..." for a failed check.
  */
-#include "lib/runtime.h"
+#include "lib/virtio_mmio.h"
 
 #define RAM_BASE 0x40000000UL
 #define RAM_END 0x50000000UL
@@ -24,56 +27,14 @@
 
 #define PSCI_SYSTEM_OFF 0x84000008UL
 
-/* virtio-mmio registers (virtio 1.2 §4.2.2). */
-#define MAGIC_VALUE 0x000
-#define VERSION 0x004
-#define DEVICE_ID 0x008
-#define DEVICE_FEATURES 0x010
-#define DEVICE_FEATURES_SEL 0x014
-#define DRIVER_FEATURES 0x020
-#define DRIVER_FEATURES_SEL 0x024
-#define QUEUE_SEL 0x030
-#define QUEUE_NUM_MAX 0x034
-#define QUEUE_NUM 0x038
-#define QUEUE_READY 0x044
-#define QUEUE_NOTIFY 0x050
-#define INTERRUPT_STATUS 0x060
-#define INTERRUPT_ACK 0x064
-#define STATUS 0x070
-#define QUEUE_DESC_LOW 0x080
-#define QUEUE_DESC_HIGH 0x084
-#define QUEUE_DRIVER_LOW 0x090
-#define QUEUE_DRIVER_HIGH 0x094
-#define QUEUE_DEVICE_LOW 0x0a0
-#define QUEUE_DEVICE_HIGH 0x0a4
-#define CONFIG 0x100
 #define WINDOW 0x200
-
-#define S_ACKNOWLEDGE 1
-#define S_DRIVER 2
-#define S_DRIVER_OK 4
-#define S_FEATURES_OK 8
-#define S_NEEDS_RESET 0x40
 #define S_RUNNING (S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK)
-#define ISR_USED 1
-#define ISR_CONFIG 2
-
-#define F_NEXT 1
-#define F_WRITE 2
-#define F_INDIRECT 4
 
 #define QSIZE 16
 #define MAX_QUEUES 4
 
-struct desc {
-  u64 addr;
-  u32 len;
-  u16 flags;
-  u16 next;
-};
-
 struct vq {
-  struct desc desc[QSIZE];
+  struct virtq_desc desc[QSIZE];
   struct {
     u16 flags, idx, ring[QSIZE], used_event;
   } avail;
@@ -107,7 +68,7 @@ static const struct device devices[DEVICES] = {
 
 static volatile struct vq queues[DEVICES][MAX_QUEUES] __attribute__((aligned(4096)));
 /* Indirect tables: here, never in scratch, so what a device wrote never becomes a descriptor. */
-static volatile struct desc indirect[QSIZE] __attribute__((aligned(16)));
+static volatile struct virtq_desc indirect[QSIZE] __attribute__((aligned(16)));
 static volatile u8 txbuf[2048] __attribute__((aligned(16)));
 static volatile u8 netbuf[4][2048] __attribute__((aligned(16)));
 static u32 console_up;
@@ -276,7 +237,7 @@ static void device_reset(int d) {
 static void setup(int d, u32 mask) {
   const struct device *dev = &devices[d];
   device_reset(d);
-  EXPECT("MagicValue", reg(d, MAGIC_VALUE), 0x74726976);
+  EXPECT("MagicValue", reg(d, MAGIC_VALUE), VIRTIO_MMIO_MAGIC);
   EXPECT("Version", reg(d, VERSION), 2);
   EXPECT("DeviceID", reg(d, DEVICE_ID), dev->id);
   set_reg(d, STATUS, S_ACKNOWLEDGE);
@@ -337,7 +298,7 @@ static void publish(volatile struct vq *q, u16 head) {
 struct seg {
   u64 addr;
   u32 len;
-  u16 flags; /* F_WRITE or 0 */
+  u16 flags; /* VIRTQ_DESC_F_WRITE or 0 */
 };
 
 #define MAX_SEGS 6
@@ -363,8 +324,8 @@ static u32 valid_request(int d, u32 queue, u32 slot, struct seg *s) {
     case BLK: /* requestq: read sector 0 */
       zero((volatile void *)at, 16);
       s[0] = (struct seg){at, 16, 0};
-      s[1] = (struct seg){at + 0x1000, 512, F_WRITE};
-      s[2] = (struct seg){at + 0x2000, 1, F_WRITE};
+      s[1] = (struct seg){at + 0x1000, 512, VIRTQ_DESC_F_WRITE};
+      s[2] = (struct seg){at + 0x2000, 1, VIRTQ_DESC_F_WRITE};
       return 3;
     case NET: { /* transmitq1: a broadcast frame of the local experimental EtherType 0x88b5 */
       zero((volatile void *)at, 12 + 60);
@@ -384,14 +345,14 @@ static u32 valid_request(int d, u32 queue, u32 slot, struct seg *s) {
         put32(at + 8, 1);
         put32(at + 12, 32);
         s[0] = (struct seg){at, 16, 0};
-        s[1] = (struct seg){at + 0x1000, 4 + 32, F_WRITE};
+        s[1] = (struct seg){at + 0x1000, 4 + 32, VIRTQ_DESC_F_WRITE};
         return 2;
       }
       /* txq: 64 bytes of PCM for stream 0 */
       put32(at, 0);
       s[0] = (struct seg){at, 4, 0};
       s[1] = (struct seg){at + 0x100, 64, 0};
-      s[2] = (struct seg){at + 0x1000, 8, F_WRITE};
+      s[2] = (struct seg){at + 0x1000, 8, VIRTQ_DESC_F_WRITE};
       return 3;
   }
 }
@@ -416,7 +377,7 @@ static u16 place(volatile struct vq *q, const struct seg *s, u32 n, u16 *idx) {
   for (u32 i = 0; i < n; i++) {
     q->desc[idx[i]].addr = s[i].addr;
     q->desc[idx[i]].len = s[i].len;
-    q->desc[idx[i]].flags = (u16)(s[i].flags | (i + 1 < n ? F_NEXT : 0));
+    q->desc[idx[i]].flags = (u16)(s[i].flags | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
     q->desc[idx[i]].next = i + 1 < n ? idx[i + 1] : 0;
   }
   return idx[0];
@@ -500,12 +461,12 @@ static void adversarial(int d, u32 queue, enum broken kind) {
       /* Back to the first device-writable descriptor (or the first), so only the loop is wrong. */
       u32 back = 0;
       for (u32 i = 0; i < n; i++)
-        if (s[i].flags & F_WRITE) {
+        if (s[i].flags & VIRTQ_DESC_F_WRITE) {
           back = i;
           break;
         }
       u16 head = place(q, s, n, idx);
-      q->desc[idx[n - 1]].flags |= F_NEXT;
+      q->desc[idx[n - 1]].flags |= VIRTQ_DESC_F_NEXT;
       q->desc[idx[n - 1]].next = idx[back];
       /* The walk takes QSIZE descriptors; the one after them is named. */
       u32 at = 0;
@@ -517,7 +478,7 @@ static void adversarial(int d, u32 queue, enum broken kind) {
     case NEXT_BEYOND: {
       u32 i = below(n);
       u16 head = place(q, s, n, idx);
-      q->desc[idx[i]].flags |= F_NEXT;
+      q->desc[idx[i]].flags |= VIRTQ_DESC_F_NEXT;
       q->desc[idx[i]].next = (u16)(QSIZE + below(0x10000 - QSIZE));
       publish(q, head);
       expect_report(d, queue, "descriptor ", idx[i], 0, 0);
@@ -545,17 +506,17 @@ static void adversarial(int d, u32 queue, enum broken kind) {
       for (u32 i = 0; i < n; i++) {
         indirect[i].addr = s[i].addr;
         indirect[i].len = s[i].len;
-        indirect[i].flags = (u16)(s[i].flags | (i + 1 < n ? F_NEXT : 0));
+        indirect[i].flags = (u16)(s[i].flags | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
         indirect[i].next = (u16)(i + 1);
       }
       u16 head = order[order_next++];
       q->desc[head].addr = (u64)indirect;
       q->desc[head].len = 16 * n;
-      q->desc[head].flags = F_INDIRECT;
+      q->desc[head].flags = VIRTQ_DESC_F_INDIRECT;
       q->desc[head].next = 0;
       if (kind == INDIRECT_IN_INDIRECT) {
         u32 k = below(n);
-        indirect[k].flags |= F_INDIRECT;
+        indirect[k].flags |= VIRTQ_DESC_F_INDIRECT;
         publish(q, head);
         expect_report(d, queue, "entry ", k, " of the indirect table in descriptor ", head);
       } else {
@@ -573,7 +534,7 @@ static void adversarial(int d, u32 queue, enum broken kind) {
             q->desc[head].addr = OUTSIDE[below(sizeof OUTSIDE / sizeof OUTSIDE[0])] & ~15UL;
             break;
           default:
-            q->desc[head].flags |= F_NEXT;
+            q->desc[head].flags |= VIRTQ_DESC_F_NEXT;
             q->desc[head].next = order[order_next];
             break;
         }
@@ -596,21 +557,21 @@ static void adversarial(int d, u32 queue, enum broken kind) {
       break;
     }
     case WRITE_ONLY_HEADER: {
-      s[0].flags = F_WRITE;
+      s[0].flags = VIRTQ_DESC_F_WRITE;
       publish(q, place(q, s, n, idx));
       /* A readable buffer after it breaks the order; else the device has no request to read. */
-      u32 named = n > 1 && !(s[1].flags & F_WRITE) ? 1 : 0;
+      u32 named = n > 1 && !(s[1].flags & VIRTQ_DESC_F_WRITE) ? 1 : 0;
       expect_report(d, queue, "descriptor ", idx[named], 0, 0);
       break;
     }
     case NO_STATUS: {
       u32 readable = 0;
-      while (readable < n && !(s[readable].flags & F_WRITE)) readable++;
+      while (readable < n && !(s[readable].flags & VIRTQ_DESC_F_WRITE)) readable++;
       if (readable < n) { /* drop the device-writable part: no status to answer in */
         publish(q, place(q, s, readable, idx));
         expect_report(d, queue, "descriptor ", idx[0], 0, 0);
       } else { /* a transmit queue: a device-writable buffer it has no use for */
-        s[n] = (struct seg){SCRATCH, 16, F_WRITE};
+        s[n] = (struct seg){SCRATCH, 16, VIRTQ_DESC_F_WRITE};
         publish(q, place(q, s, n + 1, idx));
         expect_report(d, queue, "descriptor ", idx[n], 0, 0);
       }
@@ -626,7 +587,7 @@ static void adversarial(int d, u32 queue, enum broken kind) {
         u32 m = 0;
         for (u32 i = 0; i < n && m < MAX_SEGS; i++) {
           t[m++] = s[i];
-          if (m < MAX_SEGS && i + 1 < n && (s[i + 1].flags & F_WRITE) == s[i].flags)
+          if (m < MAX_SEGS && i + 1 < n && (s[i + 1].flags & VIRTQ_DESC_F_WRITE) == s[i].flags)
             t[m++] = (struct seg){SCRATCH + 0x8000, 0, s[i].flags};
         }
         publish(q, place(q, t, m, idx));
@@ -747,7 +708,7 @@ static void random_mmio(int d, u32 accesses) {
 }
 
 /* A random buffer: in scratch, outside RAM, across the end of RAM, or huge. */
-static void random_buffer(volatile struct desc *x) {
+static void random_buffer(volatile struct virtq_desc *x) {
   u32 pick = below(10);
   u32 len = pick < 5    ? below(4) * 512 + below(40)
             : pick < 7  ? below(3)
@@ -762,8 +723,8 @@ static void random_buffer(volatile struct desc *x) {
     len = (u32)(SCRATCH + SCRATCH_SIZE - addr); /* in RAM only within scratch */
   x->addr = addr;
   x->len = len;
-  x->flags = (u16)(below(4) == 0 ? F_WRITE : 0);
-  if (below(3)) x->flags |= F_NEXT;
+  x->flags = (u16)(below(4) == 0 ? VIRTQ_DESC_F_WRITE : 0);
+  if (below(3)) x->flags |= VIRTQ_DESC_F_NEXT;
   x->next = (u16)(below(8) ? below(QSIZE) : below(0x10000));
 }
 
@@ -776,11 +737,11 @@ static void random_chains(int d, u32 rounds) {
       random_buffer(&q->desc[i]);
       random_buffer(&indirect[i]);
       if (below(12) == 0) {
-        q->desc[i].flags = (u16)(F_INDIRECT | (below(4) ? 0 : F_NEXT));
+        q->desc[i].flags = (u16)(VIRTQ_DESC_F_INDIRECT | (below(4) ? 0 : VIRTQ_DESC_F_NEXT));
         q->desc[i].addr = (u64)indirect + (below(8) ? 0 : 8);
         q->desc[i].len = 16 * (1 + below(QSIZE)) + (below(8) ? 0 : 4);
       }
-      if (below(16) == 0) indirect[i].flags |= F_INDIRECT;
+      if (below(16) == 0) indirect[i].flags |= VIRTQ_DESC_F_INDIRECT;
     }
     u32 count = 1 + below(4);
     for (u32 c = 0; c < count; c++) publish(q, (u16)(below(8) ? below(QSIZE) : rnd()));
@@ -834,8 +795,8 @@ static u32 random_request(int d, u32 queue, u32 slot, struct seg *s) {
       put32(at + 12, (u32)(sector >> 32));
       u32 len = lengths[below(sizeof lengths / sizeof lengths[0])];
       s[0] = (struct seg){at, 16, 0};
-      s[1] = (struct seg){at + 0x1000, len, (u16)(type == 1 ? 0 : F_WRITE)};
-      s[2] = (struct seg){at + 0xf000, 1 + below(2), F_WRITE};
+      s[1] = (struct seg){at + 0x1000, len, (u16)(type == 1 ? 0 : VIRTQ_DESC_F_WRITE)};
+      s[2] = (struct seg){at + 0xf000, 1 + below(2), VIRTQ_DESC_F_WRITE};
       *(volatile u8 *)(at + 0xf000) = 0xee;
       *(volatile u8 *)(at + 0xf001) = 0xee;
       return 3;
@@ -859,14 +820,15 @@ static u32 random_request(int d, u32 queue, u32 slot, struct seg *s) {
         put32(at + 16, 0);
         put32(at + 20, (1 + below(2)) | 5 << 8 | (6 + below(2)) << 16);
         s[0] = (struct seg){at, code == 0x0101 ? 24 : 8, 0};
-        s[1] = (struct seg){at + 0x1000, 4, F_WRITE};
+        s[1] = (struct seg){at + 0x1000, 4, VIRTQ_DESC_F_WRITE};
         return 2;
       }
       if (queue == 0) {
         u32 code = pick_u32(SND_CODES, sizeof SND_CODES / sizeof SND_CODES[0]);
         put32(at, code);
         put32(at + 4, stream);
-        /* PCM_INFO: start, count, size; SET_PARAMS: buffer and period bytes, features, channels, format, rate. */
+        /* PCM_INFO: start, count, size; SET_PARAMS: buffer and period bytes, features, channels, format,
+           rate. */
         static const u32 words[] = {0, 1, 2, 32, 64, 4096, 8192, 0x10000, 0xffffffff};
         put32(at + 8, pick_u32(words, sizeof words / sizeof words[0]));
         put32(at + 12, pick_u32(words, sizeof words / sizeof words[0]));
@@ -874,14 +836,14 @@ static u32 random_request(int d, u32 queue, u32 slot, struct seg *s) {
         put32(at + 20, (below(4) ? 1 + below(2) : below(256)) | below(26) << 8 | below(15) << 16);
         static const u32 sizes[] = {4, 8, 16, 24, 25, 64};
         s[0] = (struct seg){at, sizes[below(sizeof sizes / sizeof sizes[0])], 0};
-        s[1] = (struct seg){at + 0x1000, 4 + 32 * below(4), F_WRITE};
+        s[1] = (struct seg){at + 0x1000, 4 + 32 * below(4), VIRTQ_DESC_F_WRITE};
         return 2;
       }
       put32(at, below(4) ? queue - 2 : stream); /* mostly the stream of the queue's direction */
       u32 len = lengths[below(sizeof lengths / sizeof lengths[0])];
       s[0] = (struct seg){at, 4, 0};
-      s[1] = (struct seg){at + 0x100, len, (u16)(queue == 2 ? 0 : F_WRITE)};
-      s[2] = (struct seg){at + 0xf000, 8, F_WRITE};
+      s[1] = (struct seg){at + 0x100, len, (u16)(queue == 2 ? 0 : VIRTQ_DESC_F_WRITE)};
+      s[2] = (struct seg){at + 0xf000, 8, VIRTQ_DESC_F_WRITE};
       return 3;
     }
   }
@@ -904,14 +866,14 @@ static u32 split(struct seg *s, u32 n) {
 /* The status a request's last writable bytes hold, or -1 when it has none the device fills. */
 static s64 answer_of(int d, u32 queue, const struct seg *s, u32 n) {
   const struct seg *last = &s[n - 1];
-  if (!(last->flags & F_WRITE)) return -1;
+  if (!(last->flags & VIRTQ_DESC_F_WRITE)) return -1;
   if (d == BLK) return *(volatile u8 *)(last->addr + last->len - 1);
   if (d != SOUND) return -1;
   /* virtio_snd_hdr at the start of a control response; virtio_snd_pcm_status ends a transfer. */
   u64 a = queue == 0 ? s[n - 1].addr : last->addr + last->len - 8;
   if (queue == 0) {
     for (u32 i = 0; i < n; i++)
-      if (s[i].flags & F_WRITE) {
+      if (s[i].flags & VIRTQ_DESC_F_WRITE) {
         a = s[i].addr;
         if (s[i].len < 4) return -1; /* the header is split: not worth gathering here */
         break;
@@ -940,7 +902,8 @@ static void sound_prologue(void) {
     put32(at + 16, 0);
     put32(at + 20, 2 | 5 << 8 | 7 << 16);
     put32(at + 0x1000, 0);
-    request(SOUND, 0, (struct seg[]){{at, codes[i] == 0x0101 ? 24 : 8, 0}, {at + 0x1000, 4, F_WRITE}}, 2);
+    struct seg control[] = {{at, codes[i] == 0x0101 ? 24 : 8, 0}, {at + 0x1000, 4, VIRTQ_DESC_F_WRITE}};
+    request(SOUND, 0, control, 2);
     EXPECT("sound set-up status", *(volatile u32 *)(at + 0x1000), 0x8000);
   }
 }
@@ -960,12 +923,12 @@ static void random_requests(int d, u32 rounds) {
       counts[c] = split(reqs[c], random_request(d, queue, c, reqs[c]));
       if (below(4) == 0 && order_next < QSIZE) { /* behind an indirect table (one per round) */
         u32 n = counts[c];
-        volatile struct desc *table = indirect;
+        volatile struct virtq_desc *table = indirect;
         for (u32 i = 0; i < n; i++)
-          table[i] = (struct desc){reqs[c][i].addr, reqs[c][i].len,
-                                   (u16)(reqs[c][i].flags | (i + 1 < n ? F_NEXT : 0)), (u16)(i + 1)};
+          table[i] = (struct virtq_desc){reqs[c][i].addr, reqs[c][i].len,
+                                   (u16)(reqs[c][i].flags | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)), (u16)(i + 1)};
         u16 head = order[order_next++];
-        q->desc[head] = (struct desc){(u64)indirect, 16 * n, F_INDIRECT, 0};
+        q->desc[head] = (struct virtq_desc){(u64)indirect, 16 * n, VIRTQ_DESC_F_INDIRECT, 0};
         publish(q, head);
         count = c + 1;
         break;
@@ -1038,17 +1001,18 @@ static void check_blk(void) {
   zero((volatile void *)data, 1024);
   for (u32 i = 0; i < sizeof pattern - 1; i++) *(volatile u8 *)(data + i) = (u8)pattern[i];
   *(volatile u8 *)status = 0xff;
-  request(BLK, 0, (struct seg[]){{hdr, 16, 0}, {data, 512, 0}, {status, 1, F_WRITE}}, 3);
+  request(BLK, 0, (struct seg[]){{hdr, 16, 0}, {data, 512, 0}, {status, 1, VIRTQ_DESC_F_WRITE}}, 3);
   EXPECT("blk write status", *(volatile u8 *)status, 0);
   put32(hdr, 4);
   put32(hdr + 8, 0);
   *(volatile u8 *)status = 0xff;
-  request(BLK, 0, (struct seg[]){{hdr, 16, 0}, {status, 1, F_WRITE}}, 2);
+  request(BLK, 0, (struct seg[]){{hdr, 16, 0}, {status, 1, VIRTQ_DESC_F_WRITE}}, 2);
   EXPECT("blk flush status", *(volatile u8 *)status, 0);
   put32(hdr, 0);
   zero((volatile void *)data, 1024);
   *(volatile u8 *)status = 0xff;
-  u32 got = request(BLK, 0, (struct seg[]){{hdr, 16, 0}, {data, 1024, F_WRITE}, {status, 1, F_WRITE}}, 3);
+  struct seg read[] = {{hdr, 16, 0}, {data, 1024, VIRTQ_DESC_F_WRITE}, {status, 1, VIRTQ_DESC_F_WRITE}};
+  u32 got = request(BLK, 0, read, 3);
   EXPECT("blk read status", *(volatile u8 *)status, 0);
   EXPECT("blk read length", got, 1025);
   volatile u8 *b = (volatile u8 *)data;
@@ -1066,7 +1030,7 @@ static void check_net(void) {
   /* Receive buffers, then an ARP request for the gateway 10.0.2.2 from 10.0.2.15. */
   volatile struct vq *rx = &queues[NET][0];
   for (u32 i = 0; i < 4; i++) {
-    rx->desc[i] = (struct desc){(u64)netbuf[i], sizeof netbuf[i], F_WRITE, 0};
+    rx->desc[i] = (struct virtq_desc){(u64)netbuf[i], sizeof netbuf[i], VIRTQ_DESC_F_WRITE, 0};
     publish(rx, (u16)i);
   }
   set_reg(NET, QUEUE_NOTIFY, 0);
@@ -1108,7 +1072,7 @@ static void check_sound(void) {
   put32(req + 8, streams);
   put32(req + 12, 32);
   zero((volatile void *)resp, 4 + 32 * 8);
-  u32 got = request(SOUND, 0, (struct seg[]){{req, 16, 0}, {resp, 4 + 32 * streams, F_WRITE}}, 2);
+  u32 got = request(SOUND, 0, (struct seg[]){{req, 16, 0}, {resp, 4 + 32 * streams, VIRTQ_DESC_F_WRITE}}, 2);
   volatile u8 *r = (volatile u8 *)resp;
   u32 status = r[0] | r[1] << 8 | r[2] << 16 | (u32)r[3] << 24;
   EXPECT("sound PCM_INFO status", status, 0x8000);
@@ -1131,7 +1095,7 @@ static void check_console_input(void) {
   volatile struct vq *rx = &queues[CONSOLE][0];
   u64 buf = SCRATCH + 0xf0000;
   for (u32 i = 0; i < 4; i++) {
-    rx->desc[i] = (struct desc){buf + 256 * i, 256, F_WRITE, 0};
+    rx->desc[i] = (struct virtq_desc){buf + 256 * i, 256, VIRTQ_DESC_F_WRITE, 0};
     publish(rx, (u16)i);
   }
   set_reg(CONSOLE, QUEUE_NOTIFY, 0);
@@ -1160,7 +1124,7 @@ static void check_console_input(void) {
       }
       if (len < sizeof line) line[len++] = (char)b[i];
     }
-    rx->desc[id] = (struct desc){buf + 256 * id, 256, F_WRITE, 0};
+    rx->desc[id] = (struct virtq_desc){buf + 256 * id, 256, VIRTQ_DESC_F_WRITE, 0};
     publish(rx, (u16)id);
     set_reg(CONSOLE, QUEUE_NOTIFY, 0);
   }

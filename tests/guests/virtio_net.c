@@ -2,59 +2,22 @@
 // transport: refused and accepted feature negotiation, RX and TX queues, a frame out and its answer back by
 // interrupt, then a transmit buffer outside RAM that must make the device ask for a reset.
 #include "lib/gicv.h"
+#include "lib/virtio_mmio.h"
 
 #define NIC 0x0a003e00UL
 #define NIC_INTID 79
-
-#define MAGIC_VALUE 0x000
-#define VERSION 0x004
-#define DEVICE_ID 0x008
-#define DEVICE_FEATURES 0x010
-#define DEVICE_FEATURES_SEL 0x014
-#define DRIVER_FEATURES 0x020
-#define DRIVER_FEATURES_SEL 0x024
-#define QUEUE_SEL 0x030
-#define QUEUE_NUM_MAX 0x034
-#define QUEUE_NUM 0x038
-#define QUEUE_READY 0x044
-#define QUEUE_NOTIFY 0x050
-#define INTERRUPT_STATUS 0x060
-#define INTERRUPT_ACK 0x064
-#define STATUS 0x070
-#define QUEUE_DESC_LOW 0x080
-#define QUEUE_DESC_HIGH 0x084
-#define QUEUE_DRIVER_LOW 0x090
-#define QUEUE_DRIVER_HIGH 0x094
-#define QUEUE_DEVICE_LOW 0x0a0
-#define QUEUE_DEVICE_HIGH 0x0a4
-#define CONFIG 0x100
-
-#define S_ACKNOWLEDGE 1
-#define S_DRIVER 2
-#define S_DRIVER_OK 4
-#define S_FEATURES_OK 8
-#define S_NEEDS_RESET 0x40
 
 #define F_CSUM (1u << 0)
 #define F_MAC (1u << 5)
 #define F_STATUS (1u << 16)
 #define F_VERSION_1_HIGH (1u << 0) /* bit 32 */
 
-#define DESC_F_NEXT 1
-#define DESC_F_WRITE 2
 #define NET_HDR 12
 #define QSIZE 8
 #define BUF 1536
 
-struct desc {
-  u64 addr;
-  u32 len;
-  u16 flags;
-  u16 next;
-};
-
 struct queue {
-  struct desc desc[QSIZE];
+  struct virtq_desc desc[QSIZE];
   struct {
     u16 flags, idx, ring[QSIZE], used_event;
   } avail;
@@ -169,7 +132,7 @@ int main(void) {
   gicv_write(GICV_PMR, 0xf8);
   gicv_write(GICV_CTLR, 1);
 
-  CHECK_EQ(1, nic_read(MAGIC_VALUE), 0x74726976);
+  CHECK_EQ(1, nic_read(MAGIC_VALUE), VIRTIO_MMIO_MAGIC);
   CHECK_EQ(2, nic_read(VERSION), 2);
   CHECK_EQ(3, nic_read(DEVICE_ID), 1);
   nic_write(DEVICE_FEATURES_SEL, 1);
@@ -207,7 +170,7 @@ int main(void) {
 
   /* Two receive buffers, device-writable, header and frame together (Linux's small buffers). */
   for (u32 i = 0; i < 2; i++) {
-    set_desc(&rxq, i, (u64)rx_buf[i], NET_HDR + 1514, DESC_F_WRITE, 0);
+    set_desc(&rxq, i, (u64)rx_buf[i], NET_HDR + 1514, VIRTQ_DESC_F_WRITE, 0);
     rxq.avail.ring[i] = (u16)i;
   }
   dsb();
@@ -223,7 +186,7 @@ int main(void) {
   eth[13] = 0xb5;
   u32 frame_len = 14;
   for (u32 i = 0; i < sizeof payload - 1; i++) eth[frame_len++] = payload[i];
-  set_desc(&txq, 0, (u64)tx_buf, NET_HDR, DESC_F_NEXT, 1);
+  set_desc(&txq, 0, (u64)tx_buf, NET_HDR, VIRTQ_DESC_F_NEXT, 1);
   set_desc(&txq, 1, (u64)eth, frame_len, 0, 0);
   publish(&txq, 1, 0);
   console_puts("sent ");
