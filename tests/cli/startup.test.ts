@@ -64,8 +64,9 @@ describe("virtkit start-up", () => {
   });
 
   it("gives a TypeScript PD the CLI's own module instances", () => {
-    // The CLI reports a ProgramError as one line; any other error (a second copy of the class, as a
-    // PD importing src/ transpiled apart would throw) escapes as a crash with a stack.
+    // A ProgramError a PD's factory throws is its message as it stands; any other error (a second
+    // copy of the class, as a PD importing src/ transpiled apart would throw) is wrapped as "could not
+    // start".
     const run = virtkit("run", "--console", "stdio", refusingSystem());
     expect(run.stderr).toMatch(/PD modules load from build\/js/);
     expect(untraced(run.stderr)).toBe("alone: refused by its factory\n");
