@@ -1,8 +1,9 @@
-// `npm run bench:boot`: boots the simple example's guest (minimal kernel, then Debian's) to the login
-// prompt with `virtkit run` and with qemu-system-aarch64 (TCG, the same kernel, initramfs and device
-// tree), alternating, and records each figure's best and median in bench/results/boot-<date>.json and
-// .md: end to end (process start to the marker), start-up (process start to the kernel's first line),
-// the guest's part (first line to the marker), and virtkit's in-process boot (system start to marker).
+// `npm run bench:boot [-- --rounds N --cpu interp,jit KERNEL...]`: boots the simple example's guest
+// (minimal kernel, then Debian's) to the login prompt with `virtkit run` on each CPU tier and with
+// qemu-system-aarch64 (TCG, the same kernel, initramfs and device tree), alternating, and records each
+// figure's best and median in bench/results/boot-<date>.json and .md: end to end (process start to the
+// marker), start-up (process start to the kernel's first line), the guest's part (first line to the
+// marker), and virtkit's in-process boot (system start to marker).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import { boardNamed } from "../../src/machine/boards/index.ts";
 import { streamProgress } from "../../src/guest/progress.ts";
 import { ensureDebianPackages } from "../../src/host/debian-packages.ts";
 import { HarnessConsole } from "../../src/machine/backends/harness-console.ts";
+import { CPU_TIERS, type CpuTier } from "../../src/machine/cpu.ts";
 import { bootSystemFile } from "../../src/microkit/index.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -27,7 +29,7 @@ const RESULTS = join(import.meta.dirname, "../results");
 const TIMEOUT_MS = 600_000;
 /** Alternating rounds per kernel (`--rounds N`); each round runs every measurement once. */
 const DEFAULT_ROUNDS = 5;
-/** Run as `run.ts --virtkit <kernel>`, the script boots one kernel in-process and prints the numbers as JSON. */
+/** Run as `run.ts --virtkit <kernel> <tier>`, the script boots one kernel in-process and prints the numbers as JSON. */
 const VIRTKIT_CHILD = "--virtkit";
 /**
  * Idle time is waited out in real time on both machines: QEMU's TCG guest clock is the host's, and
@@ -87,12 +89,17 @@ interface InProcessBoot {
 }
 
 /** Boots the VMM PD's guest in this process, on the wasm core, until the marker appears. */
-async function bootInProcess(kernel: string): Promise<InProcessBoot> {
+async function bootInProcess(kernel: string, cpu: CpuTier): Promise<InProcessBoot> {
   // The images are built and checked before the clock starts, as for QEMU, which is handed them ready.
   await ensureGuestImages({ kernel });
   const console = new HarnessConsole();
   const start = performance.now();
-  const system = await bootSystemFile(SIMPLE_SYSTEM, { console, guestBoot: { kernel }, clock: "realtime" });
+  const system = await bootSystemFile(SIMPLE_SYSTEM, {
+    console,
+    guestBoot: { kernel },
+    clock: "realtime",
+    cpu,
+  });
   const done = system.run();
   await console.waitFor(GUEST_START, { timeoutMs: TIMEOUT_MS });
   const guestStart = performance.now();
@@ -106,10 +113,12 @@ async function bootInProcess(kernel: string): Promise<InProcessBoot> {
 }
 
 /** The VMM module picks its kernel when first imported, so each in-process boot has a fresh process. */
-async function bootInProcessChild(kernel: string): Promise<InProcessBoot> {
-  const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, VIRTKIT_CHILD, kernel], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+async function bootInProcessChild(kernel: string, cpu: CpuTier): Promise<InProcessBoot> {
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, import.meta.filename, VIRTKIT_CHILD, kernel, cpu],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
@@ -147,10 +156,21 @@ function qemuArgs(images: GuestImages, dtb: string): string[] {
   ];
 }
 
-function virtkitArgs(kernel: string): string[] {
+function virtkitArgs(kernel: string, cpu: CpuTier): string[] {
   return [
     "bin/virtkit.mjs",
-    ...["run", "examples/simple", "--console", "stdio", "--clock", "realtime", "--kernel", kernel],
+    ...[
+      "run",
+      "examples/simple",
+      "--console",
+      "stdio",
+      "--clock",
+      "realtime",
+      "--kernel",
+      kernel,
+      "--cpu",
+      cpu,
+    ],
   ];
 }
 
@@ -167,52 +187,85 @@ function figure(samples: number[]): Figure {
   return { best: round(sorted[0]!), median: round(median), samples: samples.map(round) };
 }
 
-interface KernelResult {
-  kernel: string;
-  rounds: number;
-  virtkit: { endToEnd: Figure; startUp: Figure; firstInstruction: Figure; guest: Figure };
-  qemu: { endToEnd: Figure; startUp: Figure; guest: Figure };
+interface VirtkitResult {
+  cpu: CpuTier;
+  endToEnd: Figure;
+  startUp: Figure;
+  firstInstruction: Figure;
+  guest: Figure;
   inProcess: { seconds: Figure; guestSeconds: Figure; instructions: number; mips: Figure };
 }
 
-async function benchmark(kernel: string, rounds: number, dtb: string): Promise<KernelResult> {
-  const images = await ensureGuestImages({ kernel, onProgress: streamProgress(process.stderr) });
-  const v: Marks[] = [];
-  const q: Marks[] = [];
-  const inProcess: InProcessBoot[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    // Alternating, and each side first in turn, so a change in the machine's load hits both alike.
-    const runs = [
-      async () =>
-        v.push(await timeProcess(process.execPath, virtkitArgs(kernel), [GUEST_START, FIRST_LINE, MARKER])),
-      async () =>
-        q.push(await timeProcess("qemu-system-aarch64", qemuArgs(images, dtb), [FIRST_LINE, MARKER])),
-      async () => inProcess.push(await bootInProcessChild(kernel)),
-    ];
-    if (round % 2 === 0) runs.reverse();
-    for (const run of runs) await run();
-    process.stderr.write(
-      `bench:boot: ${kernel} round ${round}/${rounds}: virtkit ${v.at(-1)![MARKER]!.toFixed(2)} s, ` +
-        `QEMU ${q.at(-1)![MARKER]!.toFixed(2)} s, in-process ${inProcess.at(-1)!.seconds.toFixed(2)} s\n`,
-    );
-  }
-  const side = (marks: Marks[]) => ({
+interface KernelResult {
+  kernel: string;
+  rounds: number;
+  virtkit: VirtkitResult[];
+  qemu: { endToEnd: Figure; startUp: Figure; guest: Figure };
+}
+
+/** The end-to-end figures of one side's runs. */
+function side(marks: Marks[]) {
+  return {
     endToEnd: figure(marks.map((m) => m[MARKER]!)),
     startUp: figure(marks.map((m) => m[FIRST_LINE]!)),
     guest: figure(marks.map((m) => m[MARKER]! - m[FIRST_LINE]!)),
-  });
-  const instructions = inProcess[0]!.instructions;
+  };
+}
+
+async function benchmark(
+  kernel: string,
+  tiers: readonly CpuTier[],
+  rounds: number,
+  dtb: string,
+): Promise<KernelResult> {
+  const images = await ensureGuestImages({ kernel, onProgress: streamProgress(process.stderr) });
+  const v = new Map<CpuTier, Marks[]>(tiers.map((cpu) => [cpu, []]));
+  const inProcess = new Map<CpuTier, InProcessBoot[]>(tiers.map((cpu) => [cpu, []]));
+  const q: Marks[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    // Alternating, and in the opposite order every other round, so a change in the machine's load
+    // hits every side alike.
+    const runs = [
+      async () =>
+        q.push(await timeProcess("qemu-system-aarch64", qemuArgs(images, dtb), [FIRST_LINE, MARKER])),
+      ...tiers.map((cpu) => async () => {
+        v.get(cpu)!.push(
+          await timeProcess(process.execPath, virtkitArgs(kernel, cpu), [GUEST_START, FIRST_LINE, MARKER]),
+        );
+      }),
+      ...tiers.map((cpu) => async () => {
+        inProcess.get(cpu)!.push(await bootInProcessChild(kernel, cpu));
+      }),
+    ];
+    if (round % 2 === 0) runs.reverse();
+    for (const run of runs) await run();
+    const last = tiers.map(
+      (cpu) =>
+        `virtkit ${cpu} ${v.get(cpu)!.at(-1)![MARKER]!.toFixed(2)} s (in-process ${inProcess.get(cpu)!.at(-1)!.seconds.toFixed(2)} s)`,
+    );
+    process.stderr.write(
+      `bench:boot: ${kernel} round ${round}/${rounds}: ${last.join(", ")}, QEMU ${q.at(-1)![MARKER]!.toFixed(2)} s\n`,
+    );
+  }
   return {
     kernel,
     rounds,
-    virtkit: { ...side(v), firstInstruction: figure(v.map((m) => m[GUEST_START]!)) },
+    virtkit: tiers.map((cpu) => {
+      const marks = v.get(cpu)!;
+      const boots = inProcess.get(cpu)!;
+      return {
+        cpu,
+        ...side(marks),
+        firstInstruction: figure(marks.map((m) => m[GUEST_START]!)),
+        inProcess: {
+          seconds: figure(boots.map((b) => b.seconds)),
+          guestSeconds: figure(boots.map((b) => b.guestSeconds)),
+          instructions: boots[0]!.instructions,
+          mips: figure(boots.map((b) => b.instructions / b.guestSeconds / 1e6)),
+        },
+      };
+    }),
     qemu: side(q),
-    inProcess: {
-      seconds: figure(inProcess.map((b) => b.seconds)),
-      guestSeconds: figure(inProcess.map((b) => b.guestSeconds)),
-      instructions,
-      mips: figure(inProcess.map((b) => b.instructions / b.guestSeconds / 1e6)),
-    },
   };
 }
 
@@ -221,33 +274,42 @@ const ratio = (a: Figure, b: Figure): string => (a.median / b.median).toFixed(2)
 
 function markdown(date: string, qemuVersion: string, load: string, results: KernelResult[]): string {
   const cell = (f: Figure): string => `${f.best.toFixed(2)} / ${f.median.toFixed(2)}`;
-  const rows = results.flatMap((r) => [
-    `| ${r.kernel} | end to end: process start → \`${MARKER.trim()}\` | ${cell(r.virtkit.endToEnd)} | ${cell(r.qemu.endToEnd)} | ${ratio(r.virtkit.endToEnd, r.qemu.endToEnd)} |`,
-    `| ${r.kernel} | start-up: process start → kernel's first line | ${cell(r.virtkit.startUp)} | ${cell(r.qemu.startUp)} | ${ratio(r.virtkit.startUp, r.qemu.startUp)} |`,
-    `| ${r.kernel} | guest: kernel's first line → \`${MARKER.trim()}\` | ${cell(r.virtkit.guest)} | ${cell(r.qemu.guest)} | ${ratio(r.virtkit.guest, r.qemu.guest)} |`,
-    `| ${r.kernel} | in-process: system start → \`${MARKER.trim()}\` (virtkit) against QEMU end to end | ${cell(r.inProcess.seconds)} | ${cell(r.qemu.endToEnd)} | ${ratio(r.inProcess.seconds, r.qemu.endToEnd)} |`,
-  ]);
-  const details = results.map(
-    (r) =>
-      `- ${r.kernel}: \`virtkit run\` process start → first guest instruction (the VMM's \`${GUEST_START}\` line) ` +
-      `${cell(r.virtkit.firstInstruction)} s; in-process, vCPU start → marker ${cell(r.inProcess.guestSeconds)} s, ` +
-      `${r.inProcess.instructions.toLocaleString("en")} guest instructions, ${cell(r.inProcess.mips)} MIPS.`,
+  const marker = `\`${MARKER.trim()}\``;
+  const rows = results.flatMap((r) =>
+    r.virtkit.flatMap((k) => {
+      const name = `${r.kernel}, ${k.cpu}`;
+      return [
+        `| ${name} | end to end: process start → ${marker} | ${cell(k.endToEnd)} | ${cell(r.qemu.endToEnd)} | ${ratio(k.endToEnd, r.qemu.endToEnd)} |`,
+        `| ${name} | start-up: process start → kernel's first line | ${cell(k.startUp)} | ${cell(r.qemu.startUp)} | ${ratio(k.startUp, r.qemu.startUp)} |`,
+        `| ${name} | guest: kernel's first line → ${marker} | ${cell(k.guest)} | ${cell(r.qemu.guest)} | ${ratio(k.guest, r.qemu.guest)} |`,
+        `| ${name} | in-process: system start → ${marker} (virtkit) against QEMU end to end | ${cell(k.inProcess.seconds)} | ${cell(r.qemu.endToEnd)} | ${ratio(k.inProcess.seconds, r.qemu.endToEnd)} |`,
+      ];
+    }),
+  );
+  const details = results.flatMap((r) =>
+    r.virtkit.map(
+      (k) =>
+        `- ${r.kernel}, ${k.cpu}: \`virtkit run\` process start → first guest instruction (the VMM's ` +
+        `\`${GUEST_START}\` line) ${cell(k.firstInstruction)} s; in-process, vCPU start → marker ` +
+        `${cell(k.inProcess.guestSeconds)} s, ${k.inProcess.instructions.toLocaleString("en")} guest instructions, ` +
+        `${cell(k.inProcess.mips)} MIPS.`,
+    ),
   );
   return [
     `# Boot benchmark, ${date}`,
     "",
     "The simple example's guest booted to its login prompt by `virtkit run examples/simple --console stdio",
-    "--clock realtime` (bin/virtkit.mjs, from the build) and by `qemu-system-aarch64 -M virt,gic-version=2 -cpu",
-    "cortex-a53 -m 256M -nic none` (TCG) with the same kernel, initramfs and device tree (virtkit's guest tree, with PSCI",
-    `over HVC as QEMU's virt board answers it). ${results[0]?.rounds ?? 0} alternating rounds per kernel;`,
+    "--clock realtime --cpu TIER` (bin/virtkit.mjs, from the build) and by `qemu-system-aarch64 -M virt,gic-version=2",
+    "-cpu cortex-a53 -m 256M -nic none` (TCG) with the same kernel, initramfs and device tree (virtkit's guest tree,",
+    `with PSCI over HVC as QEMU's virt board answers it). ${results[0]?.rounds ?? 0} alternating rounds per kernel;`,
     "each cell is best / median in seconds; ratio = virtkit's median over QEMU's (below 1.0 virtkit is",
     `faster). The kernel's first line is \`${FIRST_LINE}\`. Idle time is ${IDLE}.`,
-    `In-process: the boot benchmark's own process boots the system (bootSystemFile) after the images are`,
+    "In-process: the boot benchmark's own process boots the system (bootSystemFile) after the images are",
     "checked, so Node's and the CLI's start-up are left out.",
     `Host: ${cpus()[0]?.model ?? "unknown"}, ${cpus().length} cores, Node ${process.versions.node}, ${qemuVersion};`,
     `load average ${load}.`,
     "",
-    "| kernel | figure | virtkit (s) | QEMU (s) | ratio |",
+    "| kernel, CPU tier | figure | virtkit (s) | QEMU (s) | ratio |",
     "|---|---|---|---|---|",
     ...rows,
     "",
@@ -256,7 +318,7 @@ function markdown(date: string, qemuVersion: string, load: string, results: Kern
   ].join("\n");
 }
 
-async function main(kernels: string[], rounds: number): Promise<void> {
+async function main(kernels: string[], tiers: readonly CpuTier[], rounds: number): Promise<void> {
   ensureDebianPackages(["qemu-system-arm"]);
   // `virtkit run` is measured as a user starts it: from the build's JavaScript.
   spawnSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { stdio: "inherit" });
@@ -275,7 +337,7 @@ async function main(kernels: string[], rounds: number): Promise<void> {
   const dtb = qemuDtb();
   const results: KernelResult[] = [];
   for (const kernel of kernels) {
-    const result = await benchmark(kernel, rounds, dtb);
+    const result = await benchmark(kernel, tiers, rounds, dtb);
     process.stderr.write(`bench:boot: ${JSON.stringify(result)}\n`);
     results.push(result);
   }
@@ -295,14 +357,26 @@ async function main(kernels: string[], rounds: number): Promise<void> {
   process.stdout.write(report);
 }
 
+/** The value after `--name` in `args`, and `args` without both. */
+function option(args: string[], name: string): { value: string | undefined; rest: string[] } {
+  const at = args.indexOf(name);
+  if (at < 0) return { value: undefined, rest: args };
+  return { value: args[at + 1], rest: args.filter((_, i) => i !== at && i !== at + 1) };
+}
+
 const args = process.argv.slice(2);
 if (args[0] === VIRTKIT_CHILD) {
-  process.stdout.write(JSON.stringify(await bootInProcess(args[1]!)));
+  process.stdout.write(JSON.stringify(await bootInProcess(args[1]!, args[2] as CpuTier)));
 } else {
-  const roundsAt = args.indexOf("--rounds");
-  const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : DEFAULT_ROUNDS;
+  const roundsOption = option(args, "--rounds");
+  const cpuOption = option(roundsOption.rest, "--cpu");
+  const rounds = roundsOption.value === undefined ? DEFAULT_ROUNDS : Number(roundsOption.value);
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new Error("bench:boot: --rounds takes a whole number ≥ 1");
-  const kernels = args.filter((arg, i) => arg !== "--rounds" && args[i - 1] !== "--rounds");
-  await main(kernels.length > 0 ? kernels : ["minimal", "debian"], rounds);
+  const tiers = (cpuOption.value?.split(",") ?? [...CPU_TIERS]) as CpuTier[];
+  const unknown = tiers.filter((cpu) => !CPU_TIERS.includes(cpu));
+  if (unknown.length > 0)
+    throw new Error(`bench:boot: --cpu takes ${CPU_TIERS.join(", ")}, not ${unknown.join(", ")}`);
+  const kernels = cpuOption.rest;
+  await main(kernels.length > 0 ? kernels : ["minimal", "debian"], tiers, rounds);
 }
