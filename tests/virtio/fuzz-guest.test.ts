@@ -164,6 +164,7 @@ suite("examples/virtio under a hostile bare-metal guest (virtio_fuzz)", () => {
 
     // After all that, one valid request per device.
     expect(output).toContain("console ok: still writing");
+    expect(output).toContain("blk overlapping writes: 40 rounds, 0 mismatches");
     expect(output).toContain('blk ok: sector 0 ends 0x55 0xaa, sector 1 reads back "written by virtio_fuzz"');
     expect(output).toMatch(/net ok: ARP reply, 10\.0\.2\.2 is at [0-9a-f:]{17}/);
     expect(output).toMatch(/sound ok: PCM_INFO answered for [1-9]\d* streams/);
