@@ -2,7 +2,7 @@
 // the PD's address space, its <map>s, setvars and libmicrokit's variables patched, the IPC buffer at
 // __sel4_ipc_buffer_obj; then a native thread on the core whose page tables are that address space.
 
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Kernel } from "../kernel/index.ts";
 import { Stage1Attributes, disassemble } from "../machine/arch/index.ts";
@@ -44,13 +44,22 @@ export function resolveElfImage(
     : [dirname(resolve(systemFile)), ...searchPaths.map((d) => resolve(d))];
   for (const dir of dirs) {
     const path = dir ? join(dir, imagePath) : imagePath;
-    if (!existsSync(path)) continue;
-    const head = new Uint8Array(4);
-    const bytes = readFileSync(path);
-    head.set(bytes.subarray(0, 4));
-    if (isElf(head)) return path;
+    if (isElfFile(path)) return path;
   }
   return undefined;
+}
+
+/** True for a readable regular file that starts as an ELF file does (only its first bytes are read). */
+function isElfFile(path: string): boolean {
+  if (!existsSync(path) || !statSync(path).isFile()) return false;
+  const head = new Uint8Array(4);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return isElf(head);
 }
 
 /** The core and the RAM that ELF PDs run on, shared by every ELF PD of a system. */

@@ -1,6 +1,6 @@
 // C protection domains built with virtkit's SDK, run at EL0 on the emulated core over the seL4 ABI.
 import { beforeAll, describe, expect, test } from "vitest";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ElfFile } from "../../src/microkit/elf-file.ts";
 import { MONITOR_STARTED, buildPd, folder, runSystem, toolchainProblem, type Keys } from "./harness.ts";
@@ -352,6 +352,12 @@ describe.skipIf(problem !== undefined)("C PDs", () => {
     );
     writeFileSync(join(dir, "bad.elf"), bad.subarray(0, 20));
     await expect(runSystem(dir)).rejects.toThrow(/^Error: protection domain 'bad': cannot load /);
+    // A folder of that name is no program: the TypeScript module lookup reports it.
+    const folderImage = folder({ "test.system": system(pd("bad", "bad.elf")) });
+    mkdirSync(join(folderImage, "bad.elf"));
+    await expect(runSystem(folderImage)).rejects.toThrow(
+      /protection domain 'bad': program_image 'bad.elf' has no TypeScript module/,
+    );
     const clash = folder(
       {
         "test.system": system(
