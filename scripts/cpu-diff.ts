@@ -1,6 +1,7 @@
-// npm run test:cpu-diff -- --seed S --count N [--class a,b] [--mmu] [--batch N] [--max-mismatches N] [--keep] [--list]
+// npm run test:cpu-diff -- --seed S --count N [--class a,b] [--mmu] [--cpu interp|jit] [--batch N] [--max-mismatches N] [--keep] [--list]
 // Runs the differential harness against qemu-aarch64 and exits non-zero on any mismatch.
 import { parseArgs } from "node:util";
+import { CPU_TIERS, type CpuTier } from "../src/machine/cpu.ts";
 import { ALL_CLASSES } from "../tests/cpu/diff/generators/index.ts";
 import { DifferentialHarness } from "../tests/cpu/diff/harness.ts";
 import { formatReproducer, formatSummary } from "../tests/cpu/diff/reproducer.ts";
@@ -25,6 +26,7 @@ Options:
   --count N            instructions to generate (default 10000)
   --class a,b          only these classes (see --list)
   --mmu                run with virtkit's MMU on (identity map, RAM as Normal memory)
+  --cpu TIER           virtkit's CPU tier: interp (default) or jit (every block translated when first reached)
   --batch N            instructions per qemu process (default 2000)
   --max-mismatches N   stop after N mismatches (default 25)
   --keep               keep the work directories
@@ -41,6 +43,7 @@ async function main(): Promise<number> {
       "max-mismatches": { type: "string" },
       keep: { type: "boolean" },
       mmu: { type: "boolean" },
+      cpu: { type: "string" },
       list: { type: "boolean" },
       help: { type: "boolean" },
     },
@@ -57,7 +60,11 @@ async function main(): Promise<number> {
   if (problem) throw new Error(problem);
   const seed = integer("seed", values.seed, 1);
   const count = integer("count", values.count, 10_000);
-  const harness = await DifferentialHarness.create();
+  const tier = values.cpu ?? "interp";
+  if (!(CPU_TIERS as readonly string[]).includes(tier)) {
+    throw new Error(`--cpu takes ${CPU_TIERS.join(" or ")}, not "${tier}"`);
+  }
+  const harness = await DifferentialHarness.create(tier as CpuTier);
   const report = await harness.run({
     seed,
     count,
@@ -73,6 +80,14 @@ async function main(): Promise<number> {
   for (const p of report.generatorProblems)
     console.log(`generator problem (qemu could not run the program): ${p}`);
   console.log(formatSummary(report));
+  const jit = harness.jitStatistics();
+  if (jit) {
+    console.log(
+      `JIT: ${jit.blocksTranslated} blocks translated (${jit.instructionsTranslated} instructions, ` +
+        `${jit.compileMs.toFixed(0)} ms), ${jit.invalidations} invalidated, ${jit.evictions} evicted, ` +
+        `${jit.untranslatable} untranslatable block starts`,
+    );
+  }
   const failed = report.mismatches.length + report.generatorProblems.length;
   console.log(
     failed === 0

@@ -19,6 +19,7 @@ import { runInQemu } from "./qemu-runner.ts";
 import { Random } from "./random.ts";
 import { randomState, type CpuState } from "./state.ts";
 import { VirtkitRunner } from "./virtkit-runner.ts";
+import type { CpuTier, JitStats } from "../../../src/machine/cpu.ts";
 
 export interface DiffOptions {
   seed: number;
@@ -91,11 +92,16 @@ export class DifferentialHarness {
     private readonly workDir: string,
   ) {}
 
-  static async create(): Promise<DifferentialHarness> {
+  static async create(tier: CpuTier = "interp"): Promise<DifferentialHarness> {
     return new DifferentialHarness(
-      await VirtkitRunner.create(),
+      await VirtkitRunner.create(tier),
       mkdtempSync(join(tmpdir(), "virtkit-cpu-diff-")),
     );
+  }
+
+  /** The JIT's counters (undefined on the interpreter). */
+  jitStatistics(): JitStats | undefined {
+    return this.virtkit.core.jitStatistics;
   }
 
   /** The classes the core can run: every class, minus optional ones its ID registers say are absent. */

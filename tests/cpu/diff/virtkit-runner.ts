@@ -1,6 +1,12 @@
 // Runs a test program on virtkit's core: the flat image at its link address in RAM (stage 2 maps RAM
 // one to one), EL1h with the MMU off, FP/SIMD enabled, VBAR_EL1 at the program's HVC vector table.
-import { createCpuCore, type CpuCore, type Vcpu, type VcpuExit } from "../../../src/machine/cpu.ts";
+import {
+  createCpuCore,
+  type CpuCore,
+  type CpuTier,
+  type Vcpu,
+  type VcpuExit,
+} from "../../../src/machine/cpu.ts";
 import { PhysicalMemory } from "../../../src/machine/physical-memory.ts";
 import { SYNC_CURRENT_EL_SPX, VECTOR_HVC_BASE, type BuiltProgram } from "./program.ts";
 import { LOG_ADDRESS, REPORT_SIZE, RESULT_BLOCK, decodeReport, type CpuState } from "./state.ts";
@@ -35,9 +41,14 @@ export class VirtkitRunner {
     private readonly vcpu: Vcpu,
   ) {}
 
-  static async create(): Promise<VirtkitRunner> {
+  /**
+   * A core on `tier`. With the JIT every block start is translated the first time it is reached, so
+   * generated code, most of which runs once, runs translated; one core runs every program, so each new
+   * program at the same addresses is also new code under old translations.
+   */
+  static async create(tier: CpuTier = "interp"): Promise<VirtkitRunner> {
     const memory = new PhysicalMemory({ ramBase: RAM_BASE, ramSize: RAM_SIZE });
-    const core = await createCpuCore(memory);
+    const core = await createCpuCore(memory, tier === "jit" ? { tier, jitThreshold: 1 } : { tier });
     // GICv3 exposes the ICC system registers too; the differential programs use no interrupt controller.
     const vcpu = core.createVcpu({ gicVersion: 3 });
     vcpu.mapStage2(RAM_BASE, RAM_BASE, RAM_SIZE, { read: true, write: true, execute: true }, false);
