@@ -22,7 +22,7 @@ export const LOGICAL_IMMEDIATE_CACHE_SIZE: usize = 8192 * 8;
  * bytes (guest PC, host address | EL, function-table index, execution count), indexed by a hash of the PC.
  */
 export const JIT_TABLE: usize = 0x1c_0000;
-export const JIT_ENTRIES: u32 = 4096;
+export const JIT_ENTRIES: u32 = 8192;
 export const JIT_ENTRY_SIZE: usize = 32;
 /** Main ASID-tagged TLB: TLB_ENTRIES entries of TLB_ENTRY_SIZE bytes. */
 export const TLB_BASE: usize = 0x20_0000;
