@@ -108,6 +108,8 @@ export class NativeMachine {
     setvars: Readonly<Record<string, number>>,
   ): ElfProgram {
     const elf = new ElfFile(new Uint8Array(readFileSync(path)), path);
+    const problem = elfProblems(pd, elf, setvars)[0];
+    if (problem) throw new ProgramError(problem);
     const memory = this.board.memory;
     const space = new NativeAddressSpace(memory, this.pool, pd.name);
     for (const segment of elf.segments) {
@@ -120,18 +122,11 @@ export class NativeMachine {
       space.mapNew(va, { read: true, write: true, execute: false, device: false });
     }
     for (const map of pd.maps) {
-      checkMapPlacement(pd, map, elf);
       const ram = memory.isRam(map.region.paddr, map.region.size);
       const access = { ...map.perms, device: !ram || !map.cached };
       for (let offset = 0; offset < map.region.size; offset += PAGE) {
         space.map(map.vaddr + offset, map.region.paddr + offset, access);
       }
-    }
-    const ipcBuffer = elf.symbols.get(IPC_BUFFER_SYMBOL);
-    if (!ipcBuffer || ipcBuffer.value % PAGE !== 0 || space.physical(ipcBuffer.value) === undefined) {
-      throw new ProgramError(
-        `Error: protection domain '${pd.name}': ${path} has no page-aligned ${IPC_BUFFER_SYMBOL}: link it with libmicrokit.a from virtkit's SDK`,
-      );
     }
     patchVariables(elf, space, pd, setvars);
 
@@ -154,7 +149,7 @@ export class NativeMachine {
       kernel,
       vcpu,
       space,
-      ipcBuffer: ipcBuffer.value,
+      ipcBuffer: elf.symbols.get(IPC_BUFFER_SYMBOL)!.value,
       stackTop: PD_STACK_TOP,
       syncCounter: this.syncCounter,
       locate: (pc) => locate(elf, space, memory.view.bind(memory), pc),
@@ -167,24 +162,51 @@ export class NativeMachine {
   }
 }
 
-/** A <map> may not cover the program's segments or its stack, as the Microkit tool checks. */
-function checkMapPlacement(pd: ProtectionDomain, map: ProtectionDomain["maps"][number], elf: ElfFile): void {
-  const end = map.vaddr + map.region.size;
+/**
+ * What stops `elf` from being loaded for `pd`, as the Microkit tool checks it: the IPC buffer symbol,
+ * a symbol for every setvar, and <map>s clear of the program's segments and stack. Empty when none.
+ */
+export function elfProblems(
+  pd: ProtectionDomain,
+  elf: ElfFile,
+  setvars: Readonly<Record<string, number>>,
+): string[] {
+  const prefix = `Error: protection domain '${pd.name}':`;
+  const problems: string[] = [];
+  const ipcBuffer = elf.symbols.get(IPC_BUFFER_SYMBOL);
+  const inSegment = (va: number): boolean =>
+    elf.segments.some((g) => va >= g.vaddr && va < g.vaddr + g.memsz);
+  if (!ipcBuffer || ipcBuffer.value % PAGE !== 0 || !inSegment(ipcBuffer.value)) {
+    problems.push(
+      `${prefix} ${elf.path} has no page-aligned ${IPC_BUFFER_SYMBOL}: link it with libmicrokit.a from virtkit's SDK`,
+    );
+  }
+  for (const symbol of Object.keys(setvars)) {
+    if (!elf.symbols.has(symbol)) {
+      problems.push(
+        `${prefix} setvar '${symbol}' has no symbol in ${elf.path}: declare it in the program (e.g. uintptr_t ${symbol};)`,
+      );
+    }
+  }
   const taken = [
-    ...elf.segments.map((s) => ({
-      what: `the program's segment [${hex(s.vaddr)}..${hex(s.vaddr + s.memsz)})`,
-      start: floorPage(s.vaddr),
-      end: s.vaddr + s.memsz,
+    ...elf.segments.map((g) => ({
+      what: `the program's segment [${hex(g.vaddr)}..${hex(g.vaddr + g.memsz)})`,
+      start: floorPage(g.vaddr),
+      end: g.vaddr + g.memsz,
     })),
     { what: "the stack", start: PD_STACK_TOP - pd.stackSize, end: PD_STACK_TOP },
   ];
-  const clash = taken.find((t) => map.vaddr < t.end && t.start < end);
-  if (clash) {
-    throw new ProgramError(
-      `Error: protection domain '${pd.name}': the map of memory region '${map.mr}' at [${hex(map.vaddr)}..${hex(end)}) ` +
-        `overlaps ${clash.what} of ${elf.path}: give the <map> a vaddr outside it`,
-    );
+  for (const map of pd.maps) {
+    const end = map.vaddr + map.region.size;
+    const clash = taken.find((t) => map.vaddr < t.end && t.start < end);
+    if (clash) {
+      problems.push(
+        `${prefix} the map of memory region '${map.mr}' at [${hex(map.vaddr)}..${hex(end)}) overlaps ` +
+          `${clash.what} of ${elf.path}: give the <map> a vaddr outside it`,
+      );
+    }
   }
+  return problems;
 }
 
 /** setvars, then libmicrokit's own variables (name, channel masks, passive) where the ELF has them. */
@@ -200,12 +222,8 @@ function patchVariables(
     return bytes.subarray(0, size);
   };
   for (const [symbol, value] of Object.entries(setvars)) {
-    const found = elf.symbols.get(symbol);
-    if (!found) {
-      throw new ProgramError(
-        `Error: protection domain '${pd.name}': setvar '${symbol}' has no symbol in ${elf.path}: declare it in the program (e.g. uintptr_t ${symbol};)`,
-      );
-    }
+    // elfProblems has made sure every setvar has its symbol.
+    const found = elf.symbols.get(symbol)!;
     space.storeBytes(found.value, word(BigInt(value), Math.min(found.size || 8, 8)));
   }
   const name = elf.symbols.get("microkit_name");

@@ -5,7 +5,10 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, normalize } from "node:path";
 import type { SystemDescription } from "../sdf/index.ts";
-import { resolveElfImage } from "./elf-loader.ts";
+import type { ProtectionDomain } from "../sdf/model.ts";
+import { ElfFile } from "./elf-file.ts";
+import { elfProblems, resolveElfImage } from "./elf-loader.ts";
+import { pdSetvars } from "./setvars.ts";
 import { ProgramError, resolveProgramModule } from "./program.ts";
 
 const MAGIC = "virtkit system image 1\n";
@@ -40,6 +43,7 @@ export function buildSystemImage(
   options: { board: string; config: string; searchPaths: readonly string[] },
 ): Uint8Array {
   const files = new Map<string, Uint8Array>([[SYSTEM_NAME, readFileSync(description.file)]]);
+  const problems: string[] = [];
   for (const pd of description.allProtectionDomains) {
     const image = pd.programImage.path;
     const path = resolveElfImage(image, description.file, options.searchPaths);
@@ -53,8 +57,11 @@ export function buildSystemImage(
             : `build it, or pass the folder holding it with --search-path`),
       );
     }
-    files.set(entryName(image), readFileSync(path));
+    const bytes = readFileSync(path);
+    problems.push(...loadProblems(pd, path, bytes));
+    files.set(entryName(image), bytes);
   }
+  if (problems.length > 0) throw new ProgramError(problems.join("\n"));
   for (const mr of description.memoryRegions) {
     if (mr.prefillPath && mr.prefillResolved)
       files.set(entryName(mr.prefillPath), readFileSync(mr.prefillResolved));
@@ -116,5 +123,14 @@ function typeScriptModule(
   } catch (error) {
     if (error instanceof ProgramError) return undefined;
     throw error;
+  }
+}
+
+/** Why the runtime would refuse to load this PD's ELF, found at build time as the Microkit tool does. */
+function loadProblems(pd: ProtectionDomain, path: string, bytes: Uint8Array): string[] {
+  try {
+    return elfProblems(pd, new ElfFile(new Uint8Array(bytes), path), pdSetvars(pd));
+  } catch (error) {
+    return [`Error: protection domain '${pd.name}': cannot load ${path}: ${(error as Error).message}`];
   }
 }

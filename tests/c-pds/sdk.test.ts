@@ -103,4 +103,34 @@ describe.skipIf(problem !== undefined)("virtkit's Microkit SDK", () => {
       `it is the TypeScript module ${join(dir, "x.ts")}, and an image holds only ELF files; run the .system file`,
     );
   });
+
+  test("the tool refuses, at build time, a setvar the ELF lacks and a map over its program", () => {
+    const build = mkdtempSync(join(tmpdir(), "virtkit-c-hello-"));
+    execFileSync(
+      "make",
+      ["-s", "-C", join(ROOT, "examples/c-hello"), `MICROKIT_SDK=${sdk}`, `BUILD_DIR=${build}`],
+      {
+        stdio: "pipe",
+      },
+    );
+    writeFileSync(
+      join(build, "bad.system"),
+      '<system><memory_region name="m" size="0x1000"/>' +
+        '<protection_domain name="hello"><program_image path="hello.elf"/>' +
+        '<map mr="m" vaddr="0x200000" perms="rw" setvar_vaddr="missing_symbol"/></protection_domain></system>',
+    );
+    const tool = spawnSync(join(sdk, "bin/microkit"), ["bad.system", "-o", "bad.img", "-r", "bad.txt"], {
+      cwd: build,
+      encoding: "utf8",
+    });
+    expect(tool.status).toBe(1);
+    expect(tool.stderr).toContain(
+      `Error: protection domain 'hello': setvar 'missing_symbol' has no symbol in ${join(build, "hello.elf")}: ` +
+        "declare it in the program (e.g. uintptr_t missing_symbol;)\n",
+    );
+    expect(tool.stderr).toContain(
+      "Error: protection domain 'hello': the map of memory region 'm' at [0x200000..0x201000) overlaps the program's segment",
+    );
+    expect(existsSync(join(build, "bad.img"))).toBe(false);
+  });
 });
