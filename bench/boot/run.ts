@@ -5,7 +5,7 @@
 // marker), start-up (process start to the kernel's first line), the guest's part (first line to the
 // marker), and virtkit's in-process boot (system start to marker).
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
@@ -42,11 +42,27 @@ const IDLE =
 /** Seconds from process start to each marker seen. */
 type Marks = Record<string, number>;
 
+/** One timed process: when each marker appeared, and the CPU time it had used at the last one. */
+interface Run {
+  at: Marks;
+  /** User and system time of all its threads (a figure the machine's load hardly changes). */
+  cpuSeconds: number;
+}
+
+/** Clock ticks per second of /proc's CPU times. */
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim());
+
+/** CPU seconds process `pid` has used so far (utime + stime, /proc/<pid>/stat fields 14 and 15). */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
 /**
  * Starts `command` and times, from just before the spawn, the first appearance of each marker on its
  * output; stops it at the last marker and resolves once it has exited, so runs never overlap.
  */
-function timeProcess(command: string, args: string[], markers: string[]): Promise<Marks> {
+function timeProcess(command: string, args: string[], markers: string[]): Promise<Run> {
   const start = performance.now();
   const child = spawn(command, args, { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
   let output = "";
@@ -66,8 +82,9 @@ function timeProcess(command: string, args: string[], markers: string[]): Promis
       for (const marker of markers) if (!(marker in marks) && output.includes(marker)) marks[marker] = now;
       if (!(last in marks)) return;
       clearTimeout(timer);
+      const cpuSeconds = cpuSecondsOf(child.pid!);
       child.kill("SIGKILL");
-      void exited.then(() => resolve(marks));
+      void exited.then(() => resolve({ at: marks, cpuSeconds }));
     });
     child.on("exit", (code) => {
       if (last in marks) return;
@@ -195,6 +212,7 @@ function figure(samples: number[], rate = false): Figure {
 interface VirtkitResult {
   cpu: CpuTier;
   endToEnd: Figure;
+  endToEndCpu: Figure;
   startUp: Figure;
   firstInstruction: Figure;
   guest: Figure;
@@ -205,15 +223,16 @@ interface KernelResult {
   kernel: string;
   rounds: number;
   virtkit: VirtkitResult[];
-  qemu: { endToEnd: Figure; startUp: Figure; guest: Figure };
+  qemu: { endToEnd: Figure; endToEndCpu: Figure; startUp: Figure; guest: Figure };
 }
 
 /** The end-to-end figures of one side's runs. */
-function side(marks: Marks[]) {
+function side(runs: Run[]) {
   return {
-    endToEnd: figure(marks.map((m) => m[MARKER]!)),
-    startUp: figure(marks.map((m) => m[FIRST_LINE]!)),
-    guest: figure(marks.map((m) => m[MARKER]! - m[FIRST_LINE]!)),
+    endToEnd: figure(runs.map((r) => r.at[MARKER]!)),
+    endToEndCpu: figure(runs.map((r) => r.cpuSeconds)),
+    startUp: figure(runs.map((r) => r.at[FIRST_LINE]!)),
+    guest: figure(runs.map((r) => r.at[MARKER]! - r.at[FIRST_LINE]!)),
   };
 }
 
@@ -224,9 +243,9 @@ async function benchmark(
   dtb: string,
 ): Promise<KernelResult> {
   const images = await ensureGuestImages({ kernel, onProgress: streamProgress(process.stderr) });
-  const v = new Map<CpuTier, Marks[]>(tiers.map((cpu) => [cpu, []]));
+  const v = new Map<CpuTier, Run[]>(tiers.map((cpu) => [cpu, []]));
   const inProcess = new Map<CpuTier, InProcessBoot[]>(tiers.map((cpu) => [cpu, []]));
-  const q: Marks[] = [];
+  const q: Run[] = [];
   for (let round = 1; round <= rounds; round++) {
     // Alternating, and in the opposite order every other round, so a change in the machine's load
     // hits every side alike.
@@ -246,22 +265,22 @@ async function benchmark(
     for (const run of runs) await run();
     const last = tiers.map(
       (cpu) =>
-        `virtkit ${cpu} ${v.get(cpu)!.at(-1)![MARKER]!.toFixed(2)} s (in-process ${inProcess.get(cpu)!.at(-1)!.seconds.toFixed(2)} s)`,
+        `virtkit ${cpu} ${v.get(cpu)!.at(-1)!.at[MARKER]!.toFixed(2)} s (in-process ${inProcess.get(cpu)!.at(-1)!.seconds.toFixed(2)} s)`,
     );
     process.stderr.write(
-      `bench:boot: ${kernel} round ${round}/${rounds}: ${last.join(", ")}, QEMU ${q.at(-1)![MARKER]!.toFixed(2)} s\n`,
+      `bench:boot: ${kernel} round ${round}/${rounds}: ${last.join(", ")}, QEMU ${q.at(-1)!.at[MARKER]!.toFixed(2)} s\n`,
     );
   }
   return {
     kernel,
     rounds,
     virtkit: tiers.map((cpu) => {
-      const marks = v.get(cpu)!;
+      const runs = v.get(cpu)!;
       const boots = inProcess.get(cpu)!;
       return {
         cpu,
-        ...side(marks),
-        firstInstruction: figure(marks.map((m) => m[GUEST_START]!)),
+        ...side(runs),
+        firstInstruction: figure(runs.map((r) => r.at[GUEST_START]!)),
         inProcess: {
           seconds: figure(boots.map((b) => b.seconds)),
           guestSeconds: figure(boots.map((b) => b.guestSeconds)),
@@ -288,6 +307,7 @@ function markdown(date: string, qemuVersion: string, load: string, results: Kern
       const name = `${r.kernel}, ${k.cpu}`;
       return [
         `| ${name} | end to end: process start → ${marker} | ${cell(k.endToEnd)} | ${cell(r.qemu.endToEnd)} | ${ratio(k.endToEnd, r.qemu.endToEnd)} |`,
+        `| ${name} | end to end, CPU seconds the process had used at ${marker} | ${cell(k.endToEndCpu)} | ${cell(r.qemu.endToEndCpu)} | ${ratio(k.endToEndCpu, r.qemu.endToEndCpu)} |`,
         `| ${name} | start-up: process start → kernel's first line | ${cell(k.startUp)} | ${cell(r.qemu.startUp)} | ${ratio(k.startUp, r.qemu.startUp)} |`,
         `| ${name} | guest: kernel's first line → ${marker} | ${cell(k.guest)} | ${cell(r.qemu.guest)} | ${ratio(k.guest, r.qemu.guest)} |`,
         `| ${name} | in-process: system start → ${marker} (virtkit) against QEMU end to end | ${cell(k.inProcess.seconds)} | ${cell(r.qemu.endToEnd)} | ${ratio(k.inProcess.seconds, r.qemu.endToEnd)} |`,
@@ -313,7 +333,8 @@ function markdown(date: string, qemuVersion: string, load: string, results: Kern
     "each cell is best / median in seconds; ratio = virtkit's median over QEMU's (below 1.0 virtkit is",
     `faster). The kernel's first line is \`${FIRST_LINE}\`. Idle time is ${IDLE}.`,
     "In-process: the boot benchmark's own process boots the system (bootSystemFile) after the images are",
-    "checked, so Node's and the CLI's start-up are left out.",
+    "checked, so Node's and the CLI's start-up are left out. CPU seconds: user and system time of all the",
+    "process's threads (/proc/PID/stat), which the machine's load changes far less than wall time.",
     `Host: ${cpus()[0]?.model ?? "unknown"}, ${cpus().length} cores, Node ${process.versions.node}, ${qemuVersion};`,
     `load average ${load}.`,
     "",
