@@ -70,7 +70,14 @@ async function runProgram(
   tier: CpuTier,
   words: number[],
   setup: (x: (n: number, v: bigint) => void, write: (name: string, v: bigint) => void) => void,
-  options: { mappedBytes?: number; slice?: number; mmu?: boolean; data?: Uint8Array } = {},
+  options: {
+    mappedBytes?: number;
+    slice?: number;
+    mmu?: boolean;
+    data?: Uint8Array;
+    /** A page of RAM unmapped at stage 2: its aborts are recorded and the access skipped. */
+    hole?: number;
+  } = {},
 ): Promise<ProgramRun> {
   const memory = new PhysicalMemory({ ramBase: RAM, ramSize: 1 << 20 });
   const view = memory.view(RAM, words.length * 4);
@@ -80,6 +87,7 @@ async function runProgram(
   const core = await createCpuCore(memory, { tier, ...EAGER });
   const vcpu = core.createVcpu();
   vcpu.mapStage2(RAM, RAM, options.mappedBytes ?? 1 << 20, { read: true, write: true, execute: true }, false);
+  if (options.hole !== undefined) vcpu.unmapStage2(options.hole, 0x1000);
   vcpu.pstate = 0x3c5;
   vcpu.pc = BigInt(RAM);
   vcpu.setSp(1, BigInt(RAM + 0x8000));
@@ -97,7 +105,8 @@ async function runProgram(
     );
     if (exit.kind === "slice-end") continue;
     exits.push(JSON.stringify(exit, (_k, v) => (typeof v === "bigint" ? v.toString(16) : v)));
-    break;
+    if (exit.kind !== "stage2-abort" || options.hole === undefined) break;
+    vcpu.pc += 4n;
   }
   return {
     trace,
@@ -438,16 +447,17 @@ function randomProgram(seed: number, length: number): number[] {
 }
 
 describe("the JIT tier on random programs (MMU on)", () => {
-  it("runs 60 random looped programs through the same states, instruction counts and memory", async () => {
+  it("runs 60 random looped programs through the same states, stage-2 aborts, instruction counts and memory", async () => {
     const vectors = new Array<number>(0x800 / 4).fill(hvc(1));
     let inBlocks = 0;
+    let aborts = 0;
     for (let seed = 1; seed <= 60; seed++) {
       const r = random(seed * 7919);
       const data = Uint8Array.from({ length: 0x1_0000 }, () => r(256));
       const code = randomProgram(seed, 48);
       const program = [...code, ...new Array<number>(0x800 / 4 - code.length).fill(0), ...vectors];
       const registers = Array.from({ length: 16 }, () => randomValue(r));
-      const { stats } = await bothTiers(
+      const { state, stats } = await bothTiers(
         program,
         (x, write) => {
           registers.forEach((v, n) => x(n, v));
@@ -456,11 +466,13 @@ describe("the JIT tier on random programs (MMU on)", () => {
           x(21, 8n);
           write("VBAR_EL1", BigInt(RAM + 0x800));
         },
-        { mmu: true, data, slice: 61 },
+        { mmu: true, data, slice: 61, hole: RAM + DATA + 0x5000 },
       );
       inBlocks += stats.instructionsInBlocks;
+      aborts += state.exits.filter((exit) => exit.includes("stage2-abort")).length;
     }
     expect(inBlocks).toBeGreaterThan(10_000);
+    expect(aborts).toBeGreaterThan(100);
   });
 });
 
