@@ -14,9 +14,10 @@
  * <device> <count>", "random requests: ... statuses" (answers by status code: blk OK IOERR UNSUPP, sound
  * OK BAD_MSG NOT_SUPP IO_ERR), "... ok: ..." for the final requests, "FAIL ..." for a failed check.
  */
+#include "lib/gicv.h"
 #include "lib/virtio_mmio.h"
 
-#define RAM_BASE 0x40000000UL
+/* Guest RAM (examples/virtio: guest_ram, 256 MiB at 0x40000000) ends here. */
 #define RAM_END 0x50000000UL
 /* Buffers the devices may read and write: nothing of this program lives there. */
 #define SCRATCH 0x48000000UL
@@ -26,6 +27,14 @@
 #define ZONE_SIZE 0x10000UL
 
 #define PSCI_SYSTEM_OFF 0x84000008UL
+
+/* The GIC distributor (GICv2, QEMU virt's address; the VMM emulates it) and the devices' SPIs 42-45. */
+#define GICD 0x08000000UL
+#define GICD_CTLR 0x000
+#define GICD_ISENABLER 0x100
+#define GICD_IPRIORITYR 0x400
+#define GICD_ITARGETSR 0x800
+#define FIRST_INTID (32 + 42)
 
 #define WINDOW 0x200
 #define S_RUNNING (S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK)
@@ -74,6 +83,8 @@ static volatile u8 netbuf[4][2048] __attribute__((aligned(16)));
 static u32 console_up;
 static u32 failures;
 static u32 resets_seen[DEVICES];
+/* What the interrupt handler saw: interrupts taken, InterruptStatus bits, interrupts with nothing to say. */
+static volatile u32 irqs[DEVICES], isr_seen[DEVICES], empty_irqs[DEVICES];
 
 /* ---- MMIO: single loads and stores, so every access has a valid syndrome for the VMM ---------------- */
 
@@ -194,7 +205,25 @@ static void fail(const char *what, u64 got, u64 want) {
     if (__g != __w) fail(what, __g, __w);              \
   } while (0)
 
-static int on_fault(struct frame *f, unsigned vector) {
+/*
+ * The devices' level-triggered SPIs, handled as Linux's virtio_mmio does: read InterruptStatus and acknowledge
+ * exactly that. A level the device dropped before the guest took it must have been withdrawn, so every
+ * interrupt taken finds a bit set.
+ */
+static int on_exception_or_irq(struct frame *f, unsigned vector) {
+  if (vector == VEC_EL1_IRQ) {
+    u32 iar = gicv_read(GICV_IAR), intid = iar & 0x3ff;
+    if (intid >= FIRST_INTID && intid < FIRST_INTID + DEVICES) {
+      int d = (int)(intid - FIRST_INTID);
+      u32 isr = reg(d, INTERRUPT_STATUS);
+      if (isr) set_reg(d, INTERRUPT_ACK, isr);
+      else empty_irqs[d]++;
+      isr_seen[d] |= isr;
+      irqs[d]++;
+    }
+    if (intid != SPURIOUS) gicv_write(GICV_EOIR, iar);
+    return 1;
+  }
   say("FAIL unexpected exception: vector ");
   say_dec(vector);
   say(" esr ");
@@ -206,6 +235,19 @@ static int on_fault(struct frame *f, unsigned vector) {
   put('\n');
   flush();
   power_off();
+}
+
+static void interrupts_on(void) {
+  wr32(GICD + GICD_CTLR, 1);
+  /* Priority and target bytes, a word at a time: the words holding INTIDs 72-79. */
+  for (u32 word = FIRST_INTID & ~3u; word < FIRST_INTID + DEVICES; word += 4) {
+    wr32(GICD + GICD_IPRIORITYR + word, 0xa0a0a0a0);
+    wr32(GICD + GICD_ITARGETSR + word, 0x01010101);
+  }
+  wr32(GICD + GICD_ISENABLER + 4 * (FIRST_INTID / 32), 0xfu << (FIRST_INTID % 32));
+  gicv_write(GICV_PMR, 0xf8);
+  gicv_write(GICV_CTLR, 1);
+  irqs_on();
 }
 
 /* ---- PRNG: xorshift64*, fixed seed, so every run feeds the same chains ------------------------------- */
@@ -462,6 +504,7 @@ static void adversarial(int d, u32 queue, enum broken kind) {
   }
   u32 n = valid_request(d, queue, valid, s);
   int faults = 1;
+  isr_seen[d] = 0;
   switch (kind) {
     case LOOP: {
       /* Back to the first device-writable descriptor (or the first), so only the loop is wrong. */
@@ -608,7 +651,7 @@ static void adversarial(int d, u32 queue, enum broken kind) {
   if (faults) {
     settle(d, queue, 0xffff, 200000); /* only DEVICE_NEEDS_RESET ends it */
     u32 status = reg(d, STATUS);
-    u32 isr = reg(d, INTERRUPT_STATUS);
+    u32 isr = reg(d, INTERRUPT_STATUS) | isr_seen[d];
     EXPECT("Status after a broken chain", status, S_RUNNING | S_NEEDS_RESET);
     EXPECT("InterruptStatus configuration change", isr & ISR_CONFIG, ISR_CONFIG);
     if (status & S_NEEDS_RESET) resets_seen[d]++;
@@ -1195,10 +1238,11 @@ static void check_console_input(void) {
 }
 
 int main(void) {
-  on_exception = on_fault;
+  on_exception = on_exception_or_irq;
   /* '~': what random console chains print; as a block request's type, one no device knows. */
   for (u64 a = SCRATCH; a < SCRATCH + SCRATCH_SIZE; a += 8) *(volatile u64 *)a = 0x7e7e7e7e7e7e7e7eUL;
   for (int d = 0; d < DEVICES; d++) setup_all_queues(d);
+  interrupts_on();
   say("virtio_fuzz: seed ");
   say_hex(prng_state);
   say(", console, blk, net and sound set up\n");
@@ -1228,6 +1272,19 @@ int main(void) {
   check_net();
   check_sound();
   for (int d = 0; d < DEVICES; d++) EXPECT("Status at the end", reg(d, STATUS), S_RUNNING);
+  say("interrupts:");
+  for (int d = 0; d < DEVICES; d++) {
+    put(' ');
+    say(devices[d].name);
+    put(' ');
+    say_dec(irqs[d]);
+  }
+  say(", with nothing in InterruptStatus:");
+  for (int d = 0; d < DEVICES; d++) {
+    put(' ');
+    say_dec(empty_irqs[d]);
+  }
+  put('\n');
   say("fuzz cases ");
   say_dec(cases);
   say(", failures ");

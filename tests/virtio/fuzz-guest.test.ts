@@ -163,6 +163,15 @@ suite("examples/virtio under a hostile bare-metal guest (virtio_fuzz)", () => {
       ).toBe(true);
     }
 
+    // Their level-triggered SPIs came, and none after its level had dropped (nothing in InterruptStatus).
+    const irqs =
+      /^interrupts: virtio-console (\d+) virtio-blk (\d+) virtio-net (\d+) virtio-snd (\d+), with nothing in InterruptStatus: (\d+) (\d+) (\d+) (\d+)$/m
+        .exec(output)
+        ?.slice(1)
+        .map(Number);
+    expect(irqs?.slice(0, 4).every((n) => n > 0)).toBe(true);
+    expect(irqs?.slice(4)).toEqual([0, 0, 0, 0]);
+
     // After all that, one valid request per device.
     expect(output).toContain("console ok: still writing");
     expect(output).toContain("blk overlapping writes: 40 rounds, 0 mismatches");
