@@ -10,7 +10,8 @@ export class HarnessConsole implements Console {
   private text = "";
   private onData: ((bytes: Uint8Array) => void) | undefined;
   private onEnd: (() => void) | undefined;
-  private readonly waiters = new Set<() => void>();
+  /** Each waiter sees every chunk written after it started. */
+  private readonly waiters = new Set<(chunk: string) => void>();
   private closedInput = false;
 
   /** Everything the machine has written, decoded as Latin-1 (one char per byte). */
@@ -19,8 +20,9 @@ export class HarnessConsole implements Console {
   }
 
   write(bytes: Uint8Array): void {
-    this.text += Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-    for (const waiter of [...this.waiters]) waiter();
+    const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+    this.text += chunk;
+    for (const waiter of [...this.waiters]) waiter(chunk);
   }
 
   attachInput(onData: (bytes: Uint8Array) => void, onEnd: () => void): void {
@@ -49,15 +51,23 @@ export class HarnessConsole implements Console {
    */
   waitFor(expected: string | RegExp, options: { from?: number; timeoutMs?: number } = {}): Promise<string> {
     const from = options.from ?? 0;
-    // A string is searched only where new output could complete it, so each write costs its own length.
-    let searchedTo = from;
-    const found = (): boolean => {
+    if (
+      typeof expected === "string"
+        ? this.text.indexOf(expected, from) >= 0
+        : expected.test(this.text.slice(from))
+    )
+      return Promise.resolve(this.output);
+    // A string is looked for only in each new chunk and the end of what came before it (which a match
+    // may start in): searching the whole output on every write would make it flatten the output each
+    // time, quadratic in a long run.
+    const keep = typeof expected === "string" ? expected.length - 1 : 0;
+    let carry = keep > 0 ? this.text.slice(Math.max(from, this.text.length - keep)) : "";
+    const found = (chunk: string): boolean => {
       if (typeof expected !== "string") return expected.test(this.text.slice(from));
-      const start = Math.max(from, searchedTo - expected.length + 1);
-      searchedTo = this.text.length;
-      return this.text.indexOf(expected, start) >= 0;
+      const window = carry + chunk;
+      carry = keep > 0 ? window.slice(-keep) : "";
+      return window.includes(expected);
     };
-    if (found()) return Promise.resolve(this.output);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(check);
@@ -67,8 +77,8 @@ export class HarnessConsole implements Console {
           ),
         );
       }, options.timeoutMs ?? 5000);
-      const check = (): void => {
-        if (!found()) return;
+      const check = (chunk: string): void => {
+        if (!found(chunk)) return;
         clearTimeout(timer);
         this.waiters.delete(check);
         resolve(this.output);
