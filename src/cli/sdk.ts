@@ -1,6 +1,7 @@
-// `virtkit sdk`: writes virtkit's Microkit SDK (headers, libmicrokit.a and microkit.ld per board and
-// configuration, the kernel's gen_config.h, bin/microkit) from the C sources in sdk/, compiled with
-// Debian's cross compiler. Its ABI numbers are generated from the kernel model and the CSpace layout.
+// `virtkit sdk`: writes virtkit's Microkit SDK (headers, libmicrokit.a, libvmm.a and microkit.ld per
+// board and configuration, the kernel's gen_config.h, bin/microkit) from the C sources in sdk/, compiled
+// with Debian's cross compiler. Its ABI numbers are generated from the kernel model and the CSpace
+// layout, libvmm's from the ARM facts, libvmm and the board (sdk-libvmm.ts).
 
 import { execFileSync } from "node:child_process";
 import {
@@ -21,6 +22,7 @@ import type { RegisterCommand } from "./commands.ts";
 import { ensureDebianPackages } from "../host/debian-packages.ts";
 import { cacheRoot, sha256 } from "../guest/cache.ts";
 import { BOARDS } from "../machine/boards/index.ts";
+import type { BoardDescription } from "../machine/boards/board.ts";
 import {
   FAST_MESSAGE_REGISTERS,
   FaultLabel,
@@ -33,6 +35,7 @@ import {
   VcpuReg,
 } from "../kernel/index.ts";
 import * as cspace from "../microkit/cspace.ts";
+import { libvmmBoardHeader, libvmmFactsHeader } from "./sdk-libvmm.ts";
 
 /** virtkit's own C sources of the SDK. */
 const SOURCES = fileURLToPath(new URL("../../sdk", import.meta.url));
@@ -43,6 +46,8 @@ export const CROSS_PREFIX = "aarch64-linux-gnu-";
 /** The configurations Microkit SDKs ship for each board. */
 export const SDK_CONFIGS = ["debug", "release"] as const;
 const CFLAGS = ["-ffreestanding", "-nostdlib", "-O2", "-g", "-Wall", "-Wextra", "-mstrict-align"];
+/** libvmm defines memcpy and memset itself: gcc must not turn their loops back into calls to them. */
+const LIBVMM_CFLAGS = [...CFLAGS, "-fno-builtin", "-fno-tree-loop-distribute-patterns"];
 
 /** sel4/abi.h: seL4's numbers as virtkit's kernel model serves them. */
 export function abiHeader(): string {
@@ -153,6 +158,8 @@ function sourcesHash(): string {
   return sha256(
     abiHeader(),
     layoutHeader(),
+    libvmmFactsHeader(),
+    ...BOARDS.map(libvmmBoardHeader),
     ...configs,
     ...files.flatMap((f) => [f, readFileSync(join(SOURCES, f))]),
   );
@@ -175,6 +182,8 @@ export function ensureSdk(dir: string, log: (line: string) => void = () => {}): 
     cpSync(join(SOURCES, "include"), include, { recursive: true });
     writeFileSync(join(include, "sel4", "abi.h"), abiHeader());
     writeFileSync(join(include, "microkit_layout.h"), layoutHeader());
+    cpSync(join(SOURCES, "libvmm", "include", "libvmm"), join(include, "libvmm"), { recursive: true });
+    writeFileSync(join(include, "libvmm", "facts.h"), libvmmFactsHeader());
     const objects = ["main.c", "crt0.S"].map((source) => {
       const object = join(work, `${source}.o`);
       execFileSync(`${CROSS_PREFIX}gcc`, [
@@ -191,6 +200,7 @@ export function ensureSdk(dir: string, log: (line: string) => void = () => {}): 
     const library = join(work, "libmicrokit.a");
     execFileSync(`${CROSS_PREFIX}ar`, ["rcs", library, ...objects]);
     for (const board of BOARDS) {
+      const libvmm = buildLibvmm(work, include, board);
       for (const config of SDK_CONFIGS) {
         const boardDir = join(dir, "board", board.name, config);
         rmSync(boardDir, { recursive: true, force: true });
@@ -202,6 +212,8 @@ export function ensureSdk(dir: string, log: (line: string) => void = () => {}): 
         );
         mkdirSync(join(boardDir, "lib"), { recursive: true });
         cpSync(library, join(boardDir, "lib", "libmicrokit.a"));
+        cpSync(libvmm.board, join(boardDir, "include", "libvmm", "board.h"));
+        cpSync(libvmm.library, join(boardDir, "lib", "libvmm.a"));
         cpSync(join(SOURCES, "libmicrokit", "microkit.ld"), join(boardDir, "lib", "microkit.ld"));
       }
     }
@@ -219,6 +231,40 @@ export function ensureSdk(dir: string, log: (line: string) => void = () => {}): 
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** libvmm.a for `board` (its guest layout is compiled in), and the board.h it was compiled with. */
+function buildLibvmm(
+  work: string,
+  include: string,
+  board: BoardDescription,
+): { library: string; board: string } {
+  const dir = join(work, "libvmm", board.name);
+  mkdirSync(join(dir, "include", "libvmm"), { recursive: true });
+  const boardHeader = join(dir, "include", "libvmm", "board.h");
+  writeFileSync(boardHeader, libvmmBoardHeader(board));
+  const sources = join(SOURCES, "libvmm", "src");
+  const objects = readdirSync(sources)
+    .filter((f) => f.endsWith(".c"))
+    .sort()
+    .map((source) => {
+      const object = join(dir, `${source}.o`);
+      execFileSync(`${CROSS_PREFIX}gcc`, [
+        ...LIBVMM_CFLAGS,
+        "-I",
+        join(dir, "include"),
+        "-I",
+        include,
+        "-c",
+        join(sources, source),
+        "-o",
+        object,
+      ]);
+      return object;
+    });
+  const library = join(dir, "libvmm.a");
+  execFileSync(`${CROSS_PREFIX}ar`, ["rcs", library, ...objects]);
+  return { library, board: boardHeader };
 }
 
 export const registerSdk: RegisterCommand = (program, setExitCode) => {
