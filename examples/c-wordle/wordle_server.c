@@ -1,18 +1,14 @@
 /*
  * The Wordle server of the Microkit tutorial's game, written in C for virtkit: it answers the
  * client's guess (five letters in MR0-MR4, over a PPC on channel 1) with the state of each letter,
- * and from part 4 on takes a new word from the VMM (channel 2). The client and serial server are
- * examples/wordle's TypeScript PDs.
+ * and from part 4 on takes a new word from the VMM (channel 2).
  */
 #include <stdint.h>
 #include <microkit.h>
+#include "wordle.h"
 
 #define CLIENT_CHANNEL 1
 #define VMM_CHANNEL 2
-#define WORD_LENGTH 5
-
-/* The states examples/wordle/wordle.ts draws. */
-enum character_state { CORRECT_PLACEMENT = 0, INCORRECT_PLACEMENT = 1, INCORRECT = 2 };
 
 static char word[WORD_LENGTH] = { 'h', 'e', 'l', 'l', 'o' };
 
