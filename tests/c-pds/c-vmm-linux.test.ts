@@ -1,22 +1,89 @@
-// The tutorial's C VMM on virtkit's SDK: examples/c-simple built with make against the SDK (its VMM
-// links the SDK's libvmm and embeds the guest's images), run with `virtkit run build/loader.img`; the
-// minimal Linux guest boots on the emulated GIC's timer and UART interrupts, takes a login and
-// commands, and powers off through the C VMM's PSCI.
+// C VMMs on virtkit's SDK and its libvmm. A tiny guest (programs/libvmm_guest.S) under a C VMM
+// (programs/libvmm_vmm.c) checks libvmm's answers one by one: PSCI and SMCCC, the emulated GICv2
+// distributor's registers, the loads it completes, its refusals and a stray load's report. Then the
+// tutorial's C VMM: examples/c-simple built with make against the SDK (its VMM embeds the guest's
+// images), run with `virtkit run build/loader.img`; the minimal Linux guest boots on the emulated
+// GIC's timer and UART interrupts, takes a login and commands, and powers off through libvmm's PSCI.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
 import { ensureGuestImages } from "../../src/guest/images.ts";
 import { WAIT_MS } from "../system/linux-session.ts";
-import { sdkPath, toolchainProblem } from "./harness.ts";
+import { CROSS_PREFIX } from "../../src/cli/sdk.ts";
+import { runSystem, sdkPath, toolchainProblem } from "./harness.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const VIRTKIT = join(ROOT, "bin/virtkit.mjs");
+const PROGRAMS = join(import.meta.dirname, "programs");
 const problem = toolchainProblem();
 
-describe.skipIf(problem !== undefined)("a C VMM on the SDK boots Linux (examples/c-simple)", () => {
-  test("make builds the image; virtkit run boots to a login, runs commands and powers off", async () => {
+/** programs/libvmm_guest.S as a raw binary, and programs/libvmm_vmm.c linked with the SDK's libvmm. */
+function buildTinyVm(dir: string): void {
+  const board = join(sdkPath(), "board/qemu_virt_aarch64/debug");
+  const cc = (args: string[]) => execFileSync(`${CROSS_PREFIX}gcc`, args);
+  cc(["-c", join(PROGRAMS, "libvmm_guest.S"), "-o", join(dir, "guest.o")]);
+  execFileSync(`${CROSS_PREFIX}objcopy`, ["-O", "binary", join(dir, "guest.o"), join(dir, "guest.bin")]);
+  cc([
+    ...["-ffreestanding", "-nostdlib", "-O2", "-g", "-Wall", "-Werror", "-mstrict-align"],
+    `-DGUEST_BINARY="\\"${join(dir, "guest.bin")}\\""`,
+    ...["-I", join(board, "include"), "-c", join(PROGRAMS, "libvmm_vmm.c"), "-o", join(dir, "vmm.o")],
+  ]);
+  execFileSync(`${CROSS_PREFIX}ld`, [
+    ...["-L", join(board, "lib"), join(dir, "vmm.o"), "-lvmm", "-lmicrokit", "-Tmicrokit.ld"],
+    ...["-o", join(dir, "vmm.elf")],
+  ]);
+  writeFileSync(
+    join(dir, "test.system"),
+    `<system>
+       <memory_region name="guest_ram" size="0x200000"/>
+       <protection_domain name="VMM" priority="254">
+         <program_image path="vmm.elf"/>
+         <map mr="guest_ram" vaddr="0x40000000" perms="rw" setvar_vaddr="guest_ram_vaddr"/>
+         <virtual_machine name="tiny">
+           <vcpu id="0"/>
+           <map mr="guest_ram" vaddr="0x40000000" perms="rwx"/>
+         </virtual_machine>
+       </protection_domain>
+     </system>`,
+  );
+}
+
+describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
+  test("a tiny guest: PSCI and SMCCC answers, the distributor's registers, libvmm's refusals, a stray load", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "virtkit-c-libvmm-"));
+    buildTinyVm(dir);
+    const output = await runSystem(dir);
+    const lines = output.split("\n");
+    expect(lines.slice(1, 6)).toEqual([
+      "VMM|ERROR: virq_inject: IRQ 40 on vCPU 0 was never registered: call virq_register first",
+      "vmm: inject before register: 0",
+      "vmm: controller: 1",
+      "VMM|ERROR: virq_register: IRQ 3 on vCPU 0: give a PPI (16-31) or an SPI (32-255) and a vCPU below 4",
+      "vmm: register SGI 3: 0",
+    ]);
+    const register = (name: string): string => {
+      const match = new RegExp(`\\b${name}\\s+0x([0-9a-f]{16})`).exec(output);
+      expect(match, `no ${name} in:\n${output}`).not.toBeNull();
+      return match![1]!;
+    };
+    expect(register("x19")).toBe("0000000000010001"); // PSCI 1.1
+    expect(register("x20")).toBe("ffffffffffffffff"); // NOT_SUPPORTED
+    expect(register("x21")).toBe("0000000000000007"); // GICD_TYPER: 256 lines, one CPU
+    expect(register("x22")).toBe("0000000000000002"); // INTID 33 enabled
+    expect(register("x23")).toBe("00000000000000a0"); // a priority keeps its top 5 bits
+    expect(register("x24")).toBe("ffffffffffffffa0"); // LDRSB sign-extends into an X register
+    expect(output).toContain("SMCCC call 0xc2000001 at pc 0x40000018 is not one this VMM answers");
+    expect(output).toMatch(
+      /VMM\|ERROR: vCPU 0: unhandled read of 4 bytes at guest address 0x20000000 \(pc 0x400000[0-9a-f]{2}, ESR 0x9[0-9a-f]+\): no <map> of the <virtual_machine> and no emulated device covers it: map a memory region there, or register a handler with fault_register_vm_exception_handler\n/,
+    );
+    expect(output).toContain(
+      "VMM|ERROR: vCPU 0 stopped; the rest of the system keeps running\nvmm: vCPU 0 left stopped\n",
+    );
+  });
+
+  test("examples/c-simple: make builds the image; virtkit run boots to a login, runs commands and powers off", async () => {
     await ensureGuestImages({ kernel: "minimal" });
     const build = mkdtempSync(join(tmpdir(), "virtkit-c-simple-"));
     execFileSync(

@@ -1,0 +1,52 @@
+/*
+ * A C VMM on the SDK's libvmm for a tiny guest (libvmm_guest.S, embedded by the test): libvmm's
+ * refusals, then every fault through fault_handle, except the guest's HVC #1, which prints its
+ * registers.
+ */
+#include <microkit.h>
+#include <libvmm/util/util.h>
+#include <libvmm/facts.h>
+#include <libvmm/guest.h>
+#include <libvmm/virq.h>
+#include <libvmm/vcpu.h>
+#include <libvmm/arch/aarch64/fault.h>
+
+#define GUEST_ENTRY 0x40000000
+#define PRINT_REGS_HVC 1
+
+uintptr_t guest_ram_vaddr;
+extern char _guest[], _guest_end[];
+
+/* GUEST_BINARY: the guest's path as a C string of a quoted string, from the test's compile line. */
+__asm__(".section .rodata\n.global _guest, _guest_end\n.balign 8\n_guest:\n.incbin " GUEST_BINARY "\n_guest_end:\n.previous");
+
+void init(void)
+{
+    memcpy((void *)guest_ram_vaddr, _guest, _guest_end - _guest);
+    printf("vmm: inject before register: %d\n", virq_inject(0, 40));
+    printf("vmm: controller: %d\n", virq_controller_init(0));
+    printf("vmm: register SGI 3: %d\n", virq_register(0, 3, NULL, NULL));
+    guest_start(0, GUEST_ENTRY, 0, 0);
+}
+
+void notified(microkit_channel ch)
+{
+    printf("vmm: notified on %u\n", ch);
+}
+
+seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo *reply_msginfo)
+{
+    seL4_Word hsr = seL4_GetMR(seL4_VCPUFault_HSR);
+    if (microkit_msginfo_get_label(msginfo) == seL4_Fault_VCPUFault
+        && ((hsr >> ESR_EC_SHIFT) & 0x3f) == ESR_EC_HVC64 && (hsr & 0xffff) == PRINT_REGS_HVC) {
+        vcpu_print_regs(child);
+        *reply_msginfo = microkit_msginfo_new(0, 0);
+        return seL4_True;
+    }
+    if (fault_handle(child, msginfo)) {
+        *reply_msginfo = microkit_msginfo_new(0, 0);
+        return seL4_True;
+    }
+    printf("vmm: vCPU %u left stopped\n", child);
+    return seL4_False;
+}
