@@ -1,4 +1,4 @@
-// The TypeScript face of the wasm CPU core (build/cpu.wasm): vCPUs that run in
+// The TypeScript face of the wasm CPU core (build/cpu.wasm, build/cpu-jit.wasm): vCPUs that run in
 // slices and return KVM_RUN-style exits. Other layers use only this module.
 import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -7,7 +7,11 @@ import { hex } from "../util/hex.ts";
 import { CORE_SYSTEM_REGISTER_KEYS, callSyndrome, wfxSyndrome } from "./arch/index.ts";
 import { JitTier, DEFAULT_JIT_THRESHOLD, type JitCoreExports, type JitStats } from "./cpu/jit/jit.ts";
 
-const WASM_PATH = fileURLToPath(new URL("../../build/cpu.wasm", import.meta.url));
+/** The core's two builds (scripts/build.mjs): the interpreter only, and with the JIT tier's run loop. */
+const WASM_PATHS: Readonly<Record<CpuTier, string>> = {
+  interp: fileURLToPath(new URL("../../build/cpu.wasm", import.meta.url)),
+  jit: fileURLToPath(new URL("../../build/cpu-jit.wasm", import.meta.url)),
+};
 
 /**
  * Keys (op0:op1:CRn:CRm:op2, as in bits 20:5 of MRS) of the system registers readSysreg/writeSysreg
@@ -515,13 +519,14 @@ function checkStage2Range(ipa: number, size: number, op: string): void {
   }
 }
 
-/** Loads build/cpu.wasm (built by `npm run build`) over the machine's memory. */
+/** Loads build/cpu.wasm, or build/cpu-jit.wasm for tier "jit" (built by `npm run build`), over the machine's memory. */
 export async function createCpuCore(memory: PhysicalMemory, options: CpuCoreOptions = {}): Promise<CpuCore> {
-  if (!existsSync(WASM_PATH)) {
-    throw new Error(`${WASM_PATH} does not exist: run \`npm run build\` to compile the CPU core`);
-  }
   const tier = options.tier ?? "interp";
   if (!CPU_TIERS.includes(tier)) throw new RangeError(`CPU tier "${tier}" does not exist: use interp or jit`);
+  const wasmPath = WASM_PATHS[tier];
+  if (!existsSync(wasmPath)) {
+    throw new Error(`${wasmPath} does not exist: run \`npm run build\` to compile the CPU core`);
+  }
   const onUndefined = options.onUndefined;
   const jit = tier === "jit" ? new JitTier(memory.memory) : undefined;
   const imports = {
@@ -529,9 +534,9 @@ export async function createCpuCore(memory: PhysicalMemory, options: CpuCoreOpti
     exceptions: {
       reportUndefined: (pc: bigint, instruction: number) => onUndefined?.(pc, instruction >>> 0),
     },
-    // Called by the run loop only when the JIT tier is on.
-    "run-loop": jit?.coreImports ?? { translate: () => 0, discard: () => {} },
+    // The JIT build's run loop calls these; the interpreter's build does not import them.
+    "run-loop": jit?.coreImports ?? {},
   };
-  const { instance } = await WebAssembly.instantiate(readFileSync(WASM_PATH), imports);
+  const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), imports);
   return new CpuCore(memory, instance.exports as unknown as CoreExports, options, jit);
 }

@@ -15,6 +15,7 @@ const suite = toolsProblem ? describe.skip : describe;
 const TESTED_GUESTS = [
   "boot",
   "dczva",
+  "debug", // its test: debug.test.ts
   "el0",
   "el0_irq",
   "exceptions",

@@ -21,10 +21,13 @@ import {
   VBAR_EL1,
   EVENT_REGISTER,
   EL0_EXITS,
+  PSTATE_SS,
+  STEP_SYNDROME,
 } from "./state";
 import { onTranslationRegimeChange } from "./mmu";
 import { clearExclusiveMonitor } from "./exclusive-monitor";
 import { raiseExit, exitEsr, exitFar, exitInsn, EXIT_EL0_SYNC } from "./exits";
+import { debugSpsrStep } from "./debug";
 
 export const EC_UNKNOWN: u32 = 0x00;
 export const EC_FP_ACCESS: u32 = 0x07;
@@ -73,7 +76,9 @@ export function takeException(vector: u32, esr: u32, preferredReturn: u64): void
     clearExclusiveMonitor();
     return;
   }
-  setSr(SPSR_EL1, packPstate());
+  setSr(SPSR_EL1, packPstate() | (debugSpsrStep(vector == VECTOR_SYNC, preferredReturn) << 21));
+  setSr(PSTATE_SS, 0);
+  setSr(STEP_SYNDROME, 0);
   setSr(ELR_EL1, preferredReturn);
   if (vector == VECTOR_SYNC) setSr(ESR_EL1, <u64>esr);
   let offset: u64 = currentEl == 0 ? 0x400 : spSel ? 0x200 : 0;
@@ -129,6 +134,9 @@ export function exceptionReturn(): void {
   } else {
     illegalState = true;
   }
+  // Software step continues from SPSR.SS: 1 steps the next instruction, 0 takes the step exception at once.
+  setSr(PSTATE_SS, (spsr >> 21) & 1);
+  setSr(STEP_SYNDROME, 0);
   nextPc = sr(ELR_EL1);
   setSr(EVENT_REGISTER, 1);
   clearExclusiveMonitor();

@@ -32,7 +32,7 @@ import { undefinedCount, logUndefined } from "./exceptions";
 export { setEl0Exits } from "./exceptions";
 import { VMID } from "./state";
 
-export { run, setJit, jitInstructionsRetired, jitEntry, chainHops } from "./run-loop";
+export { run, setJitThreshold, jitInstructionsRetired, jitEntry, chainHops } from "./run-loop";
 // What translated blocks (src/machine/cpu/jit) import: state they use in place, and its addresses.
 export { pc, nzcv, instret, eventAt } from "./state";
 export { fastReadBase, fastWriteBase } from "./mmu";

@@ -29,6 +29,7 @@ import { dataAbortToGuest, instructionAbortToGuest } from "./exceptions";
 import { raiseExit, exitEsr, exitFar, exitIpa, exitInsn, EXIT_STAGE2_ABORT } from "./exits";
 import { instructionSyndrome } from "./syndrome";
 import { gicvRead, gicvWrite, GICV_SIZE } from "./gic";
+import { watchpointsArmed, watchpointHit } from "./debug";
 
 export const ACCESS_READ: u32 = 0;
 export const ACCESS_WRITE: u32 = 1;
@@ -413,6 +414,7 @@ function translate(va: u64, kind: u32, el: u32, size: u32, zeroingBlock: bool = 
 
 function fillFast(base: usize, va: u64): void {
   if (sr(SCTLR_EL1) & 2) return; // alignment checking: every access takes the slow path
+  if (watchpointsArmed) return; // every access is checked against the watchpoints
   const page = va >> 12;
   const entry = base + ((<usize>(page & FAST_MASK)) << 4);
   store<u64>(entry, outDevice ? page | DEVICE_TAG : page);
@@ -488,6 +490,7 @@ function accessEl(): u32 {
 }
 
 export function readSlow(va: u64, size: u32): u64 {
+  if (watchpointsArmed && watchpointHit(va, size, false, accessEl(), false)) return 0;
   const dev = probeDevice(fastReadBase, va);
   if (dev && !misaligned(va, size)) return loadHost(dev, size);
   if (crossesPage(va, size)) return readCrossing(va, size);
@@ -502,6 +505,7 @@ export function readSlow(va: u64, size: u32): u64 {
 }
 
 export function writeSlow(va: u64, size: u32, v: u64): void {
+  if (watchpointsArmed && watchpointHit(va, size, true, accessEl(), false)) return;
   const dev = probeDevice(fastWriteBase, va);
   if (dev && !misaligned(va, size)) {
     storeHost(dev, size, v);
@@ -609,6 +613,7 @@ export function fetchMiss(va: u64): bool {
  */
 export function translateForHost(va: u64, size: u32, write: bool): usize {
   const kind = write ? ACCESS_WRITE : ACCESS_READ;
+  if (watchpointsArmed && watchpointHit(va, size, write, currentEl, false)) return 0;
   const host = dataAccess(va, size, kind, currentEl);
   if (!host && !accessFaulted) {
     // The GICV region cannot be used by exclusives or DC ZVA.
@@ -631,6 +636,7 @@ export function addressTranslate(va: u64, write: bool, el: u32): u64 {
 
 /** DC ZVA: zeroes an aligned block; device memory gives an alignment fault. */
 export function zeroBlock(va: u64, size: u32): void {
+  if (watchpointsArmed && watchpointHit(va, size, true, currentEl, false)) return;
   if (!translate(va, ACCESS_WRITE, currentEl, size, true)) return;
   if (outDevice) {
     alignmentFaultAt(va, true);

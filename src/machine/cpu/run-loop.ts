@@ -1,8 +1,9 @@
 // The run loop: fetch, execute, and between instructions the events that can
 // stop or redirect execution (slice end, virtual timer, virtual interrupts,
-// illegal execution state), checked only when instret reaches eventAt. With the
-// JIT tier on, a block start (any PC not reached by falling through) is looked
-// up in JIT_TABLE and, once hot, run as a translated wasm function.
+// illegal execution state), checked only when instret reaches eventAt. In the
+// JIT build (build/cpu-jit.wasm, compiled with JIT_TIER = 1), a block start (any
+// PC not reached by falling through) is looked up in JIT_TABLE and, once hot, run
+// as a translated wasm function; build/cpu.wasm (JIT_TIER = 0) has none of it.
 import { pc, nextPc, daif, illegalState, instret, eventAt, currentInsn } from "./state";
 import { clearAccessFaulted } from "./memory-access";
 import { fetchPage, fetchAddend, fetchMiss } from "./mmu";
@@ -77,15 +78,15 @@ const NEVER: u32 = 0xffff_ffff;
 /** Lookups by other block starts a translated entry survives without running. */
 const JIT_PROTECTION: u32 = 64;
 
-/** Set by the host: `--cpu jit`. */
-let jitEnabled: bool = false;
+// JIT_TIER is 1 in the JIT build and 0 in the interpreter's, a compile-time constant given by
+// scripts/build.mjs (asc --use), so the interpreter's loop carries none of the JIT's bookkeeping,
+// which cost it 10-15% on bench:cpu.
 /** Executions of a block start before it is translated. */
 let jitThreshold: u32 = 0;
 /** Instructions retired inside translated blocks (the JIT's hit rate against instret). */
 let jitInstructions: u64 = 0;
 
-export function setJit(enabled: bool, threshold: u32): void {
-  jitEnabled = enabled;
+export function setJitThreshold(threshold: u32): void {
   jitThreshold = threshold;
 }
 
@@ -186,7 +187,7 @@ export function run(maxInstructions: u32): u32 {
     clearAccessFaulted();
     let insn: u32;
     if (pc >> 12 == fetchPage) {
-      if (jitEnabled && pc != fallThrough) {
+      if (JIT_TIER && pc != fallThrough) {
         const status = enterTranslated(<usize>(pc + fetchAddend));
         if (status == BLOCK_BRANCHED) {
           fallThrough = pc ^ 1;
@@ -218,8 +219,10 @@ export function run(maxInstructions: u32): u32 {
     }
     currentInsn = insn;
     nextPc = pc + 4;
-    fallThrough = nextPc ^ resume;
-    resume = 0;
+    if (JIT_TIER) {
+      fallThrough = nextPc ^ resume;
+      resume = 0;
+    }
     execute(insn);
     pc = nextPc;
     instret++;

@@ -78,6 +78,12 @@ export const SEV_SEEN: usize = SR + 0x138;
 export const GICV_BASE: usize = SR + 0x140;
 /** Nonzero for a native seL4 thread: synchronous exceptions from EL0 leave the core as exits. */
 export const EL0_EXITS: usize = SR + 0x148;
+/** PSTATE.SS (software step: 1 active-not-pending, 0 active-pending), kept here because only debug.ts and exception entry/return use it. */
+export const PSTATE_SS: usize = SR + 0x150;
+/** The ISS a pending Software Step exception reports (ISV when a stepped instruction completed); see debug.ts. */
+export const STEP_SYNDROME: usize = SR + 0x158;
+/** instret + 1 of the instruction being stepped, 0 before any. */
+export const STEPPED_INSTRUCTION: usize = SR + 0x160;
 // GIC virtual CPU interface: 4 list registers and the virtual machine control state.
 export const GIC_LR: usize = SR + 0x180; // 4 x u32
 export const GIC_CTLR: usize = SR + 0x190;

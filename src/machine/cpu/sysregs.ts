@@ -83,6 +83,7 @@ import {
   SIGNAL_FIQ,
 } from "./gic";
 import { readFpcr, writeFpcr, readFpsr, writeFpsr } from "./fpsimd/index";
+import { onDebugStateChange, BREAKPOINTS, WATCHPOINTS } from "./debug";
 
 /** Outcome of a system register access. */
 export const SR_OK: u32 = 0;
@@ -155,8 +156,10 @@ function isIcc(key: u32): bool {
 }
 
 function isDebugPair(key: u32): bool {
-  // DBGBVR/BCR/WVR/WCR<n>_EL1: op0 2, op1 0, CRn 0, CRm n, op2 4..7.
-  return (key & 0xff84) == 0x8004;
+  // DBGBVR/BCR/WVR/WCR<n>_EL1: op0 2, op1 0, CRn 0, CRm n, op2 4..7; only the implemented n exist.
+  if ((key & 0xff84) != 0x8004) return false;
+  const n = (key >> 3) & 15;
+  return n < ((key & 7) < 6 ? BREAKPOINTS : WATCHPOINTS);
 }
 
 function debugSlot(key: u32): usize {
@@ -555,15 +558,18 @@ export function writeSystemRegister(key: u32, v: u64, el: u32): u32 {
       break;
     case K.K_MDSCR_EL1:
       setSr(MDSCR_EL1, v);
+      onDebugStateChange();
       break;
     case K.K_MDCCINT_EL1:
       setSr(MDCCINT_EL1, v);
       break;
     case K.K_OSLAR_EL1:
       setSr(OSLSR_EL1, (sr(OSLSR_EL1) & ~(<u64>2)) | ((v & 1) << 1));
+      onDebugStateChange();
       break;
     case K.K_OSDLR_EL1:
       setSr(OSDLR_EL1, v & 1);
+      onDebugStateChange();
       break;
     case K.K_DBGPRCR_EL1:
     case K.K_DBGCLAIMSET_EL1:
@@ -608,6 +614,7 @@ export function writeSystemRegister(key: u32, v: u64, el: u32): u32 {
     default:
       if (isDebugPair(key)) {
         store<u64>(debugSlot(key), v);
+        onDebugStateChange();
         break;
       }
       return SR_UNDEFINED; // read-only or not implemented

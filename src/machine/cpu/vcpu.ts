@@ -25,6 +25,7 @@ import { flushTlb, onTranslationRegimeChange } from "./mmu";
 import { resetGicInterface } from "./gic";
 import { bindFpSimdState } from "./fpsimd/index";
 import { startSliceClock, endSliceClock } from "./timer";
+import { onDebugStateChange } from "./debug";
 
 export let vcpuCount: u32 = 0;
 export let currentVcpu: i32 = -1;
@@ -71,6 +72,7 @@ export function selectVcpu(id: u32): void {
   bindFpSimdState(FPSIMD_BASE + <usize>id * FPSIMD_STRIDE);
   flushTlb();
   onTranslationRegimeChange();
+  onDebugStateChange();
 }
 
 /** Creates a vCPU in its reset state (EL1h, all interrupts masked, MMU off); returns its id or -1. */

@@ -25,7 +25,7 @@ export interface JitCoreExports {
   bitMasksValid: WebAssembly.Global;
   chainHops: WebAssembly.Global;
   jitEntry(pc: bigint): number;
-  setJit(enabled: number, threshold: number): void;
+  setJitThreshold(threshold: number): void;
   jitInstructionsRetired(): bigint;
 }
 
@@ -130,7 +130,7 @@ export class JitTier {
         chainHops: core.chainHops,
       },
     };
-    core.setJit(1, threshold);
+    core.setJitThreshold(threshold);
   }
 
   get statistics(): JitStats {
