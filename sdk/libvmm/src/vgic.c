@@ -13,27 +13,11 @@
 /* GIC priorities keep their 5 most significant bits, as many as a list register holds. */
 #define LIST_REGISTER_PRIORITY_SHIFT 3
 
-/* GICD registers: offsets of the distributor's page. */
-#define GICD_CTLR 0x000
-#define GICD_TYPER 0x004
-#define GICD_IGROUPR 0x080
-#define GICD_ISENABLER 0x100
-#define GICD_ICENABLER 0x180
-#define GICD_ISPENDR 0x200
-#define GICD_ICPENDR 0x280
-#define GICD_ISACTIVER 0x300
-#define GICD_ICACTIVER 0x380
-#define GICD_IPRIORITYR 0x400
-#define GICD_ITARGETSR 0x800
-#define GICD_ICFGR 0xc00
-#define GICD_SGIR 0xf00
+/* Fields of GICD_CTLR, GICD_TYPER and GICD_SGIR (IHI 0048B 4.3); the offsets are in libvmm/facts.h. */
 #define GICD_CTLR_ENABLE_MASK 3
 #define GICD_TYPER_CPU_NUMBER_SHIFT 5
 #define GICD_SGIR_FILTER_SHIFT 24
 #define GICD_SGIR_TARGETS_SHIFT 16
-#define GICD_SGIR_FILTER_LIST 0
-#define GICD_SGIR_FILTER_OTHERS 1
-#define GICD_SGIR_FILTER_SELF 2
 #define GICD_SGIR_INTID_MASK 0xf
 /* GICD_ICFGR: bit 1 of an interrupt's field says edge-triggered. */
 #define ICFGR_EDGE 2
@@ -251,8 +235,11 @@ static const struct {
     size_t offset;
     size_t bits_per_irq;
 } banks[] = {
-    { GICD_IGROUPR, 1 },   { GICD_ISENABLER, 1 }, { GICD_ICENABLER, 1 },  { GICD_ISPENDR, 1 }, { GICD_ICPENDR, 1 },
-    { GICD_ISACTIVER, 1 }, { GICD_ICACTIVER, 1 }, { GICD_IPRIORITYR, 8 }, { GICD_ITARGETSR, 8 }, { GICD_ICFGR, 2 },
+    { GICD_IGROUPR, GICD_IGROUPR_BITS },       { GICD_ISENABLER, GICD_ISENABLER_BITS },
+    { GICD_ICENABLER, GICD_ICENABLER_BITS },   { GICD_ISPENDR, GICD_ISPENDR_BITS },
+    { GICD_ICPENDR, GICD_ICPENDR_BITS },       { GICD_ISACTIVER, GICD_ISACTIVER_BITS },
+    { GICD_ICACTIVER, GICD_ICACTIVER_BITS },   { GICD_IPRIORITYR, GICD_IPRIORITYR_BITS },
+    { GICD_ITARGETSR, GICD_ITARGETSR_BITS },   { GICD_ICFGR, GICD_ICFGR_BITS },
 };
 
 static uint64_t field_read(size_t vcpu_id, size_t bank, size_t intid)
@@ -270,6 +257,8 @@ static uint64_t field_read(size_t vcpu_id, size_t bank, size_t intid)
     case GICD_IPRIORITYR:
         return irq->priority;
     case GICD_ITARGETSR:
+        /* RAZ/WI on a uniprocessor (IHI 0048B 4.3.12). */
+        if (vcpu_count == 1) return 0;
         return intid < GIC_PRIVATE_IRQ_COUNT ? 1u << vcpu_id : irq->targets;
     case GICD_ICFGR:
         return irq->edge ? ICFGR_EDGE : 0;
@@ -304,7 +293,7 @@ static void field_write(size_t vcpu_id, size_t bank, size_t intid, uint64_t valu
         irq->priority = value & (0xffu << LIST_REGISTER_PRIORITY_SHIFT) & 0xff;
         break;
     case GICD_ITARGETSR:
-        if (intid >= GIC_PRIVATE_IRQ_COUNT) irq->targets = value;
+        if (intid >= GIC_PRIVATE_IRQ_COUNT && vcpu_count > 1) irq->targets = value;
         break;
     case GICD_ICFGR:
         if (intid >= GIC_SGI_COUNT) irq->edge = (value & ICFGR_EDGE) != 0;

@@ -9,10 +9,10 @@ import { SGI_COUNT, type Vgic } from "./vgic.ts";
 /** The distributor occupies one 4 KiB page (QEMU virt: 0x08000000). */
 export const GICV2_DISTRIBUTOR_SIZE = 0x1000;
 
-const CTLR = 0x000;
-const TYPER = 0x004;
+export const CTLR = 0x000;
+export const TYPER = 0x004;
 const IIDR = 0x008;
-const SGIR = 0xf00;
+export const SGIR = 0xf00;
 const CPENDSGIR = 0xf10;
 const SPENDSGIR = 0xf20;
 const SGI_REGISTERS_END = 0xf30;
@@ -32,9 +32,9 @@ const ID_REGISTERS: ReadonlyMap<number, number> = new Map([
   [0xffc, 0xb1],
 ]);
 
-const SGIR_FILTER_LIST = 0;
-const SGIR_FILTER_OTHERS = 1;
-const SGIR_FILTER_SELF = 2;
+export const SGIR_FILTER_LIST = 0;
+export const SGIR_FILTER_OTHERS = 1;
+export const SGIR_FILTER_SELF = 2;
 
 export class Gicv2Distributor implements MmioDevice {
   constructor(private readonly vgic: Vgic) {

@@ -22,7 +22,7 @@ interface Bank {
   bitsPerIrq: 1 | 2 | 8;
 }
 
-const BANKS: readonly Bank[] = [
+export const BANKS: readonly Bank[] = [
   { name: "IGROUPR", offset: 0x080, bitsPerIrq: 1 },
   { name: "ISENABLER", offset: 0x100, bitsPerIrq: 1 },
   { name: "ICENABLER", offset: 0x180, bitsPerIrq: 1 },
