@@ -135,10 +135,7 @@ describe("A64 integer data processing", () => {
   });
 
   it("raises Undefined Instruction for LSE atomics and PAC instructions (a Cortex-A53 has neither)", async () => {
-    for (const insn of [
-      ".inst 0xf8200020 // ldadd x0, x0, [x1]",
-      ".inst 0xdac10020 // pacia",
-    ]) {
+    for (const insn of [".inst 0xf8200020 // ldadd x0, x0, [x1]", ".inst 0xdac10020 // pacia"]) {
       const m = await machineWith(`
         adr x9, vectors
         msr vbar_el1, x9
