@@ -22,6 +22,8 @@
 #define UARTICR_ALL 0x7f0
 #define RECEIVE_DATA_MASK 0x1ff
 
+#define SHARED_PAGE_SIZE 0x1000
+
 #define BACKSPACE 0x08
 #define DELETE 0x7f
 
@@ -47,6 +49,13 @@ static void uart_put_char(char c)
 static void uart_put_str(const char *s)
 {
     while (*s) uart_put_char(*s++);
+}
+
+/* The string the client left in the shared page, NUL-terminated, or the whole page if it is not. */
+static void print_client_string(void)
+{
+    const volatile char *page = (const volatile char *)client_to_serial_vaddr;
+    for (int i = 0; i < SHARED_PAGE_SIZE && page[i] != 0; i++) uart_put_char(page[i]);
 }
 
 /*
@@ -90,7 +99,7 @@ void notified(microkit_channel ch)
         break;
     }
     case CLIENT_CHANNEL:
-        uart_put_str((const char *)client_to_serial_vaddr);
+        print_client_string();
         break;
     }
 }
