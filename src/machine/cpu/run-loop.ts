@@ -22,6 +22,7 @@ import { startSliceClock, endSliceClock, virtualTimerFiring, virtualTimerDeadlin
 import { virtualInterruptSignal, SIGNAL_IRQ, SIGNAL_FIQ } from "./gic";
 import { setSr, FAR_EL1, EVENT_REGISTER, currentEl } from "./state";
 import { JIT_TABLE, JIT_ENTRIES, JIT_ENTRY_SIZE } from "./layout";
+import { debugActive, debugException } from "./debug";
 
 let sliceEnd: u64 = 0;
 
@@ -183,11 +184,22 @@ export function run(maxInstructions: u32): u32 {
   // 1 while the interpreter runs the instruction a block stopped at: the next one starts a block.
   let resume: u64 = 0;
   while (true) {
-    if (instret >= eventAt && checkEvents()) break;
+    if (instret >= eventAt) {
+      if (checkEvents()) break;
+      // While debug is active eventAt stays at instret, so every instruction comes here and the fast
+      // path pays nothing otherwise. A debug exception counts as the instruction, like a fetch fault.
+      if (debugActive) {
+        eventAt = instret;
+        if (debugException()) {
+          instret++;
+          continue;
+        }
+      }
+    }
     clearAccessFaulted();
     let insn: u32;
     if (pc >> 12 == fetchPage) {
-      if (JIT_TIER && pc != fallThrough) {
+      if (JIT_TIER && !debugActive && pc != fallThrough) {
         const status = enterTranslated(<usize>(pc + fetchAddend));
         if (status == BLOCK_BRANCHED) {
           fallThrough = pc ^ 1;
