@@ -2,10 +2,10 @@
 // SDK into one image per part): each part's console session is the TypeScript PDs' session of the
 // same system (examples/wordle's modules) for the same keys, byte for byte.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { dirname, join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ElfProgram, bootSystemFile, unpackSystemImage } from "../../src/microkit/index.ts";
 import { HarnessConsole } from "../../src/machine/backends/harness-console.ts";
 import { EMPTY_ROW, WORDLE, row, word } from "../wordle/session.ts";
@@ -44,15 +44,29 @@ function lastBoard(output: string): string[] {
 
 describe.skipIf(problem !== undefined)("the tutorial's Wordle with every PD in C", () => {
   let build: string;
+  /** Folders this file made, removed at the end. */
+  const made: string[] = [];
+  const temporary = (prefix: string): string => {
+    made.push(mkdtempSync(join(tmpdir(), prefix)));
+    return made.at(-1)!;
+  };
   /** Part n's image, unpacked as `virtkit run build/partN.img` unpacks it. */
-  const image = (part: number): string => unpackSystemImage(join(build, `part${part}.img`)).systemFile;
+  const image = (part: number): string => {
+    const systemFile = unpackSystemImage(join(build, `part${part}.img`)).systemFile;
+    made.push(dirname(systemFile));
+    return systemFile;
+  };
 
   beforeAll(() => {
-    build = mkdtempSync(join(tmpdir(), "virtkit-c-wordle-"));
+    build = temporary("virtkit-c-wordle-");
     execFileSync("make", ["-s", "-C", EXAMPLE, `MICROKIT_SDK=${sdkPath()}`, `BUILD_DIR=${build}`], {
       stdio: "pipe",
     });
   }, 120_000);
+
+  afterAll(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
 
   test("part 1: the C serial server echoes what is typed, as the TypeScript one does", async () => {
     // tests/wordle's keys, then a backspace (DEL) and a ^H, which the serial server turns into DEL.
@@ -73,7 +87,7 @@ describe.skipIf(problem !== undefined)("the tutorial's Wordle with every PD in C
     expect(unmapped).not.toContain('<map mr="uart"');
     // Beside the C build for the C run, alone (with examples/wordle searched) for the TypeScript one.
     writeFileSync(join(build, "unmapped.system"), unmapped);
-    const typeScriptDir = mkdtempSync(join(tmpdir(), "virtkit-c-wordle-ts-"));
+    const typeScriptDir = temporary("virtkit-c-wordle-ts-");
     writeFileSync(join(typeScriptDir, "unmapped.system"), unmapped);
     const c = await play(join(build, "unmapped.system"), "hi\r");
     const typeScript = await play(join(typeScriptDir, "unmapped.system"), "hi\r", [WORDLE]);
