@@ -1,6 +1,7 @@
 // C VMMs on virtkit's SDK and its libvmm. A tiny guest (programs/libvmm_guest.S) under a C VMM
 // (programs/libvmm_vmm.c) checks libvmm's answers one by one: PSCI and SMCCC, the emulated GICv2
-// distributor's registers, the loads it completes, its refusals and a stray load's report. Then the
+// distributor's registers, the loads it completes, its refusals and a stray load's report; a
+// two-vCPU one (programs/libvmm_smp_guest.S) PSCI's CPU_ON and AFFINITY_INFO. Then the
 // tutorial's C VMM: examples/c-simple built with make against the SDK (its VMM embeds the guest's
 // images), run with `virtkit run build/loader.img`; the minimal Linux guest boots on the emulated
 // GIC's timer and UART interrupts, takes a login and commands, and powers off through libvmm's PSCI.
@@ -19,11 +20,11 @@ const VIRTKIT = join(ROOT, "bin/virtkit.mjs");
 const PROGRAMS = join(import.meta.dirname, "programs");
 const problem = toolchainProblem();
 
-/** programs/libvmm_guest.S as a raw binary, and programs/libvmm_vmm.c linked with the SDK's libvmm. */
-function buildTinyVm(dir: string): void {
+/** programs/<guest>.S as a raw binary, and programs/libvmm_vmm.c linked with the SDK's libvmm, for `vcpus` vCPUs. */
+function buildTinyVm(dir: string, guest: string, vcpus = 1): void {
   const board = join(sdkPath(), "board/qemu_virt_aarch64/debug");
   const cc = (args: string[]) => execFileSync(`${CROSS_PREFIX}gcc`, args);
-  cc(["-c", join(PROGRAMS, "libvmm_guest.S"), "-o", join(dir, "guest.o")]);
+  cc(["-c", join(PROGRAMS, `${guest}.S`), "-o", join(dir, "guest.o")]);
   execFileSync(`${CROSS_PREFIX}objcopy`, ["-O", "binary", join(dir, "guest.o"), join(dir, "guest.bin")]);
   cc([
     ...["-ffreestanding", "-nostdlib", "-O2", "-g", "-Wall", "-Werror", "-mstrict-align"],
@@ -42,7 +43,7 @@ function buildTinyVm(dir: string): void {
          <program_image path="vmm.elf"/>
          <map mr="guest_ram" vaddr="0x40000000" perms="rw" setvar_vaddr="guest_ram_vaddr"/>
          <virtual_machine name="tiny">
-           <vcpu id="0"/>
+           ${Array.from({ length: vcpus }, (_, id) => `<vcpu id="${id}"/>`).join("")}
            <map mr="guest_ram" vaddr="0x40000000" perms="rwx"/>
          </virtual_machine>
        </protection_domain>
@@ -53,7 +54,7 @@ function buildTinyVm(dir: string): void {
 describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
   test("a tiny guest: PSCI and SMCCC answers, the distributor's registers, libvmm's refusals, a stray load", async () => {
     const dir = mkdtempSync(join(tmpdir(), "virtkit-c-libvmm-"));
-    buildTinyVm(dir);
+    buildTinyVm(dir, "libvmm_guest");
     const output = await runSystem(dir);
     const lines = output.split("\n");
     expect(lines.slice(1, 6)).toEqual([
@@ -81,6 +82,26 @@ describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
     expect(output).toContain(
       "VMM|ERROR: vCPU 0 stopped; the rest of the system keeps running\nvmm: vCPU 0 left stopped\n",
     );
+  });
+
+  test("two vCPUs: PSCI AFFINITY_INFO and CPU_ON start the second with its context", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "virtkit-c-libvmm-smp-"));
+    buildTinyVm(dir, "libvmm_smp_guest", 2);
+    const output = await runSystem(dir);
+    const registers = (vcpu: number): Record<string, string> => {
+      const dump = output.split(`VMM|INFO: vCPU ${vcpu} registers:\n`)[1]?.split("VMM|")[0];
+      expect(dump, `no register dump of vCPU ${vcpu} in:\n${output}`).toBeDefined();
+      return Object.fromEntries([...dump!.matchAll(/\b(x\d+)\s+0x([0-9a-f]{16})/g)].map((m) => [m[1], m[2]]));
+    };
+    expect(output).toMatch(/VMM\|INFO: starting vCPU 1 at 0x400000[0-9a-f]{2}\n/);
+    const boot = registers(0);
+    expect(boot.x19).toBe("0000000000000001"); // AFFINITY_INFO: off
+    expect(boot.x20).toBe("0000000000000000"); // CPU_ON: SUCCESS
+    expect(boot.x21).toBe("fffffffffffffffc"); // CPU_ON again: ALREADY_ON
+    expect(boot.x22).toBe("0000000000000000"); // AFFINITY_INFO: on
+    const second = registers(1);
+    expect(second.x19).toBe("0000000000001234"); // CPU_ON's context in x0
+    expect(second.x20).toBe("0000000080000001"); // its MPIDR_EL1: Aff0 1
   });
 
   test("examples/c-simple: make builds the image; virtkit run boots to a login, runs commands and powers off", async () => {
