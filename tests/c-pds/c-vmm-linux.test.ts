@@ -1,7 +1,9 @@
 // C VMMs on virtkit's SDK and its libvmm. A tiny guest (programs/libvmm_guest.S) under a C VMM
 // (programs/libvmm_vmm.c) checks libvmm's answers one by one: PSCI and SMCCC, the emulated GICv2
 // distributor's registers, the loads it completes, its refusals and a stray load's report; a
-// two-vCPU one (programs/libvmm_smp_guest.S) PSCI's CPU_ON and AFFINITY_INFO. Then the
+// two-vCPU one (programs/libvmm_smp_guest.S) PSCI's CPU_ON and AFFINITY_INFO; an interrupt-taking
+// one (programs/libvmm_irq_guest.S) eight SPIs injected at once, through the list registers and the
+// queue behind them, each acked at its EOI. Then the
 // tutorial's C VMM: examples/c-simple built with make against the SDK (its VMM embeds the guest's
 // images), run with `virtkit run build/loader.img`; the minimal Linux guest boots on the emulated
 // GIC's timer and UART interrupts, takes a login and commands, and powers off through libvmm's PSCI.
@@ -39,12 +41,14 @@ function buildTinyVm(dir: string, guest: string, vcpus = 1): void {
     join(dir, "test.system"),
     `<system>
        <memory_region name="guest_ram" size="0x200000"/>
+       <memory_region name="gic_vcpu" size="0x1000" phys_addr="0x8040000"/>
        <protection_domain name="VMM" priority="254">
          <program_image path="vmm.elf"/>
          <map mr="guest_ram" vaddr="0x40000000" perms="rw" setvar_vaddr="guest_ram_vaddr"/>
          <virtual_machine name="tiny">
            ${Array.from({ length: vcpus }, (_, id) => `<vcpu id="${id}"/>`).join("")}
            <map mr="guest_ram" vaddr="0x40000000" perms="rwx"/>
+           <map mr="gic_vcpu" vaddr="0x8010000" perms="rw" cached="false"/>
          </virtual_machine>
        </protection_domain>
      </system>`,
@@ -102,6 +106,16 @@ describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
     const second = registers(1);
     expect(second.x19).toBe("0000000000001234"); // CPU_ON's context in x0
     expect(second.x20).toBe("0000000080000001"); // its MPIDR_EL1: Aff0 1
+  });
+
+  test("eight SPIs at once: list registers, the queue behind them, each EOI's ack", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "virtkit-c-libvmm-irq-"));
+    buildTinyVm(dir, "libvmm_irq_guest");
+    const output = await runSystem(dir);
+    const acks = [...output.matchAll(/^vmm: vCPU 0 EOI of (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(acks.sort((a, b) => a - b)).toEqual([32, 33, 34, 35, 36, 37, 38, 39]);
+    expect(output).toMatch(/\bx19\s+0x0000000000000008\b/); // eight interrupts taken
+    expect(output).toMatch(/\bx20\s+0x00000000000000ff\b/); // INTIDs 32-39, each once
   });
 
   test("examples/c-simple: make builds the image; virtkit run boots to a login, runs commands and powers off", async () => {
