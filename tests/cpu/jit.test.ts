@@ -152,6 +152,24 @@ async function bothTiers(...args: Parameters<typeof runProgram> extends [unknown
   return { state: jitState as Snapshot, stats: stats! };
 }
 
+describe("choosing the tier", () => {
+  it("refuses a tier that does not exist, naming the ones that do", async () => {
+    const memory = new PhysicalMemory({ ramBase: RAM, ramSize: 1 << 20 });
+    await expect(createCpuCore(memory, { tier: "turbo" as CpuTier })).rejects.toThrow(
+      'CPU tier "turbo" does not exist: use interp or jit',
+    );
+  });
+
+  it("keeps JIT counters only on a JIT core", async () => {
+    const memory = () => new PhysicalMemory({ ramBase: RAM, ramSize: 1 << 20 });
+    const interp = await createCpuCore(memory());
+    const jit = await createCpuCore(memory(), { tier: "jit" });
+    expect([interp.tier, interp.jitStatistics]).toEqual(["interp", undefined]);
+    expect(jit.tier).toBe("jit");
+    expect(jit.jitStatistics).toMatchObject({ blocksTranslated: 0, instructionsInBlocks: 0 });
+  });
+});
+
 describe("the JIT tier on hand-written programs", () => {
   it("loops inside a translated block and retires exactly the interpreter's instructions", async () => {
     // x0 += 3 for 1000 iterations, in slices that end mid-loop.
