@@ -1,16 +1,31 @@
 // The C facts of the SDK's libvmm, generated from the TypeScript side so each lives in one place: the
 // ESR layouts, PSCI and SMCCC numbers, the arm64 Image header, the vGIC's constants (libvmm/facts.h),
 // and where each board's libvmm examples put a guest (libvmm/board.h).
-import { ExceptionClass, decodeDataAbort, isWfe, syndrome } from "../machine/arch/index.ts";
+import { ExceptionClass, decodeDataAbort, exceptionClass, isWfe, syndrome } from "../machine/arch/index.ts";
 import type { BoardDescription } from "../machine/boards/board.ts";
-import { ARM64_IMAGE_HEADER_SIZE, ARM64_IMAGE_MAGIC } from "../libvmm/image-header.ts";
-import { PSCI_VERSION_1_1, PsciFunction, PsciReturn } from "../libvmm/psci.ts";
+import {
+  ARM64_IMAGE_HEADER_SIZE,
+  ARM64_IMAGE_MAGIC,
+  IMAGE_SIZE_FIELD,
+  MAGIC_OFFSET,
+  TEXT_OFFSET_FIELD,
+} from "../libvmm/image-header.ts";
+import {
+  AFFINITY_INFO_OFF,
+  AFFINITY_INFO_ON,
+  AFFINITY_MASK,
+  MIGRATE_INFO_TYPE_NOT_PRESENT,
+  PSCI_VERSION_1_1,
+  PsciFunction,
+  PsciReturn,
+} from "../libvmm/psci.ts";
 import {
   SMCCC_ARCH_FEATURES,
   SMCCC_NOT_SUPPORTED,
   SMCCC_VERSION,
   SMCCC_VERSION_1_1,
   SmcccService,
+  decodeFunctionId,
 } from "../libvmm/smccc.ts";
 import {
   CTLR,
@@ -42,9 +57,14 @@ export function libvmmFactsHeader(): string {
   const dataAbort = syndrome(ExceptionClass.DATA_ABORT_LOWER, 0);
   const da = (esr: number) => decodeDataAbort(esr);
   const ecShift = 31 - Math.clz32(syndrome(1, 0) ^ syndrome(0, 0));
+  const allIss = dataAbort | 0x1ff_ffff;
+  const serviceShift = [...Array(32).keys()].find((bit) => decodeFunctionId(1n << BigInt(bit)).service === 1);
+  if (serviceShift === undefined) throw new Error("sdk: no SMCCC function-ID bit gives service 1");
+  const allOnes = decodeFunctionId(0xffff_ffffn);
   const defines: [string, string | number][] = [
     ["ESR_EC_SHIFT", ecShift],
     ["ESR_IL", hex(syndrome(0, 0))],
+    ["ESR_EC_MASK", hex(exceptionClass(0xffff_ffff))],
     ...Object.entries(ExceptionClass).map(([name, value]): [string, string] => [
       `ESR_EC_${name}`,
       hex(value),
@@ -52,10 +72,15 @@ export function libvmmFactsHeader(): string {
     ["ESR_WFX_WFE", hex(1 << issBit(syndrome(ExceptionClass.WFX, 0), isWfe))],
     ["ESR_DA_ISV", hex(1 << issBit(dataAbort, (e) => da(e).valid))],
     ["ESR_DA_SAS_SHIFT", issBit(dataAbort, (e) => da(e).size === 2)],
+    ["ESR_DA_SAS_MASK", hex(Math.log2(da(allIss).size))],
     ["ESR_DA_SSE", hex(1 << issBit(dataAbort, (e) => da(e).signExtend))],
     ["ESR_DA_SRT_SHIFT", issBit(dataAbort, (e) => da(e).register === 1)],
+    ["ESR_DA_SRT_MASK", hex(da(allIss).register)],
     ["ESR_DA_SF", hex(1 << issBit(dataAbort, (e) => da(e).sixtyFourBit))],
     ["ESR_DA_WNR", hex(1 << issBit(dataAbort, (e) => da(e).write))],
+    ["SMCCC_SERVICE_SHIFT", serviceShift],
+    ["SMCCC_SERVICE_MASK", hex(allOnes.service)],
+    ["SMCCC_FUNCTION_MASK", hex(allOnes.functionNumber)],
     ["SMCCC_SERVICE_STANDARD", SmcccService.STANDARD],
     ["SMCCC_VERSION", hex(SMCCC_VERSION)],
     ["SMCCC_ARCH_FEATURES", hex(SMCCC_ARCH_FEATURES)],
@@ -64,8 +89,15 @@ export function libvmmFactsHeader(): string {
     ["PSCI_VERSION_1_1", hex(PSCI_VERSION_1_1)],
     ...Object.entries(PsciFunction).map(([name, value]): [string, string] => [`PSCI_${name}`, hex(value)]),
     ...Object.entries(PsciReturn).map(([name, value]): [string, number] => [`PSCI_RET_${name}`, value]),
+    ["PSCI_MIGRATE_INFO_TYPE_NOT_PRESENT", MIGRATE_INFO_TYPE_NOT_PRESENT],
+    ["PSCI_AFFINITY_INFO_ON", AFFINITY_INFO_ON],
+    ["PSCI_AFFINITY_INFO_OFF", AFFINITY_INFO_OFF],
+    ["MPIDR_AFFINITY_MASK", `${hex(AFFINITY_MASK)}ull`],
     ["ARM64_IMAGE_MAGIC", hex(ARM64_IMAGE_MAGIC)],
     ["ARM64_IMAGE_HEADER_SIZE", ARM64_IMAGE_HEADER_SIZE],
+    ["ARM64_IMAGE_TEXT_OFFSET", TEXT_OFFSET_FIELD],
+    ["ARM64_IMAGE_IMAGE_SIZE", IMAGE_SIZE_FIELD],
+    ["ARM64_IMAGE_MAGIC_OFFSET", MAGIC_OFFSET],
     ["PSTATE_EL1H_DAIF_MASKED", hex(PSTATE_EL1H_DAIF_MASKED)],
     ["VCPU_RESET_SCTLR_EL1", hex(VCPU_RESET_SYSREGS.SCTLR_EL1)],
     ["VCPU_RESET_CNTV_CTL_EL0", hex(VCPU_RESET_SYSREGS.CNTV_CTL_EL0)],

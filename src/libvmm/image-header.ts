@@ -5,7 +5,10 @@ import { gunzipSync } from "node:zlib";
 
 export const ARM64_IMAGE_MAGIC = 0x644d5241; // "ARM\x64", little-endian, at offset 56
 export const ARM64_IMAGE_HEADER_SIZE = 64;
-const MAGIC_OFFSET = 56;
+export const MAGIC_OFFSET = 56;
+/** Where the header keeps text_offset and image_size (64-bit little-endian). */
+export const TEXT_OFFSET_FIELD = 8;
+export const IMAGE_SIZE_FIELD = 16;
 const TWO_MIB = 0x20_0000;
 const FLAG_BIG_ENDIAN = 1n;
 
@@ -55,8 +58,8 @@ export function parseArm64ImageHeader(bytes: Uint8Array, source: string): Arm64I
         `not vmlinux or a zImage`,
     );
   }
-  const textOffset = view.getBigUint64(8, true);
-  const imageSize = view.getBigUint64(16, true);
+  const textOffset = view.getBigUint64(TEXT_OFFSET_FIELD, true);
+  const imageSize = view.getBigUint64(IMAGE_SIZE_FIELD, true);
   const flags = view.getBigUint64(24, true);
   if (textOffset % 4096n !== 0n || textOffset >= BigInt(TWO_MIB)) {
     throw new KernelImageError(

@@ -64,7 +64,7 @@ export function isImplementedPsciCall(id: FunctionId): boolean {
 }
 
 /** MIGRATE_INFO_TYPE 2: no Trusted OS that needs migrating. */
-const MIGRATE_INFO_TYPE_NOT_PRESENT = 2;
+export const MIGRATE_INFO_TYPE_NOT_PRESENT = 2;
 
 /** The VM-wide power operations PSCI needs; libvmm's guest object implements them. */
 export interface PsciPlatform {
@@ -88,9 +88,9 @@ export interface PsciPlatform {
  */
 export type CallOutcome = "resume" | "standby" | "stopped";
 
-const AFFINITY_MASK = 0xff_00ff_ffffn;
-const AFFINITY_INFO_ON = 0;
-const AFFINITY_INFO_OFF = 1;
+export const AFFINITY_MASK = 0xff_00ff_ffffn;
+export const AFFINITY_INFO_ON = 0;
+export const AFFINITY_INFO_OFF = 1;
 /** Original power_state format: StateType bit 16; bits 31:26 and 23:17 are reserved. */
 const POWER_STATE_RESERVED = 0xfc7e_0000n;
 

@@ -7,9 +7,7 @@
 #include "internal.h"
 
 #define MAX_REGIONS 16
-#define ESR_EC_MASK 0x3f
-#define ESR_DA_SAS_MASK 3
-#define ESR_DA_SRT_MASK 0x1f
+/* SRT 31 is XZR. */
 #define XZR 31
 #define INSTRUCTION_BYTES 4
 

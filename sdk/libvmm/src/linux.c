@@ -2,11 +2,6 @@
 #include "internal.h"
 #include <libvmm/arch/aarch64/linux.h>
 
-/* The arm64 Image header's fields, at their byte offsets. */
-#define IMAGE_TEXT_OFFSET 8
-#define IMAGE_IMAGE_SIZE 16
-#define IMAGE_MAGIC 56
-
 static uint64_t read64(uintptr_t address)
 {
     uint64_t value = 0;
@@ -33,15 +28,21 @@ uintptr_t linux_setup_images(uintptr_t ram_start, uintptr_t kernel, size_t kerne
                              uintptr_t dtb_dest, size_t dtb_size, uintptr_t initrd_src, uintptr_t initrd_dest,
                              size_t initrd_size)
 {
-    if (kernel_size < ARM64_IMAGE_HEADER_SIZE || (read64(kernel + IMAGE_MAGIC) & 0xffffffff) != ARM64_IMAGE_MAGIC) {
+    if (kernel_size < ARM64_IMAGE_HEADER_SIZE
+        || (read64(kernel + ARM64_IMAGE_MAGIC_OFFSET) & 0xffffffff) != ARM64_IMAGE_MAGIC) {
         LOG_VMM_ERR("the kernel (%lu bytes) is no arm64 Linux Image: its magic at byte 56 is not \"ARM\\x64\"; "
                     "give the VMM arch/arm64/boot/Image, not vmlinux or a compressed Image\n",
                     (unsigned long)kernel_size);
         return 0;
     }
-    uintptr_t kernel_dest = ram_start + read64(kernel + IMAGE_TEXT_OFFSET);
-    /* image_size includes the BSS; a header without it leaves the file's size. */
-    size_t kernel_extent = read64(kernel + IMAGE_IMAGE_SIZE);
+    uintptr_t kernel_dest = ram_start + read64(kernel + ARM64_IMAGE_TEXT_OFFSET);
+    /* image_size includes the BSS. */
+    size_t kernel_extent = read64(kernel + ARM64_IMAGE_IMAGE_SIZE);
+    if (kernel_extent == 0) {
+        LOG_VMM_ERR("the kernel's image_size is 0, so it is older than Linux 3.17 and does not say how much RAM it "
+                    "needs; use a newer kernel\n");
+        return 0;
+    }
     if (kernel_extent < kernel_size) kernel_extent = kernel_size;
     if (!inside_ram(ram_start, "kernel", kernel_dest, kernel_extent) || !inside_ram(ram_start, "DTB", dtb_dest, dtb_size)
         || (initrd_size && !inside_ram(ram_start, "initial RAM disk", initrd_dest, initrd_size))) {

@@ -4,13 +4,16 @@
  */
 #include "internal.h"
 
-/* MIGRATE_INFO_TYPE's answer: no Trusted OS needs migrating. */
-#define PSCI_MIGRATE_NOT_REQUIRED 2
-#define SMCCC_SERVICE_SHIFT 24
-#define SMCCC_SERVICE_MASK 0x3f
-#define SMCCC_FUNCTION_MASK 0xffff
-/* Aff0 of an MPIDR: the vCPU's id. */
+/* Aff0 of an MPIDR: a vCPU's id (libvmm's vCPUs have Aff1-Aff3 zero). */
 #define MPIDR_AFF0_MASK 0xff
+
+/* The vCPU an MPIDR names, or GUEST_MAX_VCPUS when none. */
+static size_t vcpu_at(uint64_t mpidr)
+{
+    uint64_t affinity = mpidr & MPIDR_AFFINITY_MASK;
+    if (affinity & ~(uint64_t)MPIDR_AFF0_MASK || affinity >= GUEST_MAX_VCPUS) return GUEST_MAX_VCPUS;
+    return affinity;
+}
 
 static bool psci_implemented(uint32_t function)
 {
@@ -48,15 +51,17 @@ static call_outcome_t psci(size_t vcpu_id, seL4_UserContext *regs, uint32_t func
         break;
     }
     case PSCI_MIGRATE_INFO_TYPE:
-        result = PSCI_MIGRATE_NOT_REQUIRED;
+        result = PSCI_MIGRATE_INFO_TYPE_NOT_PRESENT;
         break;
     case PSCI_AFFINITY_INFO: {
-        size_t target = regs->x1 & MPIDR_AFF0_MASK;
-        result = target >= GUEST_MAX_VCPUS ? PSCI_RET_INVALID_PARAMETERS : guest_vcpu_is_on(target) ? 0 : 1;
+        size_t target = vcpu_at(regs->x1);
+        result = target >= GUEST_MAX_VCPUS  ? PSCI_RET_INVALID_PARAMETERS
+                 : guest_vcpu_is_on(target) ? PSCI_AFFINITY_INFO_ON
+                                            : PSCI_AFFINITY_INFO_OFF;
         break;
     }
     case PSCI_CPU_ON: {
-        size_t target = regs->x1 & MPIDR_AFF0_MASK;
+        size_t target = vcpu_at(regs->x1);
         if (target >= GUEST_MAX_VCPUS) {
             result = PSCI_RET_INVALID_PARAMETERS;
         } else if (guest_vcpu_is_on(target)) {

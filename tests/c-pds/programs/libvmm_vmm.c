@@ -49,7 +49,8 @@ seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo
 {
     seL4_Word hsr = seL4_GetMR(seL4_VCPUFault_HSR);
     if (microkit_msginfo_get_label(msginfo) == seL4_Fault_VCPUFault
-        && ((hsr >> ESR_EC_SHIFT) & 0x3f) == ESR_EC_HVC64) {
+        && ((hsr >> ESR_EC_SHIFT) & ESR_EC_MASK) == ESR_EC_HVC64) {
+        /* ISS bits 15:0: the HVC's immediate. */
         if ((hsr & 0xffff) == PRINT_REGS_HVC) vcpu_print_regs(child);
         if ((hsr & 0xffff) == INJECT_SPIS_HVC) {
             for (int i = 0; i < SPI_COUNT; i++) virq_inject(child, FIRST_SPI + i);
