@@ -61,12 +61,17 @@ describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
     buildTinyVm(dir, "libvmm_guest");
     const output = await runSystem(dir);
     const lines = output.split("\n");
-    expect(lines.slice(1, 6)).toEqual([
+    expect(lines.slice(1, 11)).toEqual([
       "VMM|ERROR: virq_inject: IRQ 40 on vCPU 0 was never registered: call virq_register first",
       "vmm: inject before register: 0",
       "vmm: controller: 1",
       "VMM|ERROR: virq_register: IRQ 3 on vCPU 0: give a PPI (16-31) or an SPI (32-255) and a vCPU below 4",
       "vmm: register SGI 3: 0",
+      "VMM|ERROR: virq_register: IRQ 40 on vCPU 4: give a PPI (16-31) or an SPI (32-255) and a vCPU below 4",
+      "vmm: register SPI 40 on vCPU 4: 0",
+      "VMM|INFO: starting guest at 0x40000000, DTB at 0x0, initial RAM disk at 0x0",
+      "VMM|ERROR: vCPU 4: libvmm handles vCPUs 0 to 3",
+      "vmm: start vCPU 4: 0",
     ]);
     const register = (name: string): string => {
       const match = new RegExp(`\\b${name}\\s+0x([0-9a-f]{16})`).exec(output);

@@ -168,6 +168,12 @@ bool fault_handle(size_t vcpu_id, microkit_msginfo msginfo)
 {
     /* The fault message first: the invocations below reuse the message registers. */
     seL4_Word label = microkit_msginfo_get_label(msginfo);
+    if (vcpu_id >= GUEST_MAX_VCPUS) {
+        LOG_VMM_ERR("vCPU %zu faulted (label %lu); libvmm handles vCPUs 0 to %d: give the <virtual_machine> lower "
+                    "<vcpu> ids\n",
+                    vcpu_id, (unsigned long)label, GUEST_MAX_VCPUS - 1);
+        return false;
+    }
     switch (label) {
     case seL4_Fault_VMFault:
         return handle_vm_fault(vcpu_id, seL4_GetMR(seL4_VMFault_IP), seL4_GetMR(seL4_VMFault_Addr),

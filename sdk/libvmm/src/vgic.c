@@ -169,7 +169,7 @@ void vgic_register_vtimer(size_t vcpu_id)
 bool virq_register(size_t vcpu_id, size_t virq, virq_ack_fn_t ack_fn, void *ack_data)
 {
     struct virq *irq = virq_of(vcpu_id, virq);
-    if (!irq || virq < GIC_SGI_COUNT) {
+    if (!irq || virq < GIC_SGI_COUNT || vcpu_id >= GUEST_MAX_VCPUS) {
         LOG_VMM_ERR("virq_register: IRQ %zu on vCPU %zu: give a PPI (16-31) or an SPI (32-%d) and a vCPU below %d\n",
                     virq, vcpu_id, VGIC_LINES - 1, GUEST_MAX_VCPUS);
         return false;
@@ -183,7 +183,7 @@ bool virq_register(size_t vcpu_id, size_t virq, virq_ack_fn_t ack_fn, void *ack_
 
 bool virq_inject(size_t vcpu_id, int irq_number)
 {
-    struct virq *irq = irq_number >= 0 ? virq_of(vcpu_id, irq_number) : NULL;
+    struct virq *irq = irq_number >= 0 && vcpu_id < GUEST_MAX_VCPUS ? virq_of(vcpu_id, irq_number) : NULL;
     if (!irq || !irq->registered) {
         LOG_VMM_ERR("virq_inject: IRQ %d on vCPU %zu was never registered: call virq_register first\n", irq_number,
                     vcpu_id);

@@ -36,6 +36,8 @@ void init(void)
     printf("vmm: inject before register: %d\n", virq_inject(0, 40));
     printf("vmm: controller: %d\n", virq_controller_init(0));
     printf("vmm: register SGI 3: %d\n", virq_register(0, 3, NULL, NULL));
+    printf("vmm: register SPI 40 on vCPU 4: %d\n", virq_register(4, 40, NULL, NULL));
+    printf("vmm: start vCPU 4: %d\n", guest_start(4, GUEST_ENTRY, 0, 0));
     for (int i = 0; i < SPI_COUNT; i++) virq_register(0, FIRST_SPI + i, spi_ack, NULL);
     guest_start(0, GUEST_ENTRY, 0, 0);
 }
