@@ -26,6 +26,7 @@ import {
   SMCCC_VERSION_1_1,
   SmcccService,
   decodeFunctionId,
+  type FunctionId,
 } from "../libvmm/smccc.ts";
 import {
   CTLR,
@@ -52,14 +53,18 @@ function issBit(base: number, probe: (esr: number) => boolean): number {
   throw new Error("sdk: no ISS bit answers the probe");
 }
 
+/** The one bit of an SMCCC function ID that makes `probe` true, read off the TypeScript decoder. */
+function functionIdBit(probe: (id: FunctionId) => boolean): number {
+  for (let bit = 0; bit < 32; bit++) if (probe(decodeFunctionId(1n << BigInt(bit)))) return bit;
+  throw new Error("sdk: no SMCCC function-ID bit answers the probe");
+}
+
 /** libvmm/facts.h: architecture and firmware-interface numbers the C VMM library decodes. */
 export function libvmmFactsHeader(): string {
   const dataAbort = syndrome(ExceptionClass.DATA_ABORT_LOWER, 0);
   const da = (esr: number) => decodeDataAbort(esr);
   const ecShift = 31 - Math.clz32(syndrome(1, 0) ^ syndrome(0, 0));
   const allIss = dataAbort | 0x1ff_ffff;
-  const serviceShift = [...Array(32).keys()].find((bit) => decodeFunctionId(1n << BigInt(bit)).service === 1);
-  if (serviceShift === undefined) throw new Error("sdk: no SMCCC function-ID bit gives service 1");
   const allOnes = decodeFunctionId(0xffff_ffffn);
   const defines: [string, string | number][] = [
     ["ESR_EC_SHIFT", ecShift],
@@ -78,9 +83,13 @@ export function libvmmFactsHeader(): string {
     ["ESR_DA_SRT_MASK", hex(da(allIss).register)],
     ["ESR_DA_SF", hex(1 << issBit(dataAbort, (e) => da(e).sixtyFourBit))],
     ["ESR_DA_WNR", hex(1 << issBit(dataAbort, (e) => da(e).write))],
-    ["SMCCC_SERVICE_SHIFT", serviceShift],
+    ["SMCCC_SERVICE_SHIFT", functionIdBit((id) => id.service === 1)],
     ["SMCCC_SERVICE_MASK", hex(allOnes.service)],
     ["SMCCC_FUNCTION_MASK", hex(allOnes.functionNumber)],
+    [
+      "SMCCC_SMC64",
+      hex(1 << [...Array(32).keys()].find((bit) => decodeFunctionId(1n << BigInt(bit)).smc64)!),
+    ],
     ["SMCCC_SERVICE_STANDARD", SmcccService.STANDARD],
     ["SMCCC_VERSION", hex(SMCCC_VERSION)],
     ["SMCCC_ARCH_FEATURES", hex(SMCCC_ARCH_FEATURES)],

@@ -104,7 +104,7 @@ describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
     };
     expect(output).toMatch(/VMM\|INFO: starting vCPU 1 at 0x400000[0-9a-f]{2}\n/);
     const boot = registers(0);
-    expect(boot.x19).toBe("0000000000000001"); // AFFINITY_INFO: off
+    expect(boot.x19).toBe("0000000000000001"); // AFFINITY_INFO (SMC32, x1 cut to 32 bits): off
     expect(boot.x20).toBe("0000000000000000"); // CPU_ON: SUCCESS
     expect(boot.x21).toBe("fffffffffffffffc"); // CPU_ON again: ALREADY_ON
     expect(boot.x22).toBe("0000000000000000"); // AFFINITY_INFO: on

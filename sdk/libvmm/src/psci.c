@@ -37,15 +37,19 @@ static bool is_psci(uint32_t id)
     return ((id >> SMCCC_SERVICE_SHIFT) & SMCCC_SERVICE_MASK) == SMCCC_SERVICE_STANDARD;
 }
 
-static call_outcome_t psci(size_t vcpu_id, seL4_UserContext *regs, uint32_t function)
+static call_outcome_t psci(size_t vcpu_id, seL4_UserContext *regs, uint32_t id)
 {
+    uint32_t function = id & SMCCC_FUNCTION_MASK;
+    /* SMC32 calls take their arguments in the W registers. */
+    uint64_t mask = (id & SMCCC_SMC64) ? ~0ull : 0xffffffffull;
+    uint64_t x1 = regs->x1 & mask, x2 = regs->x2 & mask, x3 = regs->x3 & mask;
     int64_t result = PSCI_RET_SUCCESS;
     switch (function) {
     case PSCI_VERSION:
         result = PSCI_VERSION_1_1;
         break;
     case PSCI_FEATURES: {
-        uint32_t queried = regs->x1 & 0xffffffff;
+        uint32_t queried = x1 & 0xffffffff;
         bool known = queried == SMCCC_VERSION || (is_psci(queried) && psci_implemented(queried & SMCCC_FUNCTION_MASK));
         result = known ? PSCI_RET_SUCCESS : PSCI_RET_NOT_SUPPORTED;
         break;
@@ -54,24 +58,24 @@ static call_outcome_t psci(size_t vcpu_id, seL4_UserContext *regs, uint32_t func
         result = PSCI_MIGRATE_INFO_TYPE_NOT_PRESENT;
         break;
     case PSCI_AFFINITY_INFO: {
-        size_t target = vcpu_at(regs->x1);
+        size_t target = vcpu_at(x1);
         result = target >= GUEST_MAX_VCPUS  ? PSCI_RET_INVALID_PARAMETERS
                  : guest_vcpu_is_on(target) ? PSCI_AFFINITY_INFO_ON
                                             : PSCI_AFFINITY_INFO_OFF;
         break;
     }
     case PSCI_CPU_ON: {
-        size_t target = vcpu_at(regs->x1);
+        size_t target = vcpu_at(x1);
         if (target >= GUEST_MAX_VCPUS) {
             result = PSCI_RET_INVALID_PARAMETERS;
         } else if (guest_vcpu_is_on(target)) {
             result = PSCI_RET_ALREADY_ON;
-        } else if (regs->x2 < GUEST_RAM_PADDR || regs->x2 >= GUEST_RAM_PADDR + GUEST_RAM_SIZE) {
+        } else if (x2 < GUEST_RAM_PADDR || x2 >= GUEST_RAM_PADDR + GUEST_RAM_SIZE) {
             result = PSCI_RET_INVALID_ADDRESS;
         } else {
             vgic_register_vtimer(target);
-            LOG_VMM("starting vCPU %zu at 0x%lx\n", target, regs->x2);
-            result = guest_vcpu_start(target, regs->x2, regs->x3) ? PSCI_RET_SUCCESS : PSCI_RET_INVALID_PARAMETERS;
+            LOG_VMM("starting vCPU %zu at 0x%lx\n", target, (unsigned long)x2);
+            result = guest_vcpu_start(target, x2, x3) ? PSCI_RET_SUCCESS : PSCI_RET_INVALID_PARAMETERS;
         }
         break;
     }
@@ -107,7 +111,7 @@ call_outcome_t smccc_handle(size_t vcpu_id, seL4_UserContext *regs)
         regs->x0 = SMCCC_VERSION_1_1;
         return CALL_RESUME;
     }
-    if (is_psci(id)) return psci(vcpu_id, regs, id & SMCCC_FUNCTION_MASK);
+    if (is_psci(id)) return psci(vcpu_id, regs, id);
     if (id != SMCCC_ARCH_FEATURES) {
         LOG_VMM("vCPU %zu: SMCCC call 0x%x at pc 0x%lx is not one this VMM answers: NOT_SUPPORTED\n", vcpu_id, id,
                 regs->pc);

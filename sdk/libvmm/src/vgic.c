@@ -72,6 +72,7 @@ static void deliver(size_t vcpu_id, size_t intid)
         seL4_Error err = seL4_ARM_VCPU_InjectIRQ(VCPU_OBJECT_CAP(vcpu_id), intid,
                                                  irq->priority >> LIST_REGISTER_PRIORITY_SHIFT, irq->group, lr);
         if (err == seL4_RangeError) return; /* no more list registers */
+        if (err == seL4_DeleteFirst) continue; /* still holds an interrupt from before a guest_start */
         if (err != seL4_NoError) {
             LOG_VMM_ERR("vCPU %zu: injecting IRQ %zu into list register %zu failed (seL4 error %d)\n", vcpu_id, intid,
                         lr, err);

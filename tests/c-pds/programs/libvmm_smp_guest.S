@@ -5,9 +5,10 @@
  */
 .global _start
 _start:
-    movz w0, #0x8400, lsl #16       /* AFFINITY_INFO (SMC32) */
+    movz w0, #0x8400, lsl #16       /* AFFINITY_INFO (SMC32): Aff3 in x1's upper half is not an argument */
     movk w0, #4
     mov x1, #1
+    movk x1, #1, lsl #32
     mov x2, #0
     smc #0
     mov x19, x0
