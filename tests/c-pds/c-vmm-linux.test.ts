@@ -141,6 +141,7 @@ describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
     const child = spawn(process.execPath, [VIRTKIT, "run", join(build, "loader.img"), "--console", "stdio"], {
       stdio: ["pipe", "pipe", "pipe"],
     });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("latin1")));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("latin1")));
@@ -179,9 +180,11 @@ describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
       };
       expect(count("arch_timer")).toBeGreaterThan(10);
       expect(count("uart-pl011")).toBeGreaterThan(0);
-      child.stdin.write("poweroff\n");
+      // With its input closed, the run ends once the powered-off guest leaves nothing to happen.
+      child.stdin.end("poweroff\n");
       await waitFor("reboot: Power down");
       await waitFor("VMM|INFO: the guest powered off (PSCI SYSTEM_OFF)");
+      expect(await exited).toBe(0);
       expect(output).not.toContain("ERROR");
     } finally {
       child.kill();
