@@ -102,7 +102,7 @@ export function jitInstructionsRetired(): u64 {
 export let chainHops: u32 = 0;
 const MAX_CHAIN_HOPS: u32 = 64;
 
-/** The JIT_TABLE entry of a block starting at `blockPc` (translated blocks chain through it too). */
+/** The JIT_TABLE entry of a block starting at `blockPc` (the translator also reads it to link blocks). */
 export function jitEntry(blockPc: u64): usize {
   const index = (blockPc >> 2) ^ (blockPc >> 14);
   return JIT_TABLE + <usize>(index & (<u64>(JIT_ENTRIES - 1))) * JIT_ENTRY_SIZE;
