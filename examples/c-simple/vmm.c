@@ -11,7 +11,7 @@
 #include <libvmm/arch/aarch64/fault.h>
 
 #define GUEST_VCPU_ID 0
-/* The channel of <irq irq="33" id="1"/> in simple.system. */
+/* The channel of the UART's <irq> in board/<board>/simple.system. */
 #define SERIAL_IRQ_CH 1
 
 /* Patched by the Microkit tool: where the VMM maps guest RAM (setvar_vaddr). */

@@ -1,12 +1,14 @@
 // `virtkit images`: build, list and locate the guest images (kernel, initramfs, device tree).
 import type { Command } from "commander";
 import { cacheRoot, listArtifacts } from "../guest/cache.ts";
+import { boardNamed } from "../machine/boards/index.ts";
 import { ensureGuestImages, type GuestImageOptions } from "../guest/images.ts";
 import { streamProgress } from "../guest/progress.ts";
 import type { RegisterCommand } from "./commands.ts";
 
 interface BuildOptions {
   kernel: string;
+  board?: string;
   example?: string;
   dtb?: string;
 }
@@ -18,6 +20,10 @@ function withImageOptions(command: Command): Command {
       "minimal (built from Debian's linux-source), debian (stock cloud kernel) or an Image path",
       "minimal",
     )
+    .option(
+      "--board <name>",
+      "the board whose guest layout the device tree describes (default qemu_virt_aarch64)",
+    )
     .option("--example <name>", "add examples/<name>/overlay/ to the initramfs")
     .option(
       "--dtb <file>",
@@ -28,6 +34,7 @@ function withImageOptions(command: Command): Command {
 function imageOptions(options: BuildOptions): GuestImageOptions {
   return {
     kernel: options.kernel,
+    ...(options.board !== undefined && { board: boardNamed(options.board) }),
     ...(options.example !== undefined && { example: options.example }),
     ...(options.dtb !== undefined && { dtb: options.dtb }),
     onProgress: streamProgress(process.stderr),
