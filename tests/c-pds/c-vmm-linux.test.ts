@@ -85,6 +85,10 @@ describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
     expect(register("x22")).toBe("0000000000000002"); // INTID 33 enabled
     expect(register("x23")).toBe("00000000000000a0"); // a priority keeps its top 5 bits
     expect(register("x24")).toBe("ffffffffffffffa0"); // LDRSB sign-extends into an X register
+    expect(output).toContain(
+      "vmm: vCPU 0 wrote 0x34 (1 bytes) at offset 3\nvmm: vCPU 0 wrote 0x1234 (2 bytes) at offset 6\n",
+    );
+    expect(register("x25")).toBe("1122334455667790"); // the VMM's read answer
     expect(output).toContain("SMCCC call 0xc2000001 at pc 0x40000018 is not one this VMM answers");
     expect(output).toMatch(
       /VMM\|ERROR: vCPU 0: unhandled read of 4 bytes at guest address 0x20000000 \(pc 0x400000[0-9a-f]{2}, ESR 0x9[0-9a-f]+\): no <map> of the <virtual_machine> and no emulated device covers it: map a memory region there, or register a handler with fault_register_vm_exception_handler\n/,

@@ -30,6 +30,22 @@ static void spi_ack(size_t vcpu_id, int irq, void *cookie)
     printf("vmm: vCPU %zu EOI of %d\n", vcpu_id, irq);
 }
 
+/* A region of the VMM's own at 0x50000000: writes are printed, reads return a pattern. */
+#define OWN_REGION 0x50000000
+#define OWN_REGION_SIZE 0x10
+
+static bool own_region(size_t vcpu_id, size_t offset, size_t fsr, seL4_UserContext *regs, void *data)
+{
+    (void)data;
+    if (fault_is_write(fsr)) {
+        printf("vmm: vCPU %zu wrote 0x%lx (%zu bytes) at offset %zu\n", vcpu_id, (unsigned long)fault_get_data(regs, fsr),
+               fault_access_size(fsr), offset);
+    } else {
+        fault_emulate_read(regs, fsr, 0x1122334455667788ull + offset);
+    }
+    return true;
+}
+
 void init(void)
 {
     memcpy((void *)guest_ram_vaddr, _guest, _guest_end - _guest);
@@ -39,6 +55,7 @@ void init(void)
     printf("vmm: register SPI 40 on vCPU 4: %d\n", virq_register(4, 40, NULL, NULL));
     printf("vmm: start vCPU 4: %d\n", guest_start(4, GUEST_ENTRY, 0, 0));
     for (int i = 0; i < SPI_COUNT; i++) virq_register(0, FIRST_SPI + i, spi_ack, NULL);
+    fault_register_vm_exception_handler(OWN_REGION, OWN_REGION_SIZE, own_region, NULL);
     guest_start(0, GUEST_ENTRY, 0, 0);
 }
 
