@@ -3,7 +3,9 @@
 import { InvalidArgumentError, Option } from "commander";
 import type { Command } from "commander";
 import { BOARDS, DEFAULT_BOARD, boardNamed } from "../machine/boards/index.ts";
+import { rmSync } from "node:fs";
 import { microkitPlatform } from "../microkit/platform.ts";
+import { ProgramError, isSystemImage, unpackSystemImage } from "../microkit/index.ts";
 import type { RegisterCommand } from "./commands.ts";
 import type { SystemDescription } from "../sdf/index.ts";
 import { SdfError, parseSystemFile } from "../sdf/index.ts";
@@ -45,6 +47,36 @@ function parseCores(text: string): number {
 }
 
 /**
+ * A command's system file: `target` itself, or for a system image (the SDK's microkit tool writes
+ * them) its .system file unpacked into a folder that is removed when the process exits, and the
+ * board it was built for.
+ */
+export function systemTarget(
+  target: string,
+): { ok: true; path: string; board?: string } | { ok: false; error: string } {
+  let image: boolean;
+  try {
+    image = isSystemImage(target);
+  } catch {
+    return { ok: true, path: target }; // unreadable: the parser says so in its words
+  }
+  if (!image) return { ok: true, path: target };
+  try {
+    const unpacked = unpackSystemImage(target);
+    process.once("exit", () => rmSync(unpacked.folder, { recursive: true, force: true }));
+    return { ok: true, path: unpacked.systemFile, board: unpacked.board };
+  } catch (error) {
+    if (!(error instanceof ProgramError)) throw error;
+    return { ok: false, error: error.message };
+  }
+}
+
+/** The board of an image unless the user named one. */
+export function useImageBoard(options: SystemOptions, command: Command, board: string | undefined): void {
+  if (board && command.getOptionValueSource("board") !== "cli") options.board = board;
+}
+
+/**
  * Reads and checks a system description. Prints the error (its first line is the located
  * error itself) and returns undefined when the description is invalid; warnings go to stderr.
  */
@@ -74,9 +106,16 @@ export const registerCheck: RegisterCommand = (program, setExitCode) => {
           "Exits 0 when it is valid (warnings go to stderr) and 1 when it is not, with the error, " +
           "located as file:line:col, on the first line of stderr.",
       )
-      .argument("<file>", "the .system file to check"),
-  ).action((file: string, options: SystemOptions) => {
-    const system = loadSystem(file, options);
+      .argument("<file>", "the .system file (or a system image from the SDK's microkit tool) to check"),
+  ).action((file: string, options: SystemOptions, command: Command) => {
+    const target = systemTarget(file);
+    if (!target.ok) {
+      process.stderr.write(`${target.error}\n`);
+      setExitCode(1);
+      return;
+    }
+    useImageBoard(options, command, target.board);
+    const system = loadSystem(target.path, options);
     if (!system) {
       setExitCode(1);
       return;

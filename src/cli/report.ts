@@ -1,9 +1,10 @@
 // `virtkit report`: PDs, maps, channels, VMs and physical memory, as text or JSON.
 
+import type { Command } from "commander";
 import type { RegisterCommand } from "./commands.ts";
 import type { SystemOptions } from "./check.ts";
 import type { MapSummary, SystemSummary } from "../sdf/summary.ts";
-import { addSystemOptions, loadSystem } from "./check.ts";
+import { addSystemOptions, loadSystem, systemTarget, useImageBoard } from "./check.ts";
 import { hex } from "../util/hex.ts";
 import { summarise } from "../sdf/summary.ts";
 import { elfReport } from "../microkit/index.ts";
@@ -17,10 +18,17 @@ export const registerReport: RegisterCommand = (program, setExitCode) => {
           "channels, virtual machines and the physical memory layout, including where the tool placed " +
           "regions that have no phys_addr.",
       )
-      .argument("<file>", "the .system file to report on")
+      .argument("<file>", "the .system file (or a system image from the SDK's microkit tool) to report on")
       .option("--json", "print the report as JSON (masks as hex strings) instead of text"),
-  ).action((file: string, options: SystemOptions & { json?: boolean }) => {
-    const system = loadSystem(file, options);
+  ).action((file: string, options: SystemOptions & { json?: boolean }, command: Command) => {
+    const target = systemTarget(file);
+    if (!target.ok) {
+      process.stderr.write(`${target.error}\n`);
+      setExitCode(1);
+      return;
+    }
+    useImageBoard(options, command, target.board);
+    const system = loadSystem(target.path, options);
     if (!system) {
       setExitCode(1);
       return;

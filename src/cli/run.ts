@@ -6,14 +6,8 @@ import { Option, type Command } from "commander";
 import type { RegisterCommand } from "./commands.ts";
 import type { ClockMode } from "../kernel/index.ts";
 import { CPU_TIERS, type CpuTier } from "../machine/cpu.ts";
-import { addSystemOptions, loadSystem, type SystemOptions } from "./check.ts";
-import {
-  ProgramError,
-  bootSystem,
-  isSystemImage,
-  unpackSystemImage,
-  type SystemDisk,
-} from "../microkit/index.ts";
+import { addSystemOptions, loadSystem, systemTarget, useImageBoard, type SystemOptions } from "./check.ts";
+import { ProgramError, bootSystem, type SystemDisk } from "../microkit/index.ts";
 import { boardNamed } from "../machine/boards/index.ts";
 import { addNetworkOptions, systemNetwork, type NetworkOptions } from "./network.ts";
 import { addDeviceOptions, systemDisk, type DeviceOptions } from "./devices.ts";
@@ -86,7 +80,7 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
       return;
     }
     // An image from the SDK's microkit tool runs on the board it was built for unless told otherwise.
-    if (file.board && command.getOptionValueSource("board") !== "cli") options.board = file.board;
+    useImageBoard(options, command, file.board);
     const description = loadSystem(file.path, options);
     if (!description) {
       setExitCode(1);
@@ -165,16 +159,7 @@ function systemFileOf(
   } catch {
     return { ok: false, error: `Error: cannot read '${target}': no such file or folder` };
   }
-  if (!isFolder) {
-    if (!isSystemImage(target)) return { ok: true, path: target };
-    try {
-      const image = unpackSystemImage(target);
-      return { ok: true, path: image.systemFile, board: image.board };
-    } catch (error) {
-      if (!(error instanceof ProgramError)) throw error;
-      return { ok: false, error: error.message };
-    }
-  }
+  if (!isFolder) return systemTarget(target);
   let systems = systemFilesIn(target);
   // An example folder keeps its system in a folder per board (examples/simple/qemu_virt_aarch64/).
   const boardFolder = join(target, board);

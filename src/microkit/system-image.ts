@@ -22,7 +22,9 @@ interface ImageHeader {
 }
 
 export interface UnpackedImage {
-  /** The .system file, in a fresh folder beside the ELFs and prefills it names. */
+  /** The fresh folder the image was unpacked into (the caller removes it when done). */
+  folder: string;
+  /** The .system file, in that folder beside the ELFs and prefills it names. */
   systemFile: string;
   board: string;
   config: string;
@@ -96,7 +98,12 @@ export function unpackSystemImage(path: string): UnpackedImage {
     writeFileSync(join(dir, name), bytes.subarray(at, at + file.size));
     at += file.size;
   }
-  return { systemFile: join(dir, entryName(header.system)), board: header.board, config: header.config };
+  return {
+    folder: dir,
+    systemFile: join(dir, entryName(header.system)),
+    board: header.board,
+    config: header.config,
+  };
 }
 
 /** A relative path inside the image: the names the .system file uses, which must stay inside its folder. */

@@ -1,7 +1,7 @@
 // virtkit's Microkit SDK as a user meets it: `virtkit sdk`, a Makefile written for Microkit's SDK,
 // the SDK's bin/microkit writing a system image, `virtkit run` and `virtkit report` on the result.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -67,9 +67,21 @@ describe.skipIf(problem !== undefined)("virtkit's Microkit SDK", () => {
         stdio: "pipe",
       },
     );
-    const run = virtkit(["run", join(build, "loader.img"), "--console", "stdio"]);
+    // The image is unpacked into the temporary folder and removed when virtkit exits.
+    const scratch = mkdtempSync(join(tmpdir(), "virtkit-tmp-"));
+    const run = virtkit(["run", join(build, "loader.img"), "--console", "stdio"], { TMPDIR: scratch });
     expect(run.stdout).toBe("MON|INFO: Microkit Monitor started!\nhello, world from C\n");
     expect(run.status).toBe(0);
+    expect(readdirSync(scratch)).toEqual([]);
+    const check = virtkit(["check", join(build, "loader.img")], { TMPDIR: scratch });
+    expect(check.stdout).toBe(
+      `${join(build, "loader.img")}: valid (1 protection domain, 0 memory regions, 0 channels, 0 virtual machines)\n`,
+    );
+    expect(check.status).toBe(0);
+    const described = virtkit(["report", join(build, "loader.img")], { TMPDIR: scratch });
+    expect(described.stdout).toContain("entry 0x200000");
+    expect(described.status).toBe(0);
+    expect(readdirSync(scratch)).toEqual([]);
     const report = readFileSync(join(build, "report.txt"), "utf8");
     expect(report).toContain(`hello: ${join(build, "hello.elf")}\n    entry 0x200000\n`);
     expect(report).toMatch(/segment \[0x200000\.\.0x[0-9a-f]+\) r-x/);
