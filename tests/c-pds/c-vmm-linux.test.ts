@@ -8,10 +8,10 @@
 // images), run with `virtkit run build/loader.img`; the minimal Linux guest boots on the emulated
 // GIC's timer and UART interrupts, takes a login and commands, and powers off through libvmm's PSCI.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { ensureGuestImages } from "../../src/guest/images.ts";
 import { boardNamed } from "../../src/machine/boards/index.ts";
 import { WAIT_MS } from "../system/linux-session.ts";
@@ -22,6 +22,15 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const VIRTKIT = join(ROOT, "bin/virtkit.mjs");
 const PROGRAMS = join(import.meta.dirname, "programs");
 const problem = toolchainProblem();
+
+/** The folders the tests build in, removed at the end (each VMM embeds megabytes of guest images). */
+const folders: string[] = [];
+function buildFolder(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  folders.push(dir);
+  return dir;
+}
+afterAll(() => folders.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 /** programs/<guest>.S as a raw binary, and programs/libvmm_vmm.c linked with the SDK's libvmm, for `vcpus` vCPUs. */
 function buildTinyVm(dir: string, guest: string, vcpus = 1): void {
@@ -58,7 +67,7 @@ function buildTinyVm(dir: string, guest: string, vcpus = 1): void {
 
 describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
   test("a tiny guest: PSCI and SMCCC answers, the distributor's registers, libvmm's refusals, a stray load", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "virtkit-c-libvmm-"));
+    const dir = buildFolder("virtkit-c-libvmm-");
     buildTinyVm(dir, "libvmm_guest");
     const output = await runSystem(dir);
     const lines = output.split("\n");
@@ -99,7 +108,7 @@ describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
   });
 
   test("two vCPUs: PSCI AFFINITY_INFO and CPU_ON start the second with its context", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "virtkit-c-libvmm-smp-"));
+    const dir = buildFolder("virtkit-c-libvmm-smp-");
     buildTinyVm(dir, "libvmm_smp_guest", 2);
     const output = await runSystem(dir);
     const registers = (vcpu: number): Record<string, string> => {
@@ -119,7 +128,7 @@ describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
   });
 
   test("eight SPIs at once: list registers, the queue behind them, each EOI's ack", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "virtkit-c-libvmm-irq-"));
+    const dir = buildFolder("virtkit-c-libvmm-irq-");
     buildTinyVm(dir, "libvmm_irq_guest");
     const output = await runSystem(dir);
     const acks = [...output.matchAll(/^vmm: vCPU 0 EOI of (\d+)$/gm)].map((m) => Number(m[1]));
@@ -136,7 +145,7 @@ describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
     "examples/c-simple on $board: make builds the image; virtkit run boots to a login, runs commands and powers off",
     async ({ board, uart, start }) => {
       await ensureGuestImages({ kernel: "minimal", board: boardNamed(board) });
-      const build = mkdtempSync(join(tmpdir(), "virtkit-c-simple-"));
+      const build = buildFolder("virtkit-c-simple-");
       execFileSync(
         "make",
         [
