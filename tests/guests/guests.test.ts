@@ -269,11 +269,17 @@ suite("bare-metal guest sources", () => {
   });
 });
 
-// The same programs under both GIC CPU interfaces a VM can have: they must not depend on it.
-for (const gicVersion of [2, 3] as const) {
-  suite(`bare-metal guests (GICv${gicVersion} vCPU)`, () => {
+// The same programs under both GIC CPU interfaces a VM can have (they must not depend on it), on both
+// CPU tiers: the JIT translating every block from its first run, so translated code runs all of them.
+for (const [tier, gicVersion] of [
+  ["interp", 2],
+  ["interp", 3],
+  ["jit", 2],
+  ["jit", 3],
+] as const) {
+  suite(`bare-metal guests (GICv${gicVersion} vCPU, ${tier})`, () => {
     const pass = (name: string, host: Parameters<typeof runGuest>[1] = {}) =>
-      expectPass(name, { gicVersion, ...host });
+      expectPass(name, { gicVersion, core: { tier, jitThreshold: 1 }, ...host });
     it("boots at EL1 and sees ARMv8.0 ID registers (boot)", async () => {
       await pass("boot");
     });
