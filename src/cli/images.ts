@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { cacheRoot, listArtifacts } from "../guest/cache.ts";
 import { boardNamed } from "../machine/boards/index.ts";
+import { virtioMmioSlot, type BoardDescription } from "../machine/boards/board.ts";
 import { ensureGuestImages, type GuestImageOptions } from "../guest/images.ts";
 import { streamProgress } from "../guest/progress.ts";
 import type { RegisterCommand } from "./commands.ts";
@@ -11,6 +12,8 @@ interface BuildOptions {
   board?: string;
   example?: string;
   dtb?: string;
+  append?: string;
+  nic?: boolean;
 }
 
 function withImageOptions(command: Command): Command {
@@ -25,18 +28,29 @@ function withImageOptions(command: Command): Command {
       "the board whose guest layout the device tree describes (default qemu_virt_aarch64)",
     )
     .option("--example <name>", "add examples/<name>/overlay/ to the initramfs")
+    .option("--dtb <file>", "use this .dtb (or .dts, compiled with dtc) instead of the generated device tree")
+    .option("--append <args>", "the guest kernel's command line (/chosen/bootargs), as QEMU's -append")
     .option(
-      "--dtb <file>",
-      "use this .dtb (or .dts, compiled with dtc) instead of the generated device tree",
+      "--nic",
+      "list the board's NIC (its virtio-mmio slot) in the device tree, for a VMM passing it through",
     );
 }
 
+/** The board's NIC as the guest's device tree lists it; a board without virtio-mmio slots has none. */
+function boardNic(board: BoardDescription): { base: number; irq: number } {
+  if (!board.virtioMmio) throw new Error(`--nic: board ${board.name} has no virtio-mmio slot for a NIC`);
+  return virtioMmioSlot(board.virtioMmio, board.virtioMmio.nicSlot);
+}
+
 function imageOptions(options: BuildOptions): GuestImageOptions {
+  const board = boardNamed(options.board);
   return {
     kernel: options.kernel,
-    ...(options.board !== undefined && { board: boardNamed(options.board) }),
+    board,
     ...(options.example !== undefined && { example: options.example }),
     ...(options.dtb !== undefined && { dtb: options.dtb }),
+    ...(options.append !== undefined && { bootargs: options.append }),
+    ...(options.nic && { virtio: [boardNic(board)] }),
     onProgress: streamProgress(process.stderr),
   };
 }

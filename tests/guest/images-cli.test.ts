@@ -6,10 +6,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { readFdt } from "../../src/libvmm/fdt.ts";
+import { cellsOf, findNode, getProperty, readFdt, stringsOf } from "../../src/libvmm/fdt.ts";
 import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
 import { guestLayout } from "../../src/guest/layout.ts";
 import { boardNamed } from "../../src/machine/boards/index.ts";
+import { virtioMmioSlot } from "../../src/machine/boards/board.ts";
 import { ensureMinimalKernel } from "../../src/guest/kernel/minimal-kernel.ts";
 import { cacheRoot } from "../../src/guest/cache.ts";
 import { silentProgress } from "../../src/guest/progress.ts";
@@ -39,6 +40,9 @@ describe("virtkit images", () => {
     expect(virtkit("images", "build", "--kernel", "tiny").stderr).toMatch(
       /--kernel must be minimal, debian or the path of an arm64 Image; "tiny"/,
     );
+    const noNic = virtkit("images", "path", "--board", "odroidc4", "--nic");
+    expect(noNic.status).toBe(1);
+    expect(noNic.stderr).toBe("virtkit images: --nic: board odroidc4 has no virtio-mmio slot for a NIC\n");
   });
 
   describe.skipIf(!haveTools)("with the default images", () => {
@@ -101,6 +105,40 @@ describe("virtkit images", () => {
         const dtb = (JSON.parse(accepted.stdout) as { dtb: string }).dtb;
         expect(dtb).toMatch(/dtbs\/user-covering-[0-9a-f]{16}\/guest.dtb$/);
         expect(readFileSync(dtb).equals(readFileSync(covering))).toBe(true);
+      },
+      BUILD_TIMEOUT_MS,
+    );
+
+    it(
+      "gives a C VMM passing the NIC through the guest part 4's TypeScript VMM boots: overlay, NIC, command line",
+      () => {
+        const bootargs = "console=ttyAMA0 quiet";
+        const result = virtkit(
+          "images",
+          "path",
+          "--json",
+          "--example",
+          "wordle",
+          "--nic",
+          "--append",
+          bootargs,
+        );
+        expect(result.status, result.stderr).toBe(0);
+        const paths = JSON.parse(result.stdout) as { initrd: string; dtb: string };
+        const plain = JSON.parse(virtkit("images", "path", "--json").stdout) as {
+          initrd: string;
+          dtb: string;
+        };
+        expect(paths.initrd).not.toBe(plain.initrd);
+        const nic = virtioMmioSlot(boardNamed().virtioMmio!, boardNamed().virtioMmio!.nicSlot);
+        const nodeName = `virtio_mmio@${nic.base.toString(16)}`;
+        const root = readFdt(readFileSync(paths.dtb), paths.dtb).root;
+        const interrupts = cellsOf(getProperty(findNode(root, nodeName)!, "interrupts")!);
+        // An SPI (type 0) numbered from INTID 32, edge-triggered (rising, 1) as QEMU's slots are.
+        expect(interrupts).toEqual([0, nic.irq - 32, 1]);
+        expect(stringsOf(getProperty(findNode(root, "chosen")!, "bootargs")!)).toEqual([bootargs]);
+        const plainRoot = readFdt(readFileSync(plain.dtb), plain.dtb).root;
+        expect(findNode(plainRoot, nodeName)).toBeUndefined();
       },
       BUILD_TIMEOUT_MS,
     );
