@@ -53,7 +53,7 @@ function parseCores(text: string): number {
  */
 export function systemTarget(
   target: string,
-): { ok: true; path: string; board?: string } | { ok: false; error: string } {
+): { ok: true; path: string; image?: { board: string } } | { ok: false; error: string } {
   let image: boolean;
   try {
     image = isSystemImage(target);
@@ -64,7 +64,7 @@ export function systemTarget(
   try {
     const unpacked = unpackSystemImage(target);
     process.once("exit", () => rmSync(unpacked.folder, { recursive: true, force: true }));
-    return { ok: true, path: unpacked.systemFile, board: unpacked.board };
+    return { ok: true, path: unpacked.systemFile, image: { board: unpacked.board } };
   } catch (error) {
     if (!(error instanceof ProgramError)) throw error;
     return { ok: false, error: error.message };
@@ -114,7 +114,7 @@ export const registerCheck: RegisterCommand = (program, setExitCode) => {
       setExitCode(1);
       return;
     }
-    useImageBoard(options, command, target.board);
+    useImageBoard(options, command, target.image?.board);
     const system = loadSystem(target.path, options);
     if (!system) {
       setExitCode(1);

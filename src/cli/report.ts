@@ -27,13 +27,14 @@ export const registerReport: RegisterCommand = (program, setExitCode) => {
       setExitCode(1);
       return;
     }
-    useImageBoard(options, command, target.board);
+    useImageBoard(options, command, target.image?.board);
     const system = loadSystem(target.path, options);
     if (!system) {
       setExitCode(1);
       return;
     }
-    const summary = summarise(system);
+    // An image's unpacked folder is temporary: name the image the user gave.
+    const summary = { ...summarise(system), file: target.image ? file : system.file };
     const text = options.json
       ? toJson(summary)
       : [renderReport(summary), ...elfReport(system, options.searchPath)].join("\n");

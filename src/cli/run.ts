@@ -80,7 +80,7 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
       return;
     }
     // An image from the SDK's microkit tool runs on the board it was built for unless told otherwise.
-    useImageBoard(options, command, file.board);
+    useImageBoard(options, command, file.image?.board);
     const description = loadSystem(file.path, options);
     if (!description) {
       setExitCode(1);
@@ -149,10 +149,7 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
 };
 
 /** A .system file, a system image (unpacked), or the only .system file in a folder (or in its folder for `board`). */
-function systemFileOf(
-  target: string,
-  board: string,
-): { ok: true; path: string; board?: string } | { ok: false; error: string } {
+function systemFileOf(target: string, board: string): ReturnType<typeof systemTarget> {
   let isFolder: boolean;
   try {
     isFolder = statSync(target).isDirectory();

@@ -80,6 +80,7 @@ describe.skipIf(problem !== undefined)("virtkit's Microkit SDK", () => {
     expect(check.status).toBe(0);
     const described = virtkit(["report", join(build, "loader.img")], { TMPDIR: scratch });
     expect(described.stdout).toContain("entry 0x200000");
+    expect(described.stdout.split("\n")[0]).toBe(`System ${join(build, "loader.img")}`);
     expect(described.status).toBe(0);
     expect(readdirSync(scratch)).toEqual([]);
     const report = readFileSync(join(build, "report.txt"), "utf8");
