@@ -1,7 +1,15 @@
 // Shared by the network and virtIO benchmarks: TCP transfers between a host socket on 127.0.0.1 and a
-// guest shell (busybox nc through the machine's user-mode NAT at 10.0.2.2), timed on the host, and the
-// statistics the reports use.
+// guest shell (busybox nc through the machine's user-mode NAT at 10.0.2.2), timed on the host; the
+// same guest booted in qemu-system-aarch64 to compare with; the statistics and table rows the reports use.
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
+import type { GuestImages } from "../../src/guest/images.ts";
+import { qemuVirtDeviceTree } from "../../src/guest/layout.ts";
+import { boardNamed } from "../../src/machine/boards/index.ts";
+import { QemuConsole } from "../../tests/guest/qemu-console.ts";
 
 export const MEBIBYTE = 1 << 20;
 export const TRANSFER_BYTES = 16 * MEBIBYTE;
@@ -84,4 +92,51 @@ export function resultDate(): string {
     .toISOString()
     .replace(/:\d\d\.\d+Z$/, "Z")
     .replace(":", "");
+}
+
+const QEMU_TIMEOUT_MS = 600_000;
+
+/**
+ * The guest in qemu-system-aarch64 (TCG, QEMU virt with virtkit's device tree for it), with a
+ * virtio-net NIC on `-netdev user` and `devices` (more QEMU arguments); logged in, kernel messages off
+ * the console (they would land in a command's output), eth0 configured by DHCP.
+ */
+export async function bootQemuGuest(images: GuestImages, devices: string[] = []): Promise<Guest> {
+  const dtb = join(mkdtempSync(join(tmpdir(), "virtkit-bench-")), "qemu-virt.dtb");
+  writeFileSync(dtb, guestDtb(qemuVirtDeviceTree(boardNamed())));
+  const qemu = new QemuConsole([
+    ...["-M", "virt,gic-version=2", "-cpu", "cortex-a53", "-m", "256M", "-nographic", "-no-reboot"],
+    ...["-kernel", images.kernel, "-initrd", images.initrd!, "-dtb", dtb],
+    ...devices,
+    ...["-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"],
+  ]);
+  await qemu.waitFor("buildroot login: ", QEMU_TIMEOUT_MS);
+  qemu.send("root\n");
+  await qemu.waitFor("# ", QEMU_TIMEOUT_MS);
+  await qemu.run("dmesg -n 1", QEMU_TIMEOUT_MS);
+  await qemu.run("udhcpc -i eth0 -q -s /etc/udhcpc/default.script", QEMU_TIMEOUT_MS);
+  return {
+    name: "qemu",
+    run: (c) => qemu.run(c, QEMU_TIMEOUT_MS),
+    stop: async () => {
+      qemu.send("poweroff\n");
+      await qemu.exit(60_000);
+    },
+  };
+}
+
+/** One measurement's rounds on both machines. */
+export interface ThroughputRow {
+  label: string;
+  virtkitMiBs: number[];
+  qemuMiBs: number[];
+}
+
+/** A report table row: medians, the rounds, and the ratio virtkit / QEMU. */
+export function throughputTableRow(r: ThroughputRow): string {
+  return (
+    `| ${r.label} | ${round(median(r.virtkitMiBs))} (${r.virtkitMiBs.map(round).join(", ")}) | ` +
+    `${round(median(r.qemuMiBs))} (${r.qemuMiBs.map(round).join(", ")}) | ` +
+    `${round(median(r.virtkitMiBs) / median(r.qemuMiBs))} |`
+  );
 }

@@ -2,33 +2,29 @@
 // on virtkit (the network example: the NIC passed through, virtkit's user-mode network, NAT to a host
 // socket) and in qemu-system-aarch64 (TCG, `-netdev user`, the same kernel and initramfs) in the same
 // run, alternating, medians of the rounds; results in bench/results/net-<date>.json and .md.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
-import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
-import { ensureGuestImages, type GuestImages } from "../../src/guest/images.ts";
-import { qemuVirtDeviceTree } from "../../src/guest/layout.ts";
-import { boardNamed } from "../../src/machine/boards/index.ts";
+import { ensureGuestImages } from "../../src/guest/images.ts";
 import { streamProgress } from "../../src/guest/progress.ts";
 import { ensureDebianPackages } from "../../src/host/debian-packages.ts";
 import { createUserNetwork } from "../../src/machine/backends/net/user-network.ts";
 import { LinuxSession } from "../../tests/system/linux-session.ts";
-import { QemuConsole } from "../../tests/guest/qemu-console.ts";
 import {
   MEBIBYTE,
   TRANSFER_BYTES,
   guestToHost,
   hostToGuest,
-  median,
   resultDate,
-  round,
+  bootQemuGuest,
+  throughputTableRow,
   type Guest,
+  type ThroughputRow,
 } from "../lib/net-transfers.ts";
 
 const NETWORK_SYSTEM = join(import.meta.dirname, "../../examples/network/qemu_virt_aarch64/network.system");
 const RESULTS = join(import.meta.dirname, "../results");
 const ROUNDS = 3;
-const TIMEOUT_MS = 600_000;
 
 async function virtkitGuest(): Promise<Guest> {
   const session = await LinuxSession.boot("minimal", {
@@ -41,35 +37,7 @@ async function virtkitGuest(): Promise<Guest> {
   return { name: "virtkit", run: (c) => session.run(c), stop: () => session.powerOff() };
 }
 
-async function qemuGuest(images: GuestImages): Promise<Guest> {
-  const dtb = join(mkdtempSync(join(tmpdir(), "virtkit-bench-")), "qemu-virt.dtb");
-  writeFileSync(dtb, guestDtb(qemuVirtDeviceTree(boardNamed())));
-  const qemu = new QemuConsole([
-    ...["-M", "virt,gic-version=2", "-cpu", "cortex-a53", "-m", "256M", "-nographic", "-no-reboot"],
-    ...["-kernel", images.kernel, "-initrd", images.initrd!, "-dtb", dtb],
-    ...["-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"],
-  ]);
-  await qemu.waitFor("buildroot login: ", TIMEOUT_MS);
-  qemu.send("root\n");
-  await qemu.waitFor("# ", TIMEOUT_MS);
-  await qemu.run("udhcpc -i eth0 -q -s /etc/udhcpc/default.script", TIMEOUT_MS);
-  return {
-    name: "qemu",
-    run: (c) => qemu.run(c, TIMEOUT_MS),
-    stop: async () => {
-      qemu.send("poweroff\n");
-      await qemu.exit(60_000);
-    },
-  };
-}
-
-interface Direction {
-  direction: string;
-  virtkitMiBs: number[];
-  qemuMiBs: number[];
-}
-
-function markdown(date: string, rows: Direction[]): string {
+function markdown(date: string, rows: ThroughputRow[]): string {
   return [
     `# Network benchmark, ${date}`,
     "",
@@ -84,12 +52,7 @@ function markdown(date: string, rows: Direction[]): string {
     "",
     "| direction | virtkit MiB/s (rounds) | QEMU MiB/s (rounds) | ratio |",
     "|---|---|---|---|",
-    ...rows.map(
-      (r) =>
-        `| ${r.direction} | ${round(median(r.virtkitMiBs))} (${r.virtkitMiBs.map(round).join(", ")}) | ` +
-        `${round(median(r.qemuMiBs))} (${r.qemuMiBs.map(round).join(", ")}) | ` +
-        `${round(median(r.virtkitMiBs) / median(r.qemuMiBs))} |`,
-    ),
+    ...rows.map(throughputTableRow),
     "",
   ].join("\n");
 }
@@ -97,13 +60,13 @@ function markdown(date: string, rows: Direction[]): string {
 async function main(): Promise<void> {
   ensureDebianPackages(["qemu-system-arm"]);
   const images = await ensureGuestImages({ kernel: "minimal", onProgress: streamProgress(process.stderr) });
-  const rows: Direction[] = [
-    { direction: "guest → host", virtkitMiBs: [], qemuMiBs: [] },
-    { direction: "host → guest", virtkitMiBs: [], qemuMiBs: [] },
+  const rows: ThroughputRow[] = [
+    { label: "guest → host", virtkitMiBs: [], qemuMiBs: [] },
+    { label: "host → guest", virtkitMiBs: [], qemuMiBs: [] },
   ];
   process.stderr.write("bench:net: booting both guests\n");
   const virtkit = await virtkitGuest();
-  const qemu = await qemuGuest(images);
+  const qemu = await bootQemuGuest(images);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [guest, key] of [
       [virtkit, "virtkitMiBs"],

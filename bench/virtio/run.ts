@@ -7,32 +7,28 @@
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { guestDtb } from "../../src/guest/dtb/guest-dtb.ts";
-import { ensureGuestImages, type GuestImages } from "../../src/guest/images.ts";
-import { qemuVirtDeviceTree } from "../../src/guest/layout.ts";
-import { boardNamed } from "../../src/machine/boards/index.ts";
+import { ensureGuestImages } from "../../src/guest/images.ts";
 import { streamProgress } from "../../src/guest/progress.ts";
 import { ensureDebianPackages } from "../../src/host/debian-packages.ts";
 import { createUserNetwork } from "../../src/machine/backends/net/user-network.ts";
 import { NEW_DISK_BYTES, openDiskImage } from "../../src/cli/devices.ts";
 import { LinuxSession } from "../../tests/system/linux-session.ts";
-import { QemuConsole } from "../../tests/guest/qemu-console.ts";
 import {
   MEBIBYTE,
   TRANSFER_BYTES,
   guestToHost,
   hostToGuest,
-  median,
   resultDate,
-  round,
+  bootQemuGuest,
+  throughputTableRow,
   type Guest,
+  type ThroughputRow,
 } from "../lib/net-transfers.ts";
 
 const VIRTIO_SYSTEM = join(import.meta.dirname, "../../examples/virtio/virtio.system");
 const RESULTS = join(import.meta.dirname, "../results");
 const ROUNDS = 3;
 const BLOCK_MIB = 32;
-const TIMEOUT_MS = 600_000;
 
 /** A guest shell with the disk partition it may overwrite. */
 interface DiskGuest extends Guest {
@@ -73,38 +69,7 @@ async function virtkitGuest(disk: string): Promise<DiskGuest> {
   };
 }
 
-async function qemuGuest(images: GuestImages, disk: string): Promise<DiskGuest> {
-  const dtb = join(mkdtempSync(join(tmpdir(), "virtkit-bench-")), "qemu-virt.dtb");
-  writeFileSync(dtb, guestDtb(qemuVirtDeviceTree(boardNamed())));
-  const qemu = new QemuConsole([
-    ...["-M", "virt,gic-version=2", "-cpu", "cortex-a53", "-m", "256M", "-nographic", "-no-reboot"],
-    ...["-kernel", images.kernel, "-initrd", images.initrd!, "-dtb", dtb],
-    ...["-drive", `file=${disk},if=none,format=raw,id=disk0`, "-device", "virtio-blk-device,drive=disk0"],
-    ...["-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"],
-  ]);
-  await qemu.waitFor("buildroot login: ", TIMEOUT_MS);
-  qemu.send("root\n");
-  await qemu.waitFor("# ", TIMEOUT_MS);
-  await qemu.run("dmesg -n 1", TIMEOUT_MS);
-  await qemu.run("udhcpc -i eth0 -q -s /etc/udhcpc/default.script", TIMEOUT_MS);
-  return {
-    name: "qemu",
-    partition: "/dev/vda1",
-    run: (c) => qemu.run(c, TIMEOUT_MS),
-    stop: async () => {
-      qemu.send("poweroff\n");
-      await qemu.exit(60_000);
-    },
-  };
-}
-
-interface Row {
-  work: string;
-  virtkitMiBs: number[];
-  qemuMiBs: number[];
-}
-
-function markdown(date: string, rows: Row[]): string {
+function markdown(date: string, rows: ThroughputRow[]): string {
   return [
     `# virtIO benchmark, ${date}`,
     "",
@@ -123,12 +88,7 @@ function markdown(date: string, rows: Row[]): string {
     "",
     "| work | virtkit MiB/s (rounds) | QEMU MiB/s (rounds) | ratio |",
     "|---|---|---|---|",
-    ...rows.map(
-      (r) =>
-        `| ${r.work} | ${round(median(r.virtkitMiBs))} (${r.virtkitMiBs.map(round).join(", ")}) | ` +
-        `${round(median(r.qemuMiBs))} (${r.qemuMiBs.map(round).join(", ")}) | ` +
-        `${round(median(r.virtkitMiBs) / median(r.qemuMiBs))} |`,
-    ),
+    ...rows.map(throughputTableRow),
     "",
   ].join("\n");
 }
@@ -145,15 +105,21 @@ async function main(): Promise<void> {
   openDiskImage(virtkitDisk).close(); // created with its partition table
   const qemuDisk = join(work, "qemu.img");
   copyFileSync(virtkitDisk, qemuDisk);
-  const rows: Row[] = [
-    { work: "block write (dd, O_DIRECT)", virtkitMiBs: [], qemuMiBs: [] },
-    { work: "block read (dd, O_DIRECT)", virtkitMiBs: [], qemuMiBs: [] },
-    { work: "net guest → host (TCP)", virtkitMiBs: [], qemuMiBs: [] },
-    { work: "net host → guest (TCP)", virtkitMiBs: [], qemuMiBs: [] },
+  const rows: ThroughputRow[] = [
+    { label: "block write (dd, O_DIRECT)", virtkitMiBs: [], qemuMiBs: [] },
+    { label: "block read (dd, O_DIRECT)", virtkitMiBs: [], qemuMiBs: [] },
+    { label: "net guest → host (TCP)", virtkitMiBs: [], qemuMiBs: [] },
+    { label: "net host → guest (TCP)", virtkitMiBs: [], qemuMiBs: [] },
   ];
   process.stderr.write("bench:virtio: booting both guests\n");
   const virtkit = await virtkitGuest(virtkitDisk);
-  const qemu = await qemuGuest(images, qemuDisk);
+  const qemu: DiskGuest = {
+    ...(await bootQemuGuest(images, [
+      ...["-drive", `file=${qemuDisk},if=none,format=raw,id=disk0`],
+      ...["-device", "virtio-blk-device,drive=disk0"],
+    ])),
+    partition: "/dev/vda1",
+  };
   for (let r = 0; r < ROUNDS; r++) {
     for (const [guest, key] of [
       [virtkit, "virtkitMiBs"],
