@@ -1,7 +1,6 @@
 // `virtkit run examples/virtio --disk FILE` as a person runs it: the image is created partitioned on
 // first use, what the guest synced is in the file even when the host process is killed right after,
 // and a file that cannot be a disk is refused before boot.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,39 +8,10 @@ import { describe, expect, it } from "vitest";
 import { ensureGuestImages } from "../../src/guest/images.ts";
 import { mbrPartitions, parseMbr } from "../../src/sddf/index.ts";
 import { NEW_DISK_BYTES } from "../../src/cli/devices.ts";
-import { WAIT_MS } from "../system/linux-session.ts";
+import { startVirtkit } from "../system/virtkit-process.ts";
 import { fatFiles } from "./fat.ts";
 
-const ROOT = join(import.meta.dirname, "../..");
-
-function runVirtio(args: string[]) {
-  const child = spawn(
-    process.execPath,
-    ["bin/virtkit.mjs", "run", "--console", "stdio", "examples/virtio", ...args],
-    { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] },
-  );
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("latin1")));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("latin1")));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  );
-  let cursor = 0;
-  const waitFor = async (text: string): Promise<void> => {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      const at = output.indexOf(text, cursor);
-      if (at >= 0) {
-        cursor = at + text.length;
-        return;
-      }
-      if (child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`console never showed ${JSON.stringify(text)}; it shows:\n${output.slice(-3000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
-  return { child, exited, waitFor, output: () => output };
-}
+const runVirtio = (args: string[]) => startVirtkit(["run", "--console", "stdio", "examples/virtio", ...args]);
 
 describe("virtkit run examples/virtio --disk", () => {
   it("creates a partitioned image, and what the guest synced survives SIGKILL of virtkit", async () => {
@@ -58,9 +28,9 @@ describe("virtkit run examples/virtio --disk", () => {
       { index: 0, startLba: 2048, sectors: NEW_DISK_BYTES / 512 - 2048, type: "0xc", name: "" },
     ]);
 
-    run.child.stdin.write("root\n");
+    run.type("root\n");
     await run.waitFor("# ");
-    run.child.stdin.write(
+    run.type(
       "mkdosfs -F 32 /dev/vda >/dev/null && mount -t vfat /dev/vda /mnt && " +
         "seq 1 20000 > /mnt/kept.txt && sync && echo SYNC''ED\n",
     );
