@@ -38,6 +38,17 @@ export { pc, nzcv, instret, eventAt } from "./state";
 export { fastReadBase, fastWriteBase } from "./mmu";
 export { X_BASE } from "./registers";
 export { CONDITION_TABLE, FAST_ENTRIES } from "./layout";
+// The JIT's host side reads the lookup table to translate warm blocks along with a hot one.
+export {
+  JIT_TABLE,
+  JIT_ENTRIES,
+  JIT_ENTRY_SIZE,
+  JIT_ENTRY_PC,
+  JIT_ENTRY_TAG,
+  JIT_ENTRY_FN,
+  JIT_ENTRY_COUNT,
+  JIT_NEVER,
+} from "./layout";
 export { bitmaskImmediate, decodeBitMasks, wmask, tmask, bitMasksValid } from "./alu";
 export { createVcpu, selectVcpu } from "./vcpu";
 export { getVLo, getVHi, setV, readFpcr, writeFpcr, readFpsr, writeFpsr } from "./fpsimd/index";

@@ -24,6 +24,14 @@ export const LOGICAL_IMMEDIATE_CACHE_SIZE: usize = 8192 * 8;
 export const JIT_TABLE: usize = 0x1c_0000;
 export const JIT_ENTRIES: u32 = 8192;
 export const JIT_ENTRY_SIZE: usize = 32;
+/** Fields of a JIT_TABLE entry (byte offsets): the host's JIT (src/machine/cpu/jit) reads and fills them too. */
+export const JIT_ENTRY_PC: usize = 0;
+export const JIT_ENTRY_TAG: usize = 8;
+/** Function-table index of the translation, 0 for none. */
+export const JIT_ENTRY_FN: usize = 16;
+/** Executions so far while untranslated (JIT_NEVER once untranslatable); lookups by other PCs once translated. */
+export const JIT_ENTRY_COUNT: usize = 20;
+export const JIT_NEVER: u32 = 0xffff_ffff;
 /** Main ASID-tagged TLB: TLB_ENTRIES entries of TLB_ENTRY_SIZE bytes. */
 export const TLB_BASE: usize = 0x20_0000;
 export const TLB_ENTRIES: u32 = 4096;

@@ -21,7 +21,16 @@ import { clearExclusiveMonitor } from "./exclusive-monitor";
 import { startSliceClock, endSliceClock, virtualTimerFiring, virtualTimerDeadline } from "./timer";
 import { virtualInterruptSignal, SIGNAL_IRQ, SIGNAL_FIQ } from "./gic";
 import { setSr, FAR_EL1, EVENT_REGISTER, currentEl } from "./state";
-import { JIT_TABLE, JIT_ENTRIES, JIT_ENTRY_SIZE } from "./layout";
+import {
+  JIT_TABLE,
+  JIT_ENTRIES,
+  JIT_ENTRY_SIZE,
+  JIT_ENTRY_PC,
+  JIT_ENTRY_TAG,
+  JIT_ENTRY_FN,
+  JIT_ENTRY_COUNT,
+  JIT_NEVER,
+} from "./layout";
 import { debugActive, debugException } from "./debug";
 
 let sliceEnd: u64 = 0;
@@ -74,8 +83,6 @@ const BLOCK_STALE: i32 = 2;
 const BLOCK_DECLINED: i32 = 3;
 /** No translation was entered. */
 const BLOCK_NONE: i32 = -1;
-/** An entry's count once its block proved untranslatable. */
-const NEVER: u32 = 0xffff_ffff;
 /** Lookups by other block starts a translated entry survives without running. */
 const JIT_PROTECTION: u32 = 64;
 
@@ -116,40 +123,40 @@ export function jitEntry(blockPc: u64): usize {
 function enterTranslated(host: usize): i32 {
   const tag = (<u64>host) | (<u64>currentEl);
   const entry = jitEntry(pc);
-  let fn = load<u32>(entry, 16);
-  if (load<u64>(entry) != pc || load<u64>(entry, 8) != tag) {
+  let fn = load<u32>(entry, JIT_ENTRY_FN);
+  if (load<u64>(entry, JIT_ENTRY_PC) != pc || load<u64>(entry, JIT_ENTRY_TAG) != tag) {
     if (fn) {
       // A translation keeps its entry until JIT_PROTECTION other block starts have asked for it
       // since it last ran (the count field counts them), so cold code does not evict hot code.
-      const misses = load<u32>(entry, 20) + 1;
+      const misses = load<u32>(entry, JIT_ENTRY_COUNT) + 1;
       if (misses < JIT_PROTECTION) {
-        store<u32>(entry, misses, 20);
+        store<u32>(entry, misses, JIT_ENTRY_COUNT);
         return BLOCK_NONE;
       }
       discard(fn, false);
     }
-    store<u64>(entry, pc);
-    store<u64>(entry, tag, 8);
-    store<u32>(entry, 0, 16);
-    store<u32>(entry, 1, 20);
+    store<u64>(entry, pc, JIT_ENTRY_PC);
+    store<u64>(entry, tag, JIT_ENTRY_TAG);
+    store<u32>(entry, 0, JIT_ENTRY_FN);
+    store<u32>(entry, 1, JIT_ENTRY_COUNT);
     return BLOCK_NONE;
   }
   if (!fn) {
-    const count = load<u32>(entry, 20);
-    if (count == NEVER) return BLOCK_NONE;
+    const count = load<u32>(entry, JIT_ENTRY_COUNT);
+    if (count == JIT_NEVER) return BLOCK_NONE;
     if (count < jitThreshold) {
-      store<u32>(entry, count + 1, 20);
+      store<u32>(entry, count + 1, JIT_ENTRY_COUNT);
       return BLOCK_NONE;
     }
     fn = translate(pc, <u32>host, currentEl);
     if (!fn) {
-      store<u32>(entry, NEVER, 20);
+      store<u32>(entry, JIT_NEVER, JIT_ENTRY_COUNT);
       return BLOCK_NONE;
     }
-    store<u32>(entry, fn, 16);
-    store<u32>(entry, 0, 20);
-  } else if (load<u32>(entry, 20)) {
-    store<u32>(entry, 0, 20);
+    store<u32>(entry, fn, JIT_ENTRY_FN);
+    store<u32>(entry, 0, JIT_ENTRY_COUNT);
+  } else if (load<u32>(entry, JIT_ENTRY_COUNT)) {
+    store<u32>(entry, 0, JIT_ENTRY_COUNT);
   }
   const before = instret;
   chainHops = MAX_CHAIN_HOPS;
@@ -163,8 +170,8 @@ function enterTranslated(host: usize): i32 {
   }
   if (status == BLOCK_STALE) {
     discard(fn, true);
-    store<u32>(entry, 0, 16);
-    store<u32>(entry, 1, 20);
+    store<u32>(entry, 0, JIT_ENTRY_FN);
+    store<u32>(entry, 1, JIT_ENTRY_COUNT);
   }
   return status;
 }
@@ -227,6 +234,10 @@ export function run(maxInstructions: u32): u32 {
         if (exitKind != EXIT_NONE) break;
         continue;
       }
+      // The PC is on the new fetch page now: go round, so that a block start there (a call or return
+      // across pages) enters its translation. (With debug active the events were checked for this
+      // instruction already, and nothing is entered.)
+      if (JIT_TIER && !debugActive) continue;
       insn = load<u32>(<usize>(pc + fetchAddend));
     }
     currentInsn = insn;

@@ -1,9 +1,10 @@
-// The JIT tier's host side: the run loop asks it to translate a hot block (translate.ts), it encodes
-// the block as a wasm module over the core's memory and globals, instantiates it and puts its function
-// in the core's function table, where the run loop calls it. Slots are reused as the run loop evicts
-// or drops translations, so live translations never exceed the run loop's lookup table.
+// The JIT tier's host side: the run loop asks it to translate a hot block; it translates that block
+// and the warm ones the run loop's lookup table holds (translate.ts) into one wasm module over the
+// core's memory and globals, instantiates it and puts each function in the core's function table,
+// where the run loop calls it. Slots are reused as the run loop evicts or drops translations, so live
+// translations never exceed the run loop's lookup table.
 import { ModuleTemplate, I32, I64, type GlobalImport } from "./wasm-encoder.ts";
-import { translateBlock, type CoreLayout } from "./translate.ts";
+import { translateBlocks, type BlockStart, type CoreLayout } from "./translate.ts";
 import { hex } from "../../../util/hex.ts";
 
 /** What the JIT needs from the core instance's exports. */
@@ -25,6 +26,14 @@ export interface JitCoreExports {
   bitMasksValid: WebAssembly.Global;
   chainHops: WebAssembly.Global;
   jitEntry(pc: bigint): number;
+  JIT_TABLE: WebAssembly.Global;
+  JIT_ENTRIES: WebAssembly.Global;
+  JIT_ENTRY_SIZE: WebAssembly.Global;
+  JIT_ENTRY_PC: WebAssembly.Global;
+  JIT_ENTRY_TAG: WebAssembly.Global;
+  JIT_ENTRY_FN: WebAssembly.Global;
+  JIT_ENTRY_COUNT: WebAssembly.Global;
+  JIT_NEVER: WebAssembly.Global;
   setJitThreshold(threshold: number): void;
   jitInstructionsRetired(): bigint;
 }
@@ -42,11 +51,19 @@ const BLOCK_GLOBALS: readonly GlobalImport[] = [
 
 /** Executions of a block start before it is translated. */
 export const DEFAULT_JIT_THRESHOLD = 1000;
+/**
+ * A hot block is translated with the warm ones: block starts that are untranslated and have run at
+ * least this fraction of the threshold, the most run first, up to BATCH_BLOCKS blocks per module.
+ */
+const WARM_FRACTION = 0.25;
+const BATCH_BLOCKS = 64;
 const TABLE_GROWTH = 256;
 
 export interface JitStats {
   /** Blocks translated to wasm. */
   blocksTranslated: number;
+  /** Wasm modules those blocks were compiled in (a hot block and the warm ones with it). */
+  modules: number;
   /** Guest instructions in those blocks. */
   instructionsTranslated: number;
   /** Wall time spent translating, encoding and instantiating, in milliseconds. */
@@ -72,14 +89,11 @@ export class JitTier {
   private layout: CoreLayout | undefined;
   private imports: WebAssembly.Imports | undefined;
   private readonly freeSlots: number[] = [];
-  private readonly template = new ModuleTemplate(
-    { module: "core", name: "memory" },
-    BLOCK_GLOBALS,
-    "links",
-    "block",
-  );
+  private readonly template = new ModuleTemplate({ module: "core", name: "memory" }, BLOCK_GLOBALS, "links");
+  private threshold = DEFAULT_JIT_THRESHOLD;
   private readonly stats = {
     blocksTranslated: 0,
+    modules: 0,
     instructionsTranslated: 0,
     compileMs: 0,
     untranslatable: 0,
@@ -112,9 +126,18 @@ export class JitTier {
         return { wmask: mask(core.wmask), tmask: mask(core.tmask) };
       },
       translatedBlock: (pc, tag) => {
-        const entry = new DataView(this.memory.buffer, core.jitEntry(pc) >>> 0, 24);
-        if (entry.getBigUint64(0, true) !== pc || entry.getBigUint64(8, true) !== tag) return undefined;
-        const slot = entry.getUint32(16, true);
+        const entry = new DataView(
+          this.memory.buffer,
+          core.jitEntry(pc) >>> 0,
+          core.JIT_ENTRY_SIZE.value as number,
+        );
+        if (
+          entry.getBigUint64(this.field.pc, true) !== pc ||
+          entry.getBigUint64(this.field.tag, true) !== tag
+        ) {
+          return undefined;
+        }
+        const slot = entry.getUint32(this.field.fn, true);
         return slot ? (core.table.get(slot) ?? undefined) : undefined;
       },
     };
@@ -130,6 +153,7 @@ export class JitTier {
         chainHops: core.chainHops,
       },
     };
+    this.threshold = threshold;
     core.setJitThreshold(threshold);
   }
 
@@ -138,19 +162,44 @@ export class JitTier {
     return { ...this.stats, instructionsInBlocks: inBlocks };
   }
 
+  /** Byte offsets of a lookup entry's fields (layout.ts). */
+  private get field(): { pc: number; tag: number; fn: number; count: number } {
+    const core = this.core!;
+    return {
+      pc: core.JIT_ENTRY_PC.value as number,
+      tag: core.JIT_ENTRY_TAG.value as number,
+      fn: core.JIT_ENTRY_FN.value as number,
+      count: core.JIT_ENTRY_COUNT.value as number,
+    };
+  }
+
+  /**
+   * Translates the hot block at `pc` and, in the same module, the warm block starts of the lookup
+   * table; returns the hot block's function-table index (0 when its first instruction is outside the
+   * subset). The warm blocks' entries get their translations here (untranslatable ones are marked so
+   * the run loop never asks for them).
+   */
   private translate(pcSigned: bigint, host: number, el: number): number {
     const { core, layout, imports } = this;
     if (!core || !layout || !imports) return 0;
     const started = performance.now();
     const pc = BigInt.asUintN(64, pcSigned);
     if (pc & 3n) return 0;
-    const words = new Uint32Array(this.memory.buffer, host, (0x1000 - Number(pc & 0xfffn)) >> 2);
-    const translation = translateBlock(words, pc, host, el, layout);
-    if (!translation) {
-      this.stats.untranslatable++;
-      return 0;
-    }
-    const binary = this.template.encode(translation.locals, translation.body, translation.links.length);
+    const hot = this.blockStart(pc, host, el);
+    const warm = this.warmEntries(core.jitEntry(pc) >>> 0);
+    const starts = [hot, ...warm.map((w) => w.start)];
+    const translation = translateBlocks(starts, layout);
+    const { functionOf } = translation;
+    const entries = new DataView(this.memory.buffer);
+    const never = core.JIT_NEVER.value as number;
+    const { fn: fnField, count: countField } = this.field;
+    const untranslatable = functionOf.filter((f) => f < 0).length;
+    this.stats.untranslatable += untranslatable;
+    warm.forEach(({ entry }, i) => {
+      if (functionOf[i + 1]! < 0) entries.setUint32(entry + countField, never >>> 0, true);
+    });
+    if (translation.bodies.length === 0) return 0;
+    const binary = this.template.encode(translation.locals, translation.bodies, translation.links.length);
     let instance: WebAssembly.Instance;
     try {
       const links = Object.fromEntries(
@@ -158,17 +207,62 @@ export class JitTier {
       );
       instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { ...imports, links });
     } catch (error) {
-      // Never the guest's doing: the interpreter runs the block, and the counters say what happened.
-      this.stats.translationErrors++;
-      this.stats.firstError ??= `block at ${hex(pc)}: ${String(error)}`;
+      // Never the guest's doing: the interpreter runs the blocks, and the counters say what happened.
+      this.stats.translationErrors += translation.bodies.length;
+      this.stats.firstError ??= `blocks at ${starts.map((s) => hex(s.pc)).join(", ")}: ${String(error)}`;
       return 0;
     }
-    const slot = this.freeSlot(core.table);
-    core.table.set(slot, instance.exports.block as () => number);
-    this.stats.blocksTranslated++;
-    this.stats.instructionsTranslated += translation.instructions;
+    const slots = translation.bodies.map((_, i) => {
+      const slot = this.freeSlot(core.table);
+      core.table.set(slot, instance.exports[String(i)] as () => number);
+      return slot;
+    });
+    warm.forEach(({ entry }, i) => {
+      const f = functionOf[i + 1]!;
+      if (f < 0) return;
+      entries.setUint32(entry + fnField, slots[f]!, true);
+      entries.setUint32(entry + countField, 0, true);
+    });
+    this.stats.modules++;
+    this.stats.blocksTranslated += slots.length;
+    this.stats.instructionsTranslated += translation.instructions.reduce((a, b) => a + b, 0);
     this.stats.compileMs += performance.now() - started;
-    return slot;
+    return functionOf[0]! < 0 ? 0 : slots[functionOf[0]!]!;
+  }
+
+  private blockStart(pc: bigint, host: number, el: number): BlockStart {
+    const words = new Uint32Array(this.memory.buffer, host, (0x1000 - Number(pc & 0xfffn)) >> 2);
+    return { pc, host, el, words };
+  }
+
+  /**
+   * The untranslated entries of the lookup table other than `hot` whose block start has run at least
+   * WARM_FRACTION of the threshold, the most run first, with their entry addresses.
+   */
+  private warmEntries(hot: number): { entry: number; start: BlockStart }[] {
+    const core = this.core!;
+    const { pc: pcField, tag: tagField, fn: fnField, count: countField } = this.field;
+    const table = core.JIT_TABLE.value as number;
+    const size = core.JIT_ENTRY_SIZE.value as number;
+    const never = (core.JIT_NEVER.value as number) >>> 0;
+    const warmCount = Math.max(1, Math.ceil(this.threshold * WARM_FRACTION));
+    const memory = new DataView(this.memory.buffer);
+    const found: { entry: number; count: number }[] = [];
+    for (let i = 0, entries = core.JIT_ENTRIES.value as number; i < entries; i++) {
+      const entry = table + i * size;
+      const count = memory.getUint32(entry + countField, true);
+      if (count < warmCount || count === never || entry === hot || memory.getUint32(entry + fnField, true))
+        continue;
+      found.push({ entry, count });
+    }
+    found.sort((a, b) => b.count - a.count);
+    return found.slice(0, BATCH_BLOCKS - 1).flatMap(({ entry }) => {
+      const pc = memory.getBigUint64(entry + pcField, true);
+      const tag = memory.getBigUint64(entry + tagField, true);
+      if (pc & 3n) return [];
+      const el = Number(tag & 3n);
+      return [{ entry, start: this.blockStart(pc, Number(tag) - el, el) }];
+    });
   }
 
   private discard(slot: number, stale: boolean): void {

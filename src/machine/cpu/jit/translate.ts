@@ -43,13 +43,60 @@ export interface CoreLayout {
   translatedBlock(pc: bigint, tag: bigint): unknown;
 }
 
-export interface Translation {
-  /** Translated blocks this one branches to directly: its function imports 0, 1, ... */
+/** A block start to translate: its PC, the host address of its first instruction and its EL. */
+export interface BlockStart {
+  pc: bigint;
+  host: number;
+  el: number;
+  /** Its instruction words, from the start to the end of its page. */
+  words: Uint32Array;
+}
+
+/** Blocks translated together: the functions of one wasm module. */
+export interface ModuleTranslation {
+  /** Translated blocks of other modules these enter directly: the module's function imports 0, 1, ... */
   links: unknown[];
-  body: Bytes;
+  /** Function bodies, in the order of the module's own functions. */
+  bodies: Bytes[];
   locals: readonly number[];
-  /** Instructions in the block. */
-  instructions: number;
+  /** Per block start asked for: the index of its function among `bodies`, or -1 when untranslatable. */
+  functionOf: number[];
+  /** Instructions in each of `bodies`. */
+  instructions: number[];
+}
+
+/**
+ * Where a direct branch can enter a translated block by a tail call: a block of the module being
+ * built (its own functions, whose indices follow the imports and so are known only at the end), or
+ * one translated earlier (a function import).
+ */
+class Linker {
+  readonly links: unknown[] = [];
+
+  constructor(
+    private readonly layout: CoreLayout,
+    /** This module's blocks by their entry key (PC and tag): their function indices among its own. */
+    private readonly own: ReadonlyMap<string, number>,
+  ) {}
+
+  callee(pc: bigint, tag: bigint): { own: boolean; index: number } | undefined {
+    const own = this.own.get(entryKey(pc, tag));
+    if (own !== undefined) return { own: true, index: own };
+    const block = this.layout.translatedBlock(pc, tag);
+    if (block === undefined) return undefined;
+    let link = this.links.indexOf(block);
+    if (link < 0) link = this.links.push(block) - 1;
+    return { own: false, index: link };
+  }
+}
+
+const NO_LINKS = new Linker(
+  { translatedBlock: () => undefined } as unknown as CoreLayout,
+  new Map<string, number>(),
+);
+
+function entryKey(pc: bigint, tag: bigint): string {
+  return `${pc}:${tag}`;
 }
 
 // Locals of every block.
@@ -79,14 +126,15 @@ class Emitter {
   insnPc = 0n;
   /** Where the block's code end (host address) is used before the block's length is known. */
   private readonly codeEndPatches: number[] = [];
-  /** Blocks entered directly (function imports). */
-  readonly links: unknown[] = [];
+  /** Tail calls to this module's own functions: where the call's index is, and which function. */
+  readonly ownCalls: { at: number; index: number }[] = [];
 
   constructor(
     readonly layout: CoreLayout,
     readonly startPc: bigint,
     readonly codeHost: number,
     readonly el: number,
+    private readonly linker: Linker,
   ) {}
 
   op(...ops: number[]): this {
@@ -174,24 +222,25 @@ class Emitter {
     return this.i32(status).op(Op.return);
   }
   /**
-   * Leaves the block by a direct branch to `target`. When a block is already translated there on
-   * the same page (so under the same fetch translation, host page and EL, which this block's own
-   * entry guarantees), it is entered directly by a tail call: its prologue does the code and event
-   * checks. The core's chainHops bounds how many blocks run before control returns to the run loop.
+   * Leaves the block by a direct branch to `target`. When a block is translated there on the same
+   * page (so under the same fetch translation, host page and EL, which this block's own entry
+   * guarantees), in this module or an earlier one, it is entered directly by a tail call: its
+   * prologue does the code and event checks. The core's chainHops bounds how many blocks run before
+   * control returns to the run loop.
    */
   branchTo(target: bigint, completed: number): this {
     const samePage = target >> 12n === this.startPc >> 12n;
     const tag = BigInt(this.codeHost + Number(target - this.startPc)) | BigInt(this.el);
-    const block = samePage ? this.layout.translatedBlock(target, tag) : undefined;
-    if (block === undefined) return this.exit(target, completed, BLOCK_BRANCHED);
-    let link = this.links.indexOf(block);
-    if (link < 0) link = this.links.push(block) - 1;
+    const callee = samePage ? this.linker.callee(target, tag) : undefined;
+    if (callee === undefined) return this.exit(target, completed, BLOCK_BRANCHED);
     this.i64(target).gset(G_PC);
     this.gget(G_INSTRET).i64(BigInt(completed)).op(Op.i64Add).gset(G_INSTRET);
     this.gget(G_CHAIN_HOPS).op(Op.i32Eqz);
     this.if(() => this.i32(BLOCK_BRANCHED).op(Op.return));
     this.gget(G_CHAIN_HOPS).i32(-1).op(Op.i32Add).gset(G_CHAIN_HOPS);
-    this.out.byte(Op.returnCall).u32(link);
+    this.out.byte(Op.returnCall);
+    if (callee.own) this.ownCalls.push({ at: this.out.paddedS32(0), index: callee.index });
+    else this.out.u32(callee.index);
     return this;
   }
 
@@ -331,36 +380,74 @@ const END = 2;
 type Outcome = typeof NO | typeof NEXT | typeof END;
 
 /**
- * Translates the block at `pc` whose instruction words are `words` (at most to the end of its page);
- * undefined when its first instruction is outside the JIT's subset.
+ * Translates blocks into the functions of one module, so that one compilation and instantiation
+ * serves them all and direct branches between them are direct calls. A start whose first instruction
+ * is outside the JIT's subset gets no function.
  */
-export function translateBlock(
-  words: Uint32Array,
-  pc: bigint,
-  host: number,
-  el: number,
+export function translateBlocks(starts: readonly BlockStart[], layout: CoreLayout): ModuleTranslation {
+  const own = new Map<string, number>();
+  const functionOf = starts.map((start) => {
+    const probe = new Emitter(layout, start.pc, start.host, start.el, NO_LINKS);
+    if (start.words.length === 0 || translateInstruction(probe, start.words[0]!) === NO) return -1;
+    own.set(entryKey(start.pc, BigInt(start.host) | BigInt(start.el)), own.size);
+    return own.size - 1;
+  });
+  const linker = new Linker(layout, own);
+  const translated = starts
+    .filter((_, i) => functionOf[i]! >= 0)
+    .map((start) => translateBody(start, layout, linker));
+  const bodies = translated.map(({ body, count, last }, i) => {
+    for (const call of body.ownCalls) body.out.patchS32(call.at, linker.links.length + call.index);
+    return withPrologue(translated[i]!.start, body, count, last, layout);
+  });
+  return {
+    links: linker.links,
+    bodies,
+    locals: LOCALS,
+    functionOf,
+    instructions: translated.map((t) => t.count),
+  };
+}
+
+/** The block's instructions up to its end; it has at least one (its first is in the subset). */
+function translateBody(
+  start: BlockStart,
   layout: CoreLayout,
-): Translation | undefined {
+  linker: Linker,
+): { start: BlockStart; body: Emitter; count: number; last: Outcome } {
+  const { words, pc } = start;
   const limit = Math.min(words.length, MAX_BLOCK_INSTRUCTIONS);
-  const body = new Emitter(layout, pc, host, el);
+  const body = new Emitter(layout, pc, start.host, start.el, linker);
   let count = 0;
   let last: Outcome = NEXT;
   while (count < limit && last !== END) {
     body.index = count;
     body.insnPc = pc + BigInt(count * 4);
     const mark = body.out.length;
+    const calls = body.ownCalls.length;
     const outcome = translateInstruction(body, words[count]!);
     if (outcome === NO) {
       body.out.truncate(mark);
+      body.ownCalls.length = calls;
       break;
     }
     last = outcome;
     count++;
   }
-  if (count === 0) return undefined;
   body.setCodeEnd(count);
-  // Prologue: the code is what was translated, and no event falls due inside the block.
-  const e = new Emitter(layout, pc, host, el);
+  return { start, body, count, last };
+}
+
+/** The block's function: a prologue (the code is what was translated, no event falls due inside), then its body. */
+function withPrologue(
+  start: BlockStart,
+  body: Emitter,
+  count: number,
+  last: Outcome,
+  layout: CoreLayout,
+): Bytes {
+  const { pc, host, el, words } = start;
+  const e = new Emitter(layout, pc, host, el, NO_LINKS);
   for (let i = 0; i < count; i += 2) {
     const pair = i + 1 < count;
     e.i32(0).mem(pair ? Op.i64Load : Op.i32Load, pair ? 3 : 2, host + i * 4);
@@ -375,7 +462,7 @@ export function translateBlock(
   // A block ending without a branch continues in the interpreter at the next instruction.
   if (last !== END) e.exit(pc + BigInt(count * 4), count, BLOCK_STOPPED);
   else e.op(0x00); // unreachable: every path through a final branch has returned
-  return { links: body.links, body: e.out, locals: LOCALS, instructions: count };
+  return e.out;
 }
 
 /** The interpreter's top-level decode (execute.ts), restricted to the JIT's subset. */
@@ -835,11 +922,11 @@ function jump(e: Emitter, target: bigint): void {
   else e.branchTo(target, e.index + 1);
 }
 
+/** A conditional branch leaves the block when taken; otherwise the block goes on with the next instruction. */
 function conditional(e: Emitter, condition: () => void, target: bigint): Outcome {
   condition();
   e.if(() => jump(e, target & M64));
-  e.branchTo(e.insnPc + 4n, e.index + 1);
-  return END;
+  return NEXT;
 }
 
 function branch(e: Emitter, insn: number): Outcome {

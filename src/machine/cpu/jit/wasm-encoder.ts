@@ -1,4 +1,4 @@
-// A small WebAssembly binary encoder: just what translated blocks need (one function per module,
+// A small WebAssembly binary encoder: just what translated blocks need (modules of block functions,
 // imported memory and globals, i32/i64 integer code, structured control flow).
 
 /** Opcodes of the WebAssembly 2.0 core instruction set that translated blocks use. */
@@ -181,10 +181,10 @@ export interface GlobalImport {
 }
 
 /**
- * Modules of one function of type () -> i32 over an imported memory, imported mutable globals
- * (indices in the order given) and any number of imported functions of the same type ("links": their
- * function indices come first, so the module's own function follows them). The memory and global
- * imports are encoded once.
+ * Modules of functions of type () -> i32 over an imported memory, imported mutable globals (indices
+ * in the order given) and any number of imported functions of the same type ("links": their function
+ * indices come first, so the module's own functions follow them, exported as "0", "1", ...). The
+ * memory and global imports are encoded once.
  */
 export class ModuleTemplate {
   private readonly types: Bytes;
@@ -195,7 +195,6 @@ export class ModuleTemplate {
     memory: { module: string; name: string },
     globals: readonly GlobalImport[],
     private readonly linkModule: string,
-    private readonly exportName: string,
   ) {
     this.types = new Bytes().u32(1).byte(0x60).u32(0).u32(1).byte(I32);
     this.fixedImports = new Bytes().name(memory.module).name(memory.name).byte(0x02).byte(0x00).u32(1);
@@ -204,21 +203,32 @@ export class ModuleTemplate {
   }
 
   /**
-   * The module whose function has these locals (no parameters) and body (without the final `end`),
-   * importing `links` functions named "0", "1", ... from the link module.
+   * The module whose functions have these locals (no parameters) and bodies (without the final
+   * `end`), importing `links` functions named "0", "1", ... from the link module.
    */
-  encode(locals: readonly number[], body: Bytes, links: number): Uint8Array<ArrayBuffer> {
+  encode(locals: readonly number[], bodies: readonly Bytes[], links: number): Uint8Array<ArrayBuffer> {
     const out = new Bytes().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
     out.byte(1).sized(this.types);
     const imports = new Bytes().u32(this.fixedImportCount + links).bytes(this.fixedImports.view());
     for (let i = 0; i < links; i++) imports.name(this.linkModule).name(String(i)).byte(0x00).u32(0);
     out.byte(2).sized(imports);
-    out.byte(3).sized(new Bytes().u32(1).u32(0));
-    out.byte(7).sized(new Bytes().u32(1).name(this.exportName).byte(0x00).u32(links));
-    const fn = new Bytes().u32(locals.length);
-    for (const t of locals) fn.u32(1).byte(t);
-    fn.bytes(body.view()).byte(Op.end);
-    out.byte(10).sized(new Bytes().u32(1).sized(fn));
+    const functions = new Bytes().u32(bodies.length);
+    const exports = new Bytes().u32(bodies.length);
+    const code = new Bytes().u32(bodies.length);
+    const declaredLocals = new Bytes().u32(locals.length);
+    for (const t of locals) declaredLocals.u32(1).byte(t);
+    bodies.forEach((body, i) => {
+      functions.u32(0);
+      exports
+        .name(String(i))
+        .byte(0x00)
+        .u32(links + i);
+      code.u32(declaredLocals.length + body.length + 1);
+      code.bytes(declaredLocals.view()).bytes(body.view()).byte(Op.end);
+    });
+    out.byte(3).sized(functions);
+    out.byte(7).sized(exports);
+    out.byte(10).sized(code);
     return out.view();
   }
 }
