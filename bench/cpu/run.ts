@@ -1,7 +1,7 @@
-// npm run bench:cpu [-- --workload NAME] [--iterations N] [--repeat N] [--cpu interp|jit]: the CPU benchmark's workloads
-// (bench/cpu/workload.ts: heapsort and CRC-32, tight loops; LZ77 compression, branchy), each run by
-// qemu-aarch64 (Linux user mode) and by virtkit (bare metal, MMU on) in one run, alternating. Reports
-// both MIPS and their ratio per workload and writes bench/results/cpu-<timestamp>.json and .md.
+// npm run bench:cpu [-- --workload NAME] [--iterations N] [--repeat N] [--cpu interp,jit]: the CPU benchmark's
+// workloads (bench/cpu/workload.ts: heapsort and CRC-32, tight loops; LZ77 compression, branchy), each run by
+// qemu-aarch64 (Linux user mode) and by virtkit (bare metal, MMU on; each CPU tier) in one run, alternating.
+// Reports MIPS and their ratio per workload and tier and writes bench/results/cpu-<timestamp>.json and .md.
 // Instruction counts come from virtkit's instructionsRetired; qemu runs the same object code, its
 // start-up measured and subtracted.
 import { spawnSync } from "node:child_process";
@@ -32,27 +32,44 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function measure(name: WorkloadName, iterations: number, repeat: number, tier: CpuTier) {
+async function measure(name: WorkloadName, iterations: number, repeat: number, tiers: readonly CpuTier[]) {
   const { linuxElf, bareMetalImage } = buildWorkload(name);
-  const virtkitRuns = [];
-  const startupRuns = [];
-  const qemuRuns = [];
+  const virtkitRuns = new Map(
+    tiers.map((tier) => [tier, [] as Awaited<ReturnType<typeof runWorkloadOnVirtkit>>[]]),
+  );
+  const startupRuns: ReturnType<typeof runWorkloadInQemu>[] = [];
+  const qemuRuns: ReturnType<typeof runWorkloadInQemu>[] = [];
   for (let i = 0; i < repeat; i++) {
-    const run = await runWorkloadOnVirtkit(bareMetalImage, iterations, tier);
-    virtkitRuns.push(run);
+    for (const tier of tiers) {
+      const run = await runWorkloadOnVirtkit(bareMetalImage, iterations, tier);
+      virtkitRuns.get(tier)!.push(run);
+      process.stderr.write(
+        `${name} run ${i + 1}: virtkit (${tier}) ${run.instructions} instructions in ${run.seconds.toFixed(3)} s\n`,
+      );
+    }
     startupRuns.push(runWorkloadInQemu(linuxElf, 0));
     qemuRuns.push(runWorkloadInQemu(linuxElf, iterations));
-    process.stderr.write(
-      `${name} run ${i + 1}: virtkit ${run.instructions} instructions in ${run.seconds.toFixed(3)} s, ` +
-        `qemu ${qemuRuns.at(-1)!.seconds.toFixed(3)} s\n`,
-    );
+    process.stderr.write(`${name} run ${i + 1}: qemu ${qemuRuns.at(-1)!.seconds.toFixed(3)} s\n`);
   }
+  return tiers.map((tier) =>
+    summarise(name, iterations, tier, virtkitRuns.get(tier)!, startupRuns, qemuRuns),
+  );
+}
+
+function summarise(
+  name: WorkloadName,
+  iterations: number,
+  tier: CpuTier,
+  virtkitRuns: Awaited<ReturnType<typeof runWorkloadOnVirtkit>>[],
+  startupRuns: ReturnType<typeof runWorkloadInQemu>[],
+  qemuRuns: ReturnType<typeof runWorkloadInQemu>[],
+) {
   const virtkit = best(virtkitRuns, (r) => r.seconds);
   const startup = best(startupRuns, (r) => r.seconds);
   const qemu = best(qemuRuns, (r) => r.seconds);
   if (qemu.checksum !== virtkit.checksum || virtkit.checksum === 0n) {
     throw new Error(
-      `${name}: checksums differ or the workload failed its own check: qemu 0x${qemu.checksum.toString(16)}, ` +
+      `${name} (${tier}): checksums differ or the workload failed its own check: qemu 0x${qemu.checksum.toString(16)}, ` +
         `virtkit 0x${virtkit.checksum.toString(16)}`,
     );
   }
@@ -69,6 +86,7 @@ async function measure(name: WorkloadName, iterations: number, repeat: number, t
   const qemuMedianMips =
     virtkit.instructions / (median(qemuRuns.map((r) => r.seconds)) - startup.seconds) / 1e6;
   return {
+    tier,
     workload: {
       name,
       program: `bench/cpu/${WORKLOADS[name].source}`,
@@ -107,8 +125,9 @@ async function main(): Promise<void> {
       cpu: { type: "string" },
     },
   });
-  const tier = (values.cpu ?? "interp") as CpuTier;
-  if (!CPU_TIERS.includes(tier)) throw new Error(`--cpu takes ${CPU_TIERS.join(" or ")}`);
+  const tiers = (values.cpu ?? CPU_TIERS.join(",")).split(",") as CpuTier[];
+  if (tiers.some((tier) => !CPU_TIERS.includes(tier)))
+    throw new Error(`--cpu takes ${CPU_TIERS.join(" and/or ")}`);
   const names = values.workload ? [values.workload] : Object.keys(WORKLOADS);
   for (const name of names) {
     if (!(name in WORKLOADS))
@@ -123,7 +142,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!.toFixed(2);
   const results = [];
   for (const name of names as WorkloadName[]) {
-    results.push(await measure(name, iterationsGiven ?? WORKLOADS[name].iterations, repeat, tier));
+    results.push(...(await measure(name, iterationsGiven ?? WORKLOADS[name].iterations, repeat, tiers)));
   }
   const qemuVersion = spawnSync(CROSS.qemu, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0];
   const timestamp = new Date().toISOString();
@@ -135,22 +154,22 @@ async function main(): Promise<void> {
     node: process.version,
     qemu: qemuVersion,
     load,
-    tier,
+    tiers,
   };
   const markdown = [
     `# CPU benchmark, ${timestamp}`,
     "",
     `Machine: ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, ${qemuVersion}; load average ${load}.`,
-    `virtkit's CPU tier: ${tier} (--cpu).`,
+    `virtkit's CPU tiers: ${tiers.join(", ")} (--cpu).`,
     `Each workload is one object file linked for virtkit (bare metal, MMU on) and for qemu-aarch64 -cpu cortex-a53`,
-    `(Linux user mode, its start-up subtracted); both compute the same checksum. ${repeat} alternating runs each;`,
+    `(Linux user mode, its start-up subtracted); all compute the same checksum. ${repeat} alternating runs each;`,
     "seconds are the best run's; MIPS (virtkit's retired instructions over each side's time) are best / median.",
     "",
-    "| workload | instructions | virtkit (s) | virtkit MIPS | qemu-aarch64 (s) | qemu MIPS | virtkit / qemu (best, medians) |",
-    "|---|---|---|---|---|---|---|",
+    "| workload | tier | instructions | virtkit (s) | virtkit MIPS | qemu-aarch64 (s) | qemu MIPS | virtkit / qemu (best, medians) |",
+    "|---|---|---|---|---|---|---|---|",
     ...results.map(
       (r) =>
-        `| ${r.workload.name}: ${r.workload.description}, ${r.workload.iterations} iterations | ` +
+        `| ${r.workload.name}: ${r.workload.description}, ${r.workload.iterations} iterations | ${r.tier} | ` +
         `${r.workload.instructions.toLocaleString("en")} | ${r.virtkit.seconds.toFixed(3)} | ` +
         `${r.virtkit.mips.toFixed(1)} / ${r.virtkit.medianMips.toFixed(1)} | ${r.qemu.seconds.toFixed(3)} | ` +
         `${r.qemu.mips.toFixed(1)} / ${r.qemu.medianMips.toFixed(1)} | ` +

@@ -58,8 +58,8 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
           .addOption(
             new Option(
               "--cpu <tier>",
-              "interp (default): every guest instruction interpreted; jit: hot blocks translated to wasm too " +
-                "(same results and instruction counts)",
+              "jit (default, or VIRTKIT_CPU): hot blocks translated to wasm; interp: every guest instruction " +
+                "interpreted (same results and instruction counts)",
             ).choices(CPU_TIERS),
           )
           .option(

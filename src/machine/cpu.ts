@@ -83,16 +83,29 @@ export interface CpuCoreOptions {
   /** Report every Undefined Instruction exception (pc and encoding) through this hook. */
   onUndefined?: (pc: bigint, instruction: number) => void;
   /**
-   * "interp" (the default) runs every instruction in the interpreter; "jit" also translates hot
-   * blocks to wasm (docs/cpu.md, "JIT tier"), with identical results and instruction counts.
+   * "interp" runs every instruction in the interpreter; "jit" also translates hot blocks to wasm
+   * (docs/cpu.md, "JIT tier"), with identical results and instruction counts. Default: defaultCpuTier().
    */
   tier?: CpuTier;
-  /** With tier "jit": executions of a block start before it is translated (default 1000). */
+  /** With tier "jit": executions of a block start before it is translated (default 16000). */
   jitThreshold?: number;
 }
 
 export type CpuTier = "interp" | "jit";
 export const CPU_TIERS: readonly CpuTier[] = ["interp", "jit"];
+
+/**
+ * The tier of a core created without one: VIRTKIT_CPU when set (so a whole test suite or program runs
+ * on either tier), else the JIT.
+ */
+export function defaultCpuTier(): CpuTier {
+  const chosen = process.env.VIRTKIT_CPU;
+  if (chosen === undefined || chosen === "") return "jit";
+  if (!(CPU_TIERS as readonly string[]).includes(chosen)) {
+    throw new RangeError(`VIRTKIT_CPU=${chosen} names no CPU tier: use ${CPU_TIERS.join(" or ")}`);
+  }
+  return chosen as CpuTier;
+}
 export type { JitStats };
 
 export interface VcpuOptions {
@@ -521,7 +534,7 @@ function checkStage2Range(ipa: number, size: number, op: string): void {
 
 /** Loads build/cpu.wasm, or build/cpu-jit.wasm for tier "jit" (built by `npm run build`), over the machine's memory. */
 export async function createCpuCore(memory: PhysicalMemory, options: CpuCoreOptions = {}): Promise<CpuCore> {
-  const tier = options.tier ?? "interp";
+  const tier = options.tier ?? defaultCpuTier();
   if (!CPU_TIERS.includes(tier)) throw new RangeError(`CPU tier "${tier}" does not exist: use interp or jit`);
   const wasmPath = WASM_PATHS[tier];
   if (!existsSync(wasmPath)) {

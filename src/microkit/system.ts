@@ -96,7 +96,7 @@ export interface BootOptions {
   clock?: ClockMode;
   /** Board RAM in bytes (default: the board's). */
   ramSize?: number;
-  /** The CPU core's execution tier for VMs' vCPUs: "interp" (default) or "jit" (docs/cpu.md). */
+  /** The CPU core's execution tier for VMs' vCPUs: "jit" or "interp" (docs/cpu.md); default defaultCpuTier(). */
   cpu?: CpuTier;
   /**
    * Programs given directly, by PD name, instead of the modules program_image names (for

@@ -162,11 +162,29 @@ describe("choosing the tier", () => {
 
   it("keeps JIT counters only on a JIT core", async () => {
     const memory = () => new PhysicalMemory({ ramBase: RAM, ramSize: 1 << 20 });
-    const interp = await createCpuCore(memory());
+    const interp = await createCpuCore(memory(), { tier: "interp" });
     const jit = await createCpuCore(memory(), { tier: "jit" });
     expect([interp.tier, interp.jitStatistics]).toEqual(["interp", undefined]);
     expect(jit.tier).toBe("jit");
     expect(jit.jitStatistics).toMatchObject({ blocksTranslated: 0, instructionsInBlocks: 0 });
+  });
+
+  it("takes the tier of a core created without one from VIRTKIT_CPU, and refuses a tier that does not exist", async () => {
+    const memory = () => new PhysicalMemory({ ramBase: RAM, ramSize: 1 << 20 });
+    const saved = process.env.VIRTKIT_CPU;
+    try {
+      for (const tier of TIERS) {
+        process.env.VIRTKIT_CPU = tier;
+        expect((await createCpuCore(memory())).tier).toBe(tier);
+      }
+      process.env.VIRTKIT_CPU = "turbo";
+      await expect(createCpuCore(memory())).rejects.toThrow(
+        "VIRTKIT_CPU=turbo names no CPU tier: use interp or jit",
+      );
+    } finally {
+      if (saved === undefined) delete process.env.VIRTKIT_CPU;
+      else process.env.VIRTKIT_CPU = saved;
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 // Robustness: a guest spinning with interrupts masked never stalls the host. The VM keeps running (as
 // the architecture says: nothing stops it), and a higher-priority PD keeps serving the console.
 import { existsSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   Vmm,
   createVmmLog,
@@ -86,6 +86,8 @@ describe.runIf((haveTools && haveCore) || process.env.CI)("a guest spinning with
       { keepInputOpen: true },
     );
     try {
+      // The key goes in once the VM runs: the echo PD (higher priority) starts before the VMM does.
+      await vi.waitFor(() => expect(vmmPd && guestCounter()).toBeGreaterThan(0n), { timeout: 20_000 });
       console.type("a");
       await console.waitFor("echo: a (guest counter running)", { timeoutMs: 20_000 });
       const before = guestCounter();

@@ -49,8 +49,12 @@ const BLOCK_GLOBALS: readonly GlobalImport[] = [
   { module: "core", name: "chainHops", type: I32 },
 ];
 
-/** Executions of a block start before it is translated. */
-export const DEFAULT_JIT_THRESHOLD = 1000;
+/**
+ * Executions of a block start before it is translated. Translating a block (with the warm ones) costs
+ * about as much as interpreting it some thousands of times, so only code that has run this often is
+ * likely to repay it: minimal-kernel and Debian boots measured best at 16000 (docs/cpu.md).
+ */
+export const DEFAULT_JIT_THRESHOLD = 16000;
 /**
  * A hot block is translated with the warm ones: block starts that are untranslated and have run at
  * least this fraction of the threshold, the most run first, up to BATCH_BLOCKS blocks per module.
