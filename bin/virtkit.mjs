@@ -29,16 +29,32 @@ function staleBuild() {
 }
 
 /**
- * PD modules are TypeScript (examples/<name>/*.ts, or a user's beside their .system file). The hooks
- * are registered after the CLI's modules are loaded, so those do not pass through them.
+ * PD modules are TypeScript (examples/<name>/*.ts, or a user's beside their .system file). One with a
+ * counterpart in build/js (the examples') is imported from there: its imports of src/ are the very
+ * modules the CLI runs. Any other is loaded through module hooks (source-modules.mjs), registered on
+ * first need only, since their worker thread costs start-up time, and after the CLI's modules are
+ * loaded, so those do not pass through them.
  */
-function loadTypeScriptModules() {
+async function useBuiltProgramModules() {
   const roots = ["src/", "examples/"].map((folder) => ({
     source: new URL(folder, root).href,
     built: new URL(folder, built).href,
   }));
-  register("./source-modules.mjs", import.meta.url, { data: { roots } });
-  trace("PD modules load from build/js, other TypeScript through esbuild");
+  let hooked = false;
+  const { setProgramModuleImporter } = await import(new URL("src/microkit/program.js", built).href);
+  setProgramModuleImporter((url) => {
+    for (const folder of roots) {
+      if (!url.startsWith(folder.source) || !url.endsWith(".ts")) continue;
+      const prebuilt = `${folder.built}${url.slice(folder.source.length, -".ts".length)}.js`;
+      if (existsSync(new URL(prebuilt))) return import(prebuilt);
+    }
+    if (!hooked) {
+      register("./source-modules.mjs", import.meta.url, { data: { roots } });
+      hooked = true;
+      trace("TypeScript PD modules load through esbuild, their imports of src/ and examples/ from build/js");
+    }
+    return import(url);
+  });
 }
 
 const stale = staleBuild();
@@ -47,7 +63,7 @@ if (stale === undefined) {
   ({ main } = await import(new URL("src/cli/main.js", built).href));
   trace("CLI loaded from build/js");
   // Only `run` loads PD modules.
-  if (process.argv[2] === "run") loadTypeScriptModules();
+  if (process.argv[2] === "run") await useBuiltProgramModules();
 } else {
   const { register: registerTsx } = await import("tsx/esm/api");
   registerTsx();

@@ -101,10 +101,20 @@ export function resolveProgramModule(
   );
 }
 
+/**
+ * How PD modules are imported: Node's import(), unless the `virtkit` command supplies its own
+ * (bin/virtkit.mjs), which loads a module that has a prebuilt counterpart without module hooks.
+ */
+let importModule: (url: string) => Promise<unknown> = (url) => import(url);
+
+export function setProgramModuleImporter(importer: (url: string) => Promise<unknown>): void {
+  importModule = importer;
+}
+
 export async function importProgram(pdName: string, path: string): Promise<PdProgramDefinition> {
   let module: { default?: unknown };
   try {
-    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    module = (await importModule(pathToFileURL(path).href)) as { default?: unknown };
   } catch (error) {
     throw new ProgramError(`Error: protection domain '${pdName}': cannot load ${path}: ${describe(error)}`);
   }

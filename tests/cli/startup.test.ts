@@ -68,8 +68,16 @@ describe("virtkit start-up", () => {
     // copy of the class, as a PD importing src/ transpiled apart would throw) is wrapped as "could not
     // start".
     const run = virtkit("run", "--console", "stdio", refusingSystem());
-    expect(run.stderr).toMatch(/PD modules load from build\/js/);
+    expect(run.stderr).toMatch(/TypeScript PD modules load through esbuild/);
     expect(untraced(run.stderr)).toBe("alone: refused by its factory\n");
     expect(run.status).toBe(1);
+  });
+
+  it("loads an example's PD modules from the build without module hooks", () => {
+    // The Wordle PDs are built; running them must not start the hooks' worker thread.
+    const run = virtkit("run", "--console", "stdio", join(ROOT, "examples/wordle/part3.system"));
+    expect(run.stdout).toContain("[ ] [ ] [ ] [ ] [ ]");
+    expect(run.stderr).not.toContain("through esbuild");
+    expect(run.status).toBe(0);
   });
 });
