@@ -19,6 +19,7 @@ import { runGuest, runGuestImage, type GuestResult } from "../guests/run-guest.t
 import { SIMPLE_SYSTEM } from "../system/linux-session.ts";
 import { ensureCpuTestTools } from "./toolchain.ts";
 import { decodeBitMask } from "../../src/machine/arch/a64/operands.ts";
+import { CORE_SYSTEM_REGISTER_KEYS } from "../../src/machine/arch/system-registers.ts";
 
 const TIERS: readonly CpuTier[] = ["interp", "jit"];
 const EAGER = { jitThreshold: 1 };
@@ -256,6 +257,48 @@ describe("the JIT tier on hand-written programs", () => {
     expect(state.x[0]).toBe(3n * 31n);
   });
 
+  it("moves NZCV, TPIDR_EL1 and SP_EL0 in a block, and leaves SP_EL0's UNDEFINED case to the interpreter", async () => {
+    // A hot loop writes and reads back the three registers; then SPSel is cleared, which makes the
+    // loop's MSR SP_EL0 UNDEFINED at EL1: the exception goes to VBAR_EL1 + 0x200 (hvc #1).
+    const msr = (name: string, rt: number): number =>
+      0xd500_0000 | (CORE_SYSTEM_REGISTER_KEYS[name]! << 5) | rt;
+    const mrs = (name: string, rt: number): number =>
+      0xd520_0000 | (CORE_SYSTEM_REGISTER_KEYS[name]! << 5) | rt;
+    const loop = 1;
+    const words = [
+      movz(4, 40),
+      msr("NZCV", 5), // loop
+      mrs("NZCV", 6),
+      msr("TPIDR_EL1", 4),
+      mrs("TPIDR_EL1", 7),
+      msr("SP_EL0", 7),
+      mrs("SP_EL0", 8),
+      addReg(0, 0, 6),
+      addReg(1, 1, 8),
+      subsImm(4, 4, 1),
+      bNe(10, loop),
+      0xd500_40bf, // MSR SPSel, #0
+      movz(4, 40),
+      b(13, loop),
+    ];
+    const vectors = new Array<number>(0x200 / 4 + 1).fill(0xd503_201f); // NOP
+    vectors[0x200 / 4] = hvc(1);
+    const program = [...words, ...new Array<number>(0x800 / 4 - words.length).fill(0), ...vectors];
+    const { state, stats } = await bothTiers(
+      program,
+      (x, write) => {
+        x(5, (1n << 64n) - 1n);
+        write("VBAR_EL1", BigInt(RAM + 0x800));
+      },
+      { slice: 97 },
+    );
+    expect(state.x[0]).toBe(40n * 0xf000_0000n);
+    expect(state.x[1]).toBe((40n * 41n) / 2n);
+    expect(state.sysregs.ESR_EL1! >> 26n).toBe(0n);
+    expect(state.sysregs.ELR_EL1).toBe(BigInt(RAM + 5 * 4));
+    expect(stats.instructionsInBlocks).toBeGreaterThan(300);
+  });
+
   it("stops a block at a stage-2 abort with the interpreter's exit, PC and registers", async () => {
     // Walks x1 through RAM 8 bytes at a time until it leaves the 8 KiB mapped at stage 2.
     const loop = 2;
@@ -307,7 +350,7 @@ function randomInstruction(r: (n: number) => number): number {
   const sf = r(2);
   const top = (sf << 31) >>> 0;
   const or = (...fields: number[]): number => fields.reduce((acc, f) => acc | f, 0) >>> 0;
-  switch (r(20)) {
+  switch (r(23)) {
     case 0: // ADD/SUB(S) immediate
       return or(top, r(4) << 29, 0x1100_0000, r(2) << 22, r(4096) << 10, any() << 5, d());
     case 1: {
@@ -425,6 +468,18 @@ function randomInstruction(r: (n: number) => number): number {
     }
     case 18: // ADR
       return or(0x1000_0000, r(4) << 29, r(1 << 12) << 5, d());
+    case 19: // EXTR (ROR immediate when Rn = Rm), lsb below the operand size
+      return or(top, 0x1380_0000, sf << 22, any() << 16, r(32 + 32 * sf) << 10, any() << 5, d());
+    case 20: {
+      // MRS/MSR of NZCV, TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL1, SP_EL0
+      const key =
+        CORE_SYSTEM_REGISTER_KEYS[["NZCV", "TPIDR_EL0", "TPIDRRO_EL0", "TPIDR_EL1", "SP_EL0"][r(5)]!]!;
+      return r(2) ? or(0xd520_0000, key << 5, d()) : or(0xd500_0000, key << 5, any());
+    }
+    case 21: {
+      // LDAR/STLR of every size, also through bases a post-index has misaligned (alignment faults)
+      return or(r(4) << 30, 0x089f_fc00, r(2) << 22, base() << 5, d());
+    }
     default: // NOP, DMB, DSB, ISB, YIELD, CLREX
       return [0xd503_201f, 0xd503_3bbf, 0xd503_3f9f, 0xd503_3fdf, 0xd503_203f, 0xd503_305f][r(6)]!;
   }

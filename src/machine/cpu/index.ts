@@ -34,9 +34,9 @@ import { VMID } from "./state";
 
 export { run, setJitThreshold, jitInstructionsRetired, jitEntry, chainHops } from "./run-loop";
 // What translated blocks (src/machine/cpu/jit) import: state they use in place, and its addresses.
-export { pc, nzcv, instret, eventAt } from "./state";
+export { pc, nzcv, instret, eventAt, spSel, TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL1 } from "./state";
 export { fastReadBase, fastWriteBase } from "./mmu";
-export { X_BASE } from "./registers";
+export { X_BASE, SP_EL0_SLOT } from "./registers";
 export { CONDITION_TABLE, FAST_ENTRIES } from "./layout";
 export { bitmaskImmediate, decodeBitMasks, wmask, tmask, bitMasksValid } from "./alu";
 export { createVcpu, selectVcpu } from "./vcpu";

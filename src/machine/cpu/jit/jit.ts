@@ -18,6 +18,11 @@ export interface JitCoreExports {
   X_BASE: WebAssembly.Global;
   CONDITION_TABLE: WebAssembly.Global;
   FAST_ENTRIES: WebAssembly.Global;
+  TPIDR_EL0: WebAssembly.Global;
+  TPIDRRO_EL0: WebAssembly.Global;
+  TPIDR_EL1: WebAssembly.Global;
+  SP_EL0_SLOT: WebAssembly.Global;
+  spSel: WebAssembly.Global;
   bitmaskImmediate(n: number, immr: number, imms: number): bigint;
   decodeBitMasks(n: number, imms: number, immr: number, immediate: number): void;
   wmask: WebAssembly.Global;
@@ -38,6 +43,7 @@ const BLOCK_GLOBALS: readonly GlobalImport[] = [
   { module: "core", name: "fastReadBase", type: I32 },
   { module: "core", name: "fastWriteBase", type: I32 },
   { module: "core", name: "chainHops", type: I32 },
+  { module: "core", name: "spSel", type: I32 },
 ];
 
 /** Executions of a block start before it is translated. */
@@ -104,6 +110,10 @@ export class JitTier {
       xBase: core.X_BASE.value as number,
       conditionTable: core.CONDITION_TABLE.value as number,
       fastEntries: core.FAST_ENTRIES.value as number,
+      tpidrEl0: core.TPIDR_EL0.value as number,
+      tpidrroEl0: core.TPIDRRO_EL0.value as number,
+      tpidrEl1: core.TPIDR_EL1.value as number,
+      spEl0Slot: core.SP_EL0_SLOT.value as number,
       bitmaskImmediate: (n, immr, imms) => BigInt.asUintN(64, core.bitmaskImmediate(n, immr, imms)),
       bitfieldMasks: (n, imms, immr) => {
         core.decodeBitMasks(n, imms, immr, 0);
@@ -128,6 +138,7 @@ export class JitTier {
         fastReadBase: core.fastReadBase,
         fastWriteBase: core.fastWriteBase,
         chainHops: core.chainHops,
+        spSel: core.spSel,
       },
     };
     core.setJitThreshold(threshold);
