@@ -299,6 +299,41 @@ describe("the JIT tier on hand-written programs", () => {
     expect(stats.instructionsInBlocks).toBeGreaterThan(300);
   });
 
+  it("increments a word with LDAXR/STLXR in a block, and leaves a misaligned exclusive's fault to the interpreter", async () => {
+    // 20 exclusive increments (x0 counts failed stores); then the base moves by 4, so the translated
+    // loop's LDAXR is misaligned: an alignment fault to VBAR_EL1 + 0x200 (hvc #1).
+    const loop = 1;
+    const words = [
+      movz(4, 20),
+      0xc85f_fc22, // loop: LDAXR x2, [x1]
+      addImm(2, 2, 1),
+      0xc805_fc22, // STLXR w5, x2, [x1]
+      addReg(0, 0, 5),
+      subsImm(4, 4, 1),
+      bNe(6, loop),
+      addImm(1, 1, 4),
+      movz(4, 20),
+      b(9, loop),
+    ];
+    const vectors = new Array<number>(0x200 / 4 + 1).fill(0xd503_201f); // NOP
+    vectors[0x200 / 4] = hvc(1);
+    const program = [...words, ...new Array<number>(0x800 / 4 - words.length).fill(0), ...vectors];
+    const { state, stats } = await bothTiers(
+      program,
+      (x, write) => {
+        x(1, BigInt(RAM + DATA));
+        write("VBAR_EL1", BigInt(RAM + 0x800));
+      },
+      { mmu: true },
+    );
+    expect(state.x[0]).toBe(0n);
+    expect(state.x[2]).toBe(20n);
+    expect(state.sysregs.ESR_EL1! >> 26n).toBe(0x25n);
+    expect(state.sysregs.ESR_EL1! & 0x3fn).toBe(0x21n);
+    expect(state.sysregs.ELR_EL1).toBe(BigInt(RAM + loop * 4));
+    expect(stats.instructionsInBlocks).toBeGreaterThan(60);
+  });
+
   it("stops a block at a stage-2 abort with the interpreter's exit, PC and registers", async () => {
     // Walks x1 through RAM 8 bytes at a time until it leaves the 8 KiB mapped at stage 2.
     const loop = 2;
@@ -336,7 +371,8 @@ function random(seed: number): (n: number) => number {
 /**
  * A random instruction of the JIT's subset (and a few around it) with operands that keep programs
  * runnable: results go to x0-x15, x16-x19 point into the data area (bases only), x21 is a small index,
- * x20 counts the loop; SP stays 16-byte aligned inside the data area.
+ * x22 an aligned base that never moves, x20 counts the loop; SP starts 16-byte aligned inside the data
+ * area.
  */
 /** An opc (bits 23:22) that makes a register load/store of this size allocated (classify()). */
 function loadStoreOpc(r: (n: number) => number, size: number): number {
@@ -347,10 +383,12 @@ function randomInstruction(r: (n: number) => number): number {
   const d = (): number => r(16); // destination / data register
   const any = (): number => (r(8) === 0 ? 31 : r(22)); // any source, XZR/SP included
   const base = (): number => (r(6) === 0 ? 31 : 16 + r(4));
+  // x22 stays 16-byte aligned: the base of most exclusive and ordered accesses, which fault unaligned
+  const ordered = (): number => (r(8) === 0 ? base() : 22);
   const sf = r(2);
   const top = (sf << 31) >>> 0;
   const or = (...fields: number[]): number => fields.reduce((acc, f) => acc | f, 0) >>> 0;
-  switch (r(23)) {
+  switch (r(25)) {
     case 0: // ADD/SUB(S) immediate
       return or(top, r(4) << 29, 0x1100_0000, r(2) << 22, r(4096) << 10, any() << 5, d());
     case 1: {
@@ -477,12 +515,55 @@ function randomInstruction(r: (n: number) => number): number {
       return r(2) ? or(0xd520_0000, key << 5, d()) : or(0xd500_0000, key << 5, any());
     }
     case 21: {
-      // LDAR/STLR of every size, also through bases a post-index has misaligned (alignment faults)
-      return or(r(4) << 30, 0x089f_fc00, r(2) << 22, base() << 5, d());
+      // LDAR/STLR of every size, sometimes through a base a post-index has misaligned (alignment faults)
+      return or(r(4) << 30, 0x089f_fc00, r(2) << 22, ordered() << 5, d());
     }
+    case 22: // DC ZVA inside the data area (and its unmapped page)
+      return or(0xd50b_7420, 16 + r(4));
+    case 23: // a lone load or store exclusive (a store without a reservation fails)
+      return exclusive(r, exclusiveShape(r), r(2) === 1, ordered(), d(), d(), d());
     default: // NOP, DMB, DSB, ISB, YIELD, CLREX
       return [0xd503_201f, 0xd503_3bbf, 0xd503_3f9f, 0xd503_3fdf, 0xd503_203f, 0xd503_305f][r(6)]!;
   }
+}
+
+/** Exclusives: a single register of any size, or a pair of words or doublewords. */
+interface ExclusiveShape {
+  pairOf: boolean;
+  size: number;
+}
+
+function exclusiveShape(r: (n: number) => number): ExclusiveShape {
+  const pairOf = r(3) === 0;
+  return { pairOf, size: pairOf ? 2 + r(2) : r(4) };
+}
+
+/** LDXR/LDAXR/LDXP/LDAXP, or STXR/STLXR/STXP/STLXP with the status in Ws. */
+function exclusive(
+  r: (n: number) => number,
+  { pairOf, size }: ExclusiveShape,
+  load: boolean,
+  rn: number,
+  rt: number,
+  rt2: number,
+  rs: number,
+): number {
+  const status = load ? 31 : rs;
+  const second = pairOf ? rt2 : 31;
+  const l = load ? 1 : 0;
+  const o1 = pairOf ? 1 : 0;
+  return (
+    ((size << 30) |
+      0x0800_0000 |
+      (l << 22) |
+      (o1 << 21) |
+      (status << 16) |
+      (r(2) << 15) |
+      (second << 10) |
+      (rn << 5) |
+      rt) >>>
+    0
+  );
 }
 
 /** A random 64-bit register value, often one at the edges of 32- and 64-bit arithmetic. */
@@ -506,7 +587,15 @@ function randomProgram(seed: number, length: number): number[] {
   const r = random(seed);
   const body: number[] = [];
   for (let i = 0; i < length; i++) {
-    if (i < length - 2 && r(6) === 0) {
+    if (i < length - 3 && r(12) === 0) {
+      // a load and store exclusive of the same shape through the same base: the store succeeds
+      // unless a slice ends between them or the base moved
+      const shape = exclusiveShape(r);
+      const rn = r(4) === 0 ? 16 + r(4) : 22;
+      body.push(exclusive(r, shape, true, rn, r(16), r(16), 0));
+      body.push(exclusive(r, shape, false, rn, r(16), r(16), r(16)));
+      i++;
+    } else if (i < length - 2 && r(6) === 0) {
       // B.cond, CBZ/CBNZ or TBZ/TBNZ over the next instruction
       const kind = r(3);
       if (kind === 0) body.push(0x5400_0000 | (2 << 5) | r(16));
@@ -530,6 +619,7 @@ describe("the JIT tier on random programs (MMU on)", () => {
       const code = randomProgram(seed, 48);
       const program = [...code, ...new Array<number>(0x800 / 4 - code.length).fill(0), ...vectors];
       const registers = Array.from({ length: 16 }, () => randomValue(r));
+      const orderedBase = BigInt(RAM + DATA + 0x1000 + 16 * r(64));
       const { state, stats } = await bothTiers(
         program,
         (x, write) => {
@@ -537,6 +627,7 @@ describe("the JIT tier on random programs (MMU on)", () => {
           for (let n = 16; n < 20; n++) x(n, BigInt(RAM + DATA + 0x2000 + (n - 16) * 0x3000));
           x(20, 20n);
           x(21, 8n);
+          x(22, orderedBase);
           write("VBAR_EL1", BigInt(RAM + 0x800));
         },
         { mmu: true, data, slice: 61, hole: RAM + DATA + 0x5000 },

@@ -23,6 +23,10 @@ export interface JitCoreExports {
   TPIDR_EL1: WebAssembly.Global;
   SP_EL0_SLOT: WebAssembly.Global;
   spSel: WebAssembly.Global;
+  reservedAddress: WebAssembly.Global;
+  reservedSize: WebAssembly.Global;
+  NO_RESERVATION: WebAssembly.Global;
+  DC_ZVA_BYTES: WebAssembly.Global;
   bitmaskImmediate(n: number, immr: number, imms: number): bigint;
   decodeBitMasks(n: number, imms: number, immr: number, immediate: number): void;
   wmask: WebAssembly.Global;
@@ -44,6 +48,8 @@ const BLOCK_GLOBALS: readonly GlobalImport[] = [
   { module: "core", name: "fastWriteBase", type: I32 },
   { module: "core", name: "chainHops", type: I32 },
   { module: "core", name: "spSel", type: I32 },
+  { module: "core", name: "reservedAddress", type: I32 },
+  { module: "core", name: "reservedSize", type: I32 },
 ];
 
 /** Executions of a block start before it is translated. */
@@ -114,6 +120,8 @@ export class JitTier {
       tpidrroEl0: core.TPIDRRO_EL0.value as number,
       tpidrEl1: core.TPIDR_EL1.value as number,
       spEl0Slot: core.SP_EL0_SLOT.value as number,
+      noReservation: core.NO_RESERVATION.value as number,
+      dcZvaBytes: core.DC_ZVA_BYTES.value as number,
       bitmaskImmediate: (n, immr, imms) => BigInt.asUintN(64, core.bitmaskImmediate(n, immr, imms)),
       bitfieldMasks: (n, imms, immr) => {
         core.decodeBitMasks(n, imms, immr, 0);
@@ -139,6 +147,8 @@ export class JitTier {
         fastWriteBase: core.fastWriteBase,
         chainHops: core.chainHops,
         spSel: core.spSel,
+        reservedAddress: core.reservedAddress,
+        reservedSize: core.reservedSize,
       },
     };
     core.setJitThreshold(threshold);

@@ -25,6 +25,8 @@ export const G_FAST_READ = 4;
 export const G_FAST_WRITE = 5;
 export const G_CHAIN_HOPS = 6;
 export const G_SP_SEL = 7;
+export const G_RESERVED_ADDRESS = 8;
+export const G_RESERVED_SIZE = 9;
 
 /** Addresses in the core's linear memory that blocks use (read from the core's exports). */
 export interface CoreLayout {
@@ -40,6 +42,10 @@ export interface CoreLayout {
   tpidrEl1: number;
   /** Where SP_EL0 is kept while it is not the current SP (at EL1 with SPSel 1). */
   spEl0Slot: number;
+  /** The exclusive monitor's reservation address when nothing is reserved. */
+  noReservation: number;
+  /** Bytes DC ZVA zeroes (DCZID_EL0). */
+  dcZvaBytes: number;
   /** The core's bitmask immediate of a logical instruction (N, immr, imms), 0 when reserved. */
   bitmaskImmediate(n: number, immr: number, imms: number): bigint;
   /** The core's DecodeBitMasks(N, imms, immr, FALSE) for BFM: wmask and tmask, undefined when reserved. */
@@ -947,7 +953,8 @@ function branch(e: Emitter, insn: number): Outcome {
     }
     case 0xd5:
       if ((insn >>> 22) & 3) return NO;
-      return (insn >>> 19) & 2 ? moveSystemRegister(e, insn) : hintOrBarrier(insn);
+      if ((insn >>> 19) & 2) return moveSystemRegister(e, insn);
+      return ((insn >>> 19) & 3) === 1 ? dataCacheZero(e, insn) : hintOrBarrier(insn);
     case 0xd6:
     case 0xd7: {
       const opc = (insn >>> 21) & 15;
@@ -983,6 +990,25 @@ function hintOrBarrier(insn: number): Outcome {
     return op2 >= 4 && op2 <= 6 ? NEXT : NO;
   }
   return NO;
+}
+
+/**
+ * DC ZVA at EL1 (system.ts cacheOrTranslate(), mmu.ts zeroBlock()): zeroes the aligned block through
+ * the write translation cache, which zeroBlock() probes first too. The other SYS instructions, and DC
+ * ZVA at EL0 (trapped unless SCTLR_EL1.DZE), stay in the interpreter.
+ */
+function dataCacheZero(e: Emitter, insn: number): Outcome {
+  if ((insn >>> 21) & 1 || ((insn >>> 16) & 7) !== 3 || ((insn >>> 12) & 15) !== 7) return NO;
+  if (((insn >>> 8) & 15) !== 4 || ((insn >>> 5) & 7) !== 1 || e.el === 0) return NO;
+  const bytes = e.layout.dcZvaBytes;
+  e.x(insn & 31)
+    .i64(~BigInt(bytes - 1) & M64)
+    .op(Op.i64And)
+    .set(T);
+  e.probe(true, T, bytes, H);
+  for (let offset = 0; offset < bytes; offset += 8) e.get(H).i64(0n).mem(Op.i64Store, 3, offset);
+  e.selfModifyCheck(H, bytes);
+  return NEXT;
 }
 
 const KEY = CORE_SYSTEM_REGISTER_KEYS;
@@ -1079,7 +1105,8 @@ function loadStore(e: Emitter, insn: number): Outcome {
   const rn = (insn >>> 5) & 31;
   if ((op & 0x38) === 0x28) return pair(e, insn);
   const size = insn >>> 30;
-  if (op === 0x08) return ordered(e, insn, size, rt, rn);
+  if (op === 0x08)
+    return (insn >>> 23) & 1 ? ordered(e, insn, size, rt, rn) : exclusive(e, insn, size, rt, rn);
   const opc = (insn >>> 22) & 3;
   const kind = classify(size, opc);
   if (op === 0x39) {
@@ -1123,11 +1150,10 @@ function loadStore(e: Emitter, insn: number): Outcome {
 
 /**
  * LDAR/STLR: a single load or store at the base with no offset, which faults when not aligned
- * (exclusiveOrOrdered()); this core orders all accesses, so acquire and release add nothing. The
- * exclusives (o2 = 0) stay in the interpreter.
+ * (exclusiveOrOrdered()); this core orders all accesses, so acquire and release add nothing.
  */
 function ordered(e: Emitter, insn: number, size: number, rt: number, rn: number): Outcome {
-  if (!((insn >>> 23) & 1) || (insn >>> 21) & 1 || !((insn >>> 15) & 1)) return NO;
+  if ((insn >>> 21) & 1 || !((insn >>> 15) & 1)) return NO;
   e.base(rn);
   e.get(A).set(T);
   if (size) {
@@ -1137,6 +1163,66 @@ function ordered(e: Emitter, insn: number, size: number, rt: number, rn: number)
     e.if(() => e.bail());
   }
   single(e, size, (insn >>> 22) & 1, rt, rn, undefined);
+  return NEXT;
+}
+
+/**
+ * LDXR/STXR, LDXP/STXP and their acquire/release forms (exclusiveOrOrdered()): an aligned access
+ * through the translation cache (translateForHost() probes it first); a load reserves the host
+ * address and size in the core's exclusive monitor, a store checks and clears the reservation and
+ * writes only when it matched, then sets Ws to 0 (done) or 1.
+ */
+function exclusive(e: Emitter, insn: number, size: number, rt: number, rn: number): Outcome {
+  const pairOf = (insn >>> 21) & 1;
+  if (pairOf && size < 2) return NO;
+  const isLoad = ((insn >>> 22) & 1) !== 0;
+  const rt2 = (insn >>> 10) & 31;
+  const bytes = 1 << size;
+  const total = pairOf ? 2 * bytes : bytes;
+  e.base(rn);
+  e.get(A).set(T);
+  if (total > 1) {
+    e.get(T)
+      .i64(BigInt(total - 1))
+      .op(Op.i64And, Op.i64Eqz, Op.i32Eqz);
+    e.if(() => e.bail());
+  }
+  e.probe(!isLoad, T, total, H);
+  if (isLoad) {
+    e.loadFrom(H, size, 1).set(V);
+    if (pairOf) {
+      e.get(H)
+        .mem(size === 3 ? Op.i64Load : Op.i64Load32U, size, bytes)
+        .set(W);
+      e.setX(rt, () => e.get(V));
+      e.setX(rt2, () => e.get(W));
+    } else {
+      e.setX(rt, () => e.get(V));
+    }
+    e.get(H).gset(G_RESERVED_ADDRESS);
+    e.i32(total).gset(G_RESERVED_SIZE);
+    return NEXT;
+  }
+  // H2 = the reservation matched (checkAndClearExclusiveMonitor()).
+  e.gget(G_RESERVED_ADDRESS)
+    .get(H)
+    .op(Op.i32Xor)
+    .gget(G_RESERVED_SIZE)
+    .i32(total)
+    .op(Op.i32Xor, Op.i32Or, Op.i32Eqz);
+  e.set(H2);
+  e.i32(e.layout.noReservation).gset(G_RESERVED_ADDRESS);
+  e.get(H2);
+  e.if(() => {
+    e.x(rt).set(V);
+    e.storeTo(H, size, V);
+    if (pairOf) {
+      e.get(H).x(rt2);
+      e.mem(size === 3 ? Op.i64Store : Op.i64Store32, size, bytes);
+    }
+  });
+  e.setX((insn >>> 16) & 31, () => e.get(H2).op(Op.i32Eqz, Op.i64ExtendI32U));
+  e.selfModifyCheck(H, total);
   return NEXT;
 }
 
