@@ -27,6 +27,8 @@ export interface JitCoreExports {
   reservedSize: WebAssembly.Global;
   NO_RESERVATION: WebAssembly.Global;
   DC_ZVA_BYTES: WebAssembly.Global;
+  DCZID_BLOCK_LOG2_WORDS: WebAssembly.Global;
+  daif: WebAssembly.Global;
   bitmaskImmediate(n: number, immr: number, imms: number): bigint;
   decodeBitMasks(n: number, imms: number, immr: number, immediate: number): void;
   wmask: WebAssembly.Global;
@@ -50,6 +52,7 @@ const BLOCK_GLOBALS: readonly GlobalImport[] = [
   { module: "core", name: "spSel", type: I32 },
   { module: "core", name: "reservedAddress", type: I32 },
   { module: "core", name: "reservedSize", type: I32 },
+  { module: "core", name: "daif", type: I32 },
 ];
 
 /** Executions of a block start before it is translated. */
@@ -122,6 +125,7 @@ export class JitTier {
       spEl0Slot: core.SP_EL0_SLOT.value as number,
       noReservation: core.NO_RESERVATION.value as number,
       dcZvaBytes: core.DC_ZVA_BYTES.value as number,
+      dczidEl1: core.DCZID_BLOCK_LOG2_WORDS.value as bigint,
       bitmaskImmediate: (n, immr, imms) => BigInt.asUintN(64, core.bitmaskImmediate(n, immr, imms)),
       bitfieldMasks: (n, imms, immr) => {
         core.decodeBitMasks(n, imms, immr, 0);
@@ -149,6 +153,7 @@ export class JitTier {
         spSel: core.spSel,
         reservedAddress: core.reservedAddress,
         reservedSize: core.reservedSize,
+        daif: core.daif,
       },
     };
     core.setJitThreshold(threshold);

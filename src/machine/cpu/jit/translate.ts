@@ -27,6 +27,7 @@ export const G_CHAIN_HOPS = 6;
 export const G_SP_SEL = 7;
 export const G_RESERVED_ADDRESS = 8;
 export const G_RESERVED_SIZE = 9;
+export const G_DAIF = 10;
 
 /** Addresses in the core's linear memory that blocks use (read from the core's exports). */
 export interface CoreLayout {
@@ -44,8 +45,9 @@ export interface CoreLayout {
   spEl0Slot: number;
   /** The exclusive monitor's reservation address when nothing is reserved. */
   noReservation: number;
-  /** Bytes DC ZVA zeroes (DCZID_EL0). */
+  /** Bytes DC ZVA zeroes, and DCZID_EL0 as EL1 reads it (the block size as log2 of words). */
   dcZvaBytes: number;
+  dczidEl1: bigint;
   /** The core's bitmask immediate of a logical instruction (N, immr, imms), 0 when reserved. */
   bitmaskImmediate(n: number, immr: number, imms: number): bigint;
   /** The core's DecodeBitMasks(N, imms, immr, FALSE) for BFM: wmask and tmask, undefined when reserved. */
@@ -954,7 +956,8 @@ function branch(e: Emitter, insn: number): Outcome {
     case 0xd5:
       if ((insn >>> 22) & 3) return NO;
       if ((insn >>> 19) & 2) return moveSystemRegister(e, insn);
-      return ((insn >>> 19) & 3) === 1 ? dataCacheZero(e, insn) : hintOrBarrier(insn);
+      if (((insn >>> 19) & 3) === 1) return systemInstruction(e, insn);
+      return ((insn >>> 12) & 15) === 4 ? daifImmediate(e, insn) : hintOrBarrier(insn);
     case 0xd6:
     case 0xd7: {
       const opc = (insn >>> 21) & 15;
@@ -993,13 +996,27 @@ function hintOrBarrier(insn: number): Outcome {
 }
 
 /**
- * DC ZVA at EL1 (system.ts cacheOrTranslate(), mmu.ts zeroBlock()): zeroes the aligned block through
- * the write translation cache, which zeroBlock() probes first too. The other SYS instructions, and DC
- * ZVA at EL0 (trapped unless SCTLR_EL1.DZE), stay in the interpreter.
+ * SYS at EL1 (system.ts systemInstruction(), cacheOrTranslate()): the cache maintenance that does
+ * nothing on this coherent memory (IC IALLU(IS), IC IVAU, DC IVAC, ISW, CSW, CISW, CVAC, CVAU,
+ * CIVAC: stale translations are caught by each block's code check), and DC ZVA, which zeroes the
+ * aligned block through the write translation cache (mmu.ts zeroBlock() probes it first too). AT,
+ * TLBI and every SYS at EL0 (trapped or UNDEFINED by SCTLR_EL1) stay in the interpreter.
  */
-function dataCacheZero(e: Emitter, insn: number): Outcome {
-  if ((insn >>> 21) & 1 || ((insn >>> 16) & 7) !== 3 || ((insn >>> 12) & 15) !== 7) return NO;
-  if (((insn >>> 8) & 15) !== 4 || ((insn >>> 5) & 7) !== 1 || e.el === 0) return NO;
+function systemInstruction(e: Emitter, insn: number): Outcome {
+  const op1 = (insn >>> 16) & 7;
+  const crm = (insn >>> 8) & 15;
+  const op2 = (insn >>> 5) & 7;
+  if ((insn >>> 21) & 1 || ((insn >>> 12) & 15) !== 7 || e.el === 0) return NO;
+  if (op1 === 0) {
+    const nothing =
+      ((crm === 1 || crm === 5) && op2 === 0) ||
+      (crm === 6 && (op2 === 1 || op2 === 2)) ||
+      ((crm === 10 || crm === 14) && op2 === 2);
+    return nothing ? NEXT : NO;
+  }
+  if (op1 !== 3 || op2 !== 1) return NO;
+  if (crm === 5 || crm === 10 || crm === 11 || crm === 14) return NEXT;
+  if (crm !== 4) return NO;
   const bytes = e.layout.dcZvaBytes;
   e.x(insn & 31)
     .i64(~BigInt(bytes - 1) & M64)
@@ -1011,12 +1028,40 @@ function dataCacheZero(e: Emitter, insn: number): Outcome {
   return NEXT;
 }
 
+/**
+ * MSR DAIFSet/DAIFClr at EL1 (system.ts msrImmediate(); EL0 needs SCTLR_EL1.UMA): the new mask, then
+ * the event check the interpreter requests.
+ */
+function daifImmediate(e: Emitter, insn: number): Outcome {
+  if ((insn >>> 21) & 1 || (insn & 31) !== 31 || ((insn >>> 16) & 7) !== 3 || e.el === 0) return NO;
+  const op2 = (insn >>> 5) & 7;
+  if (op2 !== 6 && op2 !== 7) return NO;
+  const bits = ((insn >>> 8) & 15) << 6;
+  e.gget(G_DAIF);
+  if (op2 === 6) e.i32(bits).op(Op.i32Or);
+  else e.i32(~bits).op(Op.i32And);
+  e.gset(G_DAIF);
+  return eventCheckAfter(e);
+}
+
+/**
+ * requestEventCheck() (eventAt = 0) after an instruction that can unmask or mask an interrupt: the
+ * block ends after it, so the run loop checks events before the next instruction, as it does after
+ * the interpreter's.
+ */
+function eventCheckAfter(e: Emitter): Outcome {
+  e.i64(0n).gset(G_EVENT_AT);
+  e.exit(e.insnPc + 4n, e.index + 1, BLOCK_STOPPED);
+  return END;
+}
+
 const KEY = CORE_SYSTEM_REGISTER_KEYS;
 
 /**
  * MRS and MSR of the registers that are plain state at the block's EL, with no trap and no side
  * effect (sysregs.ts readSystemRegister, writeSystemRegister): NZCV, TPIDR_EL0, TPIDRRO_EL0 (written
- * at EL1), TPIDR_EL1 and SP_EL0 at EL1. An EL0 access to the EL1 ones is UNDEFINED, so it is left out.
+ * at EL1), and at EL1 TPIDR_EL1, SP_EL0, DCZID_EL0 (read) and DAIF, whose write ends the block with
+ * the interpreter's event check. EL0's accesses to the EL1 ones trap or are UNDEFINED: left out.
  */
 function moveSystemRegister(e: Emitter, insn: number): Outcome {
   const read = ((insn >>> 21) & 1) !== 0;
@@ -1034,6 +1079,18 @@ function moveSystemRegister(e: Emitter, insn: number): Outcome {
           .i32(0xf000_0000 | 0)
           .op(Op.i32And)
           .gset(G_NZCV);
+      return NEXT;
+    case KEY.DAIF:
+      if (!el1) return NO;
+      if (read) {
+        e.setX(rt, () => e.gget(G_DAIF).op(Op.i64ExtendI32U));
+        return NEXT;
+      }
+      e.x(rt).op(Op.i32WrapI64).i32(0x3c0).op(Op.i32And).gset(G_DAIF);
+      return eventCheckAfter(e);
+    case KEY.DCZID_EL0:
+      if (!read || !el1) return NO;
+      e.setX(rt, () => e.i64(layout.dczidEl1));
       return NEXT;
     case KEY.TPIDR_EL0:
       address = layout.tpidrEl0;
