@@ -9,6 +9,7 @@ import {
   type CpuCore,
   type CpuTier,
   type JitStats,
+  type Vcpu,
   type VcpuExit,
 } from "../../src/machine/cpu.ts";
 import { PhysicalMemory } from "../../src/machine/physical-memory.ts";
@@ -19,6 +20,7 @@ import { runGuest, runGuestImage, type GuestResult } from "../guests/run-guest.t
 import { SIMPLE_SYSTEM } from "../system/linux-session.ts";
 import { ensureCpuTestTools } from "./toolchain.ts";
 import { decodeBitMask } from "../../src/machine/arch/a64/operands.ts";
+import { CORE_SYSTEM_REGISTER_KEYS } from "../../src/machine/arch/system-registers.ts";
 
 const TIERS: readonly CpuTier[] = ["interp", "jit"];
 const EAGER = { jitThreshold: 1 };
@@ -77,6 +79,9 @@ async function runProgram(
     data?: Uint8Array;
     /** A page of RAM unmapped at stage 2: its aborts are recorded and the access skipped. */
     hole?: number;
+    gicVersion?: 2 | 3;
+    /** Called before each slice (numbered from 0), e.g. to make an interrupt pending. */
+    beforeSlice?: (vcpu: Vcpu, slice: number) => void;
   } = {},
 ): Promise<ProgramRun> {
   const memory = new PhysicalMemory({ ramBase: RAM, ramSize: 1 << 20 });
@@ -85,7 +90,7 @@ async function runProgram(
   words.forEach((w, i) => code.setUint32(i * 4, w >>> 0, true));
   if (options.data) memory.view(RAM + DATA, options.data.length).set(options.data);
   const core = await createCpuCore(memory, { tier, ...EAGER });
-  const vcpu = core.createVcpu();
+  const vcpu = core.createVcpu({ gicVersion: options.gicVersion ?? 2 });
   vcpu.mapStage2(RAM, RAM, options.mappedBytes ?? 1 << 20, { read: true, write: true, execute: true }, false);
   if (options.hole !== undefined) vcpu.unmapStage2(options.hole, 0x1000);
   vcpu.pstate = 0x3c5;
@@ -99,6 +104,7 @@ async function runProgram(
   const exits: string[] = [];
   const trace: string[] = [];
   for (let slices = 0; slices < 10_000; slices++) {
+    options.beforeSlice?.(vcpu, slices);
     const exit: VcpuExit = vcpu.run(options.slice ?? 1000);
     trace.push(
       `${Array.from({ length: 31 }, (_, n) => vcpu.getX(n).toString(16))} ${vcpu.pstate.toString(16)}`,
@@ -274,6 +280,129 @@ describe("the JIT tier on hand-written programs", () => {
     expect(state.x[0]).toBe(3n * 31n);
   });
 
+  it("moves NZCV, TPIDR_EL1, SP_EL0 and DAIF in blocks, and leaves SP_EL0's UNDEFINED case to the interpreter", async () => {
+    // A hot loop writes and reads back the three registers; then SPSel is cleared, which makes the
+    // loop's MSR SP_EL0 UNDEFINED at EL1: the exception goes to VBAR_EL1 + 0x200 (hvc #1).
+    const msr = (name: string, rt: number): number =>
+      0xd500_0000 | (CORE_SYSTEM_REGISTER_KEYS[name]! << 5) | rt;
+    const mrs = (name: string, rt: number): number =>
+      0xd520_0000 | (CORE_SYSTEM_REGISTER_KEYS[name]! << 5) | rt;
+    const loop = 1;
+    const words = [
+      movz(4, 40),
+      msr("NZCV", 5), // loop
+      mrs("NZCV", 6),
+      msr("TPIDR_EL1", 4),
+      mrs("TPIDR_EL1", 7),
+      msr("SP_EL0", 7),
+      mrs("SP_EL0", 8),
+      msr("DAIF", 5),
+      mrs("DAIF", 9),
+      addReg(2, 2, 9),
+      addReg(0, 0, 6),
+      addReg(1, 1, 8),
+      subsImm(4, 4, 1),
+      bNe(13, loop),
+      0xd500_40bf, // MSR SPSel, #0
+      movz(4, 40),
+      b(16, loop),
+    ];
+    const vectors = new Array<number>(0x200 / 4 + 1).fill(0xd503_201f); // NOP
+    vectors[0x200 / 4] = hvc(1);
+    const program = [...words, ...new Array<number>(0x800 / 4 - words.length).fill(0), ...vectors];
+    const { state, stats } = await bothTiers(
+      program,
+      (x, write) => {
+        x(5, (1n << 64n) - 1n);
+        write("VBAR_EL1", BigInt(RAM + 0x800));
+      },
+      { slice: 97 },
+    );
+    expect(state.x[0]).toBe(40n * 0xf000_0000n);
+    expect(state.x[1]).toBe((40n * 41n) / 2n);
+    expect(state.x[2]).toBe(40n * 0x3c0n);
+    expect(state.sysregs.ESR_EL1! >> 26n).toBe(0n);
+    expect(state.sysregs.ELR_EL1).toBe(BigInt(RAM + 5 * 4));
+    expect(stats.instructionsInBlocks).toBeGreaterThan(300);
+  });
+
+  it("increments a word with LDAXR/STLXR in a block, and leaves a misaligned exclusive's fault to the interpreter", async () => {
+    // 20 exclusive increments (x0 counts failed stores); then the base moves by 4, so the translated
+    // loop's LDAXR is misaligned: an alignment fault to VBAR_EL1 + 0x200 (hvc #1).
+    const loop = 1;
+    const words = [
+      movz(4, 20),
+      0xc85f_fc22, // loop: LDAXR x2, [x1]
+      addImm(2, 2, 1),
+      0xc805_fc22, // STLXR w5, x2, [x1]
+      addReg(0, 0, 5),
+      subsImm(4, 4, 1),
+      bNe(6, loop),
+      addImm(1, 1, 4),
+      movz(4, 20),
+      b(9, loop),
+    ];
+    const vectors = new Array<number>(0x200 / 4 + 1).fill(0xd503_201f); // NOP
+    vectors[0x200 / 4] = hvc(1);
+    const program = [...words, ...new Array<number>(0x800 / 4 - words.length).fill(0), ...vectors];
+    const { state, stats } = await bothTiers(
+      program,
+      (x, write) => {
+        x(1, BigInt(RAM + DATA));
+        write("VBAR_EL1", BigInt(RAM + 0x800));
+      },
+      { mmu: true },
+    );
+    expect(state.x[0]).toBe(0n);
+    expect(state.x[2]).toBe(20n);
+    expect(state.sysregs.ESR_EL1! >> 26n).toBe(0x25n);
+    expect(state.sysregs.ESR_EL1! & 0x3fn).toBe(0x21n);
+    expect(state.sysregs.ELR_EL1).toBe(BigInt(RAM + loop * 4));
+    expect(stats.instructionsInBlocks).toBeGreaterThan(60);
+  });
+
+  it("takes an interrupt right after a translated MSR DAIFClr unmasks it, at the interpreter's instruction", async () => {
+    // The loop unmasks IRQs for one instruction per iteration; before the third slice (while they
+    // are masked, near the end of an iteration) an interrupt becomes pending (list register 0, group
+    // 1), and the next DAIFClr, in the translated block at the loop's start, must stop the block so
+    // that it is taken before the following instruction (VBAR_EL1 + 0x280: hvc #1).
+    const loop = 1;
+    const words = [
+      movz(4, 200),
+      addImm(0, 0, 1), // loop
+      addImm(1, 1, 2),
+      0xd503_42ff, // MSR DAIFClr, #2
+      0xd503_42df, // MSR DAIFSet, #2
+      addImm(2, 2, 3),
+      addImm(3, 3, 4),
+      subsImm(4, 4, 1),
+      bNe(8, loop),
+      hvc(0),
+    ];
+    const vectors = new Array<number>(0x280 / 4 + 1).fill(0xd503_201f); // NOP
+    vectors[0x280 / 4] = hvc(1);
+    const program = [...words, ...new Array<number>(0x800 / 4 - words.length).fill(0), ...vectors];
+    const { state, stats } = await bothTiers(
+      program,
+      (_x, write) => {
+        write("VBAR_EL1", BigInt(RAM + 0x800));
+        write("ICC_IGRPEN1_EL1", 1n);
+        write("ICC_PMR_EL1", 0xf0n);
+      },
+      {
+        slice: 52,
+        gicVersion: 3,
+        beforeSlice: (vcpu, slice) => {
+          if (slice === 2) vcpu.setListRegister(0, (1n << 28n) | (1n << 30n) | (0x10n << 23n) | 40n);
+        },
+      },
+    );
+    expect(state.exits.at(-1)).toBe(JSON.stringify({ kind: "hvc", imm: 1 }));
+    expect(state.sysregs.ELR_EL1).toBe(BigInt(RAM + 4 * 4));
+    expect(state.instructions).toBeGreaterThan(2 * 52);
+    expect(stats.instructionsInBlocks).toBeGreaterThan(50);
+  });
+
   it("stops a block at a stage-2 abort with the interpreter's exit, PC and registers", async () => {
     // Walks x1 through RAM 8 bytes at a time until it leaves the 8 KiB mapped at stage 2.
     const loop = 2;
@@ -311,7 +440,8 @@ function random(seed: number): (n: number) => number {
 /**
  * A random instruction of the JIT's subset (and a few around it) with operands that keep programs
  * runnable: results go to x0-x15, x16-x19 point into the data area (bases only), x21 is a small index,
- * x20 counts the loop; SP stays 16-byte aligned inside the data area.
+ * x22 an aligned base that never moves, x20 counts the loop; SP starts 16-byte aligned inside the data
+ * area.
  */
 /** An opc (bits 23:22) that makes a register load/store of this size allocated (classify()). */
 function loadStoreOpc(r: (n: number) => number, size: number): number {
@@ -322,10 +452,12 @@ function randomInstruction(r: (n: number) => number): number {
   const d = (): number => r(16); // destination / data register
   const any = (): number => (r(8) === 0 ? 31 : r(22)); // any source, XZR/SP included
   const base = (): number => (r(6) === 0 ? 31 : 16 + r(4));
+  // x22 stays 16-byte aligned: the base of most exclusive and ordered accesses, which fault unaligned
+  const ordered = (): number => (r(8) === 0 ? base() : 22);
   const sf = r(2);
   const top = (sf << 31) >>> 0;
   const or = (...fields: number[]): number => fields.reduce((acc, f) => acc | f, 0) >>> 0;
-  switch (r(20)) {
+  switch (r(28)) {
     case 0: // ADD/SUB(S) immediate
       return or(top, r(4) << 29, 0x1100_0000, r(2) << 22, r(4096) << 10, any() << 5, d());
     case 1: {
@@ -443,9 +575,69 @@ function randomInstruction(r: (n: number) => number): number {
     }
     case 18: // ADR
       return or(0x1000_0000, r(4) << 29, r(1 << 12) << 5, d());
+    case 19: // EXTR (ROR immediate when Rn = Rm), lsb below the operand size
+      return or(top, 0x1380_0000, sf << 22, any() << 16, r(32 + 32 * sf) << 10, any() << 5, d());
+    case 20: {
+      // MRS/MSR of NZCV, TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL1, SP_EL0, DAIF; MRS DCZID_EL0
+      const name = ["NZCV", "TPIDR_EL0", "TPIDRRO_EL0", "TPIDR_EL1", "SP_EL0", "DAIF", "DCZID_EL0"][r(7)]!;
+      const key = CORE_SYSTEM_REGISTER_KEYS[name]!;
+      return r(2) || name === "DCZID_EL0" ? or(0xd520_0000, key << 5, d()) : or(0xd500_0000, key << 5, any());
+    }
+    case 21: {
+      // LDAR/STLR of every size, sometimes through a base a post-index has misaligned (alignment faults)
+      return or(r(4) << 30, 0x089f_fc00, r(2) << 22, ordered() << 5, d());
+    }
+    case 22: // DC ZVA inside the data area (and its unmapped page)
+      return or(0xd50b_7420, 16 + r(4));
+    case 23: // a lone load or store exclusive (a store without a reservation fails)
+      return exclusive(r, exclusiveShape(r), r(2) === 1, ordered(), d(), d(), d());
+    case 24: // MSR DAIFSet/DAIFClr; DC CVAC/CVAU/CIVAC/IVAC, IC IVAU/IALLU (nothing to do here)
+      if (r(2)) return or(0xd503_40df, r(2) << 5, r(16) << 8);
+      return or([0xd50b_7a20, 0xd50b_7b20, 0xd50b_7e20, 0xd508_7620, 0xd50b_7520][r(5)]!, any());
+    case 25:
+      return 0xd508_751f; // IC IALLU
     default: // NOP, DMB, DSB, ISB, YIELD, CLREX
       return [0xd503_201f, 0xd503_3bbf, 0xd503_3f9f, 0xd503_3fdf, 0xd503_203f, 0xd503_305f][r(6)]!;
   }
+}
+
+/** Exclusives: a single register of any size, or a pair of words or doublewords. */
+interface ExclusiveShape {
+  pairOf: boolean;
+  size: number;
+}
+
+function exclusiveShape(r: (n: number) => number): ExclusiveShape {
+  const pairOf = r(3) === 0;
+  return { pairOf, size: pairOf ? 2 + r(2) : r(4) };
+}
+
+/** LDXR/LDAXR/LDXP/LDAXP, or STXR/STLXR/STXP/STLXP with the status in Ws. */
+function exclusive(
+  r: (n: number) => number,
+  { pairOf, size }: ExclusiveShape,
+  load: boolean,
+  rn: number,
+  rt: number,
+  rt2: number,
+  rs: number,
+): number {
+  const status = load ? 31 : rs;
+  const second = pairOf ? rt2 : 31;
+  const l = load ? 1 : 0;
+  const o1 = pairOf ? 1 : 0;
+  return (
+    ((size << 30) |
+      0x0800_0000 |
+      (l << 22) |
+      (o1 << 21) |
+      (status << 16) |
+      (r(2) << 15) |
+      (second << 10) |
+      (rn << 5) |
+      rt) >>>
+    0
+  );
 }
 
 /** A random 64-bit register value, often one at the edges of 32- and 64-bit arithmetic. */
@@ -469,7 +661,15 @@ function randomProgram(seed: number, length: number): number[] {
   const r = random(seed);
   const body: number[] = [];
   for (let i = 0; i < length; i++) {
-    if (i < length - 2 && r(6) === 0) {
+    if (i < length - 3 && r(12) === 0) {
+      // a load and store exclusive of the same shape through the same base: the store succeeds
+      // unless a slice ends between them or the base moved
+      const shape = exclusiveShape(r);
+      const rn = r(4) === 0 ? 16 + r(4) : 22;
+      body.push(exclusive(r, shape, true, rn, r(16), r(16), 0));
+      body.push(exclusive(r, shape, false, rn, r(16), r(16), r(16)));
+      i++;
+    } else if (i < length - 2 && r(6) === 0) {
       // B.cond, CBZ/CBNZ or TBZ/TBNZ over the next instruction
       const kind = r(3);
       if (kind === 0) body.push(0x5400_0000 | (2 << 5) | r(16));
@@ -493,6 +693,7 @@ describe("the JIT tier on random programs (MMU on)", () => {
       const code = randomProgram(seed, 48);
       const program = [...code, ...new Array<number>(0x800 / 4 - code.length).fill(0), ...vectors];
       const registers = Array.from({ length: 16 }, () => randomValue(r));
+      const orderedBase = BigInt(RAM + DATA + 0x1000 + 16 * r(64));
       const { state, stats } = await bothTiers(
         program,
         (x, write) => {
@@ -500,6 +701,7 @@ describe("the JIT tier on random programs (MMU on)", () => {
           for (let n = 16; n < 20; n++) x(n, BigInt(RAM + DATA + 0x2000 + (n - 16) * 0x3000));
           x(20, 20n);
           x(21, 8n);
+          x(22, orderedBase);
           write("VBAR_EL1", BigInt(RAM + 0x800));
         },
         { mmu: true, data, slice: 61, hole: RAM + DATA + 0x5000 },

@@ -5,10 +5,10 @@
 // exclusive may fail spuriously), and which makes stores by other vCPUs and by
 // the host between slices safe without watching every store.
 
-const NO_RESERVATION: usize = <usize>-1;
-
-let reservedAddress: usize = NO_RESERVATION;
-let reservedSize: u32 = 0;
+// Exported for the JIT's exclusives (src/machine/cpu/jit/translate.ts), which use them in place.
+export const NO_RESERVATION: usize = <usize>-1;
+export let reservedAddress: usize = NO_RESERVATION;
+export let reservedSize: u32 = 0;
 
 export function setExclusiveMonitor(hostAddress: usize, size: u32): void {
   reservedAddress = hostAddress;

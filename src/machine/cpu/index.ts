@@ -34,9 +34,11 @@ import { VMID } from "./state";
 
 export { run, setJitThreshold, jitInstructionsRetired, jitEntry, chainHops } from "./run-loop";
 // What translated blocks (src/machine/cpu/jit) import: state they use in place, and its addresses.
-export { pc, nzcv, instret, eventAt } from "./state";
+export { pc, nzcv, daif, instret, eventAt, spSel, TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL1 } from "./state";
 export { fastReadBase, fastWriteBase } from "./mmu";
-export { X_BASE } from "./registers";
+export { X_BASE, SP_EL0_SLOT } from "./registers";
+export { reservedAddress, reservedSize, NO_RESERVATION } from "./exclusive-monitor";
+export { DC_ZVA_BYTES, DCZID_BLOCK_LOG2_WORDS } from "./id-registers";
 export { CONDITION_TABLE, FAST_ENTRIES } from "./layout";
 // The JIT's host side reads the lookup table to translate warm blocks along with a hot one.
 export {

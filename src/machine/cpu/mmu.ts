@@ -10,7 +10,7 @@ import {
   STAGE2_BASE,
   STAGE2_TABLE_SIZE,
 } from "./layout";
-import { accessFaulted, markAccessFaulted } from "./memory-access";
+import { accessFaulted, markAccessFaulted, TranslatedAccess } from "./memory-access";
 import {
   pc,
   nextPc,
@@ -612,6 +612,11 @@ export function fetchMiss(va: u64): bool {
  * raising the fault. Device space and GICV give a stage-2 abort without syndrome.
  */
 export function translateForHost(va: u64, size: u32, write: bool): usize {
+  // The translation cache as for loads and stores (a hit is a RAM page this EL may access), filled
+  // on a miss; the JIT's exclusives probe the same cache, so both tiers translate alike.
+  const base = write ? fastWriteBase : fastReadBase;
+  const fast = TranslatedAccess.probe(base, va, <u64>size);
+  if (fast) return fast;
   const kind = write ? ACCESS_WRITE : ACCESS_READ;
   if (watchpointsArmed && watchpointHit(va, size, write, currentEl, false)) return 0;
   const host = dataAccess(va, size, kind, currentEl);
@@ -619,6 +624,7 @@ export function translateForHost(va: u64, size: u32, write: bool): usize {
     // The GICV region cannot be used by exclusives or DC ZVA.
     stage2Abort(va, outIpa, kind, FSC_TRANSLATION | 3, false);
   }
+  if (host) fillFast(base, va);
   return host;
 }
 
@@ -636,6 +642,12 @@ export function addressTranslate(va: u64, write: bool, el: u32): u64 {
 
 /** DC ZVA: zeroes an aligned block; device memory gives an alignment fault. */
 export function zeroBlock(va: u64, size: u32): void {
+  // The write translation cache as for stores, filled on a miss (the JIT's DC ZVA probes it too).
+  const fast = TranslatedAccess.probe(fastWriteBase, va, <u64>size);
+  if (fast) {
+    memory.fill(fast, 0, size);
+    return;
+  }
   if (watchpointsArmed && watchpointHit(va, size, true, currentEl, false)) return;
   if (!translate(va, ACCESS_WRITE, currentEl, size, true)) return;
   if (outDevice) {
@@ -646,6 +658,7 @@ export function zeroBlock(va: u64, size: u32): void {
     stage2Abort(va, outIpa, ACCESS_WRITE, FSC_TRANSLATION | 3, false);
     return;
   }
+  fillFast(fastWriteBase, va);
   memory.fill(hostAddress(outPa), 0, size);
 }
 

@@ -19,6 +19,17 @@ export interface JitCoreExports {
   X_BASE: WebAssembly.Global;
   CONDITION_TABLE: WebAssembly.Global;
   FAST_ENTRIES: WebAssembly.Global;
+  TPIDR_EL0: WebAssembly.Global;
+  TPIDRRO_EL0: WebAssembly.Global;
+  TPIDR_EL1: WebAssembly.Global;
+  SP_EL0_SLOT: WebAssembly.Global;
+  spSel: WebAssembly.Global;
+  reservedAddress: WebAssembly.Global;
+  reservedSize: WebAssembly.Global;
+  NO_RESERVATION: WebAssembly.Global;
+  DC_ZVA_BYTES: WebAssembly.Global;
+  DCZID_BLOCK_LOG2_WORDS: WebAssembly.Global;
+  daif: WebAssembly.Global;
   bitmaskImmediate(n: number, immr: number, imms: number): bigint;
   decodeBitMasks(n: number, imms: number, immr: number, immediate: number): void;
   wmask: WebAssembly.Global;
@@ -47,6 +58,10 @@ const BLOCK_GLOBALS: readonly GlobalImport[] = [
   { module: "core", name: "fastReadBase", type: I32 },
   { module: "core", name: "fastWriteBase", type: I32 },
   { module: "core", name: "chainHops", type: I32 },
+  { module: "core", name: "spSel", type: I32 },
+  { module: "core", name: "reservedAddress", type: I32 },
+  { module: "core", name: "reservedSize", type: I32 },
+  { module: "core", name: "daif", type: I32 },
 ];
 
 /**
@@ -122,6 +137,13 @@ export class JitTier {
       xBase: core.X_BASE.value as number,
       conditionTable: core.CONDITION_TABLE.value as number,
       fastEntries: core.FAST_ENTRIES.value as number,
+      tpidrEl0: core.TPIDR_EL0.value as number,
+      tpidrroEl0: core.TPIDRRO_EL0.value as number,
+      tpidrEl1: core.TPIDR_EL1.value as number,
+      spEl0Slot: core.SP_EL0_SLOT.value as number,
+      noReservation: core.NO_RESERVATION.value as number,
+      dcZvaBytes: core.DC_ZVA_BYTES.value as number,
+      dczidEl1: core.DCZID_BLOCK_LOG2_WORDS.value as bigint,
       bitmaskImmediate: (n, immr, imms) => BigInt.asUintN(64, core.bitmaskImmediate(n, immr, imms)),
       bitfieldMasks: (n, imms, immr) => {
         core.decodeBitMasks(n, imms, immr, 0);
@@ -155,6 +177,10 @@ export class JitTier {
         fastReadBase: core.fastReadBase,
         fastWriteBase: core.fastWriteBase,
         chainHops: core.chainHops,
+        spSel: core.spSel,
+        reservedAddress: core.reservedAddress,
+        reservedSize: core.reservedSize,
+        daif: core.daif,
       },
     };
     this.threshold = threshold;

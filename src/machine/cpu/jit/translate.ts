@@ -5,6 +5,7 @@
 // the fast path does not cover (translation-cache miss, unaligned SP base, misaligned branch target)
 // returns before the instruction changes anything, so the interpreter runs it from scratch.
 import { Bytes, Op, I32, I64, VOID } from "./wasm-encoder.ts";
+import { CORE_SYSTEM_REGISTER_KEYS } from "../../arch/system-registers.ts";
 
 /** Results of a block; the run loop (src/machine/cpu/run-loop.ts) acts on them. */
 export const BLOCK_BRANCHED = 0;
@@ -23,6 +24,10 @@ export const G_EVENT_AT = 3;
 export const G_FAST_READ = 4;
 export const G_FAST_WRITE = 5;
 export const G_CHAIN_HOPS = 6;
+export const G_SP_SEL = 7;
+export const G_RESERVED_ADDRESS = 8;
+export const G_RESERVED_SIZE = 9;
+export const G_DAIF = 10;
 
 /** Addresses in the core's linear memory that blocks use (read from the core's exports). */
 export interface CoreLayout {
@@ -32,6 +37,17 @@ export interface CoreLayout {
   conditionTable: number;
   /** Entries of each translation-cache table (tag, host addend; 16 bytes). */
   fastEntries: number;
+  /** The state-block words of TPIDR_EL0, TPIDRRO_EL0 and TPIDR_EL1. */
+  tpidrEl0: number;
+  tpidrroEl0: number;
+  tpidrEl1: number;
+  /** Where SP_EL0 is kept while it is not the current SP (at EL1 with SPSel 1). */
+  spEl0Slot: number;
+  /** The exclusive monitor's reservation address when nothing is reserved. */
+  noReservation: number;
+  /** Bytes DC ZVA zeroes, and DCZID_EL0 as EL1 reads it (the block size as log2 of words). */
+  dcZvaBytes: number;
+  dczidEl1: bigint;
   /** The core's bitmask immediate of a logical instruction (N, immr, imms), 0 when reserved. */
   bitmaskImmediate(n: number, immr: number, imms: number): bigint;
   /** The core's DecodeBitMasks(N, imms, immr, FALSE) for BFM: wmask and tmask, undefined when reserved. */
@@ -577,9 +593,35 @@ function dataProcessingImmediate(e: Emitter, insn: number): Outcome {
       });
       return NEXT;
     }
+    case 7:
+      return extract(e, insn);
     default:
       return NO;
   }
+}
+
+/** EXTR (ROR immediate): the 128- or 64-bit concatenation Xn:Xm shifted right by lsb (extract()). */
+function extract(e: Emitter, insn: number): Outcome {
+  const sf = insn >>> 31;
+  const lsb = (insn >>> 10) & 0x3f;
+  if ((insn >>> 29) & 3 || (insn >>> 21) & 1 || ((insn >>> 22) & 1) !== sf || (!sf && lsb >= 32)) return NO;
+  const rm = (insn >>> 16) & 31;
+  const rn = (insn >>> 5) & 31;
+  e.setX(insn & 31, () => {
+    if (sf) {
+      e.x(rm);
+      if (lsb !== 0)
+        e.i64(BigInt(lsb))
+          .op(Op.i64ShrU)
+          .x(rn)
+          .i64(BigInt(64 - lsb))
+          .op(Op.i64Shl, Op.i64Or);
+      return;
+    }
+    e.x(rn).i64(32n).op(Op.i64Shl).x(rm).i64(M32).op(Op.i64And, Op.i64Or);
+    e.i64(BigInt(lsb)).op(Op.i64ShrU).i64(M32).op(Op.i64And);
+  });
+  return NEXT;
 }
 
 /** BFM: the ARM ARM's masks, with the destination's other bits kept (bitfield()). */
@@ -890,13 +932,31 @@ function twoSource(e: Emitter, insn: number): Outcome {
   return NEXT;
 }
 
-/** oneSource: CLZ, CLS (RBIT and REV* stay in the interpreter). */
+/** oneSource: RBIT, REV16, REV32, REV, CLZ, CLS (the PAC forms stay in the interpreter). */
 function oneSource(e: Emitter, insn: number): Outcome {
   if ((insn >>> 29) & 1 || ((insn >>> 16) & 31) !== 0) return NO;
   const opcode = (insn >>> 10) & 0x3f;
-  if (opcode !== 4 && opcode !== 5) return NO;
   const sf = insn >>> 31 !== 0;
+  if (opcode > 5 || (opcode === 3 && !sf)) return NO;
   e.x((insn >>> 5) & 31).set(A);
+  if (opcode <= 3) {
+    // RBIT swaps bits within bytes and then reverses all bytes; REV16, REV32 and REV reverse the
+    // bytes within halfwords, words and the doubleword (reverseBytesInHalves(), rbit64()).
+    if (opcode === 0) {
+      swapFields(e, 1n, 0x5555_5555_5555_5555n);
+      swapFields(e, 2n, 0x3333_3333_3333_3333n);
+      swapFields(e, 4n, 0x0f0f_0f0f_0f0f_0f0fn);
+    }
+    swapFields(e, 8n, 0x00ff_00ff_00ff_00ffn);
+    if (opcode !== 1) swapFields(e, 16n, 0x0000_ffff_0000_ffffn);
+    if (opcode === 0 || opcode === 3) e.get(A).i64(32n).op(Op.i64Rotr).set(A);
+    e.setX(insn & 31, () => {
+      e.get(A);
+      if (!sf && opcode === 0) e.i64(32n).op(Op.i64ShrU);
+      if (!sf) e.i64(M32).op(Op.i64And);
+    });
+    return NEXT;
+  }
   e.setX(insn & 31, () => {
     if (opcode === 4) {
       e.get(A);
@@ -912,6 +972,12 @@ function oneSource(e: Emitter, insn: number): Outcome {
     }
   });
   return NEXT;
+}
+
+/** A = ((A >> shift) & mask) | ((A & mask) << shift): swaps neighbouring fields of `shift` bits. */
+function swapFields(e: Emitter, shift: bigint, mask: bigint): void {
+  e.get(A).i64(shift).op(Op.i64ShrU).i64(mask).op(Op.i64And);
+  e.get(A).i64(mask).op(Op.i64And).i64(shift).op(Op.i64Shl, Op.i64Or).set(A);
 }
 
 // ---- branches (branches.ts) ----
@@ -975,7 +1041,10 @@ function branch(e: Emitter, insn: number): Outcome {
       return conditional(e, () => e.condition(insn & 15), target);
     }
     case 0xd5:
-      return (insn >>> 22) & 3 ? NO : hintOrBarrier(insn);
+      if ((insn >>> 22) & 3) return NO;
+      if ((insn >>> 19) & 2) return moveSystemRegister(e, insn);
+      if (((insn >>> 19) & 3) === 1) return systemInstruction(e, insn);
+      return ((insn >>> 12) & 15) === 4 ? daifImmediate(e, insn) : hintOrBarrier(insn);
     case 0xd6:
     case 0xd7: {
       const opc = (insn >>> 21) & 15;
@@ -1011,6 +1080,130 @@ function hintOrBarrier(insn: number): Outcome {
     return op2 >= 4 && op2 <= 6 ? NEXT : NO;
   }
   return NO;
+}
+
+/**
+ * SYS at EL1 (system.ts systemInstruction(), cacheOrTranslate()): the cache maintenance that does
+ * nothing on this coherent memory (IC IALLU(IS), IC IVAU, DC IVAC, ISW, CSW, CISW, CVAC, CVAU,
+ * CIVAC: stale translations are caught by each block's code check), and DC ZVA, which zeroes the
+ * aligned block through the write translation cache (mmu.ts zeroBlock() probes it first too). AT,
+ * TLBI and every SYS at EL0 (trapped or UNDEFINED by SCTLR_EL1) stay in the interpreter.
+ */
+function systemInstruction(e: Emitter, insn: number): Outcome {
+  const op1 = (insn >>> 16) & 7;
+  const crm = (insn >>> 8) & 15;
+  const op2 = (insn >>> 5) & 7;
+  if ((insn >>> 21) & 1 || ((insn >>> 12) & 15) !== 7 || e.el === 0) return NO;
+  if (op1 === 0) {
+    const nothing =
+      ((crm === 1 || crm === 5) && op2 === 0) ||
+      (crm === 6 && (op2 === 1 || op2 === 2)) ||
+      ((crm === 10 || crm === 14) && op2 === 2);
+    return nothing ? NEXT : NO;
+  }
+  if (op1 !== 3 || op2 !== 1) return NO;
+  if (crm === 5 || crm === 10 || crm === 11 || crm === 14) return NEXT;
+  if (crm !== 4) return NO;
+  const bytes = e.layout.dcZvaBytes;
+  e.x(insn & 31)
+    .i64(~BigInt(bytes - 1) & M64)
+    .op(Op.i64And)
+    .set(T);
+  e.probe(true, T, bytes, H);
+  for (let offset = 0; offset < bytes; offset += 8) e.get(H).i64(0n).mem(Op.i64Store, 3, offset);
+  e.selfModifyCheck(H, bytes);
+  return NEXT;
+}
+
+/**
+ * MSR DAIFSet/DAIFClr at EL1 (system.ts msrImmediate(); EL0 needs SCTLR_EL1.UMA): the new mask, then
+ * the event check the interpreter requests.
+ */
+function daifImmediate(e: Emitter, insn: number): Outcome {
+  if ((insn >>> 21) & 1 || (insn & 31) !== 31 || ((insn >>> 16) & 7) !== 3 || e.el === 0) return NO;
+  const op2 = (insn >>> 5) & 7;
+  if (op2 !== 6 && op2 !== 7) return NO;
+  const bits = ((insn >>> 8) & 15) << 6;
+  e.gget(G_DAIF);
+  if (op2 === 6) e.i32(bits).op(Op.i32Or);
+  else e.i32(~bits).op(Op.i32And);
+  e.gset(G_DAIF);
+  return eventCheckAfter(e);
+}
+
+/**
+ * requestEventCheck() (eventAt = 0) after an instruction that can unmask or mask an interrupt: the
+ * block ends after it, so the run loop checks events before the next instruction, as it does after
+ * the interpreter's.
+ */
+function eventCheckAfter(e: Emitter): Outcome {
+  e.i64(0n).gset(G_EVENT_AT);
+  e.exit(e.insnPc + 4n, e.index + 1, BLOCK_STOPPED);
+  return END;
+}
+
+const KEY = CORE_SYSTEM_REGISTER_KEYS;
+
+/**
+ * MRS and MSR of the registers that are plain state at the block's EL, with no trap and no side
+ * effect (sysregs.ts readSystemRegister, writeSystemRegister): NZCV, TPIDR_EL0, TPIDRRO_EL0 (written
+ * at EL1), and at EL1 TPIDR_EL1, SP_EL0, DCZID_EL0 (read) and DAIF, whose write ends the block with
+ * the interpreter's event check. EL0's accesses to the EL1 ones trap or are UNDEFINED: left out.
+ */
+function moveSystemRegister(e: Emitter, insn: number): Outcome {
+  const read = ((insn >>> 21) & 1) !== 0;
+  const key = (insn >>> 5) & 0xffff;
+  const rt = insn & 31;
+  const el1 = e.el !== 0;
+  const { layout } = e;
+  let address: number;
+  switch (key) {
+    case KEY.NZCV:
+      if (read) e.setX(rt, () => e.gget(G_NZCV).op(Op.i64ExtendI32U));
+      else
+        e.x(rt)
+          .op(Op.i32WrapI64)
+          .i32(0xf000_0000 | 0)
+          .op(Op.i32And)
+          .gset(G_NZCV);
+      return NEXT;
+    case KEY.DAIF:
+      if (!el1) return NO;
+      if (read) {
+        e.setX(rt, () => e.gget(G_DAIF).op(Op.i64ExtendI32U));
+        return NEXT;
+      }
+      e.x(rt).op(Op.i32WrapI64).i32(0x3c0).op(Op.i32And).gset(G_DAIF);
+      return eventCheckAfter(e);
+    case KEY.DCZID_EL0:
+      if (!read || !el1) return NO;
+      e.setX(rt, () => e.i64(layout.dczidEl1));
+      return NEXT;
+    case KEY.TPIDR_EL0:
+      address = layout.tpidrEl0;
+      break;
+    case KEY.TPIDRRO_EL0:
+      if (!read && !el1) return NO;
+      address = layout.tpidrroEl0;
+      break;
+    case KEY.TPIDR_EL1:
+      if (!el1) return NO;
+      address = layout.tpidrEl1;
+      break;
+    case KEY.SP_EL0:
+      if (!el1) return NO;
+      // With SPSel 0, SP_EL0 is the current SP and the access UNDEFINED: the interpreter raises it.
+      // With SPSel 1 at EL1, SP_EL1 is the current SP and SP_EL0 is in its bank slot.
+      e.gget(G_SP_SEL).op(Op.i32Eqz);
+      e.if(() => e.bail());
+      address = layout.spEl0Slot;
+      break;
+    default:
+      return NO;
+  }
+  if (read) e.setX(rt, () => e.i32(0).mem(Op.i64Load, 3, address));
+  else e.i32(0).x(rt).mem(Op.i64Store, 3, address);
+  return NEXT;
 }
 
 // ---- loads and stores (load-store.ts) ----
@@ -1056,6 +1249,8 @@ function loadStore(e: Emitter, insn: number): Outcome {
   const rn = (insn >>> 5) & 31;
   if ((op & 0x38) === 0x28) return pair(e, insn);
   const size = insn >>> 30;
+  if (op === 0x08)
+    return (insn >>> 23) & 1 ? ordered(e, insn, size, rt, rn) : exclusive(e, insn, size, rt, rn);
   const opc = (insn >>> 22) & 3;
   const kind = classify(size, opc);
   if (op === 0x39) {
@@ -1094,6 +1289,84 @@ function loadStore(e: Emitter, insn: number): Outcome {
   else e.get(A).i64(imm).op(Op.i64Add).set(T);
   const writeback = mode === 0 ? undefined : () => e.get(A).i64(imm).op(Op.i64Add);
   single(e, size, opc, rt, rn, writeback);
+  return NEXT;
+}
+
+/**
+ * LDAR/STLR: a single load or store at the base with no offset, which faults when not aligned
+ * (exclusiveOrOrdered()); this core orders all accesses, so acquire and release add nothing.
+ */
+function ordered(e: Emitter, insn: number, size: number, rt: number, rn: number): Outcome {
+  if ((insn >>> 21) & 1 || !((insn >>> 15) & 1)) return NO;
+  e.base(rn);
+  e.get(A).set(T);
+  if (size) {
+    e.get(T)
+      .i64(BigInt((1 << size) - 1))
+      .op(Op.i64And, Op.i64Eqz, Op.i32Eqz);
+    e.if(() => e.bail());
+  }
+  single(e, size, (insn >>> 22) & 1, rt, rn, undefined);
+  return NEXT;
+}
+
+/**
+ * LDXR/STXR, LDXP/STXP and their acquire/release forms (exclusiveOrOrdered()): an aligned access
+ * through the translation cache (translateForHost() probes it first); a load reserves the host
+ * address and size in the core's exclusive monitor, a store checks and clears the reservation and
+ * writes only when it matched, then sets Ws to 0 (done) or 1.
+ */
+function exclusive(e: Emitter, insn: number, size: number, rt: number, rn: number): Outcome {
+  const pairOf = (insn >>> 21) & 1;
+  if (pairOf && size < 2) return NO;
+  const isLoad = ((insn >>> 22) & 1) !== 0;
+  const rt2 = (insn >>> 10) & 31;
+  const bytes = 1 << size;
+  const total = pairOf ? 2 * bytes : bytes;
+  e.base(rn);
+  e.get(A).set(T);
+  if (total > 1) {
+    e.get(T)
+      .i64(BigInt(total - 1))
+      .op(Op.i64And, Op.i64Eqz, Op.i32Eqz);
+    e.if(() => e.bail());
+  }
+  e.probe(!isLoad, T, total, H);
+  if (isLoad) {
+    e.loadFrom(H, size, 1).set(V);
+    if (pairOf) {
+      e.get(H)
+        .mem(size === 3 ? Op.i64Load : Op.i64Load32U, size, bytes)
+        .set(W);
+      e.setX(rt, () => e.get(V));
+      e.setX(rt2, () => e.get(W));
+    } else {
+      e.setX(rt, () => e.get(V));
+    }
+    e.get(H).gset(G_RESERVED_ADDRESS);
+    e.i32(total).gset(G_RESERVED_SIZE);
+    return NEXT;
+  }
+  // H2 = the reservation matched (checkAndClearExclusiveMonitor()).
+  e.gget(G_RESERVED_ADDRESS)
+    .get(H)
+    .op(Op.i32Xor)
+    .gget(G_RESERVED_SIZE)
+    .i32(total)
+    .op(Op.i32Xor, Op.i32Or, Op.i32Eqz);
+  e.set(H2);
+  e.i32(e.layout.noReservation).gset(G_RESERVED_ADDRESS);
+  e.get(H2);
+  e.if(() => {
+    e.x(rt).set(V);
+    e.storeTo(H, size, V);
+    if (pairOf) {
+      e.get(H).x(rt2);
+      e.mem(size === 3 ? Op.i64Store : Op.i64Store32, size, bytes);
+    }
+  });
+  e.setX((insn >>> 16) & 31, () => e.get(H2).op(Op.i32Eqz, Op.i64ExtendI32U));
+  e.selfModifyCheck(H, total);
   return NEXT;
 }
 
