@@ -24,6 +24,12 @@ export const LOGICAL_IMMEDIATE_CACHE_SIZE: usize = 8192 * 8;
 export const JIT_TABLE: usize = 0x1c_0000;
 export const JIT_ENTRIES: u32 = 8192;
 export const JIT_ENTRY_SIZE: usize = 32;
+/**
+ * Decoded-instruction cache (execute.ts): DECODED_CACHE_ENTRIES direct-mapped entries of 8 bytes
+ * (instruction word, form), indexed by the instruction's host address.
+ */
+export const DECODED_CACHE: usize = 0x26_0000;
+export const DECODED_CACHE_ENTRIES: usize = 32768;
 /** Main ASID-tagged TLB: TLB_ENTRIES entries of TLB_ENTRY_SIZE bytes. */
 export const TLB_BASE: usize = 0x20_0000;
 export const TLB_ENTRIES: u32 = 4096;

@@ -197,7 +197,7 @@ export function run(maxInstructions: u32): u32 {
       }
     }
     clearAccessFaulted();
-    let insn: u32;
+    let host: usize;
     if (pc >> 12 == fetchPage) {
       if (JIT_TIER && !debugActive && pc != fallThrough) {
         const status = enterTranslated(<usize>(pc + fetchAddend));
@@ -211,7 +211,7 @@ export function run(maxInstructions: u32): u32 {
           continue;
         }
       }
-      insn = load<u32>(<usize>(pc + fetchAddend));
+      host = <usize>(pc + fetchAddend);
     } else if (pc & 3) {
       nextPc = pc;
       setSr(FAR_EL1, pc);
@@ -227,15 +227,16 @@ export function run(maxInstructions: u32): u32 {
         if (exitKind != EXIT_NONE) break;
         continue;
       }
-      insn = load<u32>(<usize>(pc + fetchAddend));
+      host = <usize>(pc + fetchAddend);
     }
+    const insn = load<u32>(host);
     currentInsn = insn;
     nextPc = pc + 4;
     if (JIT_TIER) {
       fallThrough = nextPc ^ resume;
       resume = 0;
     }
-    execute(insn);
+    execute(insn, host);
     pc = nextPc;
     instret++;
   }
