@@ -1,6 +1,7 @@
 // Top-level A64 decode on op0 (bits 28:25), dispatching to the instruction classes, behind a cache of
-// decoded forms: the hottest encodings run through a handler whose variant bits (sf, op, S, size, opc)
-// are constants, found by the instruction's host address instead of by walking the decoders.
+// decoded forms in the interpreter's build: the hottest encodings run through a handler whose variant
+// bits (sf, op, S, size, opc) are constants, found by the instruction's host address instead of by
+// walking the decoders.
 import { executeDataProcessingImmediate, AddSubImmediate } from "./data-processing-immediate";
 import { executeDataProcessingRegister, LogicalShifted, AddSubShifted } from "./data-processing-register";
 import { executeLoadStore, RegisterTransfer } from "./load-store";

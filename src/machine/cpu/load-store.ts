@@ -88,7 +88,7 @@ export class RegisterTransfer {
   }
 }
 
-/** RegisterTransfer.transfer as one function, for the instructions decoded each time. */
+/** RegisterTransfer.transfer as a call, for the unscaled, indexed, unprivileged and acquire/release forms. */
 function transfer(va: u64, size: u32, opc: u32, rt: u32): bool {
   return RegisterTransfer.transfer(va, size, opc, rt);
 }
