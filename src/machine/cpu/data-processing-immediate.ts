@@ -45,21 +45,26 @@ function pcRelative(insn: u32): bool {
 }
 
 function addSubImmediate(insn: u32): bool {
-  const sf = insn >> 31;
-  const sub = (insn >> 30) & 1;
-  const setFlags = ((insn >> 29) & 1) != 0;
-  const shift = (insn >> 22) & 1;
-  let imm = <u64>((insn >> 10) & 0xfff);
-  if (shift) imm <<= 12;
-  const rn = (insn >> 5) & 31;
-  const rd = insn & 31;
-  const x = getXSP(rn);
-  let result: u64;
-  if (sf) result = sub ? addWithCarry64(x, ~imm, 1, setFlags) : addWithCarry64(x, imm, 0, setFlags);
-  else result = sub ? addWithCarry32(x, ~imm, 1, setFlags) : addWithCarry32(x, imm, 0, setFlags);
-  if (setFlags) setX(rd, result);
-  else setXSP(rd, result);
+  AddSubImmediate.execute(insn, insn >> 31, (insn >> 30) & 1, ((insn >> 29) & 1) != 0);
   return true;
+}
+
+/** ADD, SUB, ADDS, SUBS (immediate) with sf, op and S given, which a decoded form (execute.ts) fixes. */
+export class AddSubImmediate {
+  @inline
+  static execute(insn: u32, sf: u32, sub: u32, setFlags: bool): void {
+    const shift = (insn >> 22) & 1;
+    let imm = <u64>((insn >> 10) & 0xfff);
+    if (shift) imm <<= 12;
+    const rn = (insn >> 5) & 31;
+    const rd = insn & 31;
+    const x = getXSP(rn);
+    let result: u64;
+    if (sf) result = sub ? addWithCarry64(x, ~imm, 1, setFlags) : addWithCarry64(x, imm, 0, setFlags);
+    else result = sub ? addWithCarry32(x, ~imm, 1, setFlags) : addWithCarry32(x, imm, 0, setFlags);
+    if (setFlags) setX(rd, result);
+    else setXSP(rd, result);
+  }
 }
 
 function logicalImmediate(insn: u32): bool {

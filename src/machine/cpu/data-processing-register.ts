@@ -48,23 +48,29 @@ function shiftReg(v: u64, type: u32, amount: u64, sf: bool): u64 {
 }
 
 function logicalShifted(insn: u32): bool {
-  const sf = insn >> 31 != 0;
-  const opc = (insn >> 29) & 3;
-  const shift = (insn >> 22) & 3;
-  const invert = (insn >> 21) & 1;
-  const amount = <u64>((insn >> 10) & 0x3f);
-  if (!sf && amount >= 32) return false;
-  let operand = shiftReg(getX((insn >> 16) & 31), shift, amount, sf);
-  if (invert) operand = ~operand;
-  const x = getX((insn >> 5) & 31);
-  let result: u64;
-  if (opc == 1) result = x | operand;
-  else if (opc == 2) result = x ^ operand;
-  else result = x & operand;
-  if (!sf) result &= 0xffff_ffff;
-  if (opc == 3) setLogicalFlags(result, sf);
-  setX(insn & 31, result);
-  return true;
+  return LogicalShifted.execute(insn, insn >> 31 != 0, (insn >> 29) & 3);
+}
+
+/** AND, ORR, EOR, ANDS and their inverted forms (shifted register) with sf and opc given (see execute.ts). */
+export class LogicalShifted {
+  @inline
+  static execute(insn: u32, sf: bool, opc: u32): bool {
+    const shift = (insn >> 22) & 3;
+    const invert = (insn >> 21) & 1;
+    const amount = <u64>((insn >> 10) & 0x3f);
+    if (!sf && amount >= 32) return false;
+    let operand = shiftReg(getX((insn >> 16) & 31), shift, amount, sf);
+    if (invert) operand = ~operand;
+    const x = getX((insn >> 5) & 31);
+    let result: u64;
+    if (opc == 1) result = x | operand;
+    else if (opc == 2) result = x ^ operand;
+    else result = x & operand;
+    if (!sf) result &= 0xffff_ffff;
+    if (opc == 3) setLogicalFlags(result, sf);
+    setX(insn & 31, result);
+    return true;
+  }
 }
 
 function addSub(x: u64, y: u64, sub: bool, setFlags: bool, sf: bool): u64 {
@@ -73,15 +79,21 @@ function addSub(x: u64, y: u64, sub: bool, setFlags: bool, sf: bool): u64 {
 }
 
 function addSubShifted(insn: u32): bool {
-  const sf = insn >> 31 != 0;
-  const shift = (insn >> 22) & 3;
-  const amount = <u64>((insn >> 10) & 0x3f);
-  if (shift == 3 || (!sf && amount >= 32)) return false;
-  const operand = shiftReg(getX((insn >> 16) & 31), shift, amount, sf);
-  const setFlags = ((insn >> 29) & 1) != 0;
-  const result = addSub(getX((insn >> 5) & 31), operand, ((insn >> 30) & 1) != 0, setFlags, sf);
-  setX(insn & 31, result);
-  return true;
+  return AddSubShifted.execute(insn, insn >> 31 != 0, ((insn >> 30) & 1) != 0, ((insn >> 29) & 1) != 0);
+}
+
+/** ADD, SUB, ADDS, SUBS (shifted register) with sf, op and S given (see execute.ts). */
+export class AddSubShifted {
+  @inline
+  static execute(insn: u32, sf: bool, sub: bool, setFlags: bool): bool {
+    const shift = (insn >> 22) & 3;
+    const amount = <u64>((insn >> 10) & 0x3f);
+    if (shift == 3 || (!sf && amount >= 32)) return false;
+    const operand = shiftReg(getX((insn >> 16) & 31), shift, amount, sf);
+    const result = addSub(getX((insn >> 5) & 31), operand, sub, setFlags, sf);
+    setX(insn & 31, result);
+    return true;
+  }
 }
 
 /** ExtendReg(): extends the low bits of a register per `option`, then shifts left. */

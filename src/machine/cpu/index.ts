@@ -22,6 +22,8 @@ import {
   JIT_TABLE,
   JIT_ENTRIES,
   JIT_ENTRY_SIZE,
+  DECODED_CACHE,
+  DECODED_CACHE_ENTRIES,
 } from "./layout";
 import { initConditionTable } from "./alu";
 import { exitEsr, exitFar, exitIpa, exitInsn, exitValue } from "./exits";
@@ -62,6 +64,7 @@ export function init(ramBase: u64, ramSize: u64, ramOffset: u64): u32 {
   memory.fill(LOGICAL_IMMEDIATE_CACHE, 0, LOGICAL_IMMEDIATE_CACHE_SIZE);
   // Entries name slots of this instance's function table: none may survive from another core.
   memory.fill(JIT_TABLE, 0, <usize>JIT_ENTRIES * JIT_ENTRY_SIZE);
+  memory.fill(DECODED_CACHE, 0, DECODED_CACHE_ENTRIES * 8);
   flushTlb();
   return <u32>CORE_END;
 }

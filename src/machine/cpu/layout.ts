@@ -32,6 +32,12 @@ export const JIT_ENTRY_FN: usize = 16;
 /** Executions so far while untranslated (JIT_NEVER once untranslatable); lookups by other PCs once translated. */
 export const JIT_ENTRY_COUNT: usize = 20;
 export const JIT_NEVER: u32 = 0xffff_ffff;
+/**
+ * Decoded-instruction cache (execute.ts): DECODED_CACHE_ENTRIES direct-mapped entries of 8 bytes
+ * (instruction word, form), indexed by the instruction's host address.
+ */
+export const DECODED_CACHE: usize = 0x26_0000;
+export const DECODED_CACHE_ENTRIES: usize = 32768;
 /** Main ASID-tagged TLB: TLB_ENTRIES entries of TLB_ENTRY_SIZE bytes. */
 export const TLB_BASE: usize = 0x20_0000;
 export const TLB_ENTRIES: u32 = 4096;

@@ -40,19 +40,57 @@ function extendLoaded(v: u64, size: u32, signed: bool, to64: bool): u64 {
   return to64 ? s : s & 0xffff_ffff;
 }
 
-/**
- * Performs a single-register load or store at `va`. opc: 0 store, 1 load,
- * 2 load signed to 64 bits, 3 load signed to 32 bits. Returns false after a fault.
- */
-function transfer(va: u64, size: u32, opc: u32, rt: u32): bool {
-  if (opc == 0) {
-    TranslatedAccess.write(va, size, getX(rt));
-    return !accessFaulted;
+/** Single-register loads and stores whose size and opc a decoded form (execute.ts) may fix. */
+export class RegisterTransfer {
+  /**
+   * Performs a single-register load or store at `va`. opc: 0 store, 1 load,
+   * 2 load signed to 64 bits, 3 load signed to 32 bits. Returns false after a fault.
+   */
+  @inline
+  static transfer(va: u64, size: u32, opc: u32, rt: u32): bool {
+    if (opc == 0) {
+      TranslatedAccess.write(va, size, getX(rt));
+      return !accessFaulted;
+    }
+    const v = TranslatedAccess.read(va, size);
+    if (accessFaulted) return false;
+    setX(rt, extendLoaded(v, size, opc >= 2, opc == 2));
+    return true;
   }
-  const v = TranslatedAccess.read(va, size);
-  if (accessFaulted) return false;
-  setX(rt, extendLoaded(v, size, opc >= 2, opc == 2));
-  return true;
+
+  /** LDR/STR/PRFM (unsigned offset); false for unallocated size/opc pairs. */
+  @inline
+  static unsignedOffset(insn: u32, size: u32, opc: u32): bool {
+    const kind = classify(size, opc);
+    if (kind == 2) return false;
+    if (kind == 1) return true; // PRFM
+    const rn = (insn >> 5) & 31;
+    if (!readBase(rn)) return true;
+    const va = baseAddress + ((<u64>((insn >> 10) & 0xfff)) << size);
+    RegisterTransfer.transfer(va, size, opc, insn & 31);
+    return true;
+  }
+
+  /** LDR/STR/PRFM (register offset); false for unallocated encodings. */
+  @inline
+  static registerOffset(insn: u32, size: u32, opc: u32): bool {
+    if (((insn >> 10) & 3) != 2) return false; // atomic memory operations (LSE) and PAC loads
+    const option = (insn >> 13) & 7;
+    if (!(option & 2)) return false;
+    const kind = classify(size, opc);
+    if (kind == 2) return false;
+    if (kind == 1) return true;
+    const shift: u64 = (insn >> 12) & 1 ? <u64>size : 0;
+    const offset = extendReg(getX((insn >> 16) & 31), option, shift);
+    if (!readBase((insn >> 5) & 31)) return true;
+    RegisterTransfer.transfer(baseAddress + offset, size, opc, insn & 31);
+    return true;
+  }
+}
+
+/** RegisterTransfer.transfer as a call, for the unscaled, indexed, unprivileged and acquire/release forms. */
+function transfer(va: u64, size: u32, opc: u32, rt: u32): bool {
+  return RegisterTransfer.transfer(va, size, opc, rt);
 }
 
 /** Checks size/opc of a register load/store: 0 ok, 1 prefetch, 2 unallocated. */
@@ -86,16 +124,7 @@ function loadLiteral(insn: u32): bool {
 }
 
 function unsignedOffset(insn: u32): bool {
-  const size = insn >> 30;
-  const opc = (insn >> 22) & 3;
-  const kind = classify(size, opc);
-  if (kind == 2) return false;
-  if (kind == 1) return true; // PRFM
-  const rn = (insn >> 5) & 31;
-  if (!readBase(rn)) return true;
-  const va = baseAddress + ((<u64>((insn >> 10) & 0xfff)) << size);
-  transfer(va, size, opc, insn & 31);
-  return true;
+  return RegisterTransfer.unsignedOffset(insn, insn >> 30, (insn >> 22) & 3);
 }
 
 function unscaledOrIndexed(insn: u32): bool {
@@ -132,19 +161,7 @@ function unscaledOrIndexed(insn: u32): bool {
 }
 
 function registerOffset(insn: u32): bool {
-  if (((insn >> 10) & 3) != 2) return false; // atomic memory operations (LSE) and PAC loads
-  const size = insn >> 30;
-  const opc = (insn >> 22) & 3;
-  const option = (insn >> 13) & 7;
-  if (!(option & 2)) return false;
-  const kind = classify(size, opc);
-  if (kind == 2) return false;
-  if (kind == 1) return true;
-  const shift: u64 = (insn >> 12) & 1 ? <u64>size : 0;
-  const offset = extendReg(getX((insn >> 16) & 31), option, shift);
-  if (!readBase((insn >> 5) & 31)) return true;
-  transfer(baseAddress + offset, size, opc, insn & 31);
-  return true;
+  return RegisterTransfer.registerOffset(insn, insn >> 30, (insn >> 22) & 3);
 }
 
 function pair(insn: u32): bool {

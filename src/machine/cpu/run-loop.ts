@@ -204,7 +204,7 @@ export function run(maxInstructions: u32): u32 {
       }
     }
     clearAccessFaulted();
-    let insn: u32;
+    let host: usize;
     if (pc >> 12 == fetchPage) {
       if (JIT_TIER && !debugActive && pc != fallThrough) {
         const status = enterTranslated(<usize>(pc + fetchAddend));
@@ -218,7 +218,7 @@ export function run(maxInstructions: u32): u32 {
           continue;
         }
       }
-      insn = load<u32>(<usize>(pc + fetchAddend));
+      host = <usize>(pc + fetchAddend);
     } else if (pc & 3) {
       nextPc = pc;
       setSr(FAR_EL1, pc);
@@ -238,15 +238,16 @@ export function run(maxInstructions: u32): u32 {
       // across pages) enters its translation. (With debug active the events were checked for this
       // instruction already, and nothing is entered.)
       if (JIT_TIER && !debugActive) continue;
-      insn = load<u32>(<usize>(pc + fetchAddend));
+      host = <usize>(pc + fetchAddend);
     }
+    const insn = load<u32>(host);
     currentInsn = insn;
     nextPc = pc + 4;
     if (JIT_TIER) {
       fallThrough = nextPc ^ resume;
       resume = 0;
     }
-    execute(insn);
+    execute(insn, host);
     pc = nextPc;
     instret++;
   }
