@@ -342,7 +342,7 @@ export class Vcpu {
     this.select().setSp(el, BigInt.asUintN(64, v));
   }
 
-  /** NZCV 31:28, DAIF 9:6, CurrentEL 3:2, SPSel 0. */
+  /** NZCV 31:28, SS 21 (software step), DAIF 9:6, CurrentEL 3:2, SPSel 0: the SPSR layout. */
   get pstate(): number {
     return this.select().getPstate() >>> 0;
   }

@@ -47,4 +47,31 @@ describe("CPU core TypeScript API", () => {
     expect(() => v.run(0)).toThrow(/maxInstructions 0 must be an integer/);
     expect(() => (v.pstate = 0x3c9)).toThrow(/selects EL2; guests run at EL0 or EL1/);
   });
+
+  it("shows PSTATE.SS at bit 21, as an SPSR holds it, and a step the host sets going is taken", async () => {
+    for (const [ss, elr] of [
+      [1, RAM_BASE + 4], // active-not-pending: one instruction runs, then the step exception
+      [0, RAM_BASE], // active-pending: the exception comes before any instruction
+    ] as const) {
+      const memory = new PhysicalMemory({ ramBase: RAM_BASE, ramSize: RAM_SIZE });
+      const nops = new DataView(
+        memory.view(RAM_BASE, 0x1000).buffer,
+        memory.view(RAM_BASE, 0x1000).byteOffset,
+      );
+      for (let at = 0; at < 0x1000; at += 4) nops.setUint32(at, 0xd503201f, true);
+      const v = (await createCpuCore(memory)).createVcpu();
+      v.mapStage2(RAM_BASE, RAM_BASE, 0x1000, { read: true, write: true, execute: true }, false);
+      v.writeSysreg("OSLAR_EL1", 0n);
+      v.writeSysreg("MDSCR_EL1", (1n << 13n) | 1n); // KDE, SS
+      v.writeSysreg("VBAR_EL1", BigInt(RAM_BASE + 0x800));
+      v.pc = BigInt(RAM_BASE);
+      v.pstate = 0x1c5 | (ss << 21); // EL1h, D clear so debug exceptions reach EL1
+      expect(v.pstate).toBe(0x1c5 | (ss << 21));
+      v.run(3);
+      expect(v.readSysreg("ESR_EL1") >> 26n).toBe(0x33n); // software step taken at the same EL
+      expect(v.readSysreg("ELR_EL1")).toBe(BigInt(elr));
+      expect(Number(v.readSysreg("SPSR_EL1") >> 21n) & 1).toBe(0);
+      expect((v.pstate >> 21) & 1).toBe(0);
+    }
+  });
 });

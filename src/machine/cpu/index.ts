@@ -13,6 +13,7 @@ import {
   setSr,
   GICV_BASE,
   HOST_VTIMER_MASKED,
+  PSTATE_SS,
 } from "./state";
 import { configureMemory, mapStage2 as mapStage2Range, flushTlb, onTranslationRegimeChange } from "./mmu";
 import {
@@ -89,11 +90,13 @@ export function setSp(el: u32, v: u64): void {
 }
 
 /** PSTATE as NZCV 31:28, DAIF 9:6, CurrentEL 3:2, SPSel 0. */
+/** PSTATE in the SPSR layout: NZCV 31:28, SS 21, DAIF 9:6, CurrentEL 3:2, SPSel 0. */
 export function getPstate(): u32 {
-  return nzcv | daif | (currentEl << 2) | spSel;
+  return nzcv | (<u32>sr(PSTATE_SS) << 21) | daif | (currentEl << 2) | spSel;
 }
 export function setPstate(v: u32): void {
   nzcv = v & 0xf000_0000;
+  setSr(PSTATE_SS, (v >> 21) & 1);
   daif = v & 0x3c0;
   const el = (v >> 2) & 3;
   currentEl = el > 1 ? 1 : el;
