@@ -43,7 +43,7 @@ function jitCounters(vcpu: VcpuInspection): string {
   if (!jit) return "";
   const share = vcpu.instructionsRetired ? (100 * jit.instructionsInBlocks) / vcpu.instructionsRetired : 0;
   return (
-    `; JIT: ${jit.blocksTranslated} blocks (${jit.instructionsTranslated} instructions) translated in ` +
+    `; JIT: ${jit.blocksTranslated} blocks (${jit.instructionsTranslated} instructions) in ${jit.modules} modules translated in ` +
     `${jit.compileMs.toFixed(0)} ms, ${jit.instructionsInBlocks} instructions run translated (${share.toFixed(1)}%), ` +
     `${jit.evictions} evictions, ${jit.invalidations} invalidations, ${jit.untranslatable} untranslatable starts` +
     (jit.translationErrors ? `, ${jit.translationErrors} translation errors (first: ${jit.firstError})` : "")
