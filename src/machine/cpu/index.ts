@@ -92,7 +92,7 @@ export function setSp(el: u32, v: u64): void {
 /** PSTATE as NZCV 31:28, DAIF 9:6, CurrentEL 3:2, SPSel 0. */
 /** PSTATE in the SPSR layout: NZCV 31:28, SS 21, DAIF 9:6, CurrentEL 3:2, SPSel 0. */
 export function getPstate(): u32 {
-  return nzcv | (<u32>sr(PSTATE_SS) << 21) | daif | (currentEl << 2) | spSel;
+  return nzcv | ((<u32>sr(PSTATE_SS)) << 21) | daif | (currentEl << 2) | spSel;
 }
 export function setPstate(v: u32): void {
   nzcv = v & 0xf000_0000;
