@@ -38,13 +38,16 @@ const bNe = (fromIndex: number, toIndex: number): number =>
   0x5400_0001 | (((toIndex - fromIndex) & 0x7ffff) << 5);
 const b = (fromIndex: number, toIndex: number): number => 0x1400_0000 | ((toIndex - fromIndex) & 0x3ff_ffff);
 const adr = (rd: number, bytes: number): number =>
-  0x1000_0000 | ((bytes & 3) << 29) | ((bytes >> 2) << 5) | rd;
+  0x1000_0000 | ((bytes & 3) << 29) | (((bytes >> 2) & 0x7ffff) << 5) | rd;
 const strW = (rt: number, rn: number): number => 0xb900_0000 | (rn << 5) | rt;
 const ldrX = (rt: number, rn: number): number => 0xf940_0000 | (rn << 5) | rt;
 const ldrXPost = (rt: number, rn: number, imm: number): number =>
   0xf840_0400 | ((imm & 0x1ff) << 12) | (rn << 5) | rt;
 const addReg = (rd: number, rn: number, rm: number): number => 0x8b00_0000 | (rm << 16) | (rn << 5) | rd;
 const hvc = (imm: number): number => 0xd400_0002 | (imm << 5);
+const br = (rn: number): number => 0xd61f_0000 | (rn << 5);
+const bEq = (fromIndex: number, toIndex: number): number =>
+  0x5400_0000 | (((toIndex - fromIndex) & 0x7ffff) << 5);
 
 interface Snapshot {
   /** X0-X30 and PSTATE after every slice: both tiers end slices at the same instruction counts. */
@@ -82,6 +85,8 @@ async function runProgram(
     gicVersion?: 2 | 3;
     /** Called before each slice (numbered from 0), e.g. to make an interrupt pending. */
     beforeSlice?: (vcpu: Vcpu, slice: number) => void;
+    /** Executions before a block is translated (default 1). */
+    jitThreshold?: number;
   } = {},
 ): Promise<ProgramRun> {
   const memory = new PhysicalMemory({ ramBase: RAM, ramSize: 1 << 20 });
@@ -89,7 +94,7 @@ async function runProgram(
   const code = new DataView(view.buffer, view.byteOffset, view.byteLength);
   words.forEach((w, i) => code.setUint32(i * 4, w >>> 0, true));
   if (options.data) memory.view(RAM + DATA, options.data.length).set(options.data);
-  const core = await createCpuCore(memory, { tier, ...EAGER });
+  const core = await createCpuCore(memory, { tier, ...EAGER, jitThreshold: options.jitThreshold ?? 1 });
   const vcpu = core.createVcpu({ gicVersion: options.gicVersion ?? 2 });
   vcpu.mapStage2(RAM, RAM, options.mappedBytes ?? 1 << 20, { read: true, write: true, execute: true }, false);
   if (options.hole !== undefined) vcpu.unmapStage2(options.hole, 0x1000);
@@ -251,6 +256,35 @@ describe("the JIT tier on hand-written programs", () => {
     const { state, stats } = await bothTiers(words, (x) => x(7, BigInt(addImm(0, 0, 3))));
     expect(state.x[0]).toBe(800n);
     expect(stats.invalidations).toBeGreaterThan(0);
+  });
+
+  it("drops the last blocks of a module whose other blocks' code changed, and translates them again", async () => {
+    // Blocks B1..B8 (each: x13 = next, x0 += k, BR x13, and a word never run, so that no branch goes to
+    // the next instruction, which the run loop would take for falling through) and a tail T, all
+    // entered through the run loop. At threshold 4 all are warm when B1 turns hot, so one module holds
+    // them with the entry block. After 30 of 60 passes the program patches all eight adds to add 100:
+    // B1..B8 are dropped as stale, and then the entry block and T, the module's last two of ten, leave
+    // with them; T is translated again.
+    const block = (k: number): number => 4 + 4 * k;
+    const tail = block(8);
+    const patch = tail + 6;
+    const done = patch + 18;
+    const words = [movz(4, 60), movz(0, 0), adr(13, (block(0) - 2) * 4), br(13)];
+    for (let k = 0; k < 8; k++) {
+      const next = k < 7 ? block(k + 1) : tail;
+      words.push(adr(13, (next - block(k)) * 4), addImm(0, 0, k + 1), br(13), hvc(1));
+    }
+    words.push(subsImm(4, 4, 1), bEq(tail + 1, done), subsImm(31, 4, 30), bEq(tail + 3, patch));
+    words.push(adr(13, (block(0) - (tail + 4)) * 4), br(13));
+    for (let k = 0; k < 8; k++) words.push(adr(6, (block(k) + 1 - words.length) * 4), strW(7, 6));
+    words.push(adr(13, (block(0) - words.length) * 4), br(13), hvc(0));
+    expect(words).toHaveLength(done + 1);
+    const { state, stats } = await bothTiers(words, (x) => x(7, BigInt(addImm(0, 0, 100))), {
+      jitThreshold: 4,
+    });
+    expect(state.x[0]).toBe(30n * 36n + 30n * 800n);
+    expect(stats.invalidations).toBe(8);
+    expect(stats.dropped).toBe(2);
   });
 
   it("gives an SP alignment exception mid-block the interpreter's PC, syndrome and registers", async () => {

@@ -94,6 +94,11 @@ export interface JitStats {
   /** Translations dropped because their code changed (self- or cross-modifying code). */
   invalidations: number;
   /**
+   * Translations dropped because three quarters of their module's blocks were gone (to be translated
+   * again when hot), so that modules kept alive by a few blocks do not accumulate.
+   */
+  dropped: number;
+  /**
    * Blocks whose wasm failed to compile or instantiate (a JIT bug): they run in the interpreter, and
    * the first error is kept in `firstError`.
    */
@@ -108,6 +113,8 @@ export class JitTier {
   private layout: CoreLayout | undefined;
   private imports: WebAssembly.Imports | undefined;
   private readonly freeSlots: number[] = [];
+  /** Per function-table slot in use: its block's PC and the module it was compiled in. */
+  private readonly slots = new Map<number, { pc: bigint; module: Set<number>; blocks: number }>();
   private readonly template = new ModuleTemplate({ module: "core", name: "memory" }, BLOCK_GLOBALS, "links");
   private threshold = DEFAULT_JIT_THRESHOLD;
   private readonly stats = {
@@ -118,6 +125,7 @@ export class JitTier {
     untranslatable: 0,
     evictions: 0,
     invalidations: 0,
+    dropped: 0,
     translationErrors: 0,
     firstError: undefined as string | undefined,
   };
@@ -242,9 +250,13 @@ export class JitTier {
       this.stats.firstError ??= `blocks at ${starts.map((s) => hex(s.pc)).join(", ")}: ${String(error)}`;
       return 0;
     }
+    const translated = starts.filter((_, i) => functionOf[i]! >= 0);
+    const module = new Set<number>();
     const slots = translation.bodies.map((_, i) => {
       const slot = this.freeSlot(core.table);
       core.table.set(slot, instance.exports[String(i)] as () => number);
+      module.add(slot);
+      this.slots.set(slot, { pc: translated[i]!.pc, module, blocks: translation.bodies.length });
       return slot;
     });
     warm.forEach(({ entry }, i) => {
@@ -296,10 +308,34 @@ export class JitTier {
   }
 
   private discard(slot: number, stale: boolean): void {
-    this.core?.table.set(slot, null);
-    this.freeSlots.push(slot);
+    const { module, blocks } = this.release(slot) ?? {};
     if (stale) this.stats.invalidations++;
     else this.stats.evictions++;
+    // A module's code lives while any of its functions is in the table: once three quarters of its
+    // blocks are gone, the rest leave too (their entries count again from 0), so compiled code stays
+    // within a small multiple of the table.
+    if (!module || !blocks || module.size === 0 || module.size * 4 > blocks || !this.core) return;
+    const entries = new DataView(this.memory.buffer);
+    const { fn, count } = this.field;
+    for (const other of [...module]) {
+      const entry = this.core.jitEntry(this.slots.get(other)!.pc) >>> 0;
+      if (entries.getUint32(entry + fn, true) === other) {
+        entries.setUint32(entry + fn, 0, true);
+        entries.setUint32(entry + count, 0, true);
+      }
+      this.release(other);
+      this.stats.dropped++;
+    }
+  }
+
+  /** Frees a slot for new translations; returns what it held. */
+  private release(slot: number): { module: Set<number>; blocks: number } | undefined {
+    this.core?.table.set(slot, null);
+    this.freeSlots.push(slot);
+    const held = this.slots.get(slot);
+    this.slots.delete(slot);
+    held?.module.delete(slot);
+    return held;
   }
 
   private freeSlot(table: WebAssembly.Table): number {
