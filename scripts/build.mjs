@@ -180,7 +180,7 @@ function importMetaOfTheSource(builtFile) {
           .replace(/\bimport\.meta\.url\b/g, "__virtkitSourceUrl")
           .replace(/\bimport\.meta\.filename\b/g, "__virtkitPath(__virtkitSourceUrl)")
           .replace(/\bimport\.meta\.dirname\b/g, "__virtkitDirname(__virtkitPath(__virtkitSourceUrl))");
-        // On the first line, so the source's line numbers stay those of the built module.
+        // On the first line, so a module built apart keeps its source's line numbers.
         return { contents: `${prelude} ${contents}`, loader: "ts" };
       });
     },
