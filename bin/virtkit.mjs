@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// The `virtkit` command. It runs the build's JavaScript (build/js, from `npm run build`), so nothing is
-// transpiled at start, and falls back to the TypeScript sources through tsx while that build is
-// missing or older than them (after an edit).
+// The `virtkit` command. It runs the build's JavaScript (build/js/virtkit.js, one bundle of src/, from
+// `npm run build`), so nothing is transpiled at start and one file is loaded, and falls back to the
+// TypeScript sources through tsx while that build is missing or older than them (after an edit).
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { register } from "node:module";
 import { performance } from "node:perf_hooks";
 
 const root = new URL("../", import.meta.url);
 const built = new URL("build/js/", root);
+/** The bundle of src/; it exports each source's bindings as "<source>:<name>" (see scripts/build.mjs). */
+const bundle = new URL("virtkit.js", built);
 const tracing = Boolean(process.env.VIRTKIT_TRACE);
 
 /** Times since process start, on stderr, when VIRTKIT_TRACE is set. */
@@ -30,19 +32,19 @@ function staleBuild() {
 
 /**
  * PD modules are TypeScript (examples/<name>/*.ts, or a user's beside their .system file). One with a
- * counterpart in build/js (the examples') is imported from there: its imports of src/ are the very
- * modules the CLI runs. Any other is loaded through module hooks (source-modules.mjs), registered on
- * first need only, since their worker thread costs start-up time, and after the CLI's modules are
- * loaded, so those do not pass through them.
+ * counterpart in build/js (the examples') is imported from there: its imports of src/ are build/js/src/'s
+ * modules, which re-export the bundle's, so a PD gets the very module instances the CLI runs. Any
+ * other is loaded through module hooks (source-modules.mjs), registered on first need only, since
+ * their worker thread costs start-up time, and after the CLI's modules are loaded, so those do not
+ * pass through them.
  */
-async function useBuiltProgramModules() {
+function useBuiltProgramModules(cli) {
   const roots = ["src/", "examples/"].map((folder) => ({
     source: new URL(folder, root).href,
     built: new URL(folder, built).href,
   }));
   let hooked = false;
-  const { setProgramModuleImporter } = await import(new URL("src/microkit/program.js", built).href);
-  setProgramModuleImporter((url) => {
+  cli["src/microkit/program.ts:setProgramModuleImporter"]((url) => {
     for (const folder of roots) {
       if (!url.startsWith(folder.source) || !url.endsWith(".ts")) continue;
       const prebuilt = `${folder.built}${url.slice(folder.source.length, -".ts".length)}.js`;
@@ -60,10 +62,11 @@ async function useBuiltProgramModules() {
 const stale = staleBuild();
 let main;
 if (stale === undefined) {
-  ({ main } = await import(new URL("src/cli/main.js", built).href));
-  trace("CLI loaded from build/js");
+  const cli = await import(bundle.href);
+  main = cli["src/cli/main.ts:main"];
+  trace("CLI loaded from build/js/virtkit.js");
   // Only `run` loads PD modules.
-  if (process.argv[2] === "run") await useBuiltProgramModules();
+  if (process.argv[2] === "run") useBuiltProgramModules(cli);
 } else {
   const { register: registerTsx } = await import("tsx/esm/api");
   registerTsx();

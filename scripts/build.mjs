@@ -1,7 +1,8 @@
 // Builds what `virtkit` runs: the wasm CPU core (build/cpu.wasm) from the AssemblyScript sources in
-// src/machine/cpu, and the JavaScript of virtkit's TypeScript and of the examples' PD modules
-// (build/js/src/, build/js/examples/, one module per source file), so that starting `virtkit run`
-// transpiles nothing. Each part is skipped when it is newer than its sources.
+// src/machine/cpu, and the JavaScript of virtkit's TypeScript (one bundle, build/js/virtkit.js, with a
+// re-exporting module per source in build/js/src/) and of the examples' PD modules (build/js/examples/,
+// one module per source file), so that starting `virtkit run` transpiles nothing and loads one file.
+// Each part is skipped when it is newer than its sources.
 import {
   existsSync,
   mkdirSync,
@@ -26,6 +27,10 @@ const jsOut = join(root, "build/js");
 const BUILT_FOLDERS = ["src", "examples"];
 /** The sources build/js was made from; bin/virtkit.mjs compares their times with this file's. */
 const JS_MANIFEST = "manifest.json";
+/** The bundle of every module under src/, in build/js; bin/virtkit.mjs imports it. */
+const BUNDLE = "virtkit.js";
+/** The folder whose sources are bundled; the others' (the examples' PD modules) stay one module each. */
+const BUNDLED_FOLDER = "src/";
 const force = process.argv.includes("--force");
 
 function newestSource(dir) {
@@ -129,13 +134,14 @@ function javaScriptUpToDate(sources) {
 }
 
 /**
- * An import of another source stays an import of that module (`./x.ts` becomes `./x.js`) instead of
- * being bundled, so each module exists once: a PD module and the CLI share every instance.
+ * A relative import must name one of the sources the build compiles. Outside the bundle it stays an
+ * import of that module (`./x.ts` becomes `./x.js`, under src/ the module re-exporting the bundle's
+ * instance), so each module exists once: a PD module and the CLI share every instance.
  */
-function oneModulePerSource(sources) {
+function sourcesOnly(sources, { external }) {
   const known = new Set(sources.map((source) => join(root, source)));
   return {
-    name: "one-module-per-source",
+    name: "sources-only",
     setup(build) {
       build.onResolve({ filter: /^\.\.?\// }, (args) => {
         if (!known.has(join(args.resolveDir, args.path))) {
@@ -143,7 +149,7 @@ function oneModulePerSource(sources) {
             errors: [{ text: `${args.path} is not one of the TypeScript sources the build compiles` }],
           };
         }
-        return { path: args.path.replace(/\.ts$/, ".js"), external: true };
+        return external ? { path: args.path.replace(/\.ts$/, ".js"), external: true } : undefined;
       });
     },
   };
@@ -153,17 +159,18 @@ function oneModulePerSource(sources) {
  * A built module sees `import.meta` as its source does: `new URL("./skeleton", import.meta.url)`,
  * `import.meta.dirname` and `filename` name the source's place, so the files beside it (the guest
  * skeleton, the kernel config fragment, build/cpu.wasm from src/machine, an example's packages) are
- * found where they are.
+ * found where they are. The source's URL is made from the built file's own `import.meta.url` (the
+ * bundle's, for a bundled source), so build/js can move with the sources. `builtFile(source)` is where
+ * a source's code ends up.
  */
-function importMetaOfTheSource() {
+function importMetaOfTheSource(builtFile) {
   return {
     name: "import-meta-of-the-source",
     setup(build) {
       build.onLoad({ filter: /\.ts$/ }, (args) => {
         const text = readFileSync(args.path, "utf8");
         if (!/\bimport\.meta\.(url|dirname|filename)\b/.test(text)) return { contents: text, loader: "ts" };
-        const built = join(jsOut, relative(root, args.path)).replace(/\.ts$/, ".js");
-        const fromBuilt = JSON.stringify(relative(dirname(built), args.path));
+        const fromBuilt = JSON.stringify(relative(dirname(builtFile(args.path)), args.path));
         const prelude = [
           'import { dirname as __virtkitDirname } from "node:path";',
           'import { fileURLToPath as __virtkitPath } from "node:url";',
@@ -173,11 +180,73 @@ function importMetaOfTheSource() {
           .replace(/\bimport\.meta\.url\b/g, "__virtkitSourceUrl")
           .replace(/\bimport\.meta\.filename\b/g, "__virtkitPath(__virtkitSourceUrl)")
           .replace(/\bimport\.meta\.dirname\b/g, "__virtkitDirname(__virtkitPath(__virtkitSourceUrl))");
-        // On the first line, so the source's line numbers stay those of the build's module.
+        // On the first line, so a module built apart keeps its source's line numbers.
         return { contents: `${prelude} ${contents}`, loader: "ts" };
       });
     },
   };
+}
+
+/** How esbuild builds every part of build/js: ES modules for Node, with npm packages left as imports. */
+const ESM_FOR_NODE = {
+  bundle: true,
+  packages: "external",
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  logLevel: "warning",
+};
+
+/** The name under which the bundle exports a source's binding: unique across sources. */
+const bundleExport = (source, name) => `${source}:${name}`;
+
+/**
+ * Each bundled source's export names, those of its `export * from` included (esbuild resolves them
+ * when bundling; with code splitting every source is an entry whose metafile lists its exports).
+ */
+async function exportNames(build, bundled) {
+  const { metafile } = await build({
+    entryPoints: bundled.map((source) => join(root, source)),
+    outbase: root,
+    outdir: jsOut,
+    ...ESM_FOR_NODE,
+    splitting: true,
+    write: false,
+    metafile: true,
+  });
+  const names = new Map();
+  for (const output of Object.values(metafile.outputs)) {
+    if (output.entryPoint !== undefined) names.set(output.entryPoint, output.exports);
+  }
+  return names;
+}
+
+/**
+ * The bundle's entry: every bundled source's bindings, each exported by its own name (ES2022's string
+ * export names), so a module re-exporting them keeps ESM's live bindings.
+ */
+function bundleEntry(bundled, names) {
+  return bundled
+    .map((source) => {
+      const specifiers = names
+        .get(source)
+        .map((name) => `${name} as ${JSON.stringify(bundleExport(source, name))}`);
+      return `export { ${specifiers.join(", ")} } from ${JSON.stringify(`./${source}`)};`;
+    })
+    .join("\n");
+}
+
+/**
+ * build/js/src/x.js for src/x.ts: the bundle's instance of that module, for the examples' PD modules,
+ * users' PD modules (through bin/source-modules.mjs) and anything else importing src/ from the build.
+ */
+function reExportingModule(source, names, bundleFile, moduleFile) {
+  let path = relative(dirname(moduleFile), bundleFile);
+  if (!path.startsWith(".")) path = `./${path}`;
+  const header = `// ${source}, bundled in build/js/${BUNDLE}: this module is the bundle's instance of it.\n`;
+  if (names.length === 0) return `${header}import ${JSON.stringify(path)};\n`;
+  const specifiers = names.map((name) => `${JSON.stringify(bundleExport(source, name))} as ${name}`);
+  return `${header}export { ${specifiers.join(", ")} } from ${JSON.stringify(path)};\n`;
 }
 
 async function buildJavaScript() {
@@ -190,17 +259,32 @@ async function buildJavaScript() {
   // Built aside and moved into place, so a CLI starting meanwhile never sees half a build.
   const scratch = `${jsOut}.${process.pid}`;
   rmSync(scratch, { recursive: true, force: true });
+  const bundled = sources.filter((source) => source.startsWith(BUNDLED_FOLDER));
+  const names = await exportNames(build, bundled);
+  const bundleFile = join(jsOut, BUNDLE);
   await build({
-    entryPoints: sources.map((source) => join(root, source)),
+    ...ESM_FOR_NODE,
+    stdin: { contents: bundleEntry(bundled, names), resolveDir: root, sourcefile: "virtkit-bundle-entry.js" },
+    outfile: join(scratch, BUNDLE),
+    plugins: [sourcesOnly(sources, { external: false }), importMetaOfTheSource(() => bundleFile)],
+  });
+  for (const source of bundled) {
+    const moduleFile = join(jsOut, source.replace(/\.ts$/, ".js"));
+    const file = join(scratch, source.replace(/\.ts$/, ".js"));
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, reExportingModule(source, names.get(source), bundleFile, moduleFile));
+  }
+  await build({
+    ...ESM_FOR_NODE,
+    entryPoints: sources
+      .filter((source) => !source.startsWith(BUNDLED_FOLDER))
+      .map((source) => join(root, source)),
     outbase: root,
     outdir: scratch,
-    bundle: true,
-    packages: "external",
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    logLevel: "warning",
-    plugins: [oneModulePerSource(sources), importMetaOfTheSource()],
+    plugins: [
+      sourcesOnly(sources, { external: true }),
+      importMetaOfTheSource((path) => join(jsOut, relative(root, path)).replace(/\.ts$/, ".js")),
+    ],
   });
   writeFileSync(join(scratch, JS_MANIFEST), `${JSON.stringify({ sources }, null, 1)}\n`);
   rmSync(jsOut, { recursive: true, force: true });
@@ -211,7 +295,9 @@ async function buildJavaScript() {
     rmSync(scratch, { recursive: true, force: true });
     if (!existsSync(join(jsOut, JS_MANIFEST))) throw error;
   }
-  console.log(`build: wrote build/js (${sources.length} modules)`);
+  console.log(
+    `build: wrote build/js (${bundled.length} modules in ${BUNDLE}, ${sources.length - bundled.length} apart)`,
+  );
 }
 
 await buildCore();

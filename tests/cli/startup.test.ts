@@ -1,7 +1,7 @@
-// How `virtkit` starts: from the build's JavaScript, with TypeScript PD modules (the examples' from the
+// How `virtkit` starts: from the build's bundle of src/, with TypeScript PD modules (the examples' from the
 // build, others transpiled) whose imports of src/ get the very module instances the CLI uses.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -16,6 +16,18 @@ function virtkit(...args: string[]) {
     env: { ...process.env, VIRTKIT_TRACE: "1" },
   });
 }
+
+/** What a Node ES module script (run in a fresh process, as `virtkit` runs) printed, parsed as JSON. */
+function nodeScript(script: string): unknown {
+  const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    encoding: "utf8",
+    cwd: ROOT,
+  });
+  expect(run.stderr).toBe("");
+  return JSON.parse(run.stdout);
+}
+
+const BUNDLE = join(ROOT, "build/js/virtkit.js");
 
 /** Trace lines apart, what the command itself wrote to stderr. */
 const untraced = (stderr: string): string =>
@@ -58,9 +70,57 @@ describe("virtkit start-up", () => {
   it("runs the build's JavaScript and sets up PD module loading only for run", () => {
     const help = virtkit("--help");
     expect(help.status).toBe(0);
-    expect(help.stderr).toMatch(/^virtkit: trace: [\d.]+ ms: CLI loaded from build\/js$/m);
+    expect(help.stderr).toMatch(/^virtkit: trace: [\d.]+ ms: CLI loaded from build\/js\/virtkit\.js$/m);
     expect(help.stderr).not.toContain("PD modules");
     expect(help.stdout).toContain("Usage: virtkit");
+  });
+
+  it("makes each built module of src/ the bundle's instance of its source", () => {
+    // What a PD module imports from build/js/src/ must be what the bundle's CLI uses: every export of
+    // every source, the very same object, and nothing missing (an `export *` included).
+    const { sources } = JSON.parse(readFileSync(join(ROOT, "build/js/manifest.json"), "utf8")) as {
+      sources: string[];
+    };
+    const bundled = sources.filter((source) => source.startsWith("src/"));
+    const mismatches = nodeScript(`
+      const bundle = await import(${JSON.stringify(pathToFileURL(BUNDLE).href)});
+      const mismatches = [];
+      for (const source of ${JSON.stringify(bundled)}) {
+        const built = await import(new URL("build/js/" + source.replace(/\\.ts$/, ".js"), ${JSON.stringify(pathToFileURL(`${ROOT}/`).href)}));
+        const names = Object.keys(bundle).filter((key) => key.startsWith(source + ":"));
+        if (names.length !== Object.keys(built).length) mismatches.push(source + ": " + Object.keys(built).length + " exports, the bundle has " + names.length);
+        for (const key of names) {
+          if (built[key.slice(source.length + 1)] !== bundle[key]) mismatches.push(key);
+        }
+      }
+      console.log(JSON.stringify(mismatches));
+    `);
+    expect(mismatches).toEqual([]);
+    // One the examples' PD modules use, checked by name so the loop above cannot pass vacuously.
+    const sameClass = nodeScript(`
+      const bundle = await import(${JSON.stringify(pathToFileURL(BUNDLE).href)});
+      const microkit = await import(${JSON.stringify(pathToFileURL(join(ROOT, "build/js/src/microkit/index.js")).href)});
+      console.log(JSON.stringify(typeof microkit.ProgramError === "function" && microkit.ProgramError === bundle["src/microkit/program.ts:ProgramError"]));
+    `);
+    expect(sameClass).toBe(true);
+  });
+
+  it("gives a bundled module its source's import.meta, relative to the bundle's place", () => {
+    const places = nodeScript(`
+      const bundle = await import(${JSON.stringify(pathToFileURL(BUNDLE).href)});
+      console.log(JSON.stringify([
+        bundle["src/guest/initramfs/rootfs.ts:SKELETON_DIR"],
+        bundle["src/guest/kernel/minimal-kernel.ts:MINIMAL_CONFIG_FRAGMENT"],
+        bundle["src/guest/images.ts:EXAMPLES_DIR"],
+      ]));
+    `);
+    expect(places).toEqual([
+      join(ROOT, "src/guest/initramfs/skeleton"),
+      join(ROOT, "src/guest/kernel/minimal.config"),
+      join(ROOT, "examples"),
+    ]);
+    // Relocatable: the places come from the bundle's own URL, no absolute path is baked in.
+    expect(readFileSync(BUNDLE, "utf8")).not.toContain(ROOT);
   });
 
   it("gives a TypeScript PD the CLI's own module instances", () => {
