@@ -117,6 +117,8 @@ export class JitTier {
   private readonly slots = new Map<number, { pc: bigint; module: Set<number>; blocks: number }>();
   private readonly template = new ModuleTemplate({ module: "core", name: "memory" }, BLOCK_GLOBALS, "links");
   private threshold = DEFAULT_JIT_THRESHOLD;
+  /** Byte offsets of a lookup entry's fields (layout.ts), read from the core at attach. */
+  private field = { pc: 0, tag: 0, fn: 0, count: 0 };
   private readonly stats = {
     blocksTranslated: 0,
     modules: 0,
@@ -141,6 +143,12 @@ export class JitTier {
   /** Connects the tier to the instantiated core and turns it on. */
   attach(core: JitCoreExports, threshold: number): void {
     this.core = core;
+    this.field = {
+      pc: core.JIT_ENTRY_PC.value as number,
+      tag: core.JIT_ENTRY_TAG.value as number,
+      fn: core.JIT_ENTRY_FN.value as number,
+      count: core.JIT_ENTRY_COUNT.value as number,
+    };
     this.layout = {
       xBase: core.X_BASE.value as number,
       conditionTable: core.CONDITION_TABLE.value as number,
@@ -198,17 +206,6 @@ export class JitTier {
   get statistics(): JitStats {
     const inBlocks = this.core ? Number(BigInt.asUintN(64, this.core.jitInstructionsRetired())) : 0;
     return { ...this.stats, instructionsInBlocks: inBlocks };
-  }
-
-  /** Byte offsets of a lookup entry's fields (layout.ts). */
-  private get field(): { pc: number; tag: number; fn: number; count: number } {
-    const core = this.core!;
-    return {
-      pc: core.JIT_ENTRY_PC.value as number,
-      tag: core.JIT_ENTRY_TAG.value as number,
-      fn: core.JIT_ENTRY_FN.value as number,
-      count: core.JIT_ENTRY_COUNT.value as number,
-    };
   }
 
   /**

@@ -90,7 +90,7 @@ class Linker {
   readonly links: unknown[] = [];
 
   constructor(
-    private readonly layout: CoreLayout,
+    private readonly translatedBlock: CoreLayout["translatedBlock"],
     /** This module's blocks by their entry key (PC and tag): their function indices among its own. */
     private readonly own: ReadonlyMap<string, number>,
   ) {}
@@ -98,7 +98,7 @@ class Linker {
   callee(pc: bigint, tag: bigint): { own: boolean; index: number } | undefined {
     const own = this.own.get(entryKey(pc, tag));
     if (own !== undefined) return { own: true, index: own };
-    const block = this.layout.translatedBlock(pc, tag);
+    const block = this.translatedBlock(pc, tag);
     if (block === undefined) return undefined;
     let link = this.links.indexOf(block);
     if (link < 0) link = this.links.push(block) - 1;
@@ -106,10 +106,8 @@ class Linker {
   }
 }
 
-const NO_LINKS = new Linker(
-  { translatedBlock: () => undefined } as unknown as CoreLayout,
-  new Map<string, number>(),
-);
+/** For code that never links: a block's first instruction tried alone, and prologues. */
+const NO_LINKS = new Linker(() => undefined, new Map<string, number>());
 
 function entryKey(pc: bigint, tag: bigint): string {
   return `${pc}:${tag}`;
@@ -408,7 +406,7 @@ export function translateBlocks(starts: readonly BlockStart[], layout: CoreLayou
     own.set(entryKey(start.pc, BigInt(start.host) | BigInt(start.el)), own.size);
     return own.size - 1;
   });
-  const linker = new Linker(layout, own);
+  const linker = new Linker(layout.translatedBlock, own);
   const translated = starts
     .filter((_, i) => functionOf[i]! >= 0)
     .map((start) => translateBody(start, layout, linker));
