@@ -7,14 +7,14 @@
 // tutorial's C VMM: examples/c-simple built with make against the SDK (its VMM embeds the guest's
 // images), run with `virtkit run build/loader.img`; the minimal Linux guest boots on the emulated
 // GIC's timer and UART interrupts, takes a login and commands, and powers off through libvmm's PSCI.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { ensureGuestImages } from "../../src/guest/images.ts";
 import { boardNamed } from "../../src/machine/boards/index.ts";
-import { WAIT_MS } from "../system/linux-session.ts";
+import { startVirtkit } from "../system/virtkit-process.ts";
 import { CROSS_PREFIX } from "../../src/cli/sdk.ts";
 import { runSystem, sdkPath, toolchainProblem } from "./harness.ts";
 
@@ -159,47 +159,21 @@ describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
         ],
         { stdio: "pipe" },
       );
-      const child = spawn(
-        process.execPath,
-        [VIRTKIT, "run", join(build, "loader.img"), "--console", "stdio"],
-        {
-          stdio: ["pipe", "pipe", "pipe"],
-        },
-      );
-      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-      let output = "";
-      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("latin1")));
-      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("latin1")));
-      let cursor = 0;
-      const waitFor = async (text: string): Promise<void> => {
-        const deadline = Date.now() + WAIT_MS;
-        for (;;) {
-          const at = output.indexOf(text, cursor);
-          if (at >= 0) {
-            cursor = at + text.length;
-            return;
-          }
-          if (child.exitCode !== null || Date.now() > deadline)
-            throw new Error(
-              `console never showed ${JSON.stringify(text)}; it shows:\n${output.slice(-3000)}`,
-            );
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      };
+      const run = startVirtkit(["run", join(build, "loader.img"), "--console", "stdio"]);
       try {
-        await waitFor('VMM|INFO: starting "VMM"');
-        await waitFor(`VMM|INFO: starting guest at ${start}`);
-        await waitFor("psci: PSCIv1.1 detected in firmware.");
-        await waitFor("buildroot login: ");
-        child.stdin.write("root\n");
-        await waitFor("# ");
-        child.stdin.write("uname -m\n");
-        await waitFor("aarch64\r\n");
-        await waitFor("# ");
+        await run.waitFor('VMM|INFO: starting "VMM"');
+        await run.waitFor(`VMM|INFO: starting guest at ${start}`);
+        await run.waitFor("psci: PSCIv1.1 detected in firmware.");
+        await run.waitFor("buildroot login: ");
+        run.type("root\n");
+        await run.waitFor("# ");
+        run.type("uname -m\n");
+        await run.waitFor("aarch64\r\n");
+        await run.waitFor("# ");
         // The timer's PPI and the UART's SPI, as the guest counted them through the emulated distributor.
-        child.stdin.write("cat /proc/interrupts\n");
-        await waitFor("# ");
-        const interrupts = output.slice(output.lastIndexOf("cat /proc/interrupts"));
+        run.type("cat /proc/interrupts\n");
+        await run.waitFor("# ");
+        const interrupts = run.output().slice(run.output().lastIndexOf("cat /proc/interrupts"));
         const count = (name: string): number => {
           const line = interrupts.split("\n").find((l) => l.includes(name));
           expect(line, `/proc/interrupts has no ${name} line:\n${interrupts}`).toBeDefined();
@@ -208,13 +182,13 @@ describe.skipIf(problem !== undefined)("a C VMM on the SDK's libvmm", () => {
         expect(count("arch_timer")).toBeGreaterThan(10);
         expect(count(uart)).toBeGreaterThan(0);
         // With its input closed, the run ends once the powered-off guest leaves nothing to happen.
-        child.stdin.end("poweroff\n");
-        await waitFor("reboot: Power down");
-        await waitFor("VMM|INFO: the guest powered off (PSCI SYSTEM_OFF)");
-        expect(await exited).toBe(0);
-        expect(output).not.toContain("ERROR");
+        run.child.stdin!.end("poweroff\n");
+        await run.waitFor("reboot: Power down");
+        await run.waitFor("VMM|INFO: the guest powered off (PSCI SYSTEM_OFF)");
+        expect((await run.exited).code).toBe(0);
+        expect(run.output()).not.toContain("ERROR");
       } finally {
-        child.kill();
+        run.child.kill();
       }
     },
     180_000,
