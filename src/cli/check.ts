@@ -51,9 +51,10 @@ function parseCores(text: string): number {
  * them) its .system file unpacked into a folder that is removed when the process exits, and the
  * board it was built for.
  */
-export function systemTarget(
-  target: string,
-): { ok: true; path: string; image?: { board: string } } | { ok: false; error: string } {
+export type SystemTarget =
+  { ok: true; path: string; image?: { board: string } } | { ok: false; error: string };
+
+export function systemTarget(target: string): SystemTarget {
   let image: boolean;
   try {
     image = isSystemImage(target);
@@ -71,9 +72,23 @@ export function systemTarget(
   }
 }
 
-/** The board of an image unless the user named one. */
-export function useImageBoard(options: SystemOptions, command: Command, board: string | undefined): void {
+/**
+ * The system a command works on: `target` checked as loadSystem does, on the board of an image (the
+ * SDK's microkit tool builds one for a board) unless the user named one. Prints why and returns
+ * undefined when there is none.
+ */
+export function loadSystemTarget(
+  target: SystemTarget,
+  options: SystemOptions,
+  command: Command,
+): SystemDescription | undefined {
+  if (!target.ok) {
+    process.stderr.write(`${target.error}\n`);
+    return undefined;
+  }
+  const board = target.image?.board;
   if (board && command.getOptionValueSource("board") !== "cli") options.board = board;
+  return loadSystem(target.path, options);
 }
 
 /**
@@ -108,14 +123,7 @@ export const registerCheck: RegisterCommand = (program, setExitCode) => {
       )
       .argument("<file>", "the .system file (or a system image from the SDK's microkit tool) to check"),
   ).action((file: string, options: SystemOptions, command: Command) => {
-    const target = systemTarget(file);
-    if (!target.ok) {
-      process.stderr.write(`${target.error}\n`);
-      setExitCode(1);
-      return;
-    }
-    useImageBoard(options, command, target.image?.board);
-    const system = loadSystem(target.path, options);
+    const system = loadSystemTarget(systemTarget(file), options, command);
     if (!system) {
       setExitCode(1);
       return;

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import type { RegisterCommand } from "./commands.ts";
 import type { SystemOptions } from "./check.ts";
 import type { MapSummary, SystemSummary } from "../sdf/summary.ts";
-import { addSystemOptions, loadSystem, systemTarget, useImageBoard } from "./check.ts";
+import { addSystemOptions, loadSystemTarget, systemTarget } from "./check.ts";
 import { hex } from "../util/hex.ts";
 import { summarise } from "../sdf/summary.ts";
 import { elfReport } from "../microkit/index.ts";
@@ -22,19 +22,13 @@ export const registerReport: RegisterCommand = (program, setExitCode) => {
       .option("--json", "print the report as JSON (masks as hex strings) instead of text"),
   ).action((file: string, options: SystemOptions & { json?: boolean }, command: Command) => {
     const target = systemTarget(file);
-    if (!target.ok) {
-      process.stderr.write(`${target.error}\n`);
-      setExitCode(1);
-      return;
-    }
-    useImageBoard(options, command, target.image?.board);
-    const system = loadSystem(target.path, options);
+    const system = loadSystemTarget(target, options, command);
     if (!system) {
       setExitCode(1);
       return;
     }
     // An image's unpacked folder is temporary: name the image the user gave.
-    const summary = { ...summarise(system), file: target.image ? file : system.file };
+    const summary = { ...summarise(system), file: target.ok && target.image ? file : system.file };
     const text = options.json
       ? toJson(summary)
       : [renderReport(summary), ...elfReport(system, options.searchPath)].join("\n");

@@ -6,7 +6,13 @@ import { Option, type Command } from "commander";
 import type { RegisterCommand } from "./commands.ts";
 import type { ClockMode } from "../kernel/index.ts";
 import { CPU_TIERS, type CpuTier } from "../machine/cpu.ts";
-import { addSystemOptions, loadSystem, systemTarget, useImageBoard, type SystemOptions } from "./check.ts";
+import {
+  addSystemOptions,
+  loadSystemTarget,
+  systemTarget,
+  type SystemOptions,
+  type SystemTarget,
+} from "./check.ts";
 import { ProgramError, bootSystem, type SystemDisk } from "../microkit/index.ts";
 import { boardNamed } from "../machine/boards/index.ts";
 import { addNetworkOptions, systemNetwork, type NetworkOptions } from "./network.ts";
@@ -73,15 +79,7 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
       ),
     ),
   ).action(async (target: string, options: RunOptions, command: Command) => {
-    const file = systemFileOf(target, options.board);
-    if (!file.ok) {
-      process.stderr.write(`${file.error}\n`);
-      setExitCode(1);
-      return;
-    }
-    // An image from the SDK's microkit tool runs on the board it was built for unless told otherwise.
-    useImageBoard(options, command, file.image?.board);
-    const description = loadSystem(file.path, options);
+    const description = loadSystemTarget(systemFileOf(target, options.board), options, command);
     if (!description) {
       setExitCode(1);
       return;
@@ -149,7 +147,7 @@ export const registerRun: RegisterCommand = (program, setExitCode) => {
 };
 
 /** A .system file, a system image (unpacked), or the only .system file in a folder (or in its folder for `board`). */
-function systemFileOf(target: string, board: string): ReturnType<typeof systemTarget> {
+function systemFileOf(target: string, board: string): SystemTarget {
   let isFolder: boolean;
   try {
     isFolder = statSync(target).isDirectory();
