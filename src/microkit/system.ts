@@ -166,6 +166,7 @@ export async function bootSystem(
   const board = boardDescription.create({
     console: options.console,
     host,
+    clock: kernel.clock,
     ramSize: options.ramSize,
     onPowerOff: () => host.stop(),
     nic: wire && nicOptions(boardDescription, options.network!, wire),

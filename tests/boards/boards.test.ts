@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { VirtualClock } from "../../src/kernel/time.ts";
 import { BOARDS, boardNamed } from "../../src/machine/boards/index.ts";
 import type { Board, BoardDescription } from "../../src/machine/boards/board.ts";
 import { HarnessConsole } from "../../src/machine/backends/harness-console.ts";
@@ -29,6 +30,7 @@ function create(
   const board = description.create({
     console,
     host: { post: (event) => event(), openSource: () => () => {} },
+    clock: new VirtualClock(),
     onPowerOff,
   });
   return { board, console };
@@ -85,6 +87,7 @@ describe("the MaaXBoard", () => {
       maaxboard.create({
         console: new HarnessConsole(),
         host: { post: () => {}, openSource: () => () => {} },
+        clock: new VirtualClock(),
         nic: { slot: 0, mac: "52:55:00:d1:55:01", wire: { send: () => {}, attach: () => {} } as never },
       }),
     ).toThrow("board maaxboard has no virtio-mmio slot for a NIC");

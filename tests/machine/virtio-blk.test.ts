@@ -19,6 +19,7 @@ import {
   type VirtioBlkOptions,
 } from "../../src/machine/devices/virtio/blk.ts";
 import { PhysicalMemory } from "../../src/machine/physical-memory.ts";
+import { VirtualClock } from "../../src/kernel/time.ts";
 import { qemuVirtAarch64 } from "../../src/machine/boards/qemu_virt_aarch64/index.ts";
 import type { Console } from "../../src/machine/devices/console.ts";
 import { RecordingIrq, VirtioTestDriver, guestRam, type DriverQueue } from "./virtio-test-driver.ts";
@@ -405,6 +406,7 @@ describe("virtio-blk on the QEMU virt board", () => {
     const b = qemuVirtAarch64.create({
       console,
       host: { post: () => {}, openSource: () => () => {} },
+      clock: new VirtualClock(),
       ramSize: 16 * 1024 * 1024,
       disk: { ...disk, backend: memoryBlockBackend(medium) },
       nic:

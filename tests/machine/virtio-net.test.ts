@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { EthernetWire } from "../../src/machine/devices/ethernet.ts";
 import type { AccessSize, MmioDevice } from "../../src/machine/devices/mmio.ts";
 import type { Console } from "../../src/machine/devices/console.ts";
+import { VirtualClock } from "../../src/kernel/time.ts";
 import { qemuVirtAarch64 } from "../../src/machine/boards/qemu_virt_aarch64/index.ts";
 import {
   VIRTQ_AVAIL_F_NO_INTERRUPT,
@@ -917,6 +918,7 @@ describe("virtio-net on the QEMU virt board", () => {
     const b = qemuVirtAarch64.create({
       console,
       host: { post: () => {}, openSource: () => () => {} },
+      clock: new VirtualClock(),
       ramSize: RAM_SIZE,
       nic: {
         slot: nic.slot ?? qemuVirtAarch64.virtioMmio!.nicSlot,

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { Pl011, Pl011Flag, Pl011Int, Pl011Reg } from "../../src/machine/devices/pl011.ts";
 import { HarnessConsole } from "../../src/machine/backends/harness-console.ts";
-import { SerialConnection } from "../../src/machine/backends/serial-connection.ts";
+import { SerialConnection, TYPED_CHARACTER_NS } from "../../src/machine/backends/serial-connection.ts";
+import { VirtualClock } from "../../src/kernel/time.ts";
 import { HostEvents } from "../../src/kernel/index.ts";
 import { qemuVirtAarch64 } from "../../src/machine/boards/qemu_virt_aarch64/index.ts";
 import { virtioMmioSlot } from "../../src/machine/boards/board.ts";
@@ -91,27 +92,37 @@ describe("PL011", () => {
 });
 
 describe("serial connection", () => {
-  test("input waits on the host side until the FIFO has room; nothing is dropped", () => {
+  test("typed input enters the FIFO a character per TYPED_CHARACTER_NS of machine time; nothing is dropped", () => {
     const host = new HostEvents();
+    const clock = new VirtualClock();
     const console = new HarnessConsole();
     const pl011 = new Pl011({
       irq: { set() {} },
       transmit: (b) => connection.transmit(b),
       onReceiveSpace: () => connection.receiveSpace(),
     });
-    const connection = new SerialConnection(pl011, console, host);
+    const connection = new SerialConnection(pl011, console, host, clock);
     const device = registers(pl011);
+    const empty = (): boolean => (device.read(Pl011Reg.FR, 4) & Pl011Flag.RXFE) !== 0;
     connection.start();
     console.type("abc");
+    expect(empty()).toBe(true); // input waits for the host event, then for its machine time
     host.drain();
-    const got: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      expect(device.read(Pl011Reg.FR, 4) & Pl011Flag.RXFE).toBe(0);
-      got.push(device.read(Pl011Reg.DR, 4));
-      expect(device.read(Pl011Reg.FR, 4) & Pl011Flag.RXFE).toBe(Pl011Flag.RXFE); // the next one arrives later
-      host.drain();
-    }
-    expect(String.fromCharCode(...got)).toBe("abc");
+    clock.fireDue();
+    expect(device.read(Pl011Reg.DR, 4)).toBe(0x61);
+    clock.advance(TYPED_CHARACTER_NS - 1);
+    clock.fireDue();
+    expect(empty()).toBe(true);
+    clock.advance(1);
+    clock.fireDue();
+    expect(empty()).toBe(false);
+    // "b" is not read: with the FIFO off it holds one character, so "c" waits, whatever the time.
+    clock.advance(5 * TYPED_CHARACTER_NS);
+    clock.fireDue();
+    expect(clock.nextDeadline()).toBeUndefined();
+    expect(device.read(Pl011Reg.DR, 4)).toBe(0x62);
+    clock.fireDue(); // the read made room: "c" comes at once, it is long overdue
+    expect(device.read(Pl011Reg.DR, 4)).toBe(0x63);
     expect(host.sourcesOpen).toBe(true);
     console.endInput();
     host.drain();
@@ -124,6 +135,7 @@ describe("serial connection", () => {
 describe("PL011 with its FIFO on, driven one character per interrupt", () => {
   test("a burst of input all arrives though the driver clears every interrupt after each read", () => {
     const host = new HostEvents();
+    const clock = new VirtualClock();
     const console = new HarnessConsole();
     let line = false;
     const pl011 = new Pl011({
@@ -131,7 +143,7 @@ describe("PL011 with its FIFO on, driven one character per interrupt", () => {
       transmit: (b) => connection.transmit(b),
       onReceiveSpace: () => connection.receiveSpace(),
     });
-    const connection = new SerialConnection(pl011, console, host);
+    const connection = new SerialConnection(pl011, console, host, clock);
     const device = registers(pl011);
     // What Linux's driver leaves behind (FIFO on, RX at 1/2), then the tutorial's serial server.
     device.write(Pl011Reg.LCR_H, 4, 0x70);
@@ -140,12 +152,16 @@ describe("PL011 with its FIFO on, driven one character per interrupt", () => {
     console.type("crane\r");
     host.drain();
     const got: number[] = [];
-    for (let turn = 0; turn < 20 && line; turn++) {
+    const arrivals: number[] = [];
+    while (clock.skipToNextDeadline()) {
+      // Each character raises the receive timeout on its own, well below the trigger level.
+      if (!line) continue;
+      arrivals.push(clock.nowNs);
       if ((device.read(Pl011Reg.FR, 4) & Pl011Flag.RXFE) === 0) got.push(device.read(Pl011Reg.DR, 4));
       device.write(Pl011Reg.ICR, 4, 0x7f0);
-      host.drain();
     }
     expect(String.fromCharCode(...got)).toBe("crane\r");
+    expect(arrivals).toEqual([0, 1, 2, 3, 4, 5].map((n) => n * TYPED_CHARACTER_NS));
     expect(line).toBe(false);
   });
 });

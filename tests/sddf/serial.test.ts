@@ -100,6 +100,12 @@ function echoClient(name: string): PdProgram {
   };
 }
 
+/** What echo client `name` was given, its batches joined. */
+function received(output: string, name: string): string {
+  const batches = output.matchAll(new RegExp(`${name} got (".*?")\\r\\n`, "g"));
+  return [...batches].map((m) => JSON.parse(m[1]!) as string).join("");
+}
+
 /** The clients' maps are named per client in the system; give each client generic setvar names. */
 function genericClientXml(xml: string, clients: number): string {
   for (let i = 0; i < clients; i++) {
@@ -122,21 +128,26 @@ describe("serial subsystem on the PL011", () => {
     await console.waitFor("hello from client1\r\n");
     expect(console.output).toContain("Begin input\r\n");
     expect(console.output).toContain("hello from client0\r\n");
+    // Typed characters arrive a millisecond of machine time apart, so each reaches the client alone.
     console.type("abc");
-    await console.waitFor('client0 got "abc"');
+    await console.waitFor('client0 got "c"');
+    expect(received(console.output, "client0")).toBe("abc");
     console.type("\x1c1\rxyz");
-    await console.waitFor('client1 got "xyz"');
+    await console.waitFor('client1 got "z"');
+    expect(received(console.output, "client1")).toBe("xyz");
     expect(console.output).toContain("VIRT_RX|LOG: switching to client 1\n");
     console.type("\x1c\x1c");
     await console.waitFor('client1 got "\\u001c"');
     console.type("\x1c7\rq");
     await console.waitFor('client1 got "q"');
+    expect(received(console.output, "client1")).toBe("xyz\x1cq");
     expect(console.output).toContain("VIRT_RX|LOG: User requested to switch to an invalid client 7\n");
     console.type("\x1cz");
     console.type("\x1c0\rback");
-    await console.waitFor('client0 got "back"');
+    await console.waitFor('client0 got "k"');
+    expect(received(console.output, "client0")).toBe("abcback");
     expect(console.output).toContain("VIRT_RX|LOG: User entered an invalid digit z\n");
-    expect(console.output).not.toContain('got "z"');
+    expect(received(console.output, "client1")).toBe("xyz\x1cq"); // the bad digit reached no client
     system.stop();
   });
 

@@ -48,7 +48,7 @@ export function assembleBoard(
     transmit: (byte) => serial.transmit(byte),
     onReceiveSpace: () => serial.receiveSpace(),
   });
-  const serial = new SerialConnection(uart, options.console, options.host);
+  const serial = new SerialConnection(uart, options.console, options.host, options.clock);
   const devices: DeviceWindow[] = [
     { base: description.uart.base, size: description.uart.size, device: uart },
     ...(parts.devices?.(memory, interrupts) ?? []),

@@ -8,6 +8,7 @@ import type { IrqLine, MmioDevice } from "../devices/mmio.ts";
 import type { EthernetWire } from "../devices/ethernet.ts";
 import type { BlockBackend } from "../devices/virtio/blk.ts";
 import type { HostEventSink } from "../backends/serial-connection.ts";
+import type { MachineClock } from "../clock.ts";
 
 export interface AddressRange {
   base: number;
@@ -98,6 +99,8 @@ export interface VirtioMmioFacts {
 export interface BoardOptions {
   console: Console;
   host: HostEventSink;
+  /** The system's clock: typed input reaches the UART paced in its time. */
+  clock: MachineClock;
   /** RAM size in bytes (default: the board's). */
   ramSize?: number;
   /** The firmware was asked to power the board off (PSCI SYSTEM_OFF over SMC). */
