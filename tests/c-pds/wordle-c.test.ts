@@ -22,30 +22,16 @@ interface Session {
   elf: Map<string, boolean>;
 }
 
-/** Boots `systemFile`, types all of `keys` (the UART takes them as it has room), runs until nothing more can happen. */
 /**
- * Plays `keys` and ends the input. With `keyByKey`, each key goes in once the client has redrawn the
- * board for the one before: a key that arrives while the client is still busy with the last one can
- * be overwritten in the serial server's one-character buffer (the tutorial's design), and when keys
- * typed at once reach the UART depends on the host's turns, so only key-by-key play gives the C and
- * TypeScript systems the same arrivals on a loaded machine.
+ * Boots `systemFile`, types all of `keys` at once and ends the input, then runs until nothing more can
+ * happen. The UART takes one typed character per millisecond of machine time, long enough for either
+ * client to redraw the board before the next one lands in the serial server's one-character buffer.
  */
-async function play(
-  systemFile: string,
-  keys: string,
-  searchPaths: string[] = [],
-  keyByKey = false,
-): Promise<Session> {
+async function play(systemFile: string, keys: string, searchPaths: string[] = []): Promise<Session> {
   const console = new HarnessConsole();
   const system = await bootSystemFile(systemFile, { console, searchPaths, ramSize: 64 * 1024 * 1024 });
   const done = system.run();
-  if (keyByKey) {
-    for (const key of keys) {
-      const from = console.output.length;
-      console.type(key);
-      await console.waitFor(REDRAW, { from, timeoutMs: 20_000 });
-    }
-  } else console.type(keys);
+  console.type(keys);
   console.endInput();
   await done;
   const elf = new Map([...system.pds].map(([name, pd]) => [name, pd.program instanceof ElfProgram]));
@@ -131,7 +117,7 @@ describe.skipIf(problem !== undefined)("the tutorial's Wordle with every PD in C
   test("part 2: the C client draws the board through the C serial server, unchecked, as the TypeScript PDs do", async () => {
     // tests/wordle's part-2 keys, then Enter on a short row, a ^H and a second guess.
     const keys = "hello\rwx\r\x08orld\r";
-    const c = await play(image(2), keys, [], true);
+    const c = await play(image(2), keys);
     expect(c.elf).toEqual(
       new Map([
         ["serial_server", true],
@@ -149,7 +135,7 @@ describe.skipIf(problem !== undefined)("the tutorial's Wordle with every PD in C
       EMPTY_ROW,
       EMPTY_ROW,
     ]);
-    const typeScript = await play(join(EXAMPLE, "part2.system"), keys, [WORDLE], true);
+    const typeScript = await play(join(EXAMPLE, "part2.system"), keys, [WORDLE]);
     expect([...typeScript.elf.values()]).toEqual([false, false]);
     expect(c.output).toBe(typeScript.output);
   });
@@ -159,7 +145,7 @@ describe.skipIf(problem !== undefined)("the tutorial's Wordle with every PD in C
   const PART3_KEYS = "hex\x7f\x081 Hl\x7f\x7f\x7fhel\rlo\rhlelo\rlolly\nworld\rcrane\rhello\r";
 
   test("part 3: the game in C plays as examples/wordle/part3.system does", async () => {
-    const c = await play(image(3), PART3_KEYS, [], true);
+    const c = await play(image(3), PART3_KEYS);
     expect([...c.elf.values()]).toEqual([true, true, true]);
     expect(
       c.output.startsWith(
@@ -207,7 +193,7 @@ describe.skipIf(problem !== undefined)("the tutorial's Wordle with every PD in C
         ["e", "yellow"],
       ]),
     ]);
-    const typeScript = await play(join(WORDLE, "part3.system"), PART3_KEYS, [], true);
+    const typeScript = await play(join(WORDLE, "part3.system"), PART3_KEYS);
     expect([...typeScript.elf.values()]).toEqual([false, false, false]);
     expect(c.output).toBe(typeScript.output);
   });
