@@ -1,8 +1,8 @@
 // Self-hosted debug at EL1 and EL0 with debug exceptions taken to EL1: the OS lock, MDSCR_EL1.MDE/KDE
 // and PSTATE.D gating, address breakpoints stepped past the way a debugger does, load and store
-// watchpoints (BAS byte selection, MASK ranges, the access not performed), and software step through
-// exception entry and return (ISV/EX, SPSR.SS, SVC, an EL0 task). BRK immediates ask the handler to
-// change the step state, as a debugger's trap would.
+// watchpoints (BAS byte selection, MASK ranges, the access not performed, DC IVAC with CM), and
+// software step through exception entry and return (ISV/EX, SPSR.SS, SVC, an EL0 task). BRK immediates
+// ask the handler to change the step state, as a debugger's trap would.
 #include "lib/el0.h"
 
 #define MDSCR_SS (1UL << 0)
@@ -39,6 +39,8 @@ static volatile u64 data[16] __attribute__((aligned(64)));
  * are): the checks that the OS lock blocks them are then skipped, everything else is compared.
  */
 volatile u64 os_lock_ignored __attribute__((section(".data"))) = 0;
+/** Set the same way for qemu 7.2, whose DC IVAC is a NOP that no watchpoint sees (the Cortex-A53's does). */
+volatile u64 cache_maintenance_unwatched __attribute__((section(".data"))) = 0;
 
 USER_DATA volatile u64 user_word[2];
 USER_DATA __attribute__((aligned(16))) u64 user_stack[256];
@@ -281,6 +283,23 @@ static void check_watchpoints(void) {
   write_sysreg(dbgwcr0_el1, WCR(2, LSC_STORE, 0xff, 6));
   data[9] = 4;
   CHECK_EQ(250, watchpoint_count, 6);
+
+  /* The Cortex-A53 watches DC IVAC as a store of its line, with CM = 1 and FAR the address given. */
+  if (!cache_maintenance_unwatched) {
+    write_sysreg(dbgwvr0_el1, (u64)&data[13]);
+    write_sysreg(dbgwcr0_el1, WCR(1, LSC_STORE, 0xff, 0));
+    asm volatile("adr %0, 1f\n1: dc ivac, %1" : "=&r"(at) : "r"(&data[10]) : "memory");
+    CHECK_EQ(260, watchpoint_count, 7);
+    CHECK_EQ(261, ESR_ISS(watch_esr), (1UL << 8) | (1UL << 6) | 0x22);
+    CHECK_EQ(262, watch_far, (u64)&data[10]);
+    CHECK_EQ(263, watch_elr, at);
+    /* A load watchpoint ignores it, and so does a store watchpoint on another line. */
+    write_sysreg(dbgwcr0_el1, WCR(1, LSC_LOAD, 0xff, 0));
+    asm volatile("dc ivac, %0" ::"r"(&data[10]) : "memory");
+    write_sysreg(dbgwcr0_el1, WCR(1, LSC_STORE, 0xff, 0));
+    asm volatile("dc ivac, %0" ::"r"(&data[7]) : "memory");
+    CHECK_EQ(264, watchpoint_count, 7);
+  }
   write_sysreg(dbgwcr0_el1, 0);
 }
 

@@ -17,6 +17,9 @@ import {
 export const MIDR_CORTEX_A53_R0P4: u64 = 0x410f_d034;
 /** CTR_EL0: 64-byte I and D lines, VIPT instruction cache, 64-byte ERG/CWG. */
 export const CTR_VALUE: u64 = 0x8444_8004;
+/** CTR_EL0.DminLine: log2 of the words in the smallest data cache line. */
+const DMIN_LINE: u32 = <u32>((CTR_VALUE >> 16) & 15);
+export const D_CACHE_LINE_BYTES: u32 = 4 << DMIN_LINE;
 /** DCZID_EL0.BS: DC ZVA zeroes 2^4 words = 64 bytes. */
 export const DCZID_BLOCK_LOG2_WORDS: u64 = 4;
 export const DC_ZVA_BYTES: u32 = 64;

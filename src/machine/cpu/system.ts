@@ -13,6 +13,7 @@ import {
   setSr,
   SCTLR_EL1,
   PAR_EL1,
+  FAR_EL1,
   TCR_EL1,
   EVENT_REGISTER,
   SEV_SEEN,
@@ -41,7 +42,8 @@ import {
   SR_TRAP_HOST,
   SR_FP_TRAP,
 } from "./sysregs";
-import { DC_ZVA_BYTES } from "./id-registers";
+import { DC_ZVA_BYTES, D_CACHE_LINE_BYTES } from "./id-registers";
+import { watchpointsArmed, watchpointHit } from "./debug";
 
 const SCTLR_UMA: u64 = 1 << 9;
 const SCTLR_DZE: u64 = 1 << 14;
@@ -252,7 +254,11 @@ function cacheOrTranslate(insn: u32, op1: u32, crm: u32, op2: u32, rt: u32): boo
     }
     // IC IALLUIS, IC IALLU, DC IVAC, DC ISW, DC CSW, DC CISW: memory is coherent, nothing to do.
     if ((crm == 1 || crm == 5) && op2 == 0) return true;
-    if (crm == 6 && (op2 == 1 || op2 == 2)) return true;
+    if (crm == 6 && op2 == 1) {
+      dataCacheInvalidateWatch(getX(rt));
+      return true;
+    }
+    if (crm == 6 && op2 == 2) return true;
     if ((crm == 10 || crm == 14) && op2 == 2) return true;
     return false;
   }
@@ -270,6 +276,17 @@ function cacheOrTranslate(insn: u32, op1: u32, crm: u32, op2: u32, rt: u32): boo
   if ((crm == 10 || crm == 11 || crm == 14) && op2 == 1) return cacheMaintenanceAtEl0(insn, el0, sctlr);
   if (crm == 5 && op2 == 1) return cacheMaintenanceAtEl0(insn, el0, sctlr);
   return false;
+}
+
+/**
+ * DC IVAC invalidates nothing here, but a Cortex-A53 generates watchpoint debug events for it (its TRM,
+ * "Watchpoint debug events"): a store of the whole data cache line holding `va`, reported with ESR.CM
+ * set and FAR the address the instruction was given.
+ */
+function dataCacheInvalidateWatch(va: u64): void {
+  if (!watchpointsArmed) return;
+  const line = va & ~(<u64>(D_CACHE_LINE_BYTES - 1));
+  if (watchpointHit(line, D_CACHE_LINE_BYTES, true, currentEl, true)) setSr(FAR_EL1, va);
 }
 
 function cacheMaintenanceAtEl0(insn: u32, el0: bool, sctlr: u64): bool {
