@@ -67,11 +67,12 @@ function writeCache(cacheFile, stamp, data) {
 }
 
 /**
- * The exports of the CommonJS bundle at `bundleUrl`, compiled as Node compiles a CommonJS module (the
- * same wrapper, on the bundle's first line, so stack traces keep its line numbers) but from and into
- * the code cache `<bundle>.<use>.cache`; `codeCache` says whether the cache was used or why it is made
- * anew. Each `use` (`virtkit run`, the other commands) has a cache of its own, holding the functions it
- * compiled: one made by `virtkit --help` would leave `run` to compile its own at every start.
+ * The default export of the CommonJS bundle at `bundleUrl` (the bundle of src/ exports every binding
+ * that way: see scripts/build.mjs), compiled as Node compiles a CommonJS module (the same wrapper, on
+ * the bundle's first line, so stack traces keep its line numbers) but from and into the code cache
+ * `<bundle>.<use>.cache`; `codeCache` says whether the cache was used or why it is made anew. Each
+ * `use` (`virtkit run`, the other commands) has a cache of its own, holding the functions it compiled:
+ * one made by `virtkit --help` would leave `run` to compile its own at every start.
  */
 export function loadBundle(bundleUrl, use = "modules") {
   const file = fileURLToPath(bundleUrl);
@@ -103,7 +104,7 @@ export function loadBundle(bundleUrl, use = "modules") {
     setTimeout(make, CACHE_AFTER_MS).unref();
     process.once("exit", make);
   }
-  const bundle = { exports: module.exports, codeCache };
+  const bundle = { exports: module.exports.default, codeCache };
   bundles.set(file, bundle);
   return bundle;
 }
