@@ -1,5 +1,5 @@
 // Builds what `virtkit` runs: the wasm CPU core (build/cpu.wasm) from the AssemblyScript sources in
-// src/machine/cpu, and the JavaScript of virtkit's TypeScript (one bundle, build/js/virtkit.js, with a
+// src/machine/cpu, and the JavaScript of virtkit's TypeScript (one bundle, build/js/virtkit.cjs, with a
 // re-exporting module per source in build/js/src/) and of the examples' PD modules (build/js/examples/,
 // one module per source file), so that starting `virtkit run` transpiles nothing and loads one file.
 // Each part is skipped when it is newer than its sources.
@@ -27,8 +27,14 @@ const jsOut = join(root, "build/js");
 const BUILT_FOLDERS = ["src", "examples"];
 /** The sources build/js was made from; bin/virtkit.mjs compares their times with this file's. */
 const JS_MANIFEST = "manifest.json";
-/** The bundle of every module under src/, in build/js; bin/virtkit.mjs imports it. */
-const BUNDLE = "virtkit.js";
+/**
+ * The bundle of every module under src/, in build/js, which bin/code-cache.mjs loads with V8's code
+ * cache for it. CommonJS: a script, which unlike an ES module Node 20 can compile from a code cache. It
+ * includes the npm packages src/ uses (commander, saxes), so their compiled code is cached too.
+ */
+const BUNDLE = "virtkit.cjs";
+/** The bundle's own URL, set by its first line, for its sources' `import.meta.url` (a script has none). */
+const BUNDLE_URL = "__virtkitBundleUrl";
 /** The folder whose sources are bundled; the others' (the examples' PD modules) stay one module each. */
 const BUNDLED_FOLDER = "src/";
 const force = process.argv.includes("--force");
@@ -144,6 +150,8 @@ function sourcesOnly(sources, { external }) {
     name: "sources-only",
     setup(build) {
       build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        // An npm package's own files (bundled with src/) are its business.
+        if (args.importer.split(/[\\/]/).includes("node_modules")) return undefined;
         if (!known.has(join(args.resolveDir, args.path))) {
           return {
             errors: [{ text: `${args.path} is not one of the TypeScript sources the build compiles` }],
@@ -222,31 +230,48 @@ async function exportNames(build, bundled) {
 }
 
 /**
- * The bundle's entry: every bundled source's bindings, each exported by its own name (ES2022's string
- * export names), so a module re-exporting them keeps ESM's live bindings.
+ * The bundle's entry: every bundled source's bindings in one object, its default export, each under a
+ * name of its own (see bundleExport). A plain object's properties, holding the bindings' values once the
+ * bundle has run, rather than the bundle's named exports, which esbuild makes getters of a CommonJS
+ * bundle's exports object with two defineProperty calls each (~2,000, several ms of every start).
  */
 function bundleEntry(bundled, names) {
-  return bundled
-    .map((source) => {
-      const specifiers = names
-        .get(source)
-        .map((name) => `${name} as ${JSON.stringify(bundleExport(source, name))}`);
-      return `export { ${specifiers.join(", ")} } from ${JSON.stringify(`./${source}`)};`;
-    })
-    .join("\n");
+  const properties = [];
+  const imports = bundled.map((source) => {
+    const from = JSON.stringify(`./${source}`);
+    if (names.get(source).length === 0) return `import ${from};`;
+    const specifiers = names.get(source).map((name) => {
+      const local = `$${properties.length}`;
+      properties.push(`${JSON.stringify(bundleExport(source, name))}: ${local}`);
+      return `${name} as ${local}`;
+    });
+    return `import { ${specifiers.join(", ")} } from ${from};`;
+  });
+  return [...imports, `export default { ${properties.join(", ")} };`].join("\n");
 }
 
 /**
  * build/js/src/x.js for src/x.ts: the bundle's instance of that module, for the examples' PD modules,
  * users' PD modules (through bin/source-modules.mjs) and anything else importing src/ from the build.
+ * It exports the bindings as they are once the bundle has run, which an ES module cannot follow if
+ * they change later; no module of src/ assigns an exported `let`.
  */
 function reExportingModule(source, names, bundleFile, moduleFile) {
-  let path = relative(dirname(moduleFile), bundleFile);
-  if (!path.startsWith(".")) path = `./${path}`;
-  const header = `// ${source}, bundled in build/js/${BUNDLE}: this module is the bundle's instance of it.\n`;
-  if (names.length === 0) return `${header}import ${JSON.stringify(path)};\n`;
-  const specifiers = names.map((name) => `${JSON.stringify(bundleExport(source, name))} as ${name}`);
-  return `${header}export { ${specifiers.join(", ")} } from ${JSON.stringify(path)};\n`;
+  const from = (file) => {
+    const path = relative(dirname(moduleFile), file);
+    return JSON.stringify(path.startsWith(".") ? path : `./${path}`);
+  };
+  const lines = [
+    `// ${source}, bundled in build/js/${BUNDLE}: this module is the bundle's instance of it.`,
+    `import { loadBundle } from ${from(join(root, "bin/code-cache.mjs"))};`,
+    `const { exports: bundle } = loadBundle(new URL(${from(bundleFile)}, import.meta.url));`,
+  ];
+  if (names.length > 0) {
+    const keys = names.map((name, i) => `${JSON.stringify(bundleExport(source, name))}: $${i}`);
+    lines.push(`const { ${keys.join(", ")} } = bundle;`);
+    lines.push(`export { ${names.map((name, i) => `$${i} as ${name}`).join(", ")} };`);
+  }
+  return `${lines.join("\n")}\n`;
 }
 
 async function buildJavaScript() {
@@ -264,6 +289,11 @@ async function buildJavaScript() {
   const bundleFile = join(jsOut, BUNDLE);
   await build({
     ...ESM_FOR_NODE,
+    packages: "bundle",
+    format: "cjs",
+    // Strict, as the ES modules it is made of are.
+    banner: { js: `"use strict";\nvar ${BUNDLE_URL} = require("node:url").pathToFileURL(__filename).href;` },
+    define: { "import.meta.url": BUNDLE_URL },
     stdin: { contents: bundleEntry(bundled, names), resolveDir: root, sourcefile: "virtkit-bundle-entry.js" },
     outfile: join(scratch, BUNDLE),
     plugins: [sourcesOnly(sources, { external: false }), importMetaOfTheSource(() => bundleFile)],

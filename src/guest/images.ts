@@ -1,7 +1,7 @@
 // The guest images a VM boots by default, built on first use: a kernel (minimal, Debian's, or the user's
 // own Image), the initramfs with an example's overlay, and the device tree for the VM's layout that
 // describes that initrd. Everything is cached; the second call costs a few file reads.
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkGuestBootImages } from "../libvmm/boot-checks.ts";
@@ -19,7 +19,14 @@ import { BUSYBOX_PACKAGE, ensureBusybox } from "./initramfs/busybox.ts";
 import { ensureInitramfs } from "./initramfs/initramfs.ts";
 import type { KernelModule } from "./initramfs/rootfs.ts";
 import { ensureDebianKernel } from "./kernel/debian-kernel.ts";
-import { loadArm64Image, type Arm64ImageHeader } from "../libvmm/image-header.ts";
+import {
+  ARM64_IMAGE_HEADER_SIZE,
+  ARM64_IMAGE_MAGIC,
+  MAGIC_OFFSET,
+  loadArm64Image,
+  parseArm64ImageHeader,
+  type Arm64ImageHeader,
+} from "../libvmm/image-header.ts";
 import { ensureMinimalKernel } from "./kernel/minimal-kernel.ts";
 import { ensureCrossvmGuest } from "./crossvm/build.ts";
 import type { FdtNode } from "../libvmm/fdt.ts";
@@ -88,6 +95,27 @@ export function exampleOverlay(examplesDir: string, example: string): string | u
   return existsSync(overlay) ? overlay : undefined;
 }
 
+/**
+ * The header of a cached kernel, from its first 64 bytes when they are an arm64 Image's header (the
+ * cache keeps Images uncompressed): reading the whole ~5 MB Image for it cost several ms at every start.
+ * Anything else (a raw binary, whose size is its image_size) is read whole, as loadArm64Image reads it.
+ */
+function kernelImageHeader(path: string): Arm64ImageHeader {
+  const head = new Uint8Array(ARM64_IMAGE_HEADER_SIZE);
+  const fd = openSync(path, "r");
+  let read: number;
+  try {
+    read = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const isGzip = head[0] === 0x1f && head[1] === 0x8b;
+  const magic = new DataView(head.buffer).getUint32(MAGIC_OFFSET, true);
+  return read === head.length && !isGzip && magic === ARM64_IMAGE_MAGIC
+    ? parseArm64ImageHeader(head, path)
+    : loadArm64Image(readFileSync(path), path).header;
+}
+
 async function ensureUserKernel(root: string, path: string): Promise<EnsuredArtifact> {
   const { bytes } = loadArm64Image(new Uint8Array(readFileSync(path)), path);
   const hash = sha256Bytes(bytes);
@@ -139,7 +167,7 @@ export async function ensureGuestImages(options: GuestImageOptions = {}): Promis
       `--kernel must be minimal, debian or the path of an arm64 Image; "${kernelChoice}" is none of these`,
     );
   }
-  const kernelHeader = loadArm64Image(readFileSync(kernel.path), kernel.path).header;
+  const kernelHeader = kernelImageHeader(kernel.path);
 
   const crossvm =
     options.crossvm && options.initrd === undefined
@@ -180,13 +208,15 @@ export async function ensureGuestImages(options: GuestImageOptions = {}): Promis
     : [layout.name, options.example, options.bootargs === undefined ? undefined : "append"]
         .filter((part) => part !== undefined)
         .join("-");
-  const dtbSource = options.dtb
-    ? `user device tree ${options.dtb}`
-    : `generated for the ${layout.name} layout, ` +
-      (initrd === undefined ? "no initrd" : `initrd ${sha256Bytes(readFileSync(initrd)).slice(0, 16)}`) +
-      (options.bootargs === undefined ? "" : `, bootargs "${options.bootargs}"`);
+  // Described only when the tree is not cached yet: hashing the initrd again cost a read of it at every start.
+  const dtbSource = (): string =>
+    options.dtb
+      ? `user device tree ${options.dtb}`
+      : `generated for the ${layout.name} layout, ` +
+        (initrd === undefined ? "no initrd" : `initrd ${sha256Bytes(readFileSync(initrd)).slice(0, 16)}`) +
+        (options.bootargs === undefined ? "" : `, bootargs "${options.bootargs}"`);
   const dtb = await ensureArtifact(artifactDir(root, "dtb", dtbName, sha256Bytes(dtbBytes)), async (dir) =>
-    writeArtifact(dir, { kind: "dtb", name: dtbName, file: "guest.dtb", source: dtbSource }, dtbBytes),
+    writeArtifact(dir, { kind: "dtb", name: dtbName, file: "guest.dtb", source: dtbSource() }, dtbBytes),
   );
 
   checkGuestBootImages({

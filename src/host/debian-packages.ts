@@ -10,6 +10,9 @@ export const DPKG_STATUS = "/var/lib/dpkg/status";
 /** The architectures dpkg knows (native and foreign), one a line. */
 export const DPKG_ARCHITECTURES = "/var/lib/dpkg/arch";
 
+/** The status file's lines virtkit reads: a Package, Version or Status field, or a blank line. */
+const STANZA_LINES = /^(Package|Version|Status): (.*)$|^$/gm;
+
 let lastRead: { file: string; mtimeMs: number; size: number; installed: Map<string, string> } | undefined;
 
 /**
@@ -27,14 +30,15 @@ export function installedDebianPackages(statusFile: string = DPKG_STATUS): Reado
   let pkg = "";
   let version = "";
   let isInstalled = false;
-  // A blank line ends each package's stanza; the sentinel ends the last one.
-  for (const line of `${readFileSync(statusFile, "utf8")}\n\n`.split("\n")) {
-    if (line === "") {
+  // One regular-expression scan for the three fields and the blank lines ending each package's stanza
+  // (the sentinel ends the last one): splitting the ~700 KB file into lines cost ~10-20 ms at start.
+  for (const [, field, value] of `${readFileSync(statusFile, "utf8")}\n\n`.matchAll(STANZA_LINES)) {
+    if (field === undefined) {
       if (pkg && version && isInstalled && !installed.has(pkg)) installed.set(pkg, version);
       [pkg, version, isInstalled] = ["", "", false];
-    } else if (line.startsWith("Package: ")) pkg = line.slice(9).trim();
-    else if (line.startsWith("Version: ")) version = line.slice(9).trim();
-    else if (line.startsWith("Status: ")) isInstalled = line.trim().split(" ")[3] === "installed";
+    } else if (field === "Package") pkg = value!.trim();
+    else if (field === "Version") version = value!.trim();
+    else isInstalled = value!.trim().split(" ")[2] === "installed";
   }
   lastRead = { file: statusFile, mtimeMs, size, installed };
   return installed;

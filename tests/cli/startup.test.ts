@@ -1,7 +1,17 @@
-// How `virtkit` starts: from the build's bundle of src/, with TypeScript PD modules (the examples' from the
-// build, others transpiled) whose imports of src/ get the very module instances the CLI uses.
+// How `virtkit` starts: from the build's bundle of src/ and V8's code cache for it, with TypeScript PD
+// modules (the examples' from the build, others transpiled) whose imports of src/ get the very module
+// instances the CLI uses.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -27,7 +37,19 @@ function nodeScript(script: string): unknown {
   return JSON.parse(run.stdout);
 }
 
-const BUNDLE = join(ROOT, "build/js/virtkit.js");
+const BUNDLE = join(ROOT, "build/js/virtkit.cjs");
+
+/**
+ * A script's line that loads the bundle at `file` as bin/virtkit.mjs does, setting `bundle` to its
+ * exports and `codeCache` to what became of its code cache.
+ */
+function loadingBundle(file: string): string {
+  const loader = pathToFileURL(join(ROOT, "bin/code-cache.mjs")).href;
+  return (
+    `const { loadBundle } = await import(${JSON.stringify(loader)}); ` +
+    `const { exports: bundle, codeCache } = loadBundle(new URL(${JSON.stringify(pathToFileURL(file).href)}));`
+  );
+}
 
 /** Trace lines apart, what the command itself wrote to stderr. */
 const untraced = (stderr: string): string =>
@@ -70,7 +92,9 @@ describe("virtkit start-up", () => {
   it("runs the build's JavaScript and sets up PD module loading only for run", () => {
     const help = virtkit("--help");
     expect(help.status).toBe(0);
-    expect(help.stderr).toMatch(/^virtkit: trace: [\d.]+ ms: CLI loaded from build\/js\/virtkit\.js$/m);
+    expect(help.stderr).toMatch(
+      /^virtkit: trace: [\d.]+ ms: CLI loaded from build\/js\/virtkit\.cjs, code cache: (used|missing|stale or damaged|rejected by V8)$/m,
+    );
     expect(help.stderr).not.toContain("PD modules");
     expect(help.stdout).toContain("Usage: virtkit");
   });
@@ -83,7 +107,7 @@ describe("virtkit start-up", () => {
     };
     const bundled = sources.filter((source) => source.startsWith("src/"));
     const mismatches = nodeScript(`
-      const bundle = await import(${JSON.stringify(pathToFileURL(BUNDLE).href)});
+      ${loadingBundle(BUNDLE)}
       const mismatches = [];
       for (const source of ${JSON.stringify(bundled)}) {
         const built = await import(new URL("build/js/" + source.replace(/\\.ts$/, ".js"), ${JSON.stringify(pathToFileURL(`${ROOT}/`).href)}));
@@ -98,7 +122,7 @@ describe("virtkit start-up", () => {
     expect(mismatches).toEqual([]);
     // One the examples' PD modules use, checked by name so the loop above cannot pass vacuously.
     const sameClass = nodeScript(`
-      const bundle = await import(${JSON.stringify(pathToFileURL(BUNDLE).href)});
+      ${loadingBundle(BUNDLE)}
       const microkit = await import(${JSON.stringify(pathToFileURL(join(ROOT, "build/js/src/microkit/index.js")).href)});
       console.log(JSON.stringify(typeof microkit.ProgramError === "function" && microkit.ProgramError === bundle["src/microkit/program.ts:ProgramError"]));
     `);
@@ -107,7 +131,7 @@ describe("virtkit start-up", () => {
 
   it("gives a bundled module its source's import.meta, relative to the bundle's place", () => {
     const places = nodeScript(`
-      const bundle = await import(${JSON.stringify(pathToFileURL(BUNDLE).href)});
+      ${loadingBundle(BUNDLE)}
       console.log(JSON.stringify([
         bundle["src/guest/initramfs/rootfs.ts:SKELETON_DIR"],
         bundle["src/guest/kernel/minimal-kernel.ts:MINIMAL_CONFIG_FRAGMENT"],
@@ -121,6 +145,50 @@ describe("virtkit start-up", () => {
     ]);
     // Relocatable: the places come from the bundle's own URL, no absolute path is baked in.
     expect(readFileSync(BUNDLE, "utf8")).not.toContain(ROOT);
+  });
+
+  it("compiles the bundle from V8's code cache, made again when missing, stale or damaged", () => {
+    // A copy of the bundle, so that the damage done here never meets a virtkit starting meanwhile.
+    const bundle = join(mkdtempSync(join(tmpdir(), "virtkit-code-cache-")), "virtkit.cjs");
+    copyFileSync(BUNDLE, bundle);
+    const cache = `${bundle}.modules.cache`;
+    // What became of the cache, and whether the bundle's CLI was there all the same.
+    const load = () =>
+      nodeScript(
+        `${loadingBundle(bundle)} console.log(JSON.stringify([codeCache, typeof bundle["src/cli/main.ts:main"]]));`,
+      );
+    expect(load()).toEqual(["missing", "function"]);
+    expect(existsSync(cache)).toBe(true);
+    expect(load()).toEqual(["used", "function"]);
+
+    const made = readFileSync(cache);
+    const damages: [string, Buffer][] = [
+      ["a changed byte of V8's data", Buffer.concat([made.subarray(0, -1), Buffer.from([made.at(-1)! ^ 1])])],
+      ["half the file", made.subarray(0, made.length >> 1)],
+      ["no header", made.subarray(made.indexOf(10) + 1)],
+      ["not a cache at all", Buffer.from("virtkit\n")],
+    ];
+    for (const [damage, contents] of damages) {
+      writeFileSync(cache, contents);
+      expect(load(), damage).toEqual(["stale or damaged", "function"]);
+      expect(load(), `made again after ${damage}`).toEqual(["used", "function"]);
+    }
+
+    // Data V8 refuses though its header is right (as after a Node update): compiled, and made again.
+    const { size, mtimeMs } = statSync(bundle);
+    const refused = Buffer.from("not V8's code cache");
+    const digest = createHash("sha1").update(refused).digest("hex");
+    writeFileSync(
+      cache,
+      Buffer.concat([Buffer.from(`virtkit-code-cache ${size} ${mtimeMs} ${digest}\n`), refused]),
+    );
+    expect(load()).toEqual(["rejected by V8", "function"]);
+    expect(load()).toEqual(["used", "function"]);
+
+    // A rebuilt bundle (here only its time changed) makes its cache stale.
+    utimesSync(bundle, new Date(), new Date(mtimeMs + 1000));
+    expect(load()).toEqual(["stale or damaged", "function"]);
+    expect(load()).toEqual(["used", "function"]);
   });
 
   it("gives a TypeScript PD the CLI's own module instances", () => {

@@ -8,6 +8,7 @@ import {
   dpkgKnowsArchitecture,
   ensureDebianPackages,
   installedDebianPackages,
+  missingDebianPackages,
 } from "../../host/debian-packages.ts";
 import { cacheRoot, withLockSync } from "../cache.ts";
 import { memoisedAptQuery } from "./apt-query-memo.ts";
@@ -186,5 +187,8 @@ export function ensureExtractedPackage(
  * files would otherwise run apt-get together and fail on dpkg's lock.
  */
 export function ensureHostPackages(cacheRoot: string, packages: readonly string[]): void {
+  // Installed already, as at every start but the first: no need to wait for a lock another process
+  // (an install, a test file's own check) may hold.
+  if (missingDebianPackages(packages).length === 0) return;
   withLockSync(join(cacheRoot, "apt.lock"), () => ensureDebianPackages(packages));
 }
