@@ -213,6 +213,27 @@ describe("the JIT tier on hand-written programs", () => {
     expect(stats.instructionsInBlocks).toBeGreaterThan(2500);
   });
 
+  it("loops back from the middle of a block and still ends every slice where the interpreter does", async () => {
+    // The block's conditional back edge (4 instructions in) comes before its final one (6 in): after
+    // the short way round the next iteration may go the long way, so the back edge checks the event
+    // deadline against the whole block, as its entry does. Slices of 61 end in every position.
+    const loop = 1;
+    const tstImm1 = (rn: number): number => 0xf240_001f | (rn << 5); // ANDS XZR, Xn, #1
+    const words = [
+      movz(4, 200),
+      subsImm(4, 4, 1),
+      bEq(2, 7),
+      tstImm1(4),
+      bNe(4, loop),
+      addImm(5, 5, 1),
+      b(6, loop),
+      hvc(0),
+    ];
+    const { state } = await bothTiers(words, () => {}, { slice: 61 });
+    expect(state.x[5]).toBe(99n);
+    expect(state.trace.length).toBeGreaterThan(10);
+  });
+
   it("detects code a block changes ahead of itself, and a translated block whose code changed", async () => {
     // Each iteration stores `movz x1, #k` over the instruction two ahead of the store (k = 1..20),
     // then adds x1 to x0: the sum is 210 only if every new instruction is the one executed.

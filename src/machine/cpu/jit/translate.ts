@@ -140,6 +140,8 @@ class Emitter {
   insnPc = 0n;
   /** Where the block's code end (host address) is used before the block's length is known. */
   private readonly codeEndPatches: number[] = [];
+  /** Where the block's length (instructions) is used before it is known. */
+  private readonly lengthPatches: number[] = [];
   /** Tail calls to this module's own functions: where the call's index is, and which function. */
   readonly ownCalls: { at: number; index: number }[] = [];
 
@@ -262,17 +264,23 @@ class Emitter {
   bail(): this {
     return this.exit(this.insnPc, this.index, BLOCK_STOPPED);
   }
-  /** After a branch to the block's own start: counts the iteration and loops while no event is due. */
+  /**
+   * After a branch to the block's own start: counts the iteration and loops while no event is due. As
+   * at entry, the next iteration may run the whole block (this back edge may come before its end).
+   */
   backEdge(instructions: number): this {
     this.gget(G_INSTRET).i64(BigInt(instructions)).op(Op.i64Add).gset(G_INSTRET);
-    this.gget(G_INSTRET).i64(BigInt(instructions)).op(Op.i64Add).gget(G_EVENT_AT).op(Op.i64GtU);
+    this.gget(G_INSTRET).op(Op.i64Const);
+    this.lengthPatches.push(this.out.paddedS32(0));
+    this.op(Op.i64Add).gget(G_EVENT_AT).op(Op.i64GtU);
     this.if(() => this.exit(this.startPc, 0, BLOCK_BRANCHED));
     this.out.byte(Op.br).u32(this.depth);
     return this;
   }
 
-  /** Fills in the block's code end once its length is known. */
-  setCodeEnd(instructions: number): void {
+  /** Fills in the block's length and code end once they are known. */
+  setLength(instructions: number): void {
+    for (const at of this.lengthPatches) this.out.patchS32(at, instructions);
     for (const at of this.codeEndPatches) this.out.patchS32(at, this.codeHost + instructions * 4);
   }
 
@@ -448,7 +456,7 @@ function translateBody(
     last = outcome;
     count++;
   }
-  body.setCodeEnd(count);
+  body.setLength(count);
   return { start, body, count, last };
 }
 
