@@ -459,6 +459,24 @@ describe("the JIT tier on hand-written programs", () => {
     expect(stats.instructionsInBlocks).toBeGreaterThan(50);
   });
 
+  it("leaves a load that crosses into the next page to the interpreter, which finds that page unmapped", async () => {
+    // A loop loads 8 bytes at x1 and moves x1 on by one byte, from 64 bytes before a page unmapped
+    // at stage 2 (MMU on, so that the loads take the translation cache's fast path): the last 7
+    // loads before the page cross into it and abort like the loads inside it (the host skips them).
+    const words = [ldrX(2, 1), addReg(0, 0, 2), addImm(1, 1, 1), subsImm(4, 4, 1), bNe(4, 0), hvc(0)];
+    const data = Uint8Array.from({ length: 0x2000 }, (_, i) => (i * 37) & 0xff);
+    const { state, stats } = await bothTiers(
+      words,
+      (x) => {
+        x(1, BigInt(RAM + DATA + 0x1000 - 64));
+        x(4, 72n);
+      },
+      { mmu: true, data, hole: RAM + DATA + 0x1000 },
+    );
+    expect(state.exits.filter((exit) => exit.includes("stage2-abort"))).toHaveLength(15);
+    expect(stats.instructionsInBlocks).toBeGreaterThan(200);
+  });
+
   it("stops a block at a stage-2 abort with the interpreter's exit, PC and registers", async () => {
     // Walks x1 through RAM 8 bytes at a time until it leaves the 8 KiB mapped at stage 2.
     const loop = 2;

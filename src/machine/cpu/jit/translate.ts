@@ -520,7 +520,11 @@ class Emitter {
 
   /**
    * Probes the read or write translation cache for `size` bytes at the VA in `va`
-   * (TranslatedAccess.probe); a miss bails. The host address is left in `host`.
+   * (TranslatedAccess.probe); a miss bails. The host address is left in `host`. The probe's two
+   * tests (the entry's tag is va's page; the access does not cross the page) are one here: the tag
+   * of va's entry is compared with the page of the access's last byte. An entry holds the page
+   * whose index it is at (or a device or invalid tag, which never equals a page), so a last byte
+   * on the next page (or wrapped round to page 0) never matches va's entry.
    */
   probe(write: boolean, va: number, size: number, host: number): this {
     this.gget(write ? G_FAST_WRITE : G_FAST_READ);
@@ -530,12 +534,9 @@ class Emitter {
       .i32(this.layout.fastEntries - 1)
       .op(Op.i32And);
     this.i32(4).op(Op.i32Shl, Op.i32Add).tee(host);
-    this.mem(Op.i64Load, 3, 0).get(va).i64(12n).op(Op.i64ShrU, Op.i64Ne);
-    this.get(va)
-      .i64(0xfffn)
-      .op(Op.i64And)
-      .i64(BigInt(0x1000 - size))
-      .op(Op.i64GtU, Op.i32Or);
+    this.mem(Op.i64Load, 3, 0).get(va);
+    if (size > 1) this.i64(BigInt(size - 1)).op(Op.i64Add);
+    this.i64(12n).op(Op.i64ShrU, Op.i64Ne);
     this.if(() => this.bail());
     this.get(va).get(host).mem(Op.i64Load, 3, 8).op(Op.i64Add, Op.i32WrapI64).set(host);
     return this;
