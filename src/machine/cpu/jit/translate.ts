@@ -4,7 +4,7 @@
 // Each instruction below mirrors its interpreter handler; anything else ends the block, and any case
 // the fast path does not cover (translation-cache miss, unaligned SP base, misaligned branch target)
 // returns before the instruction changes anything, so the interpreter runs it from scratch.
-import { Bytes, Op, I32, I64, VOID } from "./wasm-encoder.ts";
+import { Bytes, Op, I32, I64, VOID, type SharedFunction } from "./wasm-encoder.ts";
 import { CORE_SYSTEM_REGISTER_KEYS } from "../../arch/system-registers.ts";
 
 /** Results of a block; the run loop (src/machine/cpu/run-loop.ts) acts on them. */
@@ -154,6 +154,49 @@ type PendingFlags = typeof FLAGS_ADD | typeof FLAGS_SUB | typeof FLAGS_LOGICAL;
  */
 type Flags = typeof FLAGS_GLOBAL | PendingFlags | typeof FLAGS_DYNAMIC;
 
+/**
+ * NZCV of pending flags into its global, for the cold paths that leave a block (bails, self-modifying
+ * stores), which are many (one per load and store) and would otherwise each hold the computation:
+ * each module's shared function, called with the kind (FLAGS_GLOBAL: nothing to do) and FA, FB, FR.
+ */
+export const NZCV_FUNCTION: SharedFunction = {
+  params: [I32, I64, I64, I64],
+  body: ((): Bytes => {
+    // Parameters, and constants below 64 (a single byte of LEB128).
+    const [kind, a, b, r] = [0, 1, 2, 3];
+    const get = (l: number): number[] => [Op.localGet, l];
+    const i32 = (v: number): number[] => [Op.i32Const, v];
+    const i64 = (v: number): number[] => [Op.i64Const, v];
+    // C and V as pendingNzcv() computes them, for a subtraction or an addition.
+    const cv = (sub: boolean): number[] => [
+      ...(sub ? [...get(a), ...get(b), Op.i64GeU] : [...get(r), ...get(a), Op.i64LtU]),
+      ...i32(29),
+      Op.i32Shl,
+      ...(sub ? [...get(a), ...get(b)] : [...get(b), ...get(r)]),
+      Op.i64Xor,
+      ...get(a),
+      ...get(r),
+      Op.i64Xor,
+      Op.i64And,
+      ...i64(63),
+      Op.i64ShrU,
+      Op.i32WrapI64,
+      ...i32(28),
+      Op.i32Shl,
+      Op.i32Or,
+    ];
+    return new Bytes().bytes([
+      ...get(kind),
+      ...[Op.i32Eqz, Op.if, VOID, Op.return, Op.end],
+      ...[...get(r), ...i64(63), Op.i64ShrU, Op.i32WrapI64, ...i32(31), Op.i32Shl],
+      ...[...get(r), Op.i64Eqz, ...i32(30), Op.i32Shl, Op.i32Or],
+      ...[...get(kind), ...i32(FLAGS_SUB), Op.i32Eq, Op.if, I32, ...cv(true), Op.else],
+      ...[...get(kind), ...i32(FLAGS_ADD), Op.i32Eq, Op.if, I32, ...cv(false), Op.else],
+      ...[...i32(0), Op.end, Op.end, Op.i32Or, Op.globalSet, G_NZCV],
+    ]);
+  })(),
+};
+
 const M32 = 0xffff_ffffn;
 const M64 = (1n << 64n) - 1n;
 
@@ -174,6 +217,8 @@ class Emitter {
   private readonly lengthPatches: number[] = [];
   /** Tail calls to this module's own functions: where the call's index is, and which function. */
   readonly ownCalls: { at: number; index: number }[] = [];
+  /** Calls of the module's shared NZCV_FUNCTION: where the call's index is. */
+  readonly nzcvCalls: number[] = [];
   /** Where NZCV is after the code emitted so far (the block's code starts at its loop head). */
   flags: Flags = FLAGS_DYNAMIC;
 
@@ -232,7 +277,7 @@ class Emitter {
     this.out.byte(Op.if).byte(VOID);
     this.depth++;
     then();
-    this.out.byte(0x05);
+    this.out.byte(Op.else);
     otherwise();
     this.depth--;
     return this.op(Op.end);
@@ -261,9 +306,13 @@ class Emitter {
     return this.mem(Op.i64Store, 3, this.layout.xBase + n * 8);
   }
 
-  /** Leaves the block with pc = `target` (a constant or the i64 a callback pushes). */
-  exit(target: bigint | (() => void), completed: number, status: number): this {
-    this.flagsOnExit();
+  /**
+   * Leaves the block with pc = `target` (a constant or the i64 a callback pushes); `cold` for the
+   * paths taken only when the fast path does not cover an instruction.
+   */
+  exit(target: bigint | (() => void), completed: number, status: number, cold = false): this {
+    if (cold) this.flagsByCall();
+    else this.flagsOnExit();
     if (typeof target === "bigint") this.i64(target);
     else target();
     this.gset(G_PC);
@@ -296,7 +345,7 @@ class Emitter {
 
   /** Gives the current instruction back to the interpreter, unexecuted. */
   bail(): this {
-    return this.exit(this.insnPc, this.index, BLOCK_STOPPED);
+    return this.exit(this.insnPc, this.index, BLOCK_STOPPED, true);
   }
   /**
    * After a branch to the block's own start: counts the iteration and loops while no event is due. As
@@ -349,16 +398,19 @@ class Emitter {
   /** Emits what puts NZCV in its global on the path being emitted; `flags` stays as it is. */
   private flagsOnExit(): this {
     const kind = this.flags;
-    if (kind === FLAGS_GLOBAL) return this;
-    if (kind !== FLAGS_DYNAMIC) return this.pendingNzcv(kind).gset(G_NZCV);
-    this.get(FK);
-    return this.if(() => {
-      this.get(FK).i32(FLAGS_SUB).op(Op.i32Eq);
-      this.ifElse(
-        () => this.pendingNzcv(FLAGS_SUB).gset(G_NZCV),
-        () => this.pendingNzcv(FLAGS_ADD).gset(G_NZCV),
-      );
-    });
+    if (kind === FLAGS_GLOBAL || kind === FLAGS_DYNAMIC) return this.flagsByCall();
+    return this.pendingNzcv(kind).gset(G_NZCV);
+  }
+
+  /** flagsOnExit() through the module's NZCV_FUNCTION: less code, for cold paths. */
+  private flagsByCall(): this {
+    if (this.flags === FLAGS_GLOBAL) return this;
+    if (this.flags === FLAGS_DYNAMIC) this.get(FK);
+    else this.i32(this.flags);
+    this.get(FA).get(FB).get(FR);
+    this.out.byte(Op.call);
+    this.nzcvCalls.push(this.out.paddedS32(0));
+    return this;
   }
 
   /** Puts NZCV in its global, for an instruction that reads or updates it whole. */
@@ -568,7 +620,7 @@ class Emitter {
     this.get(host)
       .i32(this.codeHost - size)
       .op(Op.i32GtU, Op.i32And);
-    return this.if(() => this.exit(this.insnPc + 4n, this.index + 1, BLOCK_STOPPED));
+    return this.if(() => this.exit(this.insnPc + 4n, this.index + 1, BLOCK_STOPPED, true));
   }
 }
 
@@ -595,8 +647,10 @@ export function translateBlocks(starts: readonly BlockStart[], layout: CoreLayou
   const translated = starts
     .filter((_, i) => functionOf[i]! >= 0)
     .map((start) => translateBody(start, layout, linker));
+  const nzcvFunction = linker.links.length + translated.length;
   const bodies = translated.map(({ body, count }, i) => {
     for (const call of body.ownCalls) body.out.patchS32(call.at, linker.links.length + call.index);
+    for (const at of body.nzcvCalls) body.out.patchS32(at, nzcvFunction);
     return withPrologue(translated[i]!.start, body, count, layout);
   });
   return {
@@ -624,11 +678,13 @@ function translateBody(
     body.insnPc = pc + BigInt(count * 4);
     const mark = body.out.length;
     const calls = body.ownCalls.length;
+    const nzcvCalls = body.nzcvCalls.length;
     const flags = body.flags;
     const outcome = translateInstruction(body, words[count]!);
     if (outcome === NO) {
       body.out.truncate(mark);
       body.ownCalls.length = calls;
+      body.nzcvCalls.length = nzcvCalls;
       body.flags = flags;
       break;
     }
