@@ -127,7 +127,23 @@ const FA = 8;
 const FB = 9;
 const FR = 10;
 const FK = 11;
-const LOCALS = [I64, I64, I64, I64, I64, I64, I32, I32, I64, I64, I64, I32] as const;
+// Copies of X0-X30 and SP (slot 31) as the block last wrote or read them (see Emitter.cached).
+const X_COPY = 12;
+const LOCALS = [
+  I64,
+  I64,
+  I64,
+  I64,
+  I64,
+  I64,
+  I32,
+  I32,
+  I64,
+  I64,
+  I64,
+  I32,
+  ...new Array<number>(32).fill(I64),
+];
 
 /** NZCV is in its global. */
 const FLAGS_GLOBAL = 0;
@@ -221,6 +237,13 @@ class Emitter {
   readonly nzcvCalls: number[] = [];
   /** Where NZCV is after the code emitted so far (the block's code starts at its loop head). */
   flags: Flags = FLAGS_DYNAMIC;
+  /**
+   * Slots (bit n: X_COPY + n) whose local holds the register's value on every path to here: set where
+   * the block's straight-line code (outside any conditional part) writes or reads the register, so
+   * that a later read takes the local rather than loading back what was just stored. The state block
+   * is still written at every write, so paths that leave the block need nothing.
+   */
+  cached = 0;
 
   constructor(
     readonly layout: CoreLayout,
@@ -286,11 +309,17 @@ class Emitter {
   /** getX: XZR reads 0. */
   x(n: number): this {
     if (n === 31) return this.i64(0n);
-    return this.i32(0).mem(Op.i64Load, 3, this.layout.xBase + n * 8);
+    return this.xsp(n);
   }
   /** getXSP: slot 31 is the current SP. */
   xsp(n: number): this {
-    return this.i32(0).mem(Op.i64Load, 3, this.layout.xBase + n * 8);
+    if (this.cached & (1 << n)) return this.get(X_COPY + n);
+    this.i32(0).mem(Op.i64Load, 3, this.layout.xBase + n * 8);
+    if (this.depth === 0) {
+      this.tee(X_COPY + n);
+      this.cached |= 1 << n;
+    }
+    return this;
   }
   /** setX of the value `value` pushes; XZR discards it (after it is computed). */
   setX(n: number, value: () => void): this {
@@ -303,6 +332,12 @@ class Emitter {
   setXSP(n: number, value: () => void): this {
     this.i32(0);
     value();
+    if (this.depth === 0) {
+      this.tee(X_COPY + n);
+      this.cached |= 1 << n;
+    } else {
+      this.cached &= ~(1 << n);
+    }
     return this.mem(Op.i64Store, 3, this.layout.xBase + n * 8);
   }
 
@@ -680,12 +715,14 @@ function translateBody(
     const calls = body.ownCalls.length;
     const nzcvCalls = body.nzcvCalls.length;
     const flags = body.flags;
+    const cached = body.cached;
     const outcome = translateInstruction(body, words[count]!);
     if (outcome === NO) {
       body.out.truncate(mark);
       body.ownCalls.length = calls;
       body.nzcvCalls.length = nzcvCalls;
       body.flags = flags;
+      body.cached = cached;
       break;
     }
     last = outcome;

@@ -235,8 +235,15 @@ export class ModuleTemplate {
     const functions = new Bytes().u32(bodies.length + 1);
     const exports = new Bytes().u32(bodies.length);
     const code = new Bytes().u32(bodies.length + 1);
-    const declaredLocals = new Bytes().u32(locals.length);
-    for (const t of locals) declaredLocals.u32(1).byte(t);
+    // Runs of locals of one type are declared together.
+    const runs: { type: number; count: number }[] = [];
+    for (const type of locals) {
+      const last = runs.at(-1);
+      if (last?.type === type) last.count++;
+      else runs.push({ type, count: 1 });
+    }
+    const declaredLocals = new Bytes().u32(runs.length);
+    for (const { type, count } of runs) declaredLocals.u32(count).byte(type);
     bodies.forEach((body, i) => {
       functions.u32(0);
       exports
