@@ -45,6 +45,8 @@ const ldrXPost = (rt: number, rn: number, imm: number): number =>
   0xf840_0400 | ((imm & 0x1ff) << 12) | (rn << 5) | rt;
 const addReg = (rd: number, rn: number, rm: number): number => 0x8b00_0000 | (rm << 16) | (rn << 5) | rd;
 const hvc = (imm: number): number => 0xd400_0002 | (imm << 5);
+/** TST Xn, #1 (ANDS XZR, Xn, #1). */
+const tstImm1 = (rn: number): number => 0xf240_001f | (rn << 5);
 const br = (rn: number): number => 0xd61f_0000 | (rn << 5);
 const bEq = (fromIndex: number, toIndex: number): number =>
   0x5400_0000 | (((toIndex - fromIndex) & 0x7ffff) << 5);
@@ -211,6 +213,26 @@ describe("the JIT tier on hand-written programs", () => {
     expect(state.instructions).toBe(2 + 3 * 1000 + 1);
     expect(stats.blocksTranslated).toBeGreaterThan(0);
     expect(stats.instructionsInBlocks).toBeGreaterThan(2500);
+  });
+
+  it("loops back from the middle of a block and still ends every slice where the interpreter does", async () => {
+    // The block's conditional back edge (4 instructions in) comes before its final one (6 in): after
+    // the short way round the next iteration may go the long way, so the back edge checks the event
+    // deadline against the whole block, as its entry does. Slices of 61 end in every position.
+    const loop = 1;
+    const words = [
+      movz(4, 200),
+      subsImm(4, 4, 1),
+      bEq(2, 7),
+      tstImm1(4),
+      bNe(4, loop),
+      addImm(5, 5, 1),
+      b(6, loop),
+      hvc(0),
+    ];
+    const { state } = await bothTiers(words, () => {}, { slice: 61 });
+    expect(state.x[5]).toBe(99n);
+    expect(state.trace.length).toBeGreaterThan(10);
   });
 
   it("detects code a block changes ahead of itself, and a translated block whose code changed", async () => {
@@ -437,6 +459,24 @@ describe("the JIT tier on hand-written programs", () => {
     expect(stats.instructionsInBlocks).toBeGreaterThan(50);
   });
 
+  it("leaves a load that crosses into the next page to the interpreter, which finds that page unmapped", async () => {
+    // A loop loads 8 bytes at x1 and moves x1 on by one byte, from 64 bytes before a page unmapped
+    // at stage 2 (MMU on, so that the loads take the translation cache's fast path): the last 7
+    // loads before the page cross into it and abort like the loads inside it (the host skips them).
+    const words = [ldrX(2, 1), addReg(0, 0, 2), addImm(1, 1, 1), subsImm(4, 4, 1), bNe(4, 0), hvc(0)];
+    const data = Uint8Array.from({ length: 0x2000 }, (_, i) => (i * 37) & 0xff);
+    const { state, stats } = await bothTiers(
+      words,
+      (x) => {
+        x(1, BigInt(RAM + DATA + 0x1000 - 64));
+        x(4, 72n);
+      },
+      { mmu: true, data, hole: RAM + DATA + 0x1000 },
+    );
+    expect(state.exits.filter((exit) => exit.includes("stage2-abort"))).toHaveLength(15);
+    expect(stats.instructionsInBlocks).toBeGreaterThan(200);
+  });
+
   it("stops a block at a stage-2 abort with the interpreter's exit, PC and registers", async () => {
     // Walks x1 through RAM 8 bytes at a time until it leaves the 8 KiB mapped at stage 2.
     const loop = 2;
@@ -453,6 +493,98 @@ describe("the JIT tier on hand-written programs", () => {
     expect(JSON.parse(state.exits[0]!)).toMatchObject({ kind: "stage2-abort", ipa: RAM + 0x2000 });
     expect(state.pc).toBe(BigInt(RAM + 3 * 4));
     expect(state.x[3]).toBe(0x1000n / 8n + 1n);
+  });
+});
+
+describe("the JIT tier's pending flags (NZCV computed only where it is read or leaves the block)", () => {
+  const subImm = (rd: number, rn: number, imm: number): number => 0xd100_0000 | (imm << 10) | (rn << 5) | rd;
+  const subsReg = (rd: number, rn: number, rm: number): number => 0xeb00_0000 | (rm << 16) | (rn << 5) | rd;
+  const csinc = (rd: number, rn: number, rm: number, cond: number): number =>
+    0x9a80_0400 | (rm << 16) | (cond << 12) | (rn << 5) | rd;
+  const cbnz = (rt: number, fromIndex: number, toIndex: number): number =>
+    0xb500_0000 | (((toIndex - fromIndex) & 0x7ffff) << 5) | rt;
+  const bHi = (fromIndex: number, toIndex: number): number =>
+    0x5400_0008 | (((toIndex - fromIndex) & 0x7ffff) << 5);
+  const msrNzcv = (rt: number): number => 0xd500_0000 | (CORE_SYSTEM_REGISTER_KEYS.NZCV! << 5) | rt;
+  const mrsNzcv = (rt: number): number => 0xd520_0000 | (CORE_SYSTEM_REGISTER_KEYS.NZCV! << 5) | rt;
+  const EQ = 0;
+  const C = 0x2000_0000n;
+  const N = 0x8000_0000n;
+
+  it("gives an exit at the loop head the flags a back edge left pending (a subtraction's, not an addition's)", async () => {
+    // Each iteration loads (post-index) and then compares 5 with a count going down: x5 = 5 - x7 sets
+    // N while x7 > 5 and, at x7 = 0 in the last iteration, C alone (an addition's formula would give
+    // C = 0 there). The next iteration's load aborts at stage 2 at the loop head: the interpreter takes
+    // the abort with NZCV of that last SUBS, which the block left pending over its back edge (the MMU
+    // is on so that the loads take the translation cache's fast path and the block loops).
+    const words = [ldrXPost(2, 1, 8), subImm(7, 7, 1), subsReg(5, 10, 7), b(3, 0)];
+    const { state, stats } = await bothTiers(
+      words,
+      (x) => {
+        x(1, BigInt(RAM + 0x2_ff00));
+        x(7, 32n);
+        x(10, 5n);
+      },
+      { mmu: true, mappedBytes: 0x3_0000 },
+    );
+    expect(JSON.parse(state.exits[0]!)).toMatchObject({ kind: "stage2-abort", ipa: RAM + 0x3_0000 });
+    expect(state.x[7]).toBe(0n);
+    expect(BigInt(state.pstate >>> 0) & 0xf000_0000n).toBe(C);
+    expect(stats.instructionsInBlocks).toBeGreaterThan(60);
+  });
+
+  it("reads NZCV at the loop head from whichever back edge came last: pending flags or the global", async () => {
+    // x5 counts iterations through CSINC on EQ at the loop head; Z is always clear there: after TST of
+    // an odd count (back edge with flags pending) or after MSR NZCV of 0 (back edge with NZCV in its
+    // global, which must not be taken for the earlier back edge's pending flags).
+    const loop = 2;
+    const words = [
+      movz(4, 40),
+      movz(5, 0),
+      csinc(5, 5, 5, EQ), // loop: x5 += 1 unless Z
+      subsImm(4, 4, 1),
+      bEq(4, 9),
+      tstImm1(4),
+      bNe(6, loop),
+      msrNzcv(6),
+      b(8, loop),
+      hvc(0),
+    ];
+    const { state } = await bothTiers(words, (x) => x(6, 0n), { slice: 61 });
+    expect(state.x[5]).toBe(40n);
+  });
+
+  it("gives a block entered by a taken branch's tail call the branching block's pending flags", async () => {
+    // L compares the count with 25 and branches to B unless equal; B reads NZCV whole (MRS) and sums
+    // it, then decrements and goes back to L (blocks of one page, which enter each other directly).
+    const [l, bBlock, m] = [3, 7, 9];
+    const words = [
+      movz(4, 50),
+      movz(9, 25),
+      movz(8, 0),
+      subsReg(6, 4, 9), // L
+      bNe(4, bBlock),
+      addImm(8, 8, 1000),
+      b(6, m),
+      mrsNzcv(7), // B
+      addReg(8, 8, 7),
+      subImm(4, 4, 1), // M
+      cbnz(4, 10, l),
+      hvc(0),
+    ];
+    const { state, stats } = await bothTiers(words, () => {});
+    expect(state.x[8]).toBe(25n * C + 24n * N + 1000n);
+    expect(stats.instructionsInBlocks).toBeGreaterThan(200);
+  });
+
+  it("tests a pending unsigned comparison directly and leaves its flags for the interpreter after the block", async () => {
+    // B.HI on CMP (unsigned): taken while x4 > 3 of a count from 8 down; the block ends at HVC #2,
+    // which the interpreter runs with the CMP's NZCV (Z when x4 = 3, C otherwise).
+    const loop = 1;
+    const words = [movz(4, 8), subImm(4, 4, 1), subsImm(31, 4, 3), bHi(3, loop), hvc(0)];
+    const { state } = await bothTiers(words, () => {});
+    expect(state.x[4]).toBe(3n);
+    expect(BigInt(state.pstate >>> 0) & 0xf000_0000n).toBe(0x6000_0000n);
   });
 });
 

@@ -4,7 +4,7 @@
 // where the run loop calls it. Slots are reused as the run loop evicts or drops translations, so live
 // translations never exceed the run loop's lookup table.
 import { ModuleTemplate, I32, I64, type GlobalImport } from "./wasm-encoder.ts";
-import { translateBlocks, type BlockStart, type CoreLayout } from "./translate.ts";
+import { NZCV_FUNCTION, translateBlocks, type BlockStart, type CoreLayout } from "./translate.ts";
 import { hex } from "../../../util/hex.ts";
 
 /** What the JIT needs from the core instance's exports. */
@@ -115,7 +115,12 @@ export class JitTier {
   private readonly freeSlots: number[] = [];
   /** Per function-table slot in use: its block's PC and the module it was compiled in. */
   private readonly slots = new Map<number, { pc: bigint; module: Set<number>; blocks: number }>();
-  private readonly template = new ModuleTemplate({ module: "core", name: "memory" }, BLOCK_GLOBALS, "links");
+  private readonly template = new ModuleTemplate(
+    { module: "core", name: "memory" },
+    BLOCK_GLOBALS,
+    "links",
+    NZCV_FUNCTION,
+  );
   private threshold = DEFAULT_JIT_THRESHOLD;
   /** Byte offsets of a lookup entry's fields (layout.ts), read from the core at attach. */
   private field = { pc: 0, tag: 0, fn: 0, count: 0 };

@@ -4,7 +4,7 @@
 // Each instruction below mirrors its interpreter handler; anything else ends the block, and any case
 // the fast path does not cover (translation-cache miss, unaligned SP base, misaligned branch target)
 // returns before the instruction changes anything, so the interpreter runs it from scratch.
-import { Bytes, Op, I32, I64, VOID } from "./wasm-encoder.ts";
+import { Bytes, Op, I32, I64, VOID, type SharedFunction } from "./wasm-encoder.ts";
 import { CORE_SYSTEM_REGISTER_KEYS } from "../../arch/system-registers.ts";
 
 /** Results of a block; the run loop (src/machine/cpu/run-loop.ts) acts on them. */
@@ -122,7 +122,96 @@ const V = 4;
 const W = 5;
 const H = 6;
 const H2 = 7;
-const LOCALS = [I64, I64, I64, I64, I64, I64, I32, I32] as const;
+// The pending flags (see Flags): the operands and result of the last flag setter.
+const FA = 8;
+const FB = 9;
+const FR = 10;
+const FK = 11;
+// Copies of X0-X30 and SP (slot 31) as the block last wrote or read them (see Emitter.cached).
+const X_COPY = 12;
+const LOCALS = [
+  I64,
+  I64,
+  I64,
+  I64,
+  I64,
+  I64,
+  I32,
+  I32,
+  I64,
+  I64,
+  I64,
+  I32,
+  ...new Array<number>(32).fill(I64),
+];
+
+/** NZCV is in its global. */
+const FLAGS_GLOBAL = 0;
+/** NZCV is that of FR = FA + FB (carry-in 0). */
+const FLAGS_ADD = 1;
+/** NZCV is that of FR = FA - FB (AddWithCarry(FA, NOT(FB), 1)). */
+const FLAGS_SUB = 2;
+/** NZCV is N:Z:0:0 of FR. */
+const FLAGS_LOGICAL = 3;
+/**
+ * At the loop head, which a back edge may reach with flags pending: FK says where they are (0 the
+ * global, else FLAGS_ADD or FLAGS_SUB; a back edge turns FLAGS_LOGICAL into FLAGS_ADD with FA = FR,
+ * whose C and V are then 0 whatever FB is).
+ */
+const FLAGS_DYNAMIC = 4;
+type PendingFlags = typeof FLAGS_ADD | typeof FLAGS_SUB | typeof FLAGS_LOGICAL;
+/**
+ * Where the architectural NZCV is at a point of a block. A flag-setting add, subtract or logical
+ * operation does not compute NZCV: it leaves its operands and result in FA, FB and FR (32-bit ones
+ * shifted to the top half, so that one set of 64-bit formulas serves both sizes), and a condition
+ * that follows is tested on them directly (CMP + B.LT is one i64.lt_s). NZCV is computed into its
+ * global only where it is needed: before an instruction that reads it whole, and on every path that
+ * leaves the block (each exit, bail and tail call computes it on that path only).
+ */
+type Flags = typeof FLAGS_GLOBAL | PendingFlags | typeof FLAGS_DYNAMIC;
+
+/**
+ * NZCV of pending flags into its global, for the cold paths that leave a block (bails, self-modifying
+ * stores), which are many (one per load and store) and would otherwise each hold the computation:
+ * each module's shared function, called with the kind (FLAGS_GLOBAL: nothing to do) and FA, FB, FR.
+ */
+export const NZCV_FUNCTION: SharedFunction = {
+  params: [I32, I64, I64, I64],
+  body: ((): Bytes => {
+    // Parameters, and constants below 64 (a single byte of LEB128).
+    const [kind, a, b, r] = [0, 1, 2, 3];
+    const get = (l: number): number[] => [Op.localGet, l];
+    const i32 = (v: number): number[] => [Op.i32Const, v];
+    const i64 = (v: number): number[] => [Op.i64Const, v];
+    // C and V as pendingNzcv() computes them, for a subtraction or an addition.
+    const cv = (sub: boolean): number[] => [
+      ...(sub ? [...get(a), ...get(b), Op.i64GeU] : [...get(r), ...get(a), Op.i64LtU]),
+      ...i32(29),
+      Op.i32Shl,
+      ...(sub ? [...get(a), ...get(b)] : [...get(b), ...get(r)]),
+      Op.i64Xor,
+      ...get(a),
+      ...get(r),
+      Op.i64Xor,
+      Op.i64And,
+      ...i64(63),
+      Op.i64ShrU,
+      Op.i32WrapI64,
+      ...i32(28),
+      Op.i32Shl,
+      Op.i32Or,
+    ];
+    return new Bytes().bytes([
+      ...get(kind),
+      ...[Op.i32Eqz, Op.if, VOID, Op.return, Op.end],
+      ...[...get(r), ...i64(63), Op.i64ShrU, Op.i32WrapI64, ...i32(31), Op.i32Shl],
+      ...[...get(r), Op.i64Eqz, ...i32(30), Op.i32Shl, Op.i32Or],
+      ...[...get(kind), ...i32(FLAGS_SUB), Op.i32Eq, Op.if, I32, ...cv(true), Op.else],
+      ...[...get(kind), ...i32(FLAGS_ADD), Op.i32Eq, Op.if, I32, ...cv(false), Op.else],
+      ...[...i32(0), Op.end, Op.end, Op.i32Or, Op.globalSet, G_NZCV],
+    ]);
+  })(),
+};
 
 const M32 = 0xffff_ffffn;
 const M64 = (1n << 64n) - 1n;
@@ -140,8 +229,21 @@ class Emitter {
   insnPc = 0n;
   /** Where the block's code end (host address) is used before the block's length is known. */
   private readonly codeEndPatches: number[] = [];
+  /** Where the block's length (instructions) is used before it is known. */
+  private readonly lengthPatches: number[] = [];
   /** Tail calls to this module's own functions: where the call's index is, and which function. */
   readonly ownCalls: { at: number; index: number }[] = [];
+  /** Calls of the module's shared NZCV_FUNCTION: where the call's index is. */
+  readonly nzcvCalls: number[] = [];
+  /** Where NZCV is after the code emitted so far (the block's code starts at its loop head). */
+  flags: Flags = FLAGS_DYNAMIC;
+  /**
+   * Slots (bit n: X_COPY + n) whose local holds the register's value on every path to here: set where
+   * the block's straight-line code (outside any conditional part) writes or reads the register, so
+   * that a later read takes the local rather than loading back what was just stored. The state block
+   * is still written at every write, so paths that leave the block need nothing.
+   */
+  cached = 0;
 
   constructor(
     readonly layout: CoreLayout,
@@ -198,7 +300,7 @@ class Emitter {
     this.out.byte(Op.if).byte(VOID);
     this.depth++;
     then();
-    this.out.byte(0x05);
+    this.out.byte(Op.else);
     otherwise();
     this.depth--;
     return this.op(Op.end);
@@ -207,11 +309,17 @@ class Emitter {
   /** getX: XZR reads 0. */
   x(n: number): this {
     if (n === 31) return this.i64(0n);
-    return this.i32(0).mem(Op.i64Load, 3, this.layout.xBase + n * 8);
+    return this.xsp(n);
   }
   /** getXSP: slot 31 is the current SP. */
   xsp(n: number): this {
-    return this.i32(0).mem(Op.i64Load, 3, this.layout.xBase + n * 8);
+    if (this.cached & (1 << n)) return this.get(X_COPY + n);
+    this.i32(0).mem(Op.i64Load, 3, this.layout.xBase + n * 8);
+    if (this.depth === 0) {
+      this.tee(X_COPY + n);
+      this.cached |= 1 << n;
+    }
+    return this;
   }
   /** setX of the value `value` pushes; XZR discards it (after it is computed). */
   setX(n: number, value: () => void): this {
@@ -224,11 +332,22 @@ class Emitter {
   setXSP(n: number, value: () => void): this {
     this.i32(0);
     value();
+    if (this.depth === 0) {
+      this.tee(X_COPY + n);
+      this.cached |= 1 << n;
+    } else {
+      this.cached &= ~(1 << n);
+    }
     return this.mem(Op.i64Store, 3, this.layout.xBase + n * 8);
   }
 
-  /** Leaves the block with pc = `target` (a constant or the i64 a callback pushes). */
-  exit(target: bigint | (() => void), completed: number, status: number): this {
+  /**
+   * Leaves the block with pc = `target` (a constant or the i64 a callback pushes); `cold` for the
+   * paths taken only when the fast path does not cover an instruction.
+   */
+  exit(target: bigint | (() => void), completed: number, status: number, cold = false): this {
+    if (cold) this.flagsByCall();
+    else this.flagsOnExit();
     if (typeof target === "bigint") this.i64(target);
     else target();
     this.gset(G_PC);
@@ -247,6 +366,7 @@ class Emitter {
     const tag = BigInt(this.codeHost + Number(target - this.startPc)) | BigInt(this.el);
     const callee = samePage ? this.linker.callee(target, tag) : undefined;
     if (callee === undefined) return this.exit(target, completed, BLOCK_BRANCHED);
+    this.flagsOnExit();
     this.i64(target).gset(G_PC);
     this.gget(G_INSTRET).i64(BigInt(completed)).op(Op.i64Add).gset(G_INSTRET);
     this.gget(G_CHAIN_HOPS).op(Op.i32Eqz);
@@ -260,46 +380,197 @@ class Emitter {
 
   /** Gives the current instruction back to the interpreter, unexecuted. */
   bail(): this {
-    return this.exit(this.insnPc, this.index, BLOCK_STOPPED);
+    return this.exit(this.insnPc, this.index, BLOCK_STOPPED, true);
   }
-  /** After a branch to the block's own start: counts the iteration and loops while no event is due. */
+  /**
+   * After a branch to the block's own start: counts the iteration and loops while no event is due. As
+   * at entry, the next iteration may run the whole block (this back edge may come before its end).
+   */
   backEdge(instructions: number): this {
     this.gget(G_INSTRET).i64(BigInt(instructions)).op(Op.i64Add).gset(G_INSTRET);
-    this.gget(G_INSTRET).i64(BigInt(instructions)).op(Op.i64Add).gget(G_EVENT_AT).op(Op.i64GtU);
+    this.gget(G_INSTRET).op(Op.i64Const);
+    this.lengthPatches.push(this.out.paddedS32(0));
+    this.op(Op.i64Add).gget(G_EVENT_AT).op(Op.i64GtU);
     this.if(() => this.exit(this.startPc, 0, BLOCK_BRANCHED));
+    switch (this.flags) {
+      case FLAGS_GLOBAL:
+        this.i32(0).set(FK);
+        break;
+      case FLAGS_LOGICAL:
+        this.get(FR).set(FA).i32(FLAGS_ADD).set(FK);
+        break;
+      case FLAGS_ADD:
+      case FLAGS_SUB:
+        this.i32(this.flags).set(FK);
+        break;
+    }
     this.out.byte(Op.br).u32(this.depth);
     return this;
   }
 
-  /** Fills in the block's code end once its length is known. */
-  setCodeEnd(instructions: number): void {
+  /** Fills in the block's length and code end once they are known. */
+  setLength(instructions: number): void {
+    for (const at of this.lengthPatches) this.out.patchS32(at, instructions);
     for (const at of this.codeEndPatches) this.out.patchS32(at, this.codeHost + instructions * 4);
+  }
+
+  /** Pushes NZCV (an i32) of pending flags of kind `kind`. */
+  private pendingNzcv(kind: PendingFlags): this {
+    this.get(FR).i64(63n).op(Op.i64ShrU, Op.i32WrapI64).i32(31).op(Op.i32Shl);
+    this.get(FR).op(Op.i64Eqz).i32(30).op(Op.i32Shl, Op.i32Or);
+    if (kind === FLAGS_LOGICAL) return this;
+    // C: no borrow (FA >= FB) for a subtraction, a carry out (FR < FA) for an addition.
+    if (kind === FLAGS_SUB) this.get(FA).get(FB).op(Op.i64GeU);
+    else this.get(FR).get(FA).op(Op.i64LtU);
+    this.i32(29).op(Op.i32Shl, Op.i32Or);
+    // V: the operands' signs (FB's inverted for a subtraction) agree and differ from the result's.
+    if (kind === FLAGS_SUB) this.get(FA).get(FB).op(Op.i64Xor);
+    else this.get(FB).get(FR).op(Op.i64Xor);
+    this.get(FA).get(FR).op(Op.i64Xor, Op.i64And).i64(63n).op(Op.i64ShrU, Op.i32WrapI64);
+    return this.i32(28).op(Op.i32Shl, Op.i32Or);
+  }
+
+  /** Emits what puts NZCV in its global on the path being emitted; `flags` stays as it is. */
+  private flagsOnExit(): this {
+    const kind = this.flags;
+    if (kind === FLAGS_GLOBAL || kind === FLAGS_DYNAMIC) return this.flagsByCall();
+    return this.pendingNzcv(kind).gset(G_NZCV);
+  }
+
+  /** flagsOnExit() through the module's NZCV_FUNCTION: less code, for cold paths. */
+  private flagsByCall(): this {
+    if (this.flags === FLAGS_GLOBAL) return this;
+    if (this.flags === FLAGS_DYNAMIC) this.get(FK);
+    else this.i32(this.flags);
+    this.get(FA).get(FB).get(FR);
+    this.out.byte(Op.call);
+    this.nzcvCalls.push(this.out.paddedS32(0));
+    return this;
+  }
+
+  /** Puts NZCV in its global, for an instruction that reads or updates it whole. */
+  materializeFlags(): this {
+    this.flagsOnExit();
+    this.flags = FLAGS_GLOBAL;
+    return this;
   }
 
   /** ConditionHolds(cond) on the current NZCV, as an i32 0/1. */
   condition(cond: number): this {
+    const kind = this.flags;
+    if (kind !== FLAGS_GLOBAL && kind !== FLAGS_DYNAMIC) {
+      if (this.pendingCondition(kind, cond)) return this;
+      this.i32(0).mem(Op.i32Load16U, 1, this.layout.conditionTable + cond * 2);
+      return this.pendingNzcv(kind).i32(28).op(Op.i32ShrU, Op.i32ShrU).i32(1).op(Op.i32And);
+    }
+    this.materializeFlags();
     this.i32(0).mem(Op.i32Load16U, 1, this.layout.conditionTable + cond * 2);
     this.gget(G_NZCV).i32(28).op(Op.i32ShrU, Op.i32ShrU).i32(1).op(Op.i32And);
     return this;
   }
 
-  /** NZCV = N:Z:0:0 from R (setLogicalFlags). */
-  logicalFlags(sf: boolean): this {
-    this.get(R)
-      .i64(sf ? 63n : 31n)
-      .op(Op.i64ShrU);
-    if (!sf) this.i64(1n).op(Op.i64And);
-    this.op(Op.i32WrapI64).i32(31).op(Op.i32Shl);
-    this.get(R).op(Op.i64Eqz).i32(30).op(Op.i32Shl, Op.i32Or);
-    return this.gset(G_NZCV);
+  /**
+   * ConditionHolds(cond) tested on pending flags directly, when one comparison does it (a
+   * subtraction's C is FA >= FB unsigned, its N == V is FA >= FB signed, and so on); false otherwise.
+   */
+  private pendingCondition(kind: PendingFlags, cond: number): boolean {
+    if (cond >= 14) {
+      this.i32(1);
+      return true;
+    }
+    const invert = (cond & 1) !== 0;
+    const base = cond >> 1;
+    // EQ, MI on the result, for every kind.
+    if (base === 0) {
+      if (kind === FLAGS_SUB)
+        this.get(FA)
+          .get(FB)
+          .op(invert ? Op.i64Ne : Op.i64Eq);
+      else
+        this.get(FR)
+          .i64(0n)
+          .op(invert ? Op.i64Ne : Op.i64Eq);
+      return true;
+    }
+    if (base === 2) {
+      this.get(FR)
+        .i64(0n)
+        .op(invert ? Op.i64GeS : Op.i64LtS);
+      return true;
+    }
+    if (kind === FLAGS_SUB) {
+      // CS, VS, HI, GE, GT
+      const ops: (readonly [number, number] | undefined)[] = [
+        undefined,
+        [Op.i64GeU, Op.i64LtU],
+        undefined,
+        undefined,
+        [Op.i64GtU, Op.i64LeU],
+        [Op.i64GeS, Op.i64LtS],
+        [Op.i64GtS, Op.i64LeS],
+      ];
+      const pair = ops[base];
+      if (!pair) return false;
+      this.get(FA)
+        .get(FB)
+        .op(pair[invert ? 1 : 0]);
+      return true;
+    }
+    if (kind === FLAGS_ADD) {
+      if (base !== 1) return false;
+      this.get(FR)
+        .get(FA)
+        .op(invert ? Op.i64GeU : Op.i64LtU);
+      return true;
+    }
+    // Logical: C and V are 0, so CS, VS and HI never hold, and GE and GT test the sign alone.
+    if (base === 5 || base === 6) {
+      const ops = base === 5 ? [Op.i64GeS, Op.i64LtS] : [Op.i64GtS, Op.i64LeS];
+      this.get(FR)
+        .i64(0n)
+        .op(ops[invert ? 1 : 0]!);
+    } else {
+      this.i32(invert ? 1 : 0);
+    }
+    return true;
   }
 
-  /** R = AddWithCarry(A, B, carry) on 64 or 32 bits, with NZCV when setFlags (alu.ts). */
-  addWithCarry(sf: boolean, carry: 0 | 1 | "C", setFlags: boolean): this {
-    const pushCarry = (): void => {
-      if (carry === "C") this.gget(G_NZCV).i32(29).op(Op.i32ShrU).i32(1).op(Op.i32And, Op.i64ExtendI32U);
-      else this.i64(BigInt(carry));
-    };
+  /** NZCV = N:Z:0:0 from R (setLogicalFlags), pending. */
+  logicalFlags(sf: boolean): this {
+    this.get(R);
+    if (!sf) this.i64(32n).op(Op.i64Shl);
+    this.set(FR);
+    this.flags = FLAGS_LOGICAL;
+    return this;
+  }
+
+  /**
+   * R = A + B or A - B on 64 or 32 bits (AddWithCarry(A, B or NOT(B), 0 or 1), alu.ts), leaving
+   * its flags pending when setFlags.
+   */
+  addSub(sf: boolean, sub: boolean, setFlags: boolean): this {
+    const op = sub ? Op.i64Sub : Op.i64Add;
+    if (!setFlags) {
+      this.get(A).get(B).op(op);
+      if (!sf) this.i64(M32).op(Op.i64And);
+      return this.set(R);
+    }
+    if (sf) {
+      this.get(A).tee(FA).get(B).tee(FB).op(op).tee(FR).set(R);
+    } else {
+      this.get(A).i64(32n).op(Op.i64Shl).tee(FA);
+      this.get(B).i64(32n).op(Op.i64Shl).tee(FB);
+      this.op(op).tee(FR).i64(32n).op(Op.i64ShrU).set(R);
+    }
+    this.flags = sub ? FLAGS_SUB : FLAGS_ADD;
+    return this;
+  }
+
+  /** R = AddWithCarry(A, B, PSTATE.C) on 64 or 32 bits, with NZCV when setFlags (ADC, SBC; alu.ts). */
+  addWithCarry(sf: boolean, setFlags: boolean): this {
+    this.materializeFlags();
+    const pushCarry = (): this =>
+      this.gget(G_NZCV).i32(29).op(Op.i32ShrU).i32(1).op(Op.i32And, Op.i64ExtendI32U);
     if (sf) {
       this.get(A).get(B).op(Op.i64Add).tee(T);
       pushCarry();
@@ -336,7 +607,11 @@ class Emitter {
 
   /**
    * Probes the read or write translation cache for `size` bytes at the VA in `va`
-   * (TranslatedAccess.probe); a miss bails. The host address is left in `host`.
+   * (TranslatedAccess.probe); a miss bails. The host address is left in `host`. The probe's two
+   * tests (the entry's tag is va's page; the access does not cross the page) are one here: the tag
+   * of va's entry is compared with the page of the access's last byte. An entry holds the page
+   * whose index it is at (or a device or invalid tag, which never equals a page), so a last byte
+   * on the next page (or wrapped round to page 0) never matches va's entry.
    */
   probe(write: boolean, va: number, size: number, host: number): this {
     this.gget(write ? G_FAST_WRITE : G_FAST_READ);
@@ -346,12 +621,9 @@ class Emitter {
       .i32(this.layout.fastEntries - 1)
       .op(Op.i32And);
     this.i32(4).op(Op.i32Shl, Op.i32Add).tee(host);
-    this.mem(Op.i64Load, 3, 0).get(va).i64(12n).op(Op.i64ShrU, Op.i64Ne);
-    this.get(va)
-      .i64(0xfffn)
-      .op(Op.i64And)
-      .i64(BigInt(0x1000 - size))
-      .op(Op.i64GtU, Op.i32Or);
+    this.mem(Op.i64Load, 3, 0).get(va);
+    if (size > 1) this.i64(BigInt(size - 1)).op(Op.i64Add);
+    this.i64(12n).op(Op.i64ShrU, Op.i64Ne);
     this.if(() => this.bail());
     this.get(va).get(host).mem(Op.i64Load, 3, 8).op(Op.i64Add, Op.i32WrapI64).set(host);
     return this;
@@ -383,7 +655,7 @@ class Emitter {
     this.get(host)
       .i32(this.codeHost - size)
       .op(Op.i32GtU, Op.i32And);
-    return this.if(() => this.exit(this.insnPc + 4n, this.index + 1, BLOCK_STOPPED));
+    return this.if(() => this.exit(this.insnPc + 4n, this.index + 1, BLOCK_STOPPED, true));
   }
 }
 
@@ -410,9 +682,11 @@ export function translateBlocks(starts: readonly BlockStart[], layout: CoreLayou
   const translated = starts
     .filter((_, i) => functionOf[i]! >= 0)
     .map((start) => translateBody(start, layout, linker));
-  const bodies = translated.map(({ body, count, last }, i) => {
+  const nzcvFunction = linker.links.length + translated.length;
+  const bodies = translated.map(({ body, count }, i) => {
     for (const call of body.ownCalls) body.out.patchS32(call.at, linker.links.length + call.index);
-    return withPrologue(translated[i]!.start, body, count, last, layout);
+    for (const at of body.nzcvCalls) body.out.patchS32(at, nzcvFunction);
+    return withPrologue(translated[i]!.start, body, count, layout);
   });
   return {
     links: linker.links,
@@ -428,7 +702,7 @@ function translateBody(
   start: BlockStart,
   layout: CoreLayout,
   linker: Linker,
-): { start: BlockStart; body: Emitter; count: number; last: Outcome } {
+): { start: BlockStart; body: Emitter; count: number } {
   const { words, pc } = start;
   const limit = Math.min(words.length, MAX_BLOCK_INSTRUCTIONS);
   const body = new Emitter(layout, pc, start.host, start.el, linker);
@@ -439,27 +713,29 @@ function translateBody(
     body.insnPc = pc + BigInt(count * 4);
     const mark = body.out.length;
     const calls = body.ownCalls.length;
+    const nzcvCalls = body.nzcvCalls.length;
+    const flags = body.flags;
+    const cached = body.cached;
     const outcome = translateInstruction(body, words[count]!);
     if (outcome === NO) {
       body.out.truncate(mark);
       body.ownCalls.length = calls;
+      body.nzcvCalls.length = nzcvCalls;
+      body.flags = flags;
+      body.cached = cached;
       break;
     }
     last = outcome;
     count++;
   }
-  body.setCodeEnd(count);
-  return { start, body, count, last };
+  // A block ending without a branch continues in the interpreter at the next instruction.
+  if (last !== END) body.exit(pc + BigInt(count * 4), count, BLOCK_STOPPED);
+  body.setLength(count);
+  return { start, body, count };
 }
 
 /** The block's function: a prologue (the code is what was translated, no event falls due inside), then its body. */
-function withPrologue(
-  start: BlockStart,
-  body: Emitter,
-  count: number,
-  last: Outcome,
-  layout: CoreLayout,
-): Bytes {
+function withPrologue(start: BlockStart, body: Emitter, count: number, layout: CoreLayout): Bytes {
   const { pc, host, el, words } = start;
   const e = new Emitter(layout, pc, host, el, NO_LINKS);
   for (let i = 0; i < count; i += 2) {
@@ -473,9 +749,7 @@ function withPrologue(
   e.if(() => e.i32(BLOCK_DECLINED).op(Op.return));
   e.out.byte(Op.loop).byte(VOID).bytes(body.out.view());
   e.op(Op.end);
-  // A block ending without a branch continues in the interpreter at the next instruction.
-  if (last !== END) e.exit(pc + BigInt(count * 4), count, BLOCK_STOPPED);
-  else e.op(0x00); // unreachable: every path through a final branch has returned
+  e.op(0x00); // unreachable: every path through the body has returned
   return e.out;
 }
 
@@ -521,8 +795,8 @@ function dataProcessingImmediate(e: Emitter, insn: number): Outcome {
       let imm = BigInt((insn >>> 10) & 0xfff);
       if ((insn >>> 22) & 1) imm <<= 12n;
       e.xsp(rn).set(A);
-      e.i64(sub ? ~imm & M64 : imm).set(B);
-      e.addWithCarry(sf, sub ? 1 : 0, setFlags);
+      e.i64(imm).set(B);
+      e.addSub(sf, sub !== 0, setFlags);
       if (setFlags) e.setX(rd, () => e.get(R));
       else e.setXSP(rd, () => e.get(R));
       return NEXT;
@@ -750,10 +1024,9 @@ function dataProcessingRegister(e: Emitter, insn: number): Outcome {
       const amount = (insn >>> 10) & 7;
       if (((insn >>> 22) & 3) !== 0 || amount > 4) return NO;
       extended(e, () => e.x(rm), (insn >>> 13) & 7, amount);
-      if (sub) e.i64(-1n).op(Op.i64Xor);
       e.set(B);
       e.xsp(rn).set(A);
-      e.addWithCarry(sf, sub ? 1 : 0, setFlags);
+      e.addSub(sf, sub, setFlags);
       if (setFlags) e.setX(rd, () => e.get(R));
       else e.setXSP(rd, () => e.get(R));
       return NEXT;
@@ -763,10 +1036,9 @@ function dataProcessingRegister(e: Emitter, insn: number): Outcome {
     const amount = (insn >>> 10) & 0x3f;
     if (shift === 3 || (!sf && amount >= 32)) return NO;
     shifted(e, () => e.x(rm), shift, amount, sf);
-    if (sub) e.i64(-1n).op(Op.i64Xor);
     e.set(B);
     e.x(rn).set(A);
-    e.addWithCarry(sf, sub ? 1 : 0, setFlags);
+    e.addSub(sf, sub, setFlags);
     e.setX(rd, () => e.get(R));
     return NEXT;
   }
@@ -778,7 +1050,7 @@ function dataProcessingRegister(e: Emitter, insn: number): Outcome {
     e.x(rm);
     if (sub) e.i64(-1n).op(Op.i64Xor);
     e.set(B);
-    e.addWithCarry(sf, "C", ((insn >>> 29) & 1) !== 0);
+    e.addWithCarry(sf, ((insn >>> 29) & 1) !== 0);
     e.setX(rd, () => e.get(R));
     return NEXT;
   }
@@ -786,18 +1058,19 @@ function dataProcessingRegister(e: Emitter, insn: number): Outcome {
     // conditionalCompare
     if (!((insn >>> 29) & 1) || (insn >>> 10) & 1 || (insn >>> 4) & 1) return NO;
     const sub = ((insn >>> 30) & 1) !== 0;
+    // Either way NZCV is written whole, so pending flags are only tested, never computed.
     e.condition((insn >>> 12) & 15);
     e.ifElse(
       () => {
         e.x(rn).set(A);
         if ((insn >>> 11) & 1) e.i64(BigInt(rm));
         else e.x(rm);
-        if (sub) e.i64(-1n).op(Op.i64Xor);
         e.set(B);
-        e.addWithCarry(sf, sub ? 1 : 0, true);
+        e.addSub(sf, sub, true).materializeFlags();
       },
       () => e.i32((insn & 15) << 28).gset(G_NZCV),
     );
+    e.flags = FLAGS_GLOBAL;
     return NEXT;
   }
   if (op2 === 4) {
@@ -1157,13 +1430,15 @@ function moveSystemRegister(e: Emitter, insn: number): Outcome {
   let address: number;
   switch (key) {
     case KEY.NZCV:
-      if (read) e.setX(rt, () => e.gget(G_NZCV).op(Op.i64ExtendI32U));
-      else
+      if (read) e.materializeFlags().setX(rt, () => e.gget(G_NZCV).op(Op.i64ExtendI32U));
+      else {
         e.x(rt)
           .op(Op.i32WrapI64)
           .i32(0xf000_0000 | 0)
           .op(Op.i32And)
           .gset(G_NZCV);
+        e.flags = FLAGS_GLOBAL;
+      }
       return NEXT;
     case KEY.DAIF:
       if (!el1) return NO;

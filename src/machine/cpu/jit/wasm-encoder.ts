@@ -6,9 +6,11 @@ export const Op = {
   block: 0x02,
   loop: 0x03,
   if: 0x04,
+  else: 0x05,
   end: 0x0b,
   br: 0x0c,
   return: 0x0f,
+  call: 0x10,
   returnCall: 0x12,
   drop: 0x1a,
   select: 0x1b,
@@ -34,6 +36,7 @@ export const Op = {
   i32Const: 0x41,
   i64Const: 0x42,
   i32Eqz: 0x45,
+  i32Eq: 0x46,
   i32Ne: 0x47,
   i32LtU: 0x49,
   i32GtU: 0x4b,
@@ -42,7 +45,12 @@ export const Op = {
   i64Ne: 0x52,
   i64LtS: 0x53,
   i64LtU: 0x54,
+  i64GtS: 0x55,
   i64GtU: 0x56,
+  i64LeS: 0x57,
+  i64LeU: 0x58,
+  i64GeS: 0x59,
+  i64GeU: 0x5a,
   i32Clz: 0x67,
   i32Add: 0x6a,
   i32Sub: 0x6b,
@@ -180,23 +188,35 @@ export interface GlobalImport {
   type: typeof I32 | typeof I64;
 }
 
+/** A function every module has after its own blocks: parameters, no result, no locals. */
+export interface SharedFunction {
+  params: readonly number[];
+  /** Its code, without the final `end`. */
+  body: Bytes;
+}
+
 /**
  * Modules of functions of type () -> i32 over an imported memory, imported mutable globals (indices
  * in the order given) and any number of imported functions of the same type ("links": their function
- * indices come first, so the module's own functions follow them, exported as "0", "1", ...). The
- * memory and global imports are encoded once.
+ * indices come first, so the module's own functions follow them, exported as "0", "1", ...), then
+ * the shared function (not exported). The memory and global imports are encoded once.
  */
 export class ModuleTemplate {
   private readonly types: Bytes;
   private readonly fixedImports: Bytes;
   private readonly fixedImportCount: number;
+  private readonly sharedCode: Bytes;
 
   constructor(
     memory: { module: string; name: string },
     globals: readonly GlobalImport[],
     private readonly linkModule: string,
+    shared: SharedFunction,
   ) {
-    this.types = new Bytes().u32(1).byte(0x60).u32(0).u32(1).byte(I32);
+    this.types = new Bytes().u32(2).byte(0x60).u32(0).u32(1).byte(I32);
+    this.types.byte(0x60).u32(shared.params.length).bytes(shared.params).u32(0);
+    const sharedBody = new Bytes().u32(0).bytes(shared.body.view()).byte(Op.end);
+    this.sharedCode = new Bytes().sized(sharedBody);
     this.fixedImports = new Bytes().name(memory.module).name(memory.name).byte(0x02).byte(0x00).u32(1);
     for (const g of globals) this.fixedImports.name(g.module).name(g.name).byte(0x03).byte(g.type).byte(0x01);
     this.fixedImportCount = 1 + globals.length;
@@ -212,11 +232,18 @@ export class ModuleTemplate {
     const imports = new Bytes().u32(this.fixedImportCount + links).bytes(this.fixedImports.view());
     for (let i = 0; i < links; i++) imports.name(this.linkModule).name(String(i)).byte(0x00).u32(0);
     out.byte(2).sized(imports);
-    const functions = new Bytes().u32(bodies.length);
+    const functions = new Bytes().u32(bodies.length + 1);
     const exports = new Bytes().u32(bodies.length);
-    const code = new Bytes().u32(bodies.length);
-    const declaredLocals = new Bytes().u32(locals.length);
-    for (const t of locals) declaredLocals.u32(1).byte(t);
+    const code = new Bytes().u32(bodies.length + 1);
+    // Runs of locals of one type are declared together.
+    const runs: { type: number; count: number }[] = [];
+    for (const type of locals) {
+      const last = runs.at(-1);
+      if (last?.type === type) last.count++;
+      else runs.push({ type, count: 1 });
+    }
+    const declaredLocals = new Bytes().u32(runs.length);
+    for (const { type, count } of runs) declaredLocals.u32(count).byte(type);
     bodies.forEach((body, i) => {
       functions.u32(0);
       exports
@@ -226,6 +253,8 @@ export class ModuleTemplate {
       code.u32(declaredLocals.length + body.length + 1);
       code.bytes(declaredLocals.view()).bytes(body.view()).byte(Op.end);
     });
+    functions.u32(1);
+    code.bytes(this.sharedCode.view());
     out.byte(3).sized(functions);
     out.byte(7).sized(exports);
     out.byte(10).sized(code);
