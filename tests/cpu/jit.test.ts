@@ -48,6 +48,8 @@ const hvc = (imm: number): number => 0xd400_0002 | (imm << 5);
 /** TST Xn, #1 (ANDS XZR, Xn, #1). */
 const tstImm1 = (rn: number): number => 0xf240_001f | (rn << 5);
 const br = (rn: number): number => 0xd61f_0000 | (rn << 5);
+const bl = (fromIndex: number, toIndex: number): number => 0x9400_0000 | ((toIndex - fromIndex) & 0x3ff_ffff);
+const ret = 0xd65f_03c0;
 const bEq = (fromIndex: number, toIndex: number): number =>
   0x5400_0000 | (((toIndex - fromIndex) & 0x7ffff) << 5);
 
@@ -279,6 +281,27 @@ describe("the JIT tier on hand-written programs", () => {
     expect(state.x[0]).toBe(800n);
     expect(stats.invalidations).toBeGreaterThan(0);
   });
+
+  for (const [where, f] of [
+    ["on its page", 8],
+    ["on another page", 0x400],
+  ] as const) {
+    it(`returns from a function ${where} into a translated block only while its code is unchanged`, async () => {
+      // The function stores `movz x1, #k` (k = 1..20) over the instruction its RET returns to, whose
+      // block was translated on the previous iteration: the RET looks the block up and enters it,
+      // which finds its code changed; the sum is 210 only if every new instruction is the one run.
+      const words = [movz(4, 20), adr(6, 2 * 4), bl(2, f), movz(1, 0), addReg(0, 0, 1), subsImm(4, 4, 1)];
+      words.push(bNe(6, 2), hvc(0));
+      while (words.length < f) words.push(0);
+      words.push(strW(7, 6), addReg(7, 7, 8), ret);
+      const { state, stats } = await bothTiers(words, (x) => {
+        x(7, BigInt(movz(1, 1)));
+        x(8, 1n << 5n);
+      });
+      expect(state.x[0]).toBe(210n);
+      expect(stats.invalidations).toBeGreaterThanOrEqual(10);
+    });
+  }
 
   it("drops the last blocks of a module whose other blocks' code changed, and translates them again", async () => {
     // Blocks B1..B8 (each: x13 = next, x0 += k, BR x13, and a word never run, so that no branch goes to

@@ -42,7 +42,7 @@ export { fastReadBase, fastWriteBase } from "./mmu";
 export { X_BASE, SP_EL0_SLOT } from "./registers";
 export { reservedAddress, reservedSize, NO_RESERVATION } from "./exclusive-monitor";
 export { DC_ZVA_BYTES, DCZID_BLOCK_LOG2_WORDS } from "./id-registers";
-export { CONDITION_TABLE, FAST_ENTRIES } from "./layout";
+export { CONDITION_TABLE, FAST_BASE, FAST_ENTRIES } from "./layout";
 // The JIT's host side reads the lookup table to translate warm blocks along with a hot one.
 export {
   JIT_TABLE,

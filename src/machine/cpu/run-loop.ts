@@ -164,9 +164,11 @@ function enterTranslated(host: usize): i32 {
   jitInstructions += instret - before;
   if (instret != before) {
     // A block that entered another that then declined or found its code changed has still run: the
-    // run loop must look at events again before the interpreter runs the instruction at pc. (A block
-    // entered directly is dropped when the run loop itself finds it stale.)
-    return status >= BLOCK_STALE ? BLOCK_STOPPED : status;
+    // run loop must look at events again before the interpreter runs the instruction at pc. One whose
+    // code changed is entered again from here (as a block start), which drops it: blocks reach each
+    // other's starts through the lookup table, so it would otherwise stay there, stale, for good.
+    if (status == BLOCK_STALE) return BLOCK_BRANCHED;
+    return status == BLOCK_DECLINED ? BLOCK_STOPPED : status;
   }
   if (status == BLOCK_STALE) {
     discard(fn, true);

@@ -19,6 +19,7 @@ export interface JitCoreExports {
   X_BASE: WebAssembly.Global;
   CONDITION_TABLE: WebAssembly.Global;
   FAST_ENTRIES: WebAssembly.Global;
+  FAST_BASE: WebAssembly.Global;
   TPIDR_EL0: WebAssembly.Global;
   TPIDRRO_EL0: WebAssembly.Global;
   TPIDR_EL1: WebAssembly.Global;
@@ -117,6 +118,7 @@ export class JitTier {
   private readonly slots = new Map<number, { pc: bigint; module: Set<number>; blocks: number }>();
   private readonly template = new ModuleTemplate(
     { module: "core", name: "memory" },
+    { module: "core", name: "table" },
     BLOCK_GLOBALS,
     "links",
     NZCV_FUNCTION,
@@ -165,6 +167,13 @@ export class JitTier {
       noReservation: core.NO_RESERVATION.value as number,
       dcZvaBytes: core.DC_ZVA_BYTES.value as number,
       dczidEl1: core.DCZID_BLOCK_LOG2_WORDS.value as bigint,
+      jitTable: core.JIT_TABLE.value as number,
+      jitEntries: core.JIT_ENTRIES.value as number,
+      jitEntrySize: core.JIT_ENTRY_SIZE.value as number,
+      jitEntryField: this.field,
+      // mmu.ts onTranslationRegimeChange: per EL three tables (read, write, fetch) of FAST_ENTRIES.
+      fetchCache: (el) =>
+        (core.FAST_BASE.value as number) + (el * 3 + 2) * (core.FAST_ENTRIES.value as number) * 16,
       bitmaskImmediate: (n, immr, imms) => BigInt.asUintN(64, core.bitmaskImmediate(n, immr, imms)),
       bitfieldMasks: (n, imms, immr) => {
         core.decodeBitMasks(n, imms, immr, 0);
@@ -191,6 +200,7 @@ export class JitTier {
     this.imports = {
       core: {
         memory: this.memory,
+        table: core.table,
         pc: core.pc,
         nzcv: core.nzcv,
         instret: core.instret,

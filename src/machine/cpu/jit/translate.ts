@@ -48,6 +48,13 @@ export interface CoreLayout {
   /** Bytes DC ZVA zeroes, and DCZID_EL0 as EL1 reads it (the block size as log2 of words). */
   dcZvaBytes: number;
   dczidEl1: bigint;
+  /** The run loop's lookup table (run-loop.ts jitEntry): its address, entries, entry size and fields. */
+  jitTable: number;
+  jitEntries: number;
+  jitEntrySize: number;
+  jitEntryField: { pc: number; tag: number; fn: number };
+  /** The fetch-translation cache of an EL (mmu.ts fastFetchBase): fastEntries entries of (page, host addend). */
+  fetchCache(el: number): number;
   /** The core's bitmask immediate of a logical instruction (N, immr, imms), 0 when reserved. */
   bitmaskImmediate(n: number, immr: number, imms: number): bigint;
   /** The core's DecodeBitMasks(N, imms, immr, FALSE) for BFM: wmask and tmask, undefined when reserved. */
@@ -365,7 +372,7 @@ class Emitter {
     const samePage = target >> 12n === this.startPc >> 12n;
     const tag = BigInt(this.codeHost + Number(target - this.startPc)) | BigInt(this.el);
     const callee = samePage ? this.linker.callee(target, tag) : undefined;
-    if (callee === undefined) return this.exit(target, completed, BLOCK_BRANCHED);
+    if (callee === undefined) return this.i64(target).set(V).branchToRegister(V, completed);
     this.flagsOnExit();
     this.i64(target).gset(G_PC);
     this.gget(G_INSTRET).i64(BigInt(completed)).op(Op.i64Add).gset(G_INSTRET);
@@ -375,6 +382,64 @@ class Emitter {
     this.out.byte(Op.returnCall);
     if (callee.own) this.ownCalls.push({ at: this.out.paddedS32(0), index: callee.index });
     else this.out.u32(callee.index);
+    return this;
+  }
+
+  /**
+   * Leaves the block by a branch to the address in local `target` (BR, BLR, RET; or a direct branch
+   * that branchTo could not link), entering the target's translation by a tail call through the
+   * core's table when the run loop would enter it next: the block looks the target up as the run
+   * loop does, in its fetch-translation cache (run-loop.ts run, mmu.ts fetchMiss: a hit there is the
+   * host address the run loop would fetch from, under the current regime) and then in its lookup
+   * table with that host address and this block's EL as the tag. Anything else (a fetch-cache miss,
+   * no translation, no hops left) goes back to the run loop.
+   */
+  branchToRegister(target: number, completed: number): this {
+    const { jitTable, jitEntries, jitEntrySize, jitEntryField, fastEntries } = this.layout;
+    this.flagsOnExit();
+    this.get(target).gset(G_PC);
+    this.gget(G_INSTRET).i64(BigInt(completed)).op(Op.i64Add).gset(G_INSTRET);
+    this.gget(G_CHAIN_HOPS).op(Op.i32Eqz);
+    this.if(() => this.i32(BLOCK_BRANCHED).op(Op.return));
+    // The fetch-cache entry of the target's page: (page, host addend).
+    this.get(target)
+      .i64(12n)
+      .op(Op.i64ShrU)
+      .tee(A)
+      .op(Op.i32WrapI64)
+      .i32(fastEntries - 1)
+      .op(Op.i32And);
+    this.i32(4).op(Op.i32Shl).set(H2);
+    this.get(H2).mem(Op.i64Load, 3, this.layout.fetchCache(this.el)).get(A).op(Op.i64Ne);
+    this.if(() => this.i32(BLOCK_BRANCHED).op(Op.return));
+    // The run loop's tag: the target's host address (a 32-bit usize there) | EL.
+    this.get(target)
+      .get(H2)
+      .mem(Op.i64Load, 3, this.layout.fetchCache(this.el) + 8)
+      .op(Op.i64Add);
+    this.i64(M32).op(Op.i64And).i64(BigInt(this.el)).op(Op.i64Or).set(A);
+    // jitEntry(pc): (pc >> 2 ^ pc >> 14) & (JIT_ENTRIES - 1), scaled to the entry.
+    this.get(target).i64(2n).op(Op.i64ShrU).get(target).i64(14n).op(Op.i64ShrU, Op.i64Xor, Op.i32WrapI64);
+    this.i32(jitEntries - 1)
+      .op(Op.i32And)
+      .i32(jitEntrySize)
+      .op(Op.i32Mul)
+      .set(H);
+    this.get(H)
+      .mem(Op.i64Load, 3, jitTable + jitEntryField.pc)
+      .get(target)
+      .op(Op.i64Ne);
+    this.get(H)
+      .mem(Op.i64Load, 3, jitTable + jitEntryField.tag)
+      .get(A)
+      .op(Op.i64Ne, Op.i32Or);
+    this.get(H)
+      .mem(Op.i32Load, 2, jitTable + jitEntryField.fn)
+      .tee(H)
+      .op(Op.i32Eqz, Op.i32Or);
+    this.if(() => this.i32(BLOCK_BRANCHED).op(Op.return));
+    this.gget(G_CHAIN_HOPS).i32(-1).op(Op.i32Add).gset(G_CHAIN_HOPS);
+    this.get(H).out.byte(Op.returnCallIndirect).u32(0).u32(0);
     return this;
   }
 
@@ -1326,7 +1391,7 @@ function branch(e: Emitter, insn: number): Outcome {
       e.get(V).i64(3n).op(Op.i64And, Op.i64Eqz, Op.i32Eqz);
       e.if(() => e.bail());
       if (opc === 1) e.setX(30, () => e.i64(e.insnPc + 4n));
-      e.exit(() => e.get(V), e.index + 1, BLOCK_BRANCHED);
+      e.branchToRegister(V, e.index + 1);
       return END;
     }
     default:

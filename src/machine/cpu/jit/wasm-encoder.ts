@@ -12,6 +12,7 @@ export const Op = {
   return: 0x0f,
   call: 0x10,
   returnCall: 0x12,
+  returnCallIndirect: 0x13,
   drop: 0x1a,
   select: 0x1b,
   localGet: 0x20,
@@ -54,6 +55,7 @@ export const Op = {
   i32Clz: 0x67,
   i32Add: 0x6a,
   i32Sub: 0x6b,
+  i32Mul: 0x6c,
   i32And: 0x71,
   i32Or: 0x72,
   i32Shl: 0x74,
@@ -196,10 +198,10 @@ export interface SharedFunction {
 }
 
 /**
- * Modules of functions of type () -> i32 over an imported memory, imported mutable globals (indices
- * in the order given) and any number of imported functions of the same type ("links": their function
- * indices come first, so the module's own functions follow them, exported as "0", "1", ...), then
- * the shared function (not exported). The memory and global imports are encoded once.
+ * Modules of functions of type () -> i32 over an imported memory and function table, imported mutable
+ * globals (indices in the order given) and any number of imported functions of the same type ("links":
+ * their function indices come first, so the module's own functions follow them, exported as "0", "1",
+ * ...), then the shared function (not exported). The memory, table and global imports are encoded once.
  */
 export class ModuleTemplate {
   private readonly types: Bytes;
@@ -209,6 +211,7 @@ export class ModuleTemplate {
 
   constructor(
     memory: { module: string; name: string },
+    table: { module: string; name: string },
     globals: readonly GlobalImport[],
     private readonly linkModule: string,
     shared: SharedFunction,
@@ -218,8 +221,10 @@ export class ModuleTemplate {
     const sharedBody = new Bytes().u32(0).bytes(shared.body.view()).byte(Op.end);
     this.sharedCode = new Bytes().sized(sharedBody);
     this.fixedImports = new Bytes().name(memory.module).name(memory.name).byte(0x02).byte(0x00).u32(1);
+    // The funcref table (no minimum size) that return_call_indirect enters translated blocks through.
+    this.fixedImports.name(table.module).name(table.name).byte(0x01).byte(0x70).byte(0x00).u32(0);
     for (const g of globals) this.fixedImports.name(g.module).name(g.name).byte(0x03).byte(g.type).byte(0x01);
-    this.fixedImportCount = 1 + globals.length;
+    this.fixedImportCount = 2 + globals.length;
   }
 
   /**
