@@ -177,49 +177,6 @@ type PendingFlags = typeof FLAGS_ADD | typeof FLAGS_SUB | typeof FLAGS_LOGICAL;
  */
 type Flags = typeof FLAGS_GLOBAL | PendingFlags | typeof FLAGS_DYNAMIC;
 
-/**
- * NZCV of pending flags into its global, for the cold paths that leave a block (bails, self-modifying
- * stores), which are many (one per load and store) and would otherwise each hold the computation:
- * each module's shared function, called with the kind (FLAGS_GLOBAL: nothing to do) and FA, FB, FR.
- */
-export const NZCV_FUNCTION: SharedFunction = {
-  params: [I32, I64, I64, I64],
-  body: ((): Bytes => {
-    // Parameters, and constants below 64 (a single byte of LEB128).
-    const [kind, a, b, r] = [0, 1, 2, 3];
-    const get = (l: number): number[] => [Op.localGet, l];
-    const i32 = (v: number): number[] => [Op.i32Const, v];
-    const i64 = (v: number): number[] => [Op.i64Const, v];
-    // C and V as pendingNzcv() computes them, for a subtraction or an addition.
-    const cv = (sub: boolean): number[] => [
-      ...(sub ? [...get(a), ...get(b), Op.i64GeU] : [...get(r), ...get(a), Op.i64LtU]),
-      ...i32(29),
-      Op.i32Shl,
-      ...(sub ? [...get(a), ...get(b)] : [...get(b), ...get(r)]),
-      Op.i64Xor,
-      ...get(a),
-      ...get(r),
-      Op.i64Xor,
-      Op.i64And,
-      ...i64(63),
-      Op.i64ShrU,
-      Op.i32WrapI64,
-      ...i32(28),
-      Op.i32Shl,
-      Op.i32Or,
-    ];
-    return new Bytes().bytes([
-      ...get(kind),
-      ...[Op.i32Eqz, Op.if, VOID, Op.return, Op.end],
-      ...[...get(r), ...i64(63), Op.i64ShrU, Op.i32WrapI64, ...i32(31), Op.i32Shl],
-      ...[...get(r), Op.i64Eqz, ...i32(30), Op.i32Shl, Op.i32Or],
-      ...[...get(kind), ...i32(FLAGS_SUB), Op.i32Eq, Op.if, I32, ...cv(true), Op.else],
-      ...[...get(kind), ...i32(FLAGS_ADD), Op.i32Eq, Op.if, I32, ...cv(false), Op.else],
-      ...[...i32(0), Op.end, Op.end, Op.i32Or, Op.globalSet, G_NZCV],
-    ]);
-  })(),
-};
-
 const M32 = 0xffff_ffffn;
 const M64 = (1n << 64n) - 1n;
 
@@ -227,38 +184,9 @@ function signExtend(v: number, bits: number): bigint {
   return BigInt((v << (32 - bits)) >> (32 - bits));
 }
 
-/** Emits one block. `depth` counts the structured instructions open inside the block's loop. */
-class Emitter {
+/** Wasm code as it is written: the instructions a block's and a module's shared function are made of. */
+class Code {
   readonly out = new Bytes();
-  private depth = 0;
-  /** Index of the instruction being emitted: the number completed before it in this iteration. */
-  index = 0;
-  insnPc = 0n;
-  /** Where the block's code end (host address) is used before the block's length is known. */
-  private readonly codeEndPatches: number[] = [];
-  /** Where the block's length (instructions) is used before it is known. */
-  private readonly lengthPatches: number[] = [];
-  /** Tail calls to this module's own functions: where the call's index is, and which function. */
-  readonly ownCalls: { at: number; index: number }[] = [];
-  /** Calls of the module's shared NZCV_FUNCTION: where the call's index is. */
-  readonly nzcvCalls: number[] = [];
-  /** Where NZCV is after the code emitted so far (the block's code starts at its loop head). */
-  flags: Flags = FLAGS_DYNAMIC;
-  /**
-   * Slots (bit n: X_COPY + n) whose local holds the register's value on every path to here: set where
-   * the block's straight-line code (outside any conditional part) writes or reads the register, so
-   * that a later read takes the local rather than loading back what was just stored. The state block
-   * is still written at every write, so paths that leave the block need nothing.
-   */
-  cached = 0;
-
-  constructor(
-    readonly layout: CoreLayout,
-    readonly startPc: bigint,
-    readonly codeHost: number,
-    readonly el: number,
-    private readonly linker: Linker,
-  ) {}
 
   op(...ops: number[]): this {
     for (const o of ops) this.out.byte(o);
@@ -296,6 +224,79 @@ class Emitter {
     this.out.byte(op).u32(align).u32(offset);
     return this;
   }
+}
+
+/** Pushes NZCV (an i32) of pending flags of kind `kind` whose operands and result are in locals a, b, r. */
+function pushNzcv(code: Code, kind: PendingFlags, a: number, b: number, r: number): void {
+  code.get(r).i64(63n).op(Op.i64ShrU, Op.i32WrapI64).i32(31).op(Op.i32Shl);
+  code.get(r).op(Op.i64Eqz).i32(30).op(Op.i32Shl, Op.i32Or);
+  if (kind === FLAGS_LOGICAL) return;
+  // C: no borrow (a >= b) for a subtraction, a carry out (r < a) for an addition.
+  if (kind === FLAGS_SUB) code.get(a).get(b).op(Op.i64GeU);
+  else code.get(r).get(a).op(Op.i64LtU);
+  code.i32(29).op(Op.i32Shl, Op.i32Or);
+  // V: the operands' signs (b's inverted for a subtraction) agree and differ from the result's.
+  if (kind === FLAGS_SUB) code.get(a).get(b).op(Op.i64Xor);
+  else code.get(b).get(r).op(Op.i64Xor);
+  code.get(a).get(r).op(Op.i64Xor, Op.i64And).i64(63n).op(Op.i64ShrU, Op.i32WrapI64);
+  code.i32(28).op(Op.i32Shl, Op.i32Or);
+}
+
+/**
+ * NZCV of pending flags into its global, for the cold paths that leave a block (bails, self-modifying
+ * stores), which are many (one per load and store) and would otherwise each hold the computation:
+ * each module's shared function, called with the kind (FLAGS_GLOBAL: nothing to do) and FA, FB, FR.
+ */
+export const NZCV_FUNCTION: SharedFunction = {
+  params: [I32, I64, I64, I64],
+  body: ((): Bytes => {
+    const [kind, a, b, r] = [0, 1, 2, 3];
+    const code = new Code();
+    code.get(kind).op(Op.i32Eqz, Op.if, VOID, Op.return, Op.end);
+    code.get(kind).i32(FLAGS_SUB).op(Op.i32Eq, Op.if, I32);
+    pushNzcv(code, FLAGS_SUB, a, b, r);
+    code.op(Op.else).get(kind).i32(FLAGS_ADD).op(Op.i32Eq, Op.if, I32);
+    pushNzcv(code, FLAGS_ADD, a, b, r);
+    code.op(Op.else);
+    pushNzcv(code, FLAGS_LOGICAL, a, b, r);
+    return code.op(Op.end, Op.end).gset(G_NZCV).out;
+  })(),
+};
+
+/** Emits one block. `depth` counts the structured instructions open inside the block's loop. */
+class Emitter extends Code {
+  private depth = 0;
+  /** Index of the instruction being emitted: the number completed before it in this iteration. */
+  index = 0;
+  insnPc = 0n;
+  /** Where the block's code end (host address) is used before the block's length is known. */
+  private readonly codeEndPatches: number[] = [];
+  /** Where the block's length (instructions) is used before it is known. */
+  private readonly lengthPatches: number[] = [];
+  /** Tail calls to this module's own functions: where the call's index is, and which function. */
+  readonly ownCalls: { at: number; index: number }[] = [];
+  /** Calls of the module's shared NZCV_FUNCTION: where the call's index is. */
+  readonly nzcvCalls: number[] = [];
+  /** Where NZCV is after the code emitted so far (the block's code starts at its loop head). */
+  flags: Flags = FLAGS_DYNAMIC;
+  /**
+   * Slots (bit n: X_COPY + n) whose local holds the register's value on every path to here: set where
+   * the block's straight-line code (outside any conditional part) writes or reads the register, so
+   * that a later read takes the local rather than loading back what was just stored. The state block
+   * is still written at every write, so paths that leave the block need nothing.
+   */
+  cached = 0;
+
+  constructor(
+    readonly layout: CoreLayout,
+    readonly startPc: bigint,
+    readonly codeHost: number,
+    readonly el: number,
+    private readonly linker: Linker,
+  ) {
+    super();
+  }
+
   if(body: () => void): this {
     this.out.byte(Op.if).byte(VOID);
     this.depth++;
@@ -479,20 +480,10 @@ class Emitter {
     for (const at of this.codeEndPatches) this.out.patchS32(at, this.codeHost + instructions * 4);
   }
 
-  /** Pushes NZCV (an i32) of pending flags of kind `kind`. */
+  /** Pushes NZCV (an i32) of the pending flags of kind `kind`. */
   private pendingNzcv(kind: PendingFlags): this {
-    this.get(FR).i64(63n).op(Op.i64ShrU, Op.i32WrapI64).i32(31).op(Op.i32Shl);
-    this.get(FR).op(Op.i64Eqz).i32(30).op(Op.i32Shl, Op.i32Or);
-    if (kind === FLAGS_LOGICAL) return this;
-    // C: no borrow (FA >= FB) for a subtraction, a carry out (FR < FA) for an addition.
-    if (kind === FLAGS_SUB) this.get(FA).get(FB).op(Op.i64GeU);
-    else this.get(FR).get(FA).op(Op.i64LtU);
-    this.i32(29).op(Op.i32Shl, Op.i32Or);
-    // V: the operands' signs (FB's inverted for a subtraction) agree and differ from the result's.
-    if (kind === FLAGS_SUB) this.get(FA).get(FB).op(Op.i64Xor);
-    else this.get(FB).get(FR).op(Op.i64Xor);
-    this.get(FA).get(FR).op(Op.i64Xor, Op.i64And).i64(63n).op(Op.i64ShrU, Op.i32WrapI64);
-    return this.i32(28).op(Op.i32Shl, Op.i32Or);
+    pushNzcv(this, kind, FA, FB, FR);
+    return this;
   }
 
   /** Emits what puts NZCV in its global on the path being emitted; `flags` stays as it is. */
